@@ -1,0 +1,33 @@
+"""GIO Studio's engine: Gradient Information Optimization in NumPy + faiss.
+
+Public names only; see the README for the tour.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .gio import GIOConfig, GIOResult, GIOSelector, GIOStep, STOP_CRITERIA, STOP_REASONS, V_INITS, select
+from .kl import AveragedKL, averaged_knn_kl, averaged_knn_kl_gradient, knn_kl
+from .quantize import Quantization, quantize
+
+try:
+    __version__ = version("gio-studio")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "AveragedKL",
+    "GIOConfig",
+    "GIOResult",
+    "GIOSelector",
+    "GIOStep",
+    "Quantization",
+    "STOP_CRITERIA",
+    "STOP_REASONS",
+    "V_INITS",
+    "__version__",
+    "averaged_knn_kl",
+    "averaged_knn_kl_gradient",
+    "knn_kl",
+    "quantize",
+    "select",
+]
