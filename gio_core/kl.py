@@ -80,6 +80,7 @@ class AveragedKL:
         self._log_sum = 0.0
         # for discard_nearest_for_xy: each target row's squared distance to its nearest sample point
         self._nearest_squared = np.full(self.n_target, np.inf)
+        self._augmented: NDArray | None = None
 
     # -- evaluation -------------------------------------------------------------------------------
 
@@ -158,20 +159,45 @@ class AveragedKL:
         if path is not None:
             path.append(point.copy())
         scale = step_size * self._gradient_scale()
-        target, norms = self.target, self._target_norms
+        dimension = self.dimension
+        # One matrix [X | |x|^2 | 1] serves both products of a step: its product with
+        # [-2v, 1, |v|^2] gives the squared distances, and the weights times it give
+        # (sum_i w_i x_i, ., sum_i w_i). Fewer NumPy calls per step matters on small inputs.
+        augmented = self._augmented_target()
+        query = np.empty(dimension + 2)
+        query[dimension] = 1.0
+        distances = np.empty(self.n_target)
+        weights = np.empty(self.n_target)
         for _ in range(n_steps):
-            squared = norms - 2.0 * (target @ point)
-            squared += point @ point
-            active = squared > MIN_SQUARED_DISTANCE
-            np.maximum(squared, MIN_SQUARED_DISTANCE, out=squared)
-            distances = np.sqrt(squared)
-            weights = active / (distances * (distances + EPS))
+            np.multiply(point, -2.0, out=query[:dimension])
+            query[dimension + 1] = point @ point
+            squared = augmented @ query
+            clipped = squared.min() <= MIN_SQUARED_DISTANCE
+            if clipped:
+                active = squared > MIN_SQUARED_DISTANCE
+                np.maximum(squared, MIN_SQUARED_DISTANCE, out=squared)
+            np.sqrt(squared, out=distances)
+            np.add(distances, EPS, out=weights)
+            weights *= distances
+            np.reciprocal(weights, out=weights)
+            if clipped:
+                weights *= active
             if self.discard_nearest_for_xy:
                 weights[squared < self._nearest_squared] = 0.0
-            point = point - scale * (point * weights.sum() - weights @ target)
+            sums = weights @ augmented
+            point = point - scale * (point * sums[dimension + 1] - sums[:dimension])
             if path is not None:
                 path.append(point.copy())
         return point
+
+    def _augmented_target(self) -> NDArray[np.float64]:
+        if self._augmented is None:
+            augmented = np.empty((self.n_target, self.dimension + 2))
+            augmented[:, :self.dimension] = self.target
+            augmented[:, self.dimension] = self._target_norms
+            augmented[:, self.dimension + 1] = 1.0
+            self._augmented = augmented
+        return self._augmented
 
 
 def _check_estimator_inputs(target: ArrayLike, sample: ArrayLike, k: int) -> tuple[NDArray, NDArray, int]:
