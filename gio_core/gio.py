@@ -32,6 +32,7 @@ from ._validation import (
     check_target_rows,
 )
 from .kl import AveragedKL
+from .largefiles import is_row_source
 from .neighbors import NearestUnused
 from .quantize import ProgressCallback, Quantization, quantize
 
@@ -499,8 +500,9 @@ class GIOSelector(BaseEstimator):
 
         Parameters
         ----------
-        pool : array-like of shape (n_pool, d)
-            The candidates G.
+        pool : array-like of shape (n_pool, d) or RowSource
+            The candidates G. Float arrays and memory maps are used without a copy; a
+            :class:`gio_core.largefiles.RowSource` is read in chunks when quantised.
         target : array-like of shape (n_target, d)
             The target sample X; at least ``k + 1`` rows (centroids when quantised).
         init : array-like of shape (n0, d), optional
@@ -623,9 +625,16 @@ def _rows_of_pick(candidate: int, earlier_picks: list[int], quantization: Quanti
 
 
 def _check_data(pool: ArrayLike, target: ArrayLike, config: GIOConfig, *, quantized: bool):
-    pool_matrix = pool if _is_float_matrix(pool) else as_matrix(pool, "pool")
-    if pool_matrix is pool:
-        _check_finite_in_chunks(pool_matrix, "pool")
+    if is_row_source(pool) and not quantized:
+        pool = np.asarray(pool)  # an unquantised run needs every row in memory
+    if is_row_source(pool) or _is_float_matrix(pool):
+        # large float pools, memory maps and row sources are used as they are, never copied to float64;
+        # when quantised, K-means checks for NaN/inf on its single pass over the rows
+        pool_matrix = pool
+        if not quantized:
+            _check_finite_in_chunks(pool_matrix, "pool")
+    else:
+        pool_matrix = as_matrix(pool, "pool")
     target_matrix = as_matrix(target, "target")
     check_same_dimension(pool_matrix, "pool", target_matrix, "target")
     if not quantized or target_matrix.shape[0] <= (config.n_clusters or 0):
@@ -637,7 +646,6 @@ def _check_data(pool: ArrayLike, target: ArrayLike, config: GIOConfig, *, quanti
 
 
 def _is_float_matrix(values) -> bool:
-    # large float32 pools (and memory maps) are used as they are, never copied to float64
     return isinstance(values, np.ndarray) and values.ndim == 2 and values.dtype in (np.float32, np.float64) \
         and values.shape[0] > 0 and values.shape[1] > 0
 

@@ -91,8 +91,9 @@ def quantize(
 
     Parameters
     ----------
-    points : ndarray of shape (n_rows, d)
-        Any float array, including a read-only memory map; it is read in chunks, never copied whole.
+    points : ndarray of shape (n_rows, d) or RowSource
+        Any float array, a read-only memory map or a :class:`gio_core.largefiles.RowSource`; it is
+        read in chunks, never copied whole.
     n_clusters : int
         Number of centroids K; at most ``n_rows``.
     random_state : int, Generator or None
@@ -114,7 +115,7 @@ def quantize(
     Raises
     ------
     ValueError
-        ``n_clusters`` larger than the number of rows.
+        ``n_clusters`` larger than the number of rows; rows with NaN or inf (found while assigning).
 
     Examples
     --------
@@ -141,6 +142,9 @@ def quantize(
         training = np.ascontiguousarray(points[sample_rows], dtype=np.float32)
     else:
         training = np.ascontiguousarray(points, dtype=np.float32)
+    if not np.isfinite(training).all():
+        raise ValueError(f"{name} has {_count_nonfinite_rows(points)} row(s) with NaN or inf values; drop or "
+                         "fill those rows first.")
     if progress:
         progress(f"training K-means on the {name}", 0, 1)
     kmeans = faiss.Kmeans(dimension, n_clusters, niter=n_iter, seed=seed, verbose=False,
@@ -152,13 +156,20 @@ def quantize(
         progress(f"training K-means on the {name}", 1, 1)
 
     labels = np.empty(n_rows, dtype=np.int64)
+    bad_rows = 0
     for start in range(0, n_rows, _ASSIGN_CHUNK_ROWS):
         chunk = np.ascontiguousarray(points[start:start + _ASSIGN_CHUNK_ROWS], dtype=np.float32)
+        finite = np.isfinite(chunk).all(axis=1)
+        if not finite.all():  # rows the training sample missed
+            bad_rows += int((~finite).sum())
+            chunk[~finite] = 0.0
         _, assigned = kmeans.index.search(chunk, 1)
         labels[start:start + chunk.shape[0]] = assigned[:, 0]
         if progress:
             progress(f"assigning {name} rows to clusters", min(start + _ASSIGN_CHUNK_ROWS, n_rows), n_rows)
     assigned_at = time.perf_counter()
+    if bad_rows:
+        raise ValueError(f"{name} has {bad_rows} row(s) with NaN or inf values; drop or fill those rows first.")
 
     counts = np.bincount(labels, minlength=n_clusters)
     kept = np.flatnonzero(counts)
@@ -173,3 +184,8 @@ def quantize(
         counts=counts[kept].astype(np.int64),
         seconds={"train": trained - started, "assign": assigned_at - trained},
     )
+
+
+def _count_nonfinite_rows(points) -> int:
+    return sum(int((~np.isfinite(np.asarray(points[start:start + _ASSIGN_CHUNK_ROWS]))).any(axis=1).sum())
+               for start in range(0, points.shape[0], _ASSIGN_CHUNK_ROWS))

@@ -1,0 +1,216 @@
+"""Out-of-core access to the vectors of very large files: rows are read on demand, in chunks.
+
+A memory map of a 15 GB ``.npy`` file keeps every page it has touched resident, so one pass over it
+makes the process's resident memory as large as the file. :class:`NpyRows` reads rows with plain file
+reads instead, and :class:`ParquetRows` one row group at a time, so a pass over ten million rows
+holds one chunk at a time. Both look enough like a 2-D array (``shape``, ``dtype``, slicing, integer
+indexing) for :func:`gio_core.quantize` and :class:`gio_core.GIOSelector` to use them directly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["NpyRows", "ParquetRows", "RowSource", "is_row_source"]
+
+
+class RowSource:
+    """A read-only 2-D table of vectors, read on demand. Subclasses implement :meth:`_read_range`."""
+
+    shape: tuple[int, int]
+    dtype: np.dtype
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    @property
+    def nbytes(self) -> int:
+        return self.shape[0] * self.shape[1] * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(source) loads every row: allowed (small files, unquantised runs), but explicit
+        rows = self._read_range(0, self.shape[0])
+        return rows if dtype is None else rows.astype(dtype, copy=False)
+
+    def __getitem__(self, key) -> NDArray:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.shape[0])
+            if step != 1:
+                return self[np.arange(start, stop, step)]
+            return self._read_range(start, max(start, stop))
+        if isinstance(key, (int, np.integer)):
+            index = int(key) + (self.shape[0] if key < 0 else 0)
+            return self._read_range(index, index + 1)[0]
+        indices = np.asarray(key)
+        if indices.dtype == bool:
+            indices = np.flatnonzero(indices)
+        if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
+            raise IndexError("rows can be selected with a slice, an integer or a 1-D integer array")
+        indices = np.where(indices < 0, indices + self.shape[0], indices)
+        return self._read_rows(indices)
+
+    def iter_chunks(self, chunk_rows: int = 65_536) -> Iterator[tuple[int, NDArray]]:
+        for start in range(0, self.shape[0], chunk_rows):
+            yield start, self._read_range(start, min(start + chunk_rows, self.shape[0]))
+
+    def _read_rows(self, indices: NDArray) -> NDArray:
+        """Rows at arbitrary indices: read each run of consecutive sorted indices once."""
+        order = np.argsort(indices, kind="stable")
+        ordered = indices[order]
+        out = np.empty((len(indices), self.shape[1]), dtype=self.dtype)
+        if len(ordered) == 0:
+            return out
+        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+        for run in np.split(np.arange(len(ordered)), breaks):
+            first, last = int(ordered[run[0]]), int(ordered[run[-1]])
+            out[order[run]] = self._read_range(first, last + 1)
+        return out
+
+    def _read_range(self, start: int, stop: int) -> NDArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class NpyRows(RowSource):
+    """Rows of a C-ordered float ``.npy`` file, read with ``pread`` (never memory-mapped).
+
+    Parameters
+    ----------
+    path : str or PathLike
+
+    Raises
+    ------
+    ValueError
+        The file is not a 2-D float ``.npy`` in C order (object arrays are refused: they would need
+        unpickling).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        with open(self.path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran_order, dtype = read_header(handle)
+            self._offset = handle.tell()
+        if dtype.hasobject:
+            raise ValueError(f"{self.path.name} holds Python objects; only numeric .npy files are read "
+                             "(objects would need unpickling). Save the vectors as a float array.")
+        if len(shape) != 2:
+            raise ValueError(f"{self.path.name} holds an array of shape {shape}; save a 2-D array "
+                             "(rows, dimensions).")
+        if fortran_order:
+            raise ValueError(f"{self.path.name} is stored in Fortran order; save it with "
+                             "np.save(path, np.ascontiguousarray(vectors)).")
+        if dtype.kind not in "fiu":
+            raise ValueError(f"{self.path.name} has dtype {dtype}; save float vectors.")
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        expected = self._offset + self.shape[0] * self._row_bytes
+        if os.path.getsize(self.path) < expected:
+            raise ValueError(f"{self.path.name} is truncated: its header promises {self.shape[0]} rows but the "
+                             "file is shorter. Write the file again.")
+
+    def _read_range(self, start: int, stop: int) -> NDArray:
+        count = stop - start
+        out = np.empty((count, self.shape[1]), dtype=self.dtype)
+        if count == 0:
+            return out
+        buffer = memoryview(out.reshape(-1).view(np.uint8))
+        with open(self.path, "rb", buffering=0) as handle:
+            position = self._offset + start * self._row_bytes
+            done = 0
+            while done < len(buffer):
+                read = os.preadv(handle.fileno(), [buffer[done:]], position + done)
+                if read == 0:
+                    raise ValueError(f"{self.path.name} ended early; the file is truncated.")
+                done += read
+        return out
+
+
+class ParquetRows(RowSource):
+    """Vectors of a Parquet file read one row group at a time.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    columns : sequence of str, optional
+        Numeric columns that form the vector (default: every numeric column).
+    vector_column : str, optional
+        One list<float> column holding the whole vector (instead of ``columns``).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, columns: Sequence[str] | None = None,
+                 vector_column: str | None = None):
+        import pyarrow.parquet as pq
+        import pyarrow.types as patypes
+
+        self.path = Path(path)
+        self._file = pq.ParquetFile(self.path)
+        schema = self._file.schema_arrow
+        if vector_column is not None:
+            if vector_column not in schema.names:
+                raise ValueError(f"{self.path.name} has no column {vector_column!r}; its columns are "
+                                 f"{', '.join(schema.names)}.")
+            self._columns = [vector_column]
+            first = self._file.read_row_group(0, columns=self._columns).column(0) if \
+                self._file.num_row_groups else None
+            width = len(first[0].as_py()) if first is not None and len(first) else 0
+        else:
+            numeric = [field.name for field in schema if patypes.is_integer(field.type)
+                       or patypes.is_floating(field.type)]
+            self._columns = list(columns) if columns is not None else numeric
+            missing = [name for name in self._columns if name not in numeric]
+            if missing:
+                raise ValueError(f"{self.path.name}: column(s) {', '.join(missing)} are missing or not numeric.")
+            width = len(self._columns)
+        if width == 0:
+            raise ValueError(f"{self.path.name} has no vector columns; name them with columns= or vector_column=.")
+        self._vector_column = vector_column
+        self.shape = (int(self._file.metadata.num_rows), int(width))
+        self.dtype = np.dtype(np.float32)
+        sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)]
+        self._group_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._cached: tuple[int, NDArray] | None = None
+
+    def _group(self, index: int) -> NDArray:
+        if self._cached is not None and self._cached[0] == index:
+            return self._cached[1]
+        table = self._file.read_row_group(index, columns=self._columns)
+        if self._vector_column is not None:
+            column = table.column(0).combine_chunks()
+            values = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+            rows = values.reshape(len(column), -1)
+            if rows.shape[1] != self.shape[1]:
+                raise ValueError(f"{self.path.name}: vectors in {self._vector_column!r} have different lengths.")
+        else:
+            rows = np.column_stack([table.column(name).to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+                                    for name in self._columns])
+        self._cached = (index, rows)
+        return rows
+
+    def _read_range(self, start: int, stop: int) -> NDArray:
+        out = np.empty((stop - start, self.shape[1]), dtype=self.dtype)
+        group = int(np.searchsorted(self._group_starts, start, side="right") - 1)
+        position = start
+        while position < stop:
+            group_start, group_stop = self._group_starts[group], self._group_starts[group + 1]
+            rows = self._group(group)
+            take = min(stop, group_stop) - position
+            out[position - start:position - start + take] = rows[position - group_start:position - group_start + take]
+            position += take
+            group += 1
+        return out
+
+
+def is_row_source(values) -> bool:
+    return isinstance(values, RowSource)
