@@ -654,6 +654,11 @@ class _Reader:
             raise DataError(f"{self.name} is an HTML/XML document, not a table; save your data as "
                             f"{_SUPPORTED_TEXT}.", code="not_a_table")
         sep = self._delimiter(stripped)
+        first_line = next((line for line in stripped.splitlines() if line.strip()), "")
+        if any(_looks_like_prose(cell) for cell in first_line.split(sep)):
+            raise DataError(f"{self.name} does not look like a table: its first line is a sentence, not column names. "
+                            "Add a header line (e.g. `text`) and save it as CSV, quoting cells that contain commas.",
+                            code="not_a_table")
         kind = ("tsv" if sep == "\t" else "csv") + suffix
         frame = self._read_delimited(opener, sep, encoding, compressed)
         return kind, frame, None
@@ -663,8 +668,12 @@ class _Reader:
         if self.extension.startswith((".tsv", ".tab")):
             return "\t"
         if self.extension.startswith(".csv"):
-            # the content wins over the name when the header has tabs and no commas
-            return "\t" if "\t" in first_line and "," not in first_line else ","
+            # the content wins over the name: tabs (or, as in European exports, semicolons) and no commas
+            if "," not in first_line and "\t" in first_line:
+                return "\t"
+            if "," not in first_line and ";" in first_line:
+                return ";"
+            return ","
         tabs, commas, semicolons = first_line.count("\t"), first_line.count(","), first_line.count(";")
         if tabs and tabs >= commas:
             return "\t"
@@ -689,10 +698,6 @@ class _Reader:
         if not headerless and sample.shape[0] == 1:
             raise DataError(f"{self.name} has a header ({_names(names)}) but no rows; add rows below the header.",
                             code="header_only")
-        if len(names) == 1 and _looks_like_prose(names[0]):
-            raise DataError(f"{self.name} does not look like a table: its first line is text, not column names, and "
-                            "no delimiter was found. Add a header line (e.g. `text`) and save it as CSV.",
-                            code="not_a_table")
         dtypes, na_values = self._column_types(names, body)
 
         def read(types):
@@ -860,7 +865,9 @@ def _cell_kind(values: pd.Series) -> str:
 
 
 def _looks_like_prose(header: str) -> bool:
-    return len(header) > 60 or len(header.split()) >= 6
+    """A header cell that reads like a sentence (column names are short)."""
+    header = header.strip().strip('"')
+    return len(header) > 80 or len(header.split()) >= 6
 
 
 def _names(columns, limit: int = 6) -> str:
@@ -1218,6 +1225,12 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
         source, choice = _default_source(pool)
         if source == "columns":
             columns = list(choice)
+            missing = [column for column in columns if column not in target.columns]
+            if missing:
+                raise DataError(f"{target.name} lacks column(s) {_names(missing)} that {pool.name} uses as vector "
+                                f"dimensions ({_describe_columns(columns)} in the pool, "
+                                f"{len(numeric_columns(target))} in the target); name the shared columns (--columns) "
+                                "or give both files the same columns.", code="dimension")
         elif source == "vector_column":
             vector_column = choice
         elif source == "text_column":
