@@ -539,7 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data import DataError
 
     parser, gio_names = _build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exited:  # --help, --version and argument errors: return the status, do not raise
+        return exited.code if isinstance(exited.code, int) else _STATUS_BAD_INPUT
     if args.command is None:
         parser.print_help(sys.stderr)
         return _STATUS_BAD_INPUT

@@ -3,7 +3,7 @@
 Both embed the pool and the target into one space, offline, with nothing downloaded at run time.
 
 ``tfidf`` (built in, scikit-learn)
-    Character n-grams within word boundaries (``char_wb``, 2–5), accents stripped and lower-cased,
+    Character n-grams within word boundaries (``char_wb``, 1–4), accents stripped and lower-cased,
     sublinear term frequency, inverse document frequency fitted on pool ∪ target, rows l2-normalised,
     then a signed hashing projection (count sketch) to ``dimensions`` dense values and l2-normalised
     again. No SVD: truncated SVD keeps the directions of largest variance (topics), which blurs the
@@ -36,8 +36,10 @@ __all__ = ["TEXT_MODELS", "available_text_models", "default_text_model", "descri
 
 TEXT_MODELS: tuple[str, ...] = ("tfidf", "minilm")
 
-#: Dense width of the built-in model (see ``benchmarks/text_embedding_quality.py``).
+#: Dense width and character n-gram lengths of the built-in model, chosen on the clean-vs-typo task of
+#: ``benchmarks/text_embedding_quality.py`` (1-4-grams at 1024-d matched 2048-d variants at half the memory).
 TFIDF_DIMENSIONS = 1024
+TFIDF_NGRAMS = (1, 4)
 
 _INSTALL_HINT = "pip install gio-studio[text]"
 _HASH_FEATURES = 2**20
@@ -81,7 +83,8 @@ def default_text_model() -> str:
 def describe_text_model(model: str) -> str:
     """One line for people: what the model is."""
     if model == "tfidf":
-        return (f"tfidf (built in): character 2–5-gram TF-IDF fitted on pool + target, projected to "
+        low, high = TFIDF_NGRAMS
+        return (f"tfidf (built in): character {low}-{high}-gram TF-IDF fitted on pool + target, projected to "
                 f"{TFIDF_DIMENSIONS} dimensions")
     if model == "minilm":
         return "minilm: sentence-transformers all-MiniLM-L6-v2 (384 dimensions), offline"
@@ -151,7 +154,7 @@ def _clean(text) -> str:
 
 
 def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, analyzer: str = "char_wb",
-                ngram_range: tuple[int, int] = (2, 5), sublinear_tf: bool = True, use_idf: bool = True,
+                ngram_range: tuple[int, int] = TFIDF_NGRAMS, sublinear_tf: bool = True, use_idf: bool = True,
                 projection: str = "sketch", progress: ProgressCallback | None = None) -> NDArray[np.float32]:
     """TF-IDF vectors of ``texts`` (fitted on these texts), as dense float32 rows of unit length.
 
@@ -162,7 +165,7 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
     dimensions : int, default=TFIDF_DIMENSIONS
         Dense width after the projection.
     analyzer : {'char_wb', 'char', 'word'}, default='char_wb'
-    ngram_range : (int, int), default=(2, 5)
+    ngram_range : (int, int), default=TFIDF_NGRAMS
     sublinear_tf : bool, default=True
         ``1 + log(tf)`` instead of raw counts.
     use_idf : bool, default=True
