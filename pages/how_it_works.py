@@ -1,0 +1,61 @@
+"""A short explanation of GIO: the idea, the formula, a picture."""
+
+import streamlit as st
+
+from ui.explain import illustration
+
+st.title("How GIO works")
+st.markdown(
+    """
+You have a **pool** G of candidate rows (say, a million web sentences) and a small **target** sample X of what you
+actually want (a few hundred sentences from your domain). You may already have some data D. GIO picks the set
+V ⊆ G that makes **D ∪ V look as much like X as possible**, measured by the KL divergence — an
+information-theoretic distance between the two distributions. No labels are needed: only vectors (embeddings).
+"""
+)
+
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("The objective")
+    st.latex(r"V^{*} \;=\; \arg\min_{V \subseteq G}\; \widehat{D}_{\mathrm{KL}}\!\left(X \,\Vert\, D \cup V\right)")
+    st.markdown("GIO estimates the KL divergence from nearest-neighbour distances, so it works in any number of "
+                "dimensions without fitting a density. With n target rows x_i, m rows y_j in D ∪ V and d "
+                "dimensions, the rank-averaged k-NN estimate GIO minimises is")
+    st.latex(r"\widehat{D}(X \Vert Y) = \frac{d}{n\,m}\sum_{i,j}\log\lVert x_i-y_j\rVert \;-\; "
+             r"\frac{d}{n}\sum_{i}\log\rho_k(x_i) \;+\; \frac{1}{m}\sum_{l=1}^{m}\log\frac{k\,m}{l\,(n-1)}")
+    st.markdown(r"where $\rho_k(x_i)$ is the distance from $x_i$ to its k-th nearest other target row. "
+                "Averaging over every neighbour rank (instead of using only the k-th) keeps the gradient non-zero, "
+                "which is what lets GIO move towards empty regions.")
+with right:
+    st.subheader("One step")
+    st.markdown(
+        r"""
+1. **Descend.** Start a free point $v$ (at the target mean) and run gradient descent on
+   $\widehat{D}(X \Vert D \cup V \cup \{v\})$: $v$ moves to where the target is least covered.
+2. **Snap.** Replace $v$ by the nearest pool row not picked yet, $g^{*} = \arg\min_{g \in G \setminus V}\lVert g - v\rVert$,
+   and add it to V.
+3. **Stop?** If adding $g^{*}$ raised the KL (or another stopping rule fires), drop it and stop: more data would no
+   longer bring the selection closer to the target.
+4. **Scale.** For large pools, K-means first quantises pool and target; GIO runs on the centroids and each chosen
+   centroid brings all of its rows.
+"""
+    )
+
+figure, curve = illustration()
+left, right = st.columns([3, 2])
+left.plotly_chart(figure, width="stretch", config={"displaylogo": False})
+right.plotly_chart(curve, width="stretch", config={"displaylogo": False})
+st.caption("Grey: pool (three blobs). Blue: target, drawn from two of the blobs. The star is this step's optimum v "
+           "with its descent path; the ring is the pool row it snapped to. The picks land where the target is.")
+
+st.subheader("Reading the app")
+st.markdown(
+    """
+- **Map.** Pool ∪ target in 2-D (UMAP, or PCA while UMAP computes). Picks appear in pick order.
+- **KL curve.** The estimate after each pick; red crosses are picks the stopping rule rejected.
+- **Stopping rules.** *KL rises* (the paper's default) stops as soon as a pick makes things worse; the others stop at a
+  budget, a KL floor or a minimum gain.
+- **Reference.** D. Everaert and C. Potts, *GIO: Gradient Information Optimization for Training Dataset
+  Selection*, ICLR 2024.
+"""
+)

@@ -1,0 +1,269 @@
+"""Running GIO live, replaying it step by step, and the downloads.
+
+The live run iterates :meth:`gio_core.GIOSelector.iter_fit` and redraws the map, the KL curve and the
+progress bar at most every ``APP_SETTINGS['redraw_seconds']`` (four times a second), pacing the steps
+for small runs so a person can follow them. The Stop button works through Streamlit's rerun: clicking
+it interrupts the script at its next redraw, the generator is closed, and the selector keeps the picks
+so far (``stop_reason_ == 'interrupted'``). After a run, a step slider and Play replay every step.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import time
+
+import numpy as np
+import streamlit as st
+
+from gio_core import export
+from gio_core.data import DataError
+from gio_core.figures import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
+from gio_core.report import run_report_html, run_summary
+
+from .controls import ViewSettings
+from .defaults import APP_SETTINGS, LIVE_SPEEDS
+from .maps import MapState, map_status
+from .state import Dataset, RunRecord, RunSettings, current_run, new_run
+
+logger = logging.getLogger(__name__)
+
+RUN_LABEL = "Run selection"
+CSV_LABEL = "Download selected rows (CSV)"
+REPORT_LABEL = "Download run report (HTML)"
+MANIFEST_LABEL = "Download run manifest (JSON)"
+
+_PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+_PLAY_SECONDS = 10.0  # a replay lasts about this long at most
+_PLAY_FPS = 6.0
+# Charts redrawn into one placeholder need distinct element ids within a script run.
+_chart_ids = itertools.count()
+
+
+class _Slots:
+    """Placeholders the live run and the replay draw into."""
+
+    def __init__(self):
+        self.progress = st.empty()
+        map_column, curve_column = st.columns([3, 2], gap="medium")
+        with map_column:
+            self.map = st.empty()
+            self.caption = st.empty()
+        with curve_column:
+            self.curve = st.empty()
+            self.summary = st.container()
+
+
+def _draw(slots: _Slots, trace: RunTrace, step: int, dataset: Dataset, view: ViewSettings, map_state: MapState, *,
+          expected_steps: int | None = None, centroids_xy=None) -> None:
+    overlay = map_overlay(trace, step, map_state.placer, centroids_xy=centroids_xy)
+    figure = map_figure(map_state.projection, overlay, target_labels=dataset.target_labels,
+                        pool_labels=dataset.pool_labels, label_name=dataset.label_column,
+                        color_picks_by=view.color_picks_by,
+                        max_rank=int(trace.n_selected.max()) if trace.n_steps else None,
+                        uirevision=map_state.key, height=540)
+    slots.map.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key=f"map_chart_{next(_chart_ids)}")
+    slots.caption.caption(overlay.caption)
+    slots.curve.plotly_chart(kl_figure(trace, current=step if trace.n_steps else None, expected_steps=expected_steps,
+                                       height=440), config=_PLOTLY_CONFIG, width="stretch",
+                            key=f"kl_chart_{next(_chart_ids)}")
+
+
+def _centroids_xy(trace: RunTrace, map_state: MapState):
+    return map_state.placer.place(trace.cluster_centers) if trace.cluster_centers is not None else None
+
+
+def _budget(settings: RunSettings, n_pool: int) -> int:
+    budget = int(settings.params["max_iter"])
+    if settings.params["stop_criterion"] == "data_size" and settings.params["n_clusters"] is None:
+        budget = min(budget, int(settings.params["max_data_size"] * n_pool))
+    return max(budget, 1)
+
+
+def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings, view: ViewSettings,
+              map_state: MapState) -> RunRecord:
+    record = new_run(dataset.key, settings, dataset.dimensions)
+    stop_slot.button("Stop", key=f"stop_{record.run_id}", icon=":material/stop:",
+                     help="Stop the run and keep the picks so far.")
+    selector = settings.selector()
+    budget = _budget(settings, dataset.n_pool)
+    pace = LIVE_SPEEDS.get(view.live_speed)
+    redraw = float(APP_SETTINGS["redraw_seconds"])
+    progress = slots.progress.progress(0.0, text="Starting…")
+
+    def quantize_progress(stage: str, done: int, total: int) -> None:
+        progress.progress(min(done / max(total, 1), 1.0), text=f"K-means ({stage}): {done:,} of {total:,}")
+
+    steps = selector.iter_fit(dataset.prepared.pool, dataset.prepared.target, settings.init(dataset.dimensions),
+                              record_path=True, progress=quantize_progress)
+    started = time.perf_counter()
+    last_draw = -math.inf
+    try:
+        for step in steps:
+            record.add(step)
+            if pace:
+                wait = started + len(record.steps) / pace - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+            now = time.perf_counter()
+            if now - last_draw >= redraw or step.stop_reason is not None:
+                last_draw = now
+                trace = record.trace()
+                progress.progress(min(step.n_selected / budget, 1.0),
+                                  text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {step.kl:.4g}")
+                _draw(slots, trace, trace.n_steps - 1, dataset, view, map_state, expected_steps=budget)
+    except (ValueError, TypeError, DataError, MemoryError) as problem:
+        record.error = " ".join(str(problem).split())
+    finally:
+        steps.close()
+        record.finish(selector)
+        if record.error:
+            record.status = "error"
+    stop_slot.empty()
+    slots.progress.empty()
+    return record
+
+
+def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:
+    trace = record.trace()
+    centroids_xy = _centroids_xy(trace, map_state)
+    if trace.n_steps == 0:
+        _draw(slots, trace, -1, dataset, view, map_state, centroids_xy=centroids_xy)
+        return
+    key = f"replay_{record.run_id}"
+    goto = st.session_state.pop(f"{key}_goto", None)
+    if goto is not None:
+        st.session_state[key] = goto
+    left, right = st.columns([1, 8], vertical_alignment="bottom")
+    play = left.button("Play", key=f"play_{record.run_id}", icon=":material/replay:", help="Replay the run from the step shown (or from "
+                                                                     "the start when at the end).")
+    step = right.slider("Step", min_value=1, max_value=trace.n_steps, value=trace.n_steps, key=key,
+                        help="Show the map and the KL curve as they were after this step.")
+    if play:
+        first = 0 if step >= trace.n_steps else step - 1
+        stride = max(1, math.ceil((trace.n_steps - first) / (_PLAY_SECONDS * _PLAY_FPS)))
+        frames = list(range(first, trace.n_steps, stride))
+        if frames[-1] != trace.n_steps - 1:
+            frames.append(trace.n_steps - 1)
+        for index in frames:
+            shown = time.perf_counter()
+            _draw(slots, trace, index, dataset, view, map_state, centroids_xy=centroids_xy)
+            time.sleep(max(0.0, 1.0 / _PLAY_FPS - (time.perf_counter() - shown)))
+        st.session_state[f"{key}_goto"] = trace.n_steps
+        st.rerun()
+    _draw(slots, trace, step - 1, dataset, view, map_state, centroids_xy=centroids_xy)
+
+
+def _summary(slots: _Slots, record: RunRecord, dataset: Dataset) -> None:
+    trace = record.trace()
+    summary = run_summary(trace, n_pool=dataset.n_pool, seconds=record.seconds)
+    with slots.summary:
+        columns = st.columns(3)
+        columns[0].metric("Picks", summary["Picks"], help=summary["Rows selected"])
+        columns[1].metric("KL start", summary["KL of the start set"])
+        columns[2].metric("KL final", summary["KL after the last pick"])
+        reason = STOP_LABELS.get(record.stop_reason or "", record.stop_reason or "")
+        message = f"**{reason[:1].upper() + reason[1:]}**" + (f": {record.stop_message}" if record.stop_message else "")
+        st.markdown(f"{message}  \n{summary['Rows selected']} rows selected in {record.seconds:.2f} s.")
+        if dataset.pool_labels is not None and dataset.label_column and len(record.selected_indices):
+            _label_breakdown(record, dataset)
+
+
+def _label_breakdown(record: RunRecord, dataset: Dataset) -> None:
+    picked = dataset.pool_labels[record.selected_indices]
+    target_values = set(np.asarray(dataset.target_labels, dtype=object).tolist())
+    in_target = float(np.mean([value in target_values for value in picked.tolist()]))
+    base = float(np.mean([value in target_values for value in dataset.pool_labels.tolist()]))
+    st.caption(f"{in_target:.0%} of the selected rows have a `{dataset.label_column}` value found in the target "
+               f"(pool: {base:.0%}).")
+
+
+def selection_frame(record: RunRecord, dataset: Dataset):
+    """The export table: the selected rows of the pool file with every column, plus gio_rank (and more)."""
+    selected = record.selected_indices
+    file_rows = dataset.prepared.pool_rows[selected]
+    labels = record.cluster_labels[selected] if record.cluster_labels is not None else None
+    return export.selection_frame(dataset.pool, file_rows, cluster_labels=labels)
+
+
+def manifest(record: RunRecord, dataset: Dataset) -> dict:
+    """The run manifest (JSON-ready), as the CLI writes it."""
+    vectors = export.manifest_vectors_record(dataset.prepared)
+    params = {name: value for name, value in record.settings.params.items()}
+    params.update(start=record.settings.start, drop_nonfinite=bool(dataset.choice.get("drop_nonfinite", False)))
+    document = export.build_manifest(params=params, seed=record.settings.seed,
+                                     inputs={"pool": dataset.pool, "target": dataset.target},
+                                     result=record.result, timings={"select": record.seconds}, vectors=vectors)
+    document["app"] = {"source": dataset.source, "demo": dataset.demo.info.key if dataset.demo else None,
+                       "label_column": dataset.label_column}
+    return document
+
+
+def report_html(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> str:
+    """The self-contained HTML run report."""
+    title = f"GIO run report: {dataset.demo.info.title}" if dataset.demo else f"GIO run report: {dataset.pool.name}"
+    return run_report_html(record.trace(), map_state.projection, map_state.placer, params=record.settings.record(),
+                           inputs=dataset.inputs(), title=title, target_labels=dataset.target_labels,
+                           pool_labels=dataset.pool_labels, label_name=dataset.label_column,
+                           color_picks_by=view.color_picks_by, seconds=record.seconds)
+
+
+def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:
+    if record.result is None:
+        return
+    stem = (dataset.demo.info.key if dataset.demo else dataset.pool.name.split(".")[0]) + f"_gio_run{record.run_id}"
+    frame = selection_frame(record, dataset)
+    csv_bytes = export.selection_csv_bytes(frame)
+    manifest_bytes = json.dumps(manifest(record, dataset), indent=2, allow_nan=False).encode("utf-8")
+    columns = st.columns(3)
+    columns[0].download_button(CSV_LABEL, csv_bytes, file_name=f"{stem}.csv", mime="text/csv", type="primary",
+                               on_click="ignore", key=f"download_csv_{record.run_id}",
+                               icon=":material/download:",
+                               help=f"{len(frame):,} rows: the pool file's columns plus gio_rank (pick order) and "
+                                    "gio_row (row in the pool file).")
+    columns[1].download_button(REPORT_LABEL, lambda: report_html(record, dataset, view, map_state).encode("utf-8"),
+                               file_name=f"{stem}_report.html", mime="text/html", on_click="ignore",
+                               key=f"download_report_{record.run_id}", icon=":material/description:",
+                               help="One HTML file with the animated map, the KL curve, the parameters and the "
+                                    "summary; opens in any browser without a server.")
+    columns[2].download_button(MANIFEST_LABEL, manifest_bytes, file_name=f"{stem}.manifest.json",
+                               mime="application/json", on_click="ignore", key=f"download_manifest_{record.run_id}",
+                               icon=":material/receipt_long:",
+                               help="Every parameter, input hashes and the result, to rerun or audit "
+                                    "(`gio-studio select --manifest`).")
+
+
+def run_area(dataset: Dataset, settings: RunSettings, view: ViewSettings, map_state: MapState) -> None:
+    """The Run button, the live map and KL curve, the replay, the summary and the downloads."""
+    buttons = st.columns([2, 1, 5], vertical_alignment="center")
+    run_clicked = buttons[0].button(RUN_LABEL, type="primary", key="run_selection",
+                                    icon=":material/play_arrow:", disabled=settings.error is not None, width="stretch",
+                                    help="Run GIO with these parameters and watch it pick.")
+    stop_slot = buttons[1].empty()
+    note = buttons[2].empty()
+    if settings.error:
+        st.error(settings.error, icon=":material/warning:")
+    map_status(map_state)
+    slots = _Slots()
+    record = current_run(dataset.key)
+    if run_clicked:
+        record = _live_run(slots, stop_slot, dataset, settings, view, map_state)
+    elif record is not None and not record.settings.same_run(settings):
+        note.info("The parameters changed since this run: press **Run selection** to run again.",
+                  icon=":material/info:")
+    if record is None:
+        trace = RunTrace.from_steps([], initial_kl=math.inf, dimensions=dataset.dimensions)
+        _draw(slots, trace, -1, dataset, view, map_state)
+        slots.caption.caption("Press **Run selection** to watch GIO pick pool rows step by step.")
+        return
+    if record.status == "error":
+        st.error(record.error or "The run failed.", icon=":material/error:")
+    if record.status == "stopped":
+        note.warning(f"Stopped after {len(record.steps):,} steps; the picks so far are kept.",
+                     icon=":material/stop_circle:")
+    _replay(slots, record, dataset, view, map_state)
+    if record.finished:
+        _summary(slots, record, dataset)
+        _downloads(record, dataset, view, map_state)

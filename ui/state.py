@@ -1,0 +1,232 @@
+"""Per-session state: the data set in use, the run settings, the current run.
+
+Everything a session owns lives in ``st.session_state`` (one per browser session), so two sessions never
+see each other's uploads, parameters or runs. Uploads are read from memory and never written to disk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from gio_core import GIOSelector
+from gio_core.data import LoadedData, PreparedVectors
+from gio_core.demos import Demo
+from gio_core.figures import RunTrace
+
+RUN_KEY = "gio_run"
+_run_ids = itertools.count(1)
+
+# Gradient-descent paths are kept at most this long per step (the map draws about 40 points of one).
+_PATH_POINTS = 41
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The pool and target in use, their vectors and labels.
+
+    Attributes
+    ----------
+    source : {'demo', 'upload'}
+    pool, target : LoadedData
+    prepared : PreparedVectors
+    choice : dict
+        The vector choice (keyword arguments of ``prepare_vectors``).
+    key : str
+        Identity of the files and the choice (content hashes), for caches and to tie runs to data.
+    label_column : str or None
+    pool_labels, target_labels : ndarray or None
+        Labels of the rows kept in ``prepared`` (so ``pool_labels[i]`` belongs to ``prepared.pool[i]``).
+    demo : Demo or None
+    """
+
+    source: str
+    pool: LoadedData
+    target: LoadedData
+    prepared: PreparedVectors
+    choice: dict
+    key: str
+    label_column: str | None = None
+    pool_labels: np.ndarray | None = None
+    target_labels: np.ndarray | None = None
+    demo: Demo | None = None
+
+    @property
+    def n_pool(self) -> int:
+        return int(self.prepared.pool.shape[0])
+
+    @property
+    def n_target(self) -> int:
+        return int(self.prepared.target.shape[0])
+
+    @property
+    def dimensions(self) -> int:
+        return self.prepared.dimensions
+
+    def inputs(self) -> dict[str, str]:
+        """What was selected from, in a few lines for a report."""
+        rows = {
+            "Pool": f"{self.pool.name} ({self.pool.n_rows:,} rows, {self.pool.format})",
+            "Target": f"{self.target.name} ({self.target.n_rows:,} rows, {self.target.format})",
+            "Vectors": self.prepared.description,
+        }
+        if self.prepared.pool_nonfinite_rows or self.prepared.target_nonfinite_rows:
+            rows["Rows dropped (NaN/inf)"] = (f"{self.prepared.pool_nonfinite_rows:,} pool, "
+                                              f"{self.prepared.target_nonfinite_rows:,} target")
+        if self.label_column:
+            rows["Label column"] = self.label_column
+        if self.demo is not None:
+            rows["Demo"] = self.demo.info.title
+        return rows
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything the controls decide about a run.
+
+    Attributes
+    ----------
+    params : dict
+        :class:`gio_core.GIOSelector` parameters, without ``random_state``.
+    seed : int
+    start : {'uniform', 'empty', 'pool_sample'}
+    live_speed : str
+        A key of :data:`ui.defaults.LIVE_SPEEDS`.
+    error : str or None
+        Why these settings cannot run (shown instead of running).
+    """
+
+    params: dict
+    seed: int
+    start: str
+    live_speed: str = "Normal"
+    error: str | None = None
+
+    def selector(self) -> GIOSelector:
+        return GIOSelector(**self.params, random_state=self.seed)
+
+    def init(self, dimensions: int):
+        """The ``init`` argument of ``fit``: None (uniform start or pool sample) or an empty start."""
+        return np.zeros((0, dimensions)) if self.start == "empty" else None
+
+    def record(self) -> dict[str, Any]:
+        """Every parameter of the run, for a report or a manifest."""
+        return {**self.params, "random_state": self.seed, "start": self.start}
+
+    def same_run(self, other: "RunSettings") -> bool:
+        """Whether two settings give the same selection (the live speed does not change it)."""
+        return self.params == other.params and self.seed == other.seed and self.start == other.start
+
+
+@dataclass
+class RunRecord:
+    """One run of the session, filled step by step while it runs."""
+
+    run_id: int
+    data_key: str
+    settings: RunSettings
+    dimensions: int
+    steps: list = field(default_factory=list)
+    status: str = "running"  # running, done, stopped, error
+    initial_kl: float = math.nan
+    stop_reason: str | None = None
+    stop_message: str | None = None
+    result: Any = None
+    cluster_labels: np.ndarray | None = None
+    cluster_centers: np.ndarray | None = None
+    seconds: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+    error: str | None = None
+    _trace: RunTrace | None = field(default=None, repr=False)
+
+    def add(self, step) -> None:
+        """Keep a step (its descent path shortened to what a map draws)."""
+        path = step.path
+        if path is not None and len(path) > _PATH_POINTS:
+            every = int(math.ceil(len(path) / (_PATH_POINTS - 1)))
+            path = np.vstack([path[::every], path[-1:]])
+        self.steps.append(_Step(step.step, np.asarray(step.v, dtype=np.float32), int(step.candidate), float(step.kl),
+                                bool(step.kept), int(step.n_selected), bool(step.reset),
+                                np.asarray(step.rows, dtype=np.int64),
+                                None if path is None else np.asarray(path, dtype=np.float32), step.stop_reason))
+        self._trace = None
+
+    def finish(self, selector: GIOSelector) -> None:
+        """Record the end of the run from the selector (finished, or closed early by Stop)."""
+        self.seconds = time.perf_counter() - self.started
+        result = getattr(selector, "result_", None)
+        if result is None:
+            self.status = "error" if self.error else "stopped"
+            return
+        self.result = result
+        self.initial_kl = float(result.initial_kl)
+        self.stop_reason = result.stop_reason
+        self.stop_message = result.stop_message
+        self.cluster_labels = selector.cluster_labels_
+        self.cluster_centers = selector.cluster_centers_
+        self.status = "stopped" if result.stop_reason == "interrupted" else "done"
+        self._trace = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "stopped")
+
+    @property
+    def selected_indices(self) -> np.ndarray:
+        """Selected rows of the prepared pool, in pick order."""
+        if self.result is None:
+            return np.empty(0, dtype=np.int64)
+        return np.asarray(self.result.selected_indices, dtype=np.int64)
+
+    def trace(self) -> RunTrace:
+        """The run as a :class:`gio_core.figures.RunTrace` (cached once the run is over)."""
+        if self._trace is not None:
+            return self._trace
+        trace = RunTrace.from_steps(self.steps, initial_kl=self.initial_kl, dimensions=self.dimensions,
+                                    stop_reason=self.stop_reason if self.finished else None,
+                                    stop_message=self.stop_message, cluster_centers=self.cluster_centers,
+                                    quantized=self.settings.params.get("n_clusters") is not None)
+        if self.finished:
+            self._trace = trace
+        return trace
+
+
+@dataclass(frozen=True)
+class _Step:
+    step: int
+    v: np.ndarray
+    candidate: int
+    kl: float
+    kept: bool
+    n_selected: int
+    reset: bool
+    rows: np.ndarray
+    path: np.ndarray | None
+    stop_reason: str | None
+
+
+def new_run(data_key: str, settings: RunSettings, dimensions: int) -> RunRecord:
+    """Start a run record and make it the session's current run."""
+    record = RunRecord(run_id=next(_run_ids), data_key=data_key, settings=settings, dimensions=dimensions)
+    st.session_state[RUN_KEY] = record
+    return record
+
+
+def current_run(data_key: str) -> RunRecord | None:
+    """The session's last run, when it was made on this data set."""
+    record = st.session_state.get(RUN_KEY)
+    if record is None or record.data_key != data_key:
+        return None
+    if record.status == "running":  # a rerun interrupted it before it could say so (Stop, page change)
+        record.status = "stopped"
+    return record
+
+
+def clear_run() -> None:
+    st.session_state.pop(RUN_KEY, None)
