@@ -1094,8 +1094,58 @@ def _parse_vector_column(data: LoadedData, column: str) -> NDArray[np.float32]:
     out = np.empty((len(values), width), dtype=np.float32)
     for start in range(0, len(values), _PARSE_CHUNK_ROWS):
         chunk = values[start:start + _PARSE_CHUNK_ROWS]
-        out[start:start + len(chunk)] = _parse_vector_chunk(chunk, width, data.name, column, start, first_row)
+        fast = _parse_vector_chunk_fast(chunk, width)
+        if fast is None:  # something is off in this chunk: the row-by-row parser says what and where
+            fast = _parse_vector_chunk(chunk, width, data.name, column, start, first_row)
+        out[start:start + len(chunk)] = fast
     return out
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _parse_vector_chunk_fast(chunk: list, width: int) -> NDArray[np.float32] | None:
+    """Parse a chunk of well-formed vectors in C; None when any row needs the careful parser."""
+    first = next((value for value in chunk if not _is_missing(value)), None)
+    if first is None:
+        return None
+    if isinstance(first, (np.ndarray, list, tuple)):
+        try:
+            rows = [np.full(width, np.nan) if _is_missing(value) else value for value in chunk]
+            if any(len(row) != width for row in rows):
+                return None
+            stacked = np.asarray(np.stack(rows), dtype=np.float32) if rows else np.empty((0, width), np.float32)
+        except (TypeError, ValueError):
+            return None
+        return stacked if stacked.shape == (len(chunk), width) else None
+    if not isinstance(first, str):
+        return None
+    inner = []
+    for value in chunk:
+        if _is_missing(value):
+            inner.append("")
+            continue
+        if not isinstance(value, str):
+            return None
+        text = value.strip()
+        if not text:
+            inner.append("")
+            continue
+        if text[0] != "[" or text[-1] != "]":
+            return None
+        body = text[1:-1]
+        if body.count(",") != width - 1:  # whitespace-separated, trailing commas, ragged: careful parser
+            return None
+        inner.append(body)
+    try:
+        parsed = pd.read_csv(io.StringIO("\n".join(inner)), header=None, sep=",", dtype=np.float32, engine="c",
+                             skip_blank_lines=False, skipinitialspace=True, keep_default_na=False,
+                             na_values=["", "nan", "NaN", "NAN", "-nan", "null", "None"])
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    values = parsed.to_numpy(dtype=np.float32)
+    return values if values.shape == (len(chunk), width) else None
 
 
 def _vector_width(value, name, column, row) -> int:

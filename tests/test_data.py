@@ -470,3 +470,34 @@ def test_loaded_data_is_frozen():
     assert isinstance(data, LoadedData)
     with pytest.raises(Exception):
         data.name = "other"
+
+
+def test_fast_and_careful_vector_parsers_agree(monkeypatch, rng):
+    """Well-formed chunks are parsed in C; a chunk with an odd row goes row by row; results agree."""
+    import gio_core.data as data_module
+
+    vectors = rng.normal(size=(23, 5)).astype(np.float32)
+    cells = ["[" + ", ".join(repr(float(v)) for v in row) + "]" for row in vectors]
+    cells[17] = "[" + " ".join(repr(float(v)) for v in vectors[17]) + "]"  # whitespace-separated: careful parser
+    cells[4] = ""  # missing: NaN row in both parsers
+    frame = pd.DataFrame({"v": cells})
+    monkeypatch.setattr(data_module, "_PARSE_CHUNK_ROWS", 6)
+    data = read_data(frame.to_csv(index=False, sep="\t").encode(), name="v.tsv")
+    parsed = extract_vectors(data, vector_column="v")
+    expected = vectors.copy()
+    expected[4] = np.nan
+    np.testing.assert_array_equal(parsed, expected)
+    assert data_module._parse_vector_chunk_fast(cells[12:18], 5) is None
+    np.testing.assert_array_equal(data_module._parse_vector_chunk_fast(cells[6:12], 5), vectors[6:12])
+
+
+def test_fast_list_parser_falls_back_on_ragged_lists(monkeypatch):
+    import gio_core.data as data_module
+
+    monkeypatch.setattr(data_module, "_PARSE_CHUNK_ROWS", 2)
+    frame = pd.DataFrame({"v": [np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0])]})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    data = read_data(buffer.getvalue(), name="lists.parquet")
+    with pytest.raises(DataError, match="row 1 has 2 values, row 3 has 1"):
+        extract_vectors(data, vector_column="v")
