@@ -403,7 +403,7 @@ class _Reader:
                     ".gz": "gzip"}[self.extension]
             raise DataError(f"{self.name} is not a valid {kind} file (its first bytes are not a {kind} header); "
                             "the file is damaged or has the wrong extension. Save it again.", code="binary")
-        return self._read_text_file(self._text_opener(compressed=False), compressed=False)
+        return self._read_text_file(self._text_opener(), compressed=False)
 
     # -- NumPy ------------------------------------------------------------------------------------
 
@@ -590,7 +590,7 @@ class _Reader:
 
     # -- text: CSV, TSV, JSON Lines -----------------------------------------------------------------
 
-    def _text_opener(self, *, compressed: bool) -> Callable[[], BinaryIO]:
+    def _text_opener(self) -> Callable[[], BinaryIO]:
         if self.path is not None:
             return lambda: open(self.path, "rb")
         return lambda: io.BytesIO(self.raw)

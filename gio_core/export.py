@@ -29,7 +29,7 @@ import math
 import os
 import platform
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
