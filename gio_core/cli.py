@@ -429,7 +429,9 @@ def _select(args, gio_names: list[str]) -> int:
     if prepared.text_model is not None:
         say(f"text model: {describe_text_model(prepared.text_model)}")
 
-    init = None if options["start"] == "uniform" else np.zeros((0, prepared.dimensions))
+    # 'empty' is an empty start set; 'uniform' (and the app's 'pool_sample', which sets random_init_pct)
+    # let the engine choose its start from its parameters
+    init = np.zeros((0, prepared.dimensions)) if options["start"] == "empty" else None
     budget = _step_budget(selector, prepared.pool.shape[0])
 
     def on_step(step) -> None:

@@ -95,6 +95,18 @@ def test_manifest_rerun_finds_moved_inputs_and_rejects_changed_ones(files, tmp_p
     assert "pool.csv is not the pool file the manifest was made with" in err
 
 
+def test_manifest_from_the_app_with_pool_sample_start(files, capsys):
+    """The app records start='pool_sample' (random_init_pct > 0, init=None); a rerun keeps that start."""
+    assert run(["select", "--pool", files / "pool.csv", "--target", files / "target.csv", "--out", files / "a.csv",
+                "--max-iter", "8", "--random-init-pct", "0.1"], capsys)[0] == 0
+    manifest_path = files / "a.manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["params"]["start"] = "pool_sample"
+    manifest_path.write_text(json.dumps(manifest))
+    status, _, err = run(["select", "--manifest", manifest_path, "--out", files / "b.csv"], capsys)
+    assert status == 0 and "reproduced the manifest's selection exactly" in err
+
+
 def test_manifest_cannot_be_combined_with_settings(files, capsys):
     assert run(["select", "--pool", files / "pool.csv", "--target", files / "target.csv", "--out", files / "a.csv",
                 "--max-iter", "5"], capsys)[0] == 0
