@@ -44,6 +44,7 @@ TFIDF_NGRAMS = (1, 4)
 _INSTALL_HINT = "pip install gio-studio[text]"
 _HASH_FEATURES = 2**20
 _CHUNK_TEXTS = 4096
+_CACHE_BYTES = 1 << 30
 _MINILM_BATCH = 64
 
 ProgressCallback = Callable[[str, int, int], object]
@@ -197,24 +198,31 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
     hasher = HashingVectorizer(analyzer=analyzer, ngram_range=tuple(ngram_range), n_features=_HASH_FEATURES,
                                alternate_sign=False, norm=None, lowercase=True, strip_accents="unicode",
                                dtype=np.float32)
-    n_chunks = max(1, -(-total // _CHUNK_TEXTS))
     document_frequency = np.zeros(_HASH_FEATURES, dtype=np.int64)
+    # the first pass's sparse counts are kept (up to a memory budget) so the second pass need not
+    # run the analyzer again, which is most of the time
+    cached: dict[int, object] = {}
+    cached_bytes = 0
     if use_idf:
         for start in range(0, total, _CHUNK_TEXTS):
             counts = hasher.transform(texts[start:start + _CHUNK_TEXTS])
             document_frequency += np.bincount(counts.indices, minlength=_HASH_FEATURES)
+            size = counts.data.nbytes + counts.indices.nbytes + counts.indptr.nbytes
+            if cached_bytes + size <= _CACHE_BYTES:
+                cached[start] = counts
+                cached_bytes += size
             if progress is not None:
                 progress("embed", min(start + _CHUNK_TEXTS, total) // 2, total)
         idf = (np.log((1.0 + total) / (1.0 + document_frequency)) + 1.0).astype(np.float32)
     else:
         idf = None
     buckets, signs = _sketch(dimensions)
-    gaussian = None
-    if projection == "gaussian":
-        gaussian = np.random.default_rng(0).standard_normal((_HASH_FEATURES, 1), dtype=np.float32)
     out = np.zeros((total, dimensions), dtype=np.float32)
     for start in range(0, total, _CHUNK_TEXTS):
-        counts = hasher.transform(texts[start:start + _CHUNK_TEXTS]).tocsr()
+        counts = cached.pop(start, None)
+        if counts is None:
+            counts = hasher.transform(texts[start:start + _CHUNK_TEXTS])
+        counts = counts.tocsr()
         if sublinear_tf:
             np.log(counts.data, out=counts.data)
             counts.data += 1.0
@@ -225,13 +233,12 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
             dense = _apply_sketch(counts, buckets, signs, dimensions)
         else:
             dense = _apply_gaussian(counts, dimensions)
+        norms = np.sqrt(np.einsum("ij,ij->i", dense, dense))[:, None]
+        np.divide(dense, norms, out=dense, where=norms > 0)
         out[start:start + dense.shape[0]] = dense
         if progress is not None:
             done = min(start + _CHUNK_TEXTS, total)
             progress("embed", (total + done) // 2 if use_idf else done, total)
-    del gaussian
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    np.divide(out, norms, out=out, where=norms > 0)
     return out
 
 

@@ -144,3 +144,11 @@ def test_minilm_matches_the_bundled_vectors():
     frame = pd.read_parquet(ASSET / "target.parquet").head(8)
     vectors, _, _ = embed_texts(frame["text"].tolist(), [], model="minilm")
     np.testing.assert_allclose(vectors, np.stack(frame["minilm"].to_list()), atol=1e-4)
+
+
+def test_tfidf_same_vectors_with_and_without_the_count_cache(monkeypatch):
+    texts = [f"the {i}th sentence, with some words" for i in range(40)]
+    monkeypatch.setattr(embed, "_CHUNK_TEXTS", 9)
+    cached = tfidf_embed(texts)
+    monkeypatch.setattr(embed, "_CACHE_BYTES", 0)  # every chunk hashed again in the second pass
+    np.testing.assert_array_equal(tfidf_embed(texts), cached)
