@@ -7,8 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # TEXT=0 skips the optional MiniLM text model (torch + sentence-transformers); its tests then skip.
 TEXT   ?= 1
-EXTRAS := $(if $(filter 1,$(TEXT)),text$(comma)dev,dev)
 comma  := ,
+EXTRAS := $(if $(filter 1,$(TEXT)),text$(comma)dev,dev)
 PORT   ?= 8501
 
 .PHONY: run test test-fast bench install system-deps clean
