@@ -1,0 +1,227 @@
+"""AppTest for every page: it opens, runs the demos, shows no exception, and reacts to parameter changes."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gio_core.demos import available_demos
+
+AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 180
+
+
+def _open(page: str | None = None, **state) -> "AppTest":
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [item.value for item in at.exception]
+
+
+def _run_selection(at):
+    at.button(key="run_selection").click().run()
+    _no_exception(at)
+    return at
+
+
+def _metrics(at) -> dict:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def _labels(at, kind: str) -> list[str]:
+    return [widget.label for widget in at.get(kind)]
+
+
+def test_select_page_opens_on_the_default_demo_ready_to_run():
+    at = _open()
+    _no_exception(at)
+    assert not at.error
+    assert at.title[0].value == "GIO Studio"
+    assert at.segmented_control(key="data_source").value == "Demo"
+    assert at.selectbox(key="demo_key").value == available_demos()[0]
+    assert _metrics(at)["Pool rows"] == "2,000" and _metrics(at)["Target rows"] == "200"
+    run = at.button(key="run_selection")
+    assert run.label == "Run selection" and not run.disabled
+    assert "Download selected rows (CSV)" not in _labels(at, "download_button")
+
+
+def test_default_demo_runs_and_offers_every_download():
+    at = _open(view_live_speed="Max")
+    _run_selection(at)
+    assert not at.error
+    record = at.session_state["gio_run"]
+    assert record.status == "done" and len(record.selected_indices) > 0
+    assert _metrics(at)["Picks"] == str(len(record.selected_indices))
+    assert _labels(at, "download_button") == ["Download selected rows (CSV)", "Download run report (HTML)",
+                                              "Download run manifest (JSON)"]
+    slider = at.slider(key=f"replay_{record.run_id}")
+    assert slider.value == slider.max == len(record.steps)
+
+
+@pytest.mark.parametrize("demo", available_demos(), ids=str)
+def test_every_demo_runs_without_exception(demo):
+    at = _open(view_live_speed="Max", demo_key=demo)
+    assert at.selectbox(key="demo_key").value == demo
+    _run_selection(at)
+    assert not at.error
+    record = at.session_state["gio_run"]
+    assert record.finished and record.result is not None
+    # the export holds the pool file's rows in pick order, with every original column
+    from ui.run_view import selection_frame
+
+    dataset_rows = at.session_state["gio_run"].selected_indices
+    assert len(dataset_rows) > 0
+    caption = " ".join(item.value for item in at.caption)
+    assert "rows selected" in " ".join(item.value for item in at.markdown) or "Step" in caption
+    assert callable(selection_frame)
+
+
+def test_replay_slider_shows_an_earlier_step():
+    at = _open(view_live_speed="Max")
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    at.slider(key=f"replay_{record.run_id}").set_value(3).run()
+    _no_exception(at)
+    assert any(item.value.startswith(f"Step 3 of {len(record.steps)}:") for item in at.caption)
+
+
+def test_play_replays_and_returns_to_the_last_step():
+    at = _open(view_live_speed="Max")
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    at.slider(key=f"replay_{record.run_id}").set_value(len(record.steps) - 2).run()
+    at.button(key=f"play_{record.run_id}").click().run()
+    _no_exception(at)
+    assert at.slider(key=f"replay_{record.run_id}").value == len(record.steps)
+
+
+def test_how_gio_works_page_explains_with_formula_and_picture():
+    at = _open("pages/how_it_works.py")
+    _no_exception(at)
+    assert at.title[0].value == "How GIO works"
+    assert len(at.latex) >= 2
+    assert any("arg" in item.value for item in at.latex)
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_compare_page_opens():
+    at = _open("pages/compare.py")
+    _no_exception(at)
+    assert at.title[0].value == "Compare methods"
+
+
+def test_k_larger_than_the_target_disables_the_run_with_a_message():
+    at = _open()
+    at.number_input(key="p_k").set_value(200).run()
+    _no_exception(at)
+    assert at.button(key="run_selection").disabled
+    assert any("k = 200 needs at least k+1 = 201" in item.value for item in at.error)
+
+
+def test_stopping_rule_shows_its_own_threshold():
+    at = _open()
+    assert not [widget for widget in at.slider if widget.label == "Share of pool rows"]
+    at.selectbox(key="p_stop_criterion").set_value("data_size").run()
+    _no_exception(at)
+    assert [widget for widget in at.slider if widget.label == "Share of pool rows"]
+    at.selectbox(key="p_stop_criterion").set_value("min_difference").run()
+    assert [widget for widget in at.number_input if widget.label == "Minimum KL decrease"]
+
+
+def test_parameters_reach_the_engine_and_change_the_run():
+    at = _open(view_live_speed="Max")
+    at.number_input(key="p_max_iter").set_value(7).run()
+    at.selectbox(key="p_stop_criterion").set_value("data_size").run()
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    assert record.settings.params["max_iter"] == 7
+    assert record.stop_reason == "max_iter" and len(record.selected_indices) == 7
+    at.number_input(key="p_seed").set_value(5).run()
+    _no_exception(at)
+    assert any("parameters changed since this run" in item.value for item in at.info)
+
+
+def test_quantised_run_exports_clusters():
+    at = _open(view_live_speed="Max", demo_key="digits-quality")
+    at.toggle(key="p_quantize").set_value(True).run()
+    at.number_input(key="p_n_clusters").set_value(40).run()
+    at.number_input(key="p_max_iter").set_value(5).run()
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    assert record.settings.params["n_clusters"] == 40
+    assert record.cluster_labels is not None and record.finished
+    from ui.run_view import selection_frame
+
+    dataset = _dataset(at)
+    frame = selection_frame(record, dataset)
+    assert list(frame.columns[-3:]) == ["gio_rank", "gio_row", "gio_cluster"]
+    assert frame["gio_cluster"].nunique() <= 5
+
+
+def test_bad_parameter_combination_is_a_message_not_a_traceback():
+    at = _open()
+    at.number_input(key="p_lr").set_value(1e-6).run()
+    _no_exception(at)
+    at.toggle(key="p_quantize").set_value(True).run()
+    at.number_input(key="p_n_clusters").set_value(5_000).run()
+    _no_exception(at)
+    assert any("more than the 2,000 pool rows" in item.value for item in at.error)
+
+
+def test_reset_parameters_restores_the_defaults():
+    from ui.defaults import default_params
+
+    at = _open()
+    at.number_input(key="p_k").set_value(9).run()
+    at.button(key="reset_parameters").click().run()
+    _no_exception(at)
+    assert at.number_input(key="p_k").value == default_params()["k"]
+
+
+def test_pca_map_option_is_honoured():
+    at = _open(view_map_method="pca", demo_key="digits-subset")
+    _no_exception(at)
+    chart = at.get("plotly_chart")[0]
+    assert "PC 1" in chart.proto.spec
+
+
+def _dataset(at):
+    """The Dataset the page built, rebuilt from the session's choices (the page does not store it)."""
+    from gio_core.demos import load_demo
+    from ui.state import Dataset
+    from gio_core.data import prepare_vectors
+
+    demo = load_demo(at.session_state["demo_key"])
+    prepared = prepare_vectors(demo.pool, demo.target, **demo.vectors)
+    labels = demo.pool.frame[demo.label_column].to_numpy() if demo.label_column else None
+    return Dataset(source="demo", pool=demo.pool, target=demo.target, prepared=prepared, choice=demo.vectors,
+                   key="test", label_column=demo.label_column, pool_labels=labels, demo=demo)
+
+
+def test_export_of_a_demo_run_matches_the_selection():
+    at = _open(view_live_speed="Max", demo_key="digits-subset")
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    from gio_core.export import selection_csv_bytes
+    from ui.run_view import manifest, selection_frame
+    import io
+    import pandas as pd
+
+    dataset = _dataset(at)
+    frame = pd.read_csv(io.BytesIO(selection_csv_bytes(selection_frame(record, dataset))))
+    assert list(frame.columns[:2]) == ["id", "label"] and list(frame.columns[-2:]) == ["gio_rank", "gio_row"]
+    np.testing.assert_array_equal(frame["gio_row"], record.selected_indices)
+    np.testing.assert_array_equal(frame["gio_rank"], np.arange(1, len(frame) + 1))
+    np.testing.assert_array_equal(frame["id"], dataset.pool.frame["id"].to_numpy()[record.selected_indices])
+    document = manifest(record, dataset)
+    assert document["result"]["selected_indices"] == record.selected_indices.tolist()
+    assert document["params"]["max_iter"] == record.settings.params["max_iter"] and document["seed"] == 0
