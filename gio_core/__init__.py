@@ -5,7 +5,8 @@ Public names only; see the README for the tour.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .gio import GIOConfig, GIOResult, GIOSelector, GIOStep, STOP_CRITERIA, STOP_REASONS, V_INITS, select
+from .gio import (PAPER_GIO_PARAMS, STOP_CRITERIA, STOP_REASONS, V_INITS, GIOConfig, GIOResult, GIOSelector, GIOStep,
+                  select)
 from .kl import AveragedKL, averaged_knn_kl, averaged_knn_kl_gradient, knn_kl
 from .quantize import Quantization, quantize
 
@@ -16,6 +17,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "AveragedKL",
+    "PAPER_GIO_PARAMS",
     "GIOConfig",
     "GIOResult",
     "GIOSelector",

@@ -32,7 +32,7 @@ from sklearn.base import BaseEstimator
 
 from ._validation import as_matrix, as_points, check_choice, check_int, check_random_state, check_same_dimension, \
     check_target_rows
-from .gio import GIOSelector
+from .gio import PAPER_GIO_PARAMS, GIOSelector
 from .metrics import kl_curve as _kl_curve
 from .neighbors import NearestUnused, knn_squared_distances, kth_neighbor_distances, squared_distances, \
     squared_norms
@@ -382,19 +382,6 @@ class GreedyKLSelector(_BaseSelector):
 
 # --------------------------------------------------------------------------------------------------
 # the registry
-
-# grad-info-opt 0.1.2's values (``GIOKL.fit`` and ``GIOKL.__init__``), and the values that turn off the
-# options the quality study proposes, for whichever of them GIOSelector has.
-_PAPER_VALUES: dict = dict(k=5, max_iter=100, stop_criterion="increase", min_difference=0.0, max_data_size=1.0,
-                           resets_allowed=False, max_resets=2, min_kl=0.0, max_sequential_increases=3,
-                           random_init_pct=0.0, random_restart_prob=0.0, scale_factor="auto", v_init="mean",
-                           grad_desc_iter=50, discard_nearest_for_xy=False, lr=0.01, uniform_low=-1.0,
-                           uniform_high=1.0, uniform_start_size=20, normalize=True,
-                           objective="averaged", step_rule="plain", trust_radius=None, snap_candidates=1)
-
-#: The paper's GIO: every GIOSelector parameter that grad-info-opt 0.1.2 has, at its value there
-#: (and the proposed options, where present, switched off). ``GIOSelector(**PAPER_GIO_PARAMS)``.
-PAPER_GIO_PARAMS: dict = {name: value for name, value in _PAPER_VALUES.items() if name in GIOSelector().get_params()}
 
 Factory = Callable[[int, object], object]
 

@@ -32,19 +32,30 @@ from ._validation import (
     check_target_rows,
 )
 from .kl import AveragedKL
+from .objectives import OBJECTIVES, STEP_RULES, SmoothKNNKL, SteeredAveragedKL
 from .largefiles import is_row_source
-from .neighbors import NearestUnused
+from .neighbors import NearestUnused, squared_distances
 from .quantize import ProgressCallback, Quantization, quantize
 
 logger = logging.getLogger(__name__)
 
 STOP_CRITERIA = ("increase", "max_resets", "min_difference", "sequential_increase_tolerance", "min_kl", "data_size")
-V_INITS = ("mean", "prev_opt", "jump")
+V_INITS = ("mean", "prev_opt", "jump", "cycle")
 
 #: Why a run ended: the value of ``stop_reason_``.
 STOP_REASONS = STOP_CRITERIA + ("max_iter", "pool_exhausted", "interrupted")
 
-__all__ = ["GIOConfig", "GIOResult", "GIOSelector", "GIOStep", "STOP_CRITERIA", "STOP_REASONS", "V_INITS",
+#: grad-info-opt 0.1.2's value of every GIOSelector parameter it has (``GIOKL.fit`` and ``GIOKL.__init__``),
+#: with the options it lacks switched off: ``GIOSelector(**PAPER_GIO_PARAMS)`` is the paper's GIO.
+PAPER_GIO_PARAMS: dict = dict(
+    k=5, max_iter=100, stop_criterion="increase", min_difference=0.0, resets_allowed=False, max_resets=2,
+    max_data_size=1.0, min_kl=0.0, max_sequential_increases=3, random_init_pct=0.0, random_restart_prob=0.0,
+    scale_factor="auto", v_init="mean", grad_desc_iter=50, discard_nearest_for_xy=False, lr=0.01,
+    uniform_low=-1.0, uniform_high=1.0, uniform_start_size=20, normalize=True,
+    objective="averaged", step_rule="plain", sharpness=4.0, trust_radius=None, snap_candidates=1,
+)
+
+__all__ = ["PAPER_GIO_PARAMS", "GIOConfig", "GIOResult", "GIOSelector", "GIOStep", "STOP_CRITERIA", "STOP_REASONS", "V_INITS",
            "select"]
 
 
@@ -72,6 +83,11 @@ class GIOConfig:
     uniform_high: float = 1.0
     uniform_start_size: int = 20
     normalize: bool = True
+    objective: str = "averaged"
+    step_rule: str = "plain"
+    sharpness: float = 4.0
+    trust_radius: float | None = None
+    snap_candidates: int = 1
     n_clusters: int | None = None
 
     def __post_init__(self):
@@ -101,8 +117,17 @@ class GIOConfig:
         if not self.uniform_low < self.uniform_high:
             raise ValueError(f"uniform_low={self.uniform_low} must be below uniform_high={self.uniform_high}; "
                              "swap or widen them.")
-        check_int(self.uniform_start_size, "uniform_start_size", minimum=1)
+        check_int(self.uniform_start_size, "uniform_start_size", minimum=0)
         _check_bool(self.normalize, "normalize")
+        check_choice(self.objective, "objective", OBJECTIVES)
+        check_choice(self.step_rule, "step_rule", STEP_RULES)
+        check_float(self.sharpness, "sharpness", minimum=0.0, exclusive_minimum=True)
+        if self.trust_radius is not None:
+            check_float(self.trust_radius, "trust_radius", minimum=0.0, exclusive_minimum=True)
+        check_int(self.snap_candidates, "snap_candidates", minimum=1)
+        if self.objective == "smooth" and self.discard_nearest_for_xy:
+            raise ValueError("discard_nearest_for_xy=True belongs to the rank-averaged estimator; set "
+                             "objective='averaged' or discard_nearest_for_xy=False.")
         if self.n_clusters is not None:
             check_int(self.n_clusters, "n_clusters", minimum=1)
         if self.stop_criterion == "max_resets" and not self.resets_allowed:
@@ -226,7 +251,7 @@ class _Run:
         self.record_path = record_path
         self.rows_per_candidate = rows_per_candidate
         self.row_budget = row_budget
-        self.estimate = AveragedKL(target, k=config.k, discard_nearest_for_xy=config.discard_nearest_for_xy)
+        self.estimate = _objective(target, config)
         self.estimate.add_points(start)
         self.initial_kl = self.estimate.value()
         self.lookup = NearestUnused(candidates)
@@ -235,6 +260,7 @@ class _Run:
             self.fresh[excluded] = False
             self.lookup.reset(self.fresh)
         self.target_mean = target.mean(axis=0)
+        self._cycle: list[int] = []
         self.first_v = self._first_v()
         self.scale_factor = self._resolve_scale()
         self.picks: list[int] = []
@@ -245,11 +271,37 @@ class _Run:
         self.rows_selected = 0
 
     def _first_v(self) -> NDArray:
-        if self.config.v_init == "jump":
-            return self.target[self.rng.integers(self.target.shape[0])].copy()
+        if self.config.v_init in ("jump", "cycle"):
+            return self._random_target_row()
         return self.target_mean.copy()
 
+    def _random_target_row(self) -> NDArray:
+        """A random target row: drawn with replacement ('jump'), or visiting each once per round ('cycle')."""
+        n_target = self.target.shape[0]
+        if self.config.v_init == "cycle":
+            if not self._cycle:
+                self._cycle = list(self.rng.permutation(n_target))
+            return self.target[self._cycle.pop()].copy()
+        return self.target[self.rng.integers(n_target)].copy()
+
+    def _snap(self, v: NDArray) -> int:
+        """The pool row v snaps to: the nearest unused one, or the best of the ``snap_candidates`` nearest."""
+        if self.config.snap_candidates == 1:
+            return self.lookup.nearest(v)
+        closest = self.lookup.nearest_several(v, self.config.snap_candidates)
+        if closest.size == 1:
+            return int(closest[0])
+        squared = squared_distances(np.asarray(self.candidates[closest], dtype=np.float64), self.estimate.target,
+                                    self.estimate._target_norms)
+        if hasattr(self.estimate, "values_with"):
+            values = self.estimate.values_with(squared)
+        else:
+            values = np.array([self.estimate.value_with(row) for row in squared])
+        return int(closest[int(np.argmin(values))])  # ties go to the nearest row
+
     def _resolve_scale(self) -> float:
+        if self.config.step_rule == "preconditioned":
+            return 1.0  # lr is then the fraction of the way to the fixed point
         if self.config.scale_factor != "auto":
             return float(self.config.scale_factor)
         # grad-info-opt: |v0| / |grad(v0)|, so the first step moves v by about lr x |v0|
@@ -301,7 +353,7 @@ class _Run:
             n_descent = config.grad_desc_iter * (3 if long_descent else 1)
             path: list | None = [] if self.record_path else None
             v = self.estimate.descend(v, n_steps=n_descent, step_size=config.lr * self.scale_factor, path=path)
-            candidate = self.lookup.nearest(v)
+            candidate = self._snap(v)
             self.lookup.use(candidate)
             squared = self.estimate.squared_distances_to(self.candidates[candidate])
             kl = self.estimate.value_with(squared)
@@ -363,8 +415,8 @@ class _Run:
                 return
             if config.v_init == "mean":
                 v = self.target_mean.copy()
-            elif config.v_init == "jump":
-                v = self.target[rng.integers(self.target.shape[0])].copy()
+            elif config.v_init in ("jump", "cycle"):
+                v = self._random_target_row()
 
 
 class GIOSelector(BaseEstimator):
@@ -464,6 +516,8 @@ class GIOSelector(BaseEstimator):
                  scale_factor: float | str = "auto", v_init: str = "mean", grad_desc_iter: int = 50,
                  discard_nearest_for_xy: bool = False, lr: float = 0.01, uniform_low: float = -1.0,
                  uniform_high: float = 1.0, uniform_start_size: int = 20, normalize: bool = True,
+                 objective: str = "averaged", step_rule: str = "plain", sharpness: float = 4.0,
+                 trust_radius: float | None = None, snap_candidates: int = 1,
                  n_clusters: int | None = None, random_state=None):
         self.k = k
         self.max_iter = max_iter
@@ -485,6 +539,11 @@ class GIOSelector(BaseEstimator):
         self.uniform_high = uniform_high
         self.uniform_start_size = uniform_start_size
         self.normalize = normalize
+        self.objective = objective
+        self.step_rule = step_rule
+        self.sharpness = sharpness
+        self.trust_radius = trust_radius
+        self.snap_candidates = snap_candidates
         self.n_clusters = n_clusters
         self.random_state = random_state
 
@@ -616,6 +675,17 @@ class GIOSelector(BaseEstimator):
         self.cluster_centers_ = pool_quantization.centers if quantized else None
 
 
+def _objective(target: NDArray, config: GIOConfig):
+    """The estimate a run descends and reports, with its descent rule."""
+    if config.objective == "smooth":
+        return SmoothKNNKL(target, k=config.k, sharpness=config.sharpness, step_rule=config.step_rule,
+                           trust_radius=config.trust_radius)
+    if config.step_rule == "plain" and config.trust_radius is None:
+        return AveragedKL(target, k=config.k, discard_nearest_for_xy=config.discard_nearest_for_xy)
+    return SteeredAveragedKL(target, k=config.k, discard_nearest_for_xy=config.discard_nearest_for_xy,
+                             step_rule=config.step_rule, trust_radius=config.trust_radius)
+
+
 def _rows_of_pick(candidate: int, earlier_picks: list[int], quantization: Quantization | None) -> NDArray:
     if quantization is None:
         return np.array([candidate], dtype=np.int64)
@@ -676,6 +746,11 @@ def _start_set(init, candidates: NDArray, config: GIOConfig, rng: np.random.Gene
                              "rows as the start set, leaving nothing to select; lower it.")
         chosen = np.sort(rng.choice(candidates.shape[0], size=amount, replace=False))
         return np.asarray(candidates[chosen], dtype=np.float64), chosen
+    if config.uniform_start_size == 0:
+        if config.discard_nearest_for_xy:
+            raise ValueError("discard_nearest_for_xy=True needs a non-empty start set; raise uniform_start_size, "
+                             "pass init rows or set discard_nearest_for_xy=False.")
+        return np.zeros((0, dimension)), None
     start = rng.uniform(config.uniform_low, config.uniform_high, size=(config.uniform_start_size, dimension))
     if config.normalize:
         norms = np.linalg.norm(start, axis=1, keepdims=True)

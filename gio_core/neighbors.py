@@ -164,6 +164,18 @@ class NearestUnused:
         distances[~self._available] = np.inf
         return int(np.argmin(distances))
 
+    def nearest_several(self, point: NDArray, amount: int) -> NDArray[np.int64]:
+        """Indices of the ``amount`` nearest available candidates, nearest first (ties: lowest index)."""
+        if self._n_available == 0:
+            raise LookupError("no candidate rows are left")
+        amount = min(int(amount), self._n_available)
+        products = self._candidates @ point.astype(self._candidates.dtype, copy=False)
+        distances = np.asarray(self._norms - 2.0 * products, dtype=np.float64)
+        distances[~self._available] = np.inf
+        closest = np.argpartition(distances, amount - 1)[:amount] if amount < distances.size else \
+            np.arange(distances.size)
+        return closest[np.lexsort((closest, distances[closest]))][:amount]
+
     def use(self, index: int) -> None:
         if self._available[index]:
             self._available[index] = False

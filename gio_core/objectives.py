@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import math
 
+from typing import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
+from .kl import AveragedKL
 from .neighbors import MIN_SQUARED_DISTANCE, knn_squared_distances, squared_distances, squared_norms
 
-__all__ = ["SmoothKNNKL", "STEP_RULES"]
+__all__ = ["OBJECTIVES", "STEP_RULES", "SmoothKNNKL", "SteeredAveragedKL", "steered_descent"]
+
+#: What GIO can descend: the paper's rank-averaged estimate, or the smooth standard estimate.
+OBJECTIVES = ("averaged", "smooth")
 
 #: How :meth:`SmoothKNNKL.descend` turns the gradient into a step.
 STEP_RULES = ("preconditioned", "plain")
@@ -233,31 +239,109 @@ class SmoothKNNKL:
 
     def descend(self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
                 ) -> NDArray[np.float64]:
-        """Gradient descent on the free point, by :attr:`step_rule`.
+        """Gradient descent on the free point, by :attr:`step_rule`, within the trust region.
 
         ``path``, when given, receives a copy of ``v`` before the first step and after every step.
         With ``'preconditioned'`` the step is ``step_size`` times the way to the fixed point
         ``sum_i w_i x_i / sum_i w_i``; the descent stops early once no target row pulls.
         """
-        start = np.asarray(start, dtype=np.float64)
-        point = start.copy()
+        return steered_descent(lambda squared: self._terms(squared)[1], self.target, self._target_norms, start,
+                               n_steps=n_steps, step_size=step_size, step_rule=self.step_rule,
+                               gradient_scale=self.dimension / self.n_target, max_distance=self._max_distance,
+                               path=path)
+
+
+class SteeredAveragedKL(AveragedKL):
+    """The paper's rank-averaged objective, descended with a step rule and a trust region.
+
+    The estimate, its incremental state and its gradient are :class:`gio_core.kl.AveragedKL`'s; only
+    :meth:`descend` differs. With ``step_rule='plain'`` and ``trust_radius=None`` it is the paper's
+    descent (use :class:`AveragedKL` itself then: its loop is faster).
+
+    Parameters
+    ----------
+    target : ndarray of shape (n_target, d)
+    k : int, default=5
+    discard_nearest_for_xy : bool, default=False
+    step_rule : {'preconditioned', 'plain'}, default='preconditioned'
+        As in :class:`SmoothKNNKL`.
+    trust_radius : float or None, default=None
+        As in :class:`SmoothKNNKL`: in median target k-NN radii.
+    """
+
+    def __init__(self, target: NDArray[np.float64], *, k: int = 5, discard_nearest_for_xy: bool = False,
+                 step_rule: str = "preconditioned", trust_radius: float | None = None):
+        super().__init__(target, k=k, discard_nearest_for_xy=discard_nearest_for_xy)
+        if step_rule not in STEP_RULES:
+            raise ValueError(f"step_rule={step_rule!r} is not one of {STEP_RULES}; pick one of those.")
+        self.step_rule = step_rule
+        self._max_distance = _trust_distance(self.target, self.k, trust_radius)
+
+    def descend(self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
+                ) -> NDArray[np.float64]:
+        """Descent by :attr:`step_rule` within the trust region; ``path`` as in :class:`AveragedKL`."""
+        return steered_descent(self._weights, self.target, self._target_norms, start, n_steps=n_steps,
+                               step_size=step_size, step_rule=self.step_rule,
+                               gradient_scale=self._gradient_scale(), max_distance=self._max_distance, path=path)
+
+
+def _trust_distance(target: NDArray, k: int, trust_radius: float | None) -> float:
+    """``trust_radius`` median k-NN radii of the target, as a distance (inf for None)."""
+    if trust_radius is None:
+        return math.inf
+    if not (isinstance(trust_radius, (int, float)) and not isinstance(trust_radius, bool) and trust_radius > 0):
+        raise ValueError(f"trust_radius must be a positive number or None; got {trust_radius!r}.")
+    rho_squared, _ = knn_squared_distances(target, target, k, exclude_self=True)
+    return float(trust_radius) * float(np.median(np.sqrt(rho_squared[:, -1])))
+
+
+def steered_descent(weights_of: Callable[[NDArray], NDArray], target: NDArray, target_norms: NDArray,
+                    start: NDArray, *, n_steps: int, step_size: float, step_rule: str, gradient_scale: float,
+                    max_distance: float = math.inf, path: list | None = None) -> NDArray[np.float64]:
+    """Descend a free point whose gradient is ``gradient_scale * sum_i w_i (v - x_i)``.
+
+    Parameters
+    ----------
+    weights_of : callable
+        Squared distances from the target rows to ``v``, shape (n_target,) -> weights ``w_i``.
+    target, target_norms : ndarray
+        The target rows and their squared norms.
+    start : ndarray of shape (d,)
+    n_steps : int
+    step_size : float
+        ``'plain'``: the learning rate times the gradient scale of the run. ``'preconditioned'``: the
+        fraction of the way to the fixed point ``sum_i w_i x_i / sum_i w_i`` (1 is a Weiszfeld step).
+    step_rule : {'preconditioned', 'plain'}
+    gradient_scale : float
+        The constant in front of the gradient (used by ``'plain'`` only).
+    max_distance : float, default=inf
+        ``v`` is kept within this distance of ``start`` (projected after each step).
+    path : list, optional
+        Receives a copy of ``v`` before the first step and after every step.
+
+    Returns
+    -------
+    ndarray of shape (d,)
+    """
+    start = np.asarray(start, dtype=np.float64)
+    point = start.copy()
+    if path is not None:
+        path.append(point.copy())
+    for _ in range(n_steps):
+        squared = squared_distances(point[None, :], target, target_norms)[0]
+        weights = weights_of(squared)
+        total = float(weights.sum())
+        if step_rule == "preconditioned":
+            if total <= 0.0:
+                break
+            point = point + step_size * (weights @ target / total - point)
+        else:
+            point = point - step_size * gradient_scale * (point * total - weights @ target)
+        if max_distance < math.inf:
+            offset = point - start
+            length = float(np.linalg.norm(offset))
+            if length > max_distance:
+                point = start + offset * (max_distance / length)
         if path is not None:
             path.append(point.copy())
-        scale = self.dimension / self.n_target
-        for _ in range(n_steps):
-            _, weights = self._terms(self.squared_distances_to(point))
-            total = float(weights.sum())
-            if self.step_rule == "preconditioned":
-                if total <= 0.0:
-                    break
-                point = point + step_size * (weights @ self.target / total - point)
-            else:
-                point = point - step_size * scale * (point * total - weights @ self.target)
-            if self._max_distance < math.inf:
-                offset = point - start
-                length = float(np.linalg.norm(offset))
-                if length > self._max_distance:
-                    point = start + offset * (self._max_distance / length)
-            if path is not None:
-                path.append(point.copy())
-        return point
+    return point

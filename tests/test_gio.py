@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gio_core import GIOConfig, GIOSelector, averaged_knn_kl, knn_kl, quantize, select
+from gio_core import PAPER_GIO_PARAMS, GIOConfig, GIOSelector, averaged_knn_kl, knn_kl, quantize, select
 from gio_core.neighbors import knn_squared_distances, kth_neighbor_distances
 
 # every parameter at grad-info-opt 0.1.2's value
-PAPER = dict(k=5, lr=0.01, grad_desc_iter=50, v_init="mean", scale_factor="auto", stop_criterion="increase",
-             max_iter=100, uniform_start_size=20, normalize=True)
+PAPER = {name: PAPER_GIO_PARAMS[name] for name in (
+    "k", "lr", "grad_desc_iter", "v_init", "scale_factor", "stop_criterion", "max_iter", "uniform_start_size",
+    "normalize", "objective", "step_rule", "trust_radius", "snap_candidates")}
 # the same with room to reach the stopping rule
 UNBOUNDED = {**PAPER, "max_iter": 10_000}
 
@@ -335,7 +336,7 @@ def test_negative_consistency(blobs):
     (dict(k=0), ValueError, "k must be at least 1; got 0"),
     (dict(k="5"), TypeError, "k must be an integer"),
     (dict(stop_criterion="plateau"), ValueError, "stop_criterion='plateau' is not one of"),
-    (dict(v_init="median"), ValueError, "v_init='median' is not one of 'mean', 'prev_opt', 'jump'"),
+    (dict(v_init="median"), ValueError, "v_init='median' is not one of 'mean', 'prev_opt', 'jump', 'cycle'"),
     (dict(scale_factor="big"), ValueError, "scale_factor='big' is not understood"),
     (dict(scale_factor=-1.0), ValueError, "scale_factor must be greater than 0"),
     (dict(lr=0), ValueError, "lr must be greater than 0"),
@@ -346,7 +347,13 @@ def test_negative_consistency(blobs):
     (dict(random_restart_prob=2.0), ValueError, "random_restart_prob must be at most 1.0"),
     (dict(random_init_pct=-0.1), ValueError, "random_init_pct must be at least 0.0"),
     (dict(uniform_low=1.0, uniform_high=1.0), ValueError, "uniform_low=1.0 must be below uniform_high=1.0"),
-    (dict(uniform_start_size=0), ValueError, "uniform_start_size must be at least 1"),
+    (dict(uniform_start_size=-1), ValueError, "uniform_start_size must be at least 0"),
+    (dict(objective="exact"), ValueError, "objective='exact' is not one of 'averaged', 'smooth'"),
+    (dict(step_rule="newton"), ValueError, "step_rule='newton' is not one of"),
+    (dict(sharpness=0.0), ValueError, "sharpness must be greater than 0"),
+    (dict(trust_radius=-1.0), ValueError, "trust_radius must be greater than 0"),
+    (dict(snap_candidates=0), ValueError, "snap_candidates must be at least 1"),
+    (dict(objective="smooth", discard_nearest_for_xy=True), ValueError, "belongs to the rank-averaged estimator"),
     (dict(max_sequential_increases=0), ValueError, "max_sequential_increases must be at least 1"),
     (dict(max_resets=-1), ValueError, "max_resets must be at least 0"),
     (dict(stop_criterion="max_resets"), ValueError, "needs resets_allowed=True"),

@@ -11,15 +11,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gio_core import GIOSelector
+from gio_core import PAPER_GIO_PARAMS, GIOSelector
 
 from .conftest import load_reference, reference_files
 
-GRAD_INFO_OPT_DEFAULTS = dict(k=5, max_iter=100, stop_criterion="increase", min_difference=0.0,
-                              resets_allowed=False, max_resets=2, max_data_size=1.0, min_kl=0.0,
-                              max_sequential_increases=3, random_init_pct=0.0, random_restart_prob=0.0,
-                              scale_factor="auto", v_init="mean", grad_desc_iter=50,
-                              discard_nearest_for_xy=False, lr=0.01, normalize=True)
+GRAD_INFO_OPT_DEFAULTS = dict(PAPER_GIO_PARAMS)
 
 RUN_CASES = sorted(name for name in reference_files() if name != "estimator")
 STABLE = [name for name in RUN_CASES if load_reference(name)["kind"] == "stable"]
