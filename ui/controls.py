@@ -69,6 +69,15 @@ def _reset(dataset_key_state: str | None = None) -> None:
     st.session_state.pop("_controls_data_key", None)
 
 
+# The engine may offer an option before ui/defaults.py names it: show its own name rather than fail.
+def _stop_rule_label(name: str) -> str:
+    return STOP_RULES.get(name, (name, None))[0]
+
+
+def _v_init_label(name: str) -> str:
+    return V_INIT_LABELS.get(name, name)
+
+
 def _value(name: str):
     return st.session_state[_PREFIX + name]
 
@@ -89,8 +98,8 @@ def controls(dataset: Dataset | None) -> RunSettings:
                        help=HELP["grad_desc_iter"])
 
     rule = sidebar.selectbox("Stopping rule", STOP_CRITERIA, key=_PREFIX + "stop_criterion",
-                             format_func=lambda name: STOP_RULES[name][0], help=HELP["stop_criterion"])
-    threshold = STOP_RULES[rule][1]
+                             format_func=_stop_rule_label, help=HELP["stop_criterion"])
+    threshold = STOP_RULES.get(rule, (rule, None))[1]
     if threshold == "min_difference":
         sidebar.number_input("Minimum KL decrease", step=0.01, format="%.4f", key=_PREFIX + "min_difference",
                              help=HELP["min_difference"])
@@ -106,7 +115,7 @@ def controls(dataset: Dataset | None) -> RunSettings:
         sidebar.number_input("Pool resets", min_value=0, max_value=1000, step=1, key=_PREFIX + "max_resets",
                              help=HELP["max_resets"])
 
-    sidebar.selectbox("v starts at", V_INITS, key=_PREFIX + "v_init", format_func=V_INIT_LABELS.get,
+    sidebar.selectbox("v starts at", V_INITS, key=_PREFIX + "v_init", format_func=_v_init_label,
                       help=HELP["v_init"])
     sidebar.toggle("Quantise with K-means", key=_PREFIX + "quantize", help=HELP["quantize"])
     if _value("quantize"):
