@@ -1,0 +1,157 @@
+"""AppTest of the Compare page: it opens, runs the default comparison, shows the table, and explains bad input."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gio_core import baselines, comparison
+
+AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/compare.py"
+TIMEOUT = 180
+
+
+def _open(**state) -> "AppTest":
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    _no_exception(at)
+    return at
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [item.value for item in at.exception]
+
+
+def _run(at) -> "AppTest":
+    at.button(key="run_comparison").click().run()
+    _no_exception(at)
+    return at
+
+
+def _table(at):
+    """The metric table (AppTest's dataframes carry no key; the table's index is the methods)."""
+    tables = [frame.value for frame in at.dataframe if frame.value.index.name == "Method"]
+    assert len(tables) == 1, [frame.value.columns.tolist() for frame in at.dataframe]
+    return tables[0]
+
+
+def _csv(rows: np.ndarray) -> bytes:
+    return ("x,y\n" + "\n".join(f"{a:.6f},{b:.6f}" for a, b in rows)).encode()
+
+
+def _upload(at, pool: bytes, target: bytes) -> "AppTest":
+    at.segmented_control(key="data_source").set_value("Upload files").run()
+    at.file_uploader(key="pool_file").set_value(("pool.csv", pool, "text/csv")).run()
+    at.file_uploader(key="target_file").set_value(("target.csv", target, "text/csv")).run()
+    _no_exception(at)
+    return at
+
+
+def test_page_opens_on_the_default_demo_ready_to_run():
+    at = _open()
+    assert at.title[0].value == "Compare methods"
+    assert not at.error
+    assert at.multiselect(key="cmp_methods").value == list(comparison.DEFAULT_METHODS)
+    assert at.number_input(key="cmp_budget").value == 100
+    run = at.button(key="run_comparison")
+    assert run.label == "Run comparison" and not run.disabled
+    assert any("Press **Run comparison**" in item.value for item in at.info)
+
+
+def test_default_comparison_shows_the_table_the_winners_the_charts_and_a_download_per_method():
+    at = _run(_open())
+    assert not at.error
+    table = _table(at)
+    assert list(table.index) == list(comparison.DEFAULT_METHODS)
+    assert {"KL ↓", "MMD² ↓", "Coverage ↑", "Best on", "Picks", "Seconds"} <= set(table.columns)
+    assert (table["Picks"] == 100).all()
+    record = at.session_state["cmp_result"]
+    best = record.comparison.best()
+    assert table.loc[best["kl"][0], "Best on"].startswith("KL")
+    assert any("KL ↓ favours" in item.value for item in at.markdown)
+    labels = [button.label for button in at.get("download_button")]
+    assert labels == list(comparison.DEFAULT_METHODS)
+    assert len(at.get("plotly_chart")) == 2  # KL curves and the map panels
+
+
+def test_labelled_demo_adds_precision_and_accuracy():
+    at = _run(_open(demo_key="digits-subset"))
+    assert not at.error
+    table = _table(at)
+    assert {"Precision ↑", "Accuracy ↑"} <= set(table.columns)
+    assert table["Precision ↑"].max() > table.loc["Random", "Precision ↑"]
+
+
+def test_the_data_chosen_on_the_select_page_is_kept():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.selectbox(key="demo_key").set_value("digits-subset").run()
+    at.switch_page(PAGE).run()
+    _no_exception(at)
+    assert at.selectbox(key="demo_key").value == "digits-subset"
+    assert at.metric[0].value == "1,647"
+
+
+def test_a_target_too_small_to_hold_rows_out_gets_a_message_and_no_run():
+    rng = np.random.default_rng(0)
+    at = _upload(_open(), _csv(rng.normal(size=(60, 2))), _csv(rng.normal(size=(8, 2))))
+    assert at.button(key="run_comparison").disabled
+    assert any("The target has 8 rows" in item.value and "at least 12 target rows" in item.value
+               for item in at.error)
+
+
+def test_an_uploaded_pair_runs():
+    rng = np.random.default_rng(1)
+    at = _upload(_open(), _csv(rng.normal(size=(120, 2))), _csv(rng.normal(size=(40, 2))))
+    assert at.number_input(key="cmp_budget").value == 60  # half of a small pool
+    _run(at)
+    assert not at.error
+    assert (_table(at)["Picks"] == 60).all()
+    assert [button.label for button in at.get("download_button")] == list(comparison.DEFAULT_METHODS)
+
+
+def test_fewer_than_two_methods_is_refused_with_a_message():
+    at = _open()
+    at.multiselect(key="cmp_methods").set_value(["GIO"]).run()
+    _no_exception(at)
+    assert at.button(key="run_comparison").disabled
+    assert any("Choose at least two methods" in item.value for item in at.error)
+
+
+def test_greedy_kl_is_left_out_with_the_reason_when_the_pool_is_too_large(monkeypatch):
+    monkeypatch.setattr(comparison, "GREEDY_KL_MAX_PAIRS", 10_000)  # the demo's 2,000 x 140 pairs exceed it
+    at = _open()
+    assert any("Greedy k-NN KL is left out" in item.value and "2,000 pool x 140 target rows" in item.value
+               for item in at.warning)
+    _run(at)
+    assert "Greedy k-NN KL" not in list(_table(at).index)
+    assert len(_table(at)) == len(comparison.DEFAULT_METHODS) - 1
+
+
+def test_a_failing_method_is_an_error_message_and_the_others_are_shown(monkeypatch):
+    def broken(budget, random_state):
+        raise MemoryError("not enough memory for this pool; use a smaller one.")
+
+    monkeypatch.setitem(baselines.METHODS, "Random", broken)
+    at = _run(_open())
+    assert any(item.value == "Random failed: not enough memory for this pool; use a smaller one."
+               for item in at.error)
+    table = _table(at)
+    assert table.loc["Random", "Picks"] == 0 and table.loc["GIO", "Picks"] == 100
+    assert "Random" not in [button.label for button in at.get("download_button")]
+
+
+def test_changed_settings_keep_the_last_result_and_say_so():
+    at = _run(_open())
+    at.number_input(key="cmp_budget").set_value(50).run()
+    _no_exception(at)
+    assert any("settings changed since this comparison" in item.value for item in at.info)
+    assert (_table(at)["Picks"] == 100).all()
+    _run(at)
+    assert (_table(at)["Picks"] == 50).all()

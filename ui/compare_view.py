@@ -1,0 +1,349 @@
+"""The Compare page's widgets: the comparison settings, the Run button, and the results.
+
+The settings (methods, picks per method, held-out share, seed) live in the sidebar under the data
+picker. A run calls :func:`gio_core.comparison.compare_methods` with a progress bar; the result is
+kept in this session's state, tied to the data set and the settings, so it survives reruns. The
+results are the metric table with each metric's best method highlighted, the KL curves overlaid,
+every method's picks on the shared map (small multiples), and one CSV download per method (the
+same export as the Select page). Problems are shown as messages, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gio_core import export
+from gio_core.baselines import METHODS
+from gio_core.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
+from gio_core.comparison import (
+    DEFAULT_METHODS,
+    Comparison,
+    compare_methods,
+    default_budget,
+    method_cost,
+    split_sizes,
+)
+from gio_core.data import DataError
+from gio_core.metrics import METRIC_DIRECTIONS
+
+from .defaults import APP_SETTINGS
+from .maps import MapState, map_status
+from .state import Dataset
+
+RUN_LABEL = "Run comparison"
+RESULT_KEY = "cmp_result"
+_PREFIX = "cmp_"
+_K = 5  # neighbour rank of the metrics; the methods' own default too
+_PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+# Pools above this size get a note that every method runs on every row (no K-means here).
+_LARGE_POOL_ROWS = 100_000
+
+METRIC_LABELS: dict[str, str] = {
+    "kl": "KL",
+    "mmd2": "MMD²",
+    "coverage": "Coverage",
+    "precision": "Precision",
+    "accuracy": "Accuracy",
+}
+_METRIC_HELP: dict[str, str] = {
+    "kl": "k-NN estimate of KL(held-out target ‖ picks), the quantity GIO minimises; lower is better.",
+    "mmd2": "Squared maximum mean discrepancy to the held-out target (RBF kernel); lower is better.",
+    "coverage": "Share of held-out target rows with a pick inside their own k-NN radius; higher is better.",
+    "precision": "Share of picks whose label occurs in the held-out target; higher is better.",
+    "accuracy": "A logistic regression trained on the picks and their labels, scored on the held-out target; "
+                "higher is better.",
+}
+_ARROWS = {"lower": "↓", "higher": "↑"}
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """What the sidebar decides about a comparison.
+
+    Attributes
+    ----------
+    methods : tuple of str
+        Methods to run (those too expensive for the data already left out).
+    budget : int
+    heldout_share : float
+    seed : int
+    error : str or None
+        Why nothing can run (shown instead of running).
+    skipped : tuple of str
+        Messages for chosen methods left out, and why.
+    warnings : tuple of str
+        Messages for chosen methods that run but slowly.
+    """
+
+    methods: tuple[str, ...]
+    budget: int
+    heldout_share: float
+    seed: int
+    error: str | None = None
+    skipped: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def key(self, dataset: Dataset) -> tuple:
+        """Identity of a comparison these settings would produce on ``dataset``."""
+        return (dataset.key, dataset.label_column, self.methods, self.budget, self.heldout_share, self.seed)
+
+
+@dataclass(frozen=True)
+class CompareRecord:
+    """A finished comparison and what it was run on."""
+
+    key: tuple
+    comparison: Comparison
+    data_key: str
+
+
+# Session-state keys of ui.data_panel's widgets (exact keys, and prefixes of per-file keys).
+_DATA_KEYS = ("data_source", "demo_key")
+_DATA_KEY_PREFIXES = ("vector_source_", "all_columns_", "vector_columns_", "vector_column_", "text_column_",
+                      "text_model_", "drop_nonfinite_", "label_column_")
+
+
+def keep_data_choice() -> None:
+    """Carry the data choice made on another page (demo, vectors, label column) over to this one.
+
+    Streamlit forgets a widget's value when the page that drew it is left, even when the next page
+    draws a widget with the same key; writing the value back as session state before the widgets
+    are drawn keeps it. Call at the top of a page, before :func:`ui.data_panel.source_picker`.
+    """
+    for key in list(st.session_state.keys()):
+        if key in _DATA_KEYS or str(key).startswith(_DATA_KEY_PREFIXES):
+            st.session_state[key] = st.session_state[key]
+
+
+def _init_state(dataset: Dataset | None) -> None:
+    st.session_state.setdefault(_PREFIX + "methods", list(DEFAULT_METHODS))
+    st.session_state.setdefault(_PREFIX + "heldout_share", 0.3)
+    st.session_state.setdefault(_PREFIX + "seed", int(APP_SETTINGS["seed"]))
+    data_key = dataset.key if dataset is not None else None
+    if dataset is not None and st.session_state.get("_cmp_data_key") != data_key:
+        # a new data set gets a budget that suits it
+        st.session_state["_cmp_data_key"] = data_key
+        st.session_state[_PREFIX + "budget"] = default_budget(dataset.n_pool)
+    st.session_state.setdefault(_PREFIX + "budget", 100)
+
+
+def compare_controls(dataset: Dataset | None) -> CompareSettings:
+    """Sidebar widgets for the comparison; returns the settings (with an error when they cannot run)."""
+    _init_state(dataset)
+    sidebar = st.sidebar
+    sidebar.header("Comparison")
+    chosen = sidebar.multiselect("Methods", list(METHODS), key=_PREFIX + "methods",
+                                 help="Selection methods to run on the same pool, target and budget. GIO runs with the "
+                                      "engine's defaults; the others are baselines (see *How GIO works*).")
+    n_pool = dataset.n_pool if dataset is not None else 1_000_000
+    if st.session_state[_PREFIX + "budget"] > n_pool:
+        st.session_state[_PREFIX + "budget"] = default_budget(n_pool)
+    budget = sidebar.number_input("Picks per method", min_value=1, max_value=max(n_pool, 1), step=10,
+                                  key=_PREFIX + "budget",
+                                  help="Every method selects this many pool rows, so they are compared at one budget.")
+    share = sidebar.slider("Held-out share of the target", min_value=0.1, max_value=0.7, step=0.05,
+                           key=_PREFIX + "heldout_share",
+                           help="These target rows are hidden from every method and used only to score the picks, "
+                                "so no method is judged on the rows it matched.")
+    seed = sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_PREFIX + "seed",
+                                help="Seeds the held-out split and every method; the same seed gives the same "
+                                     "comparison.")
+    return _settings(dataset, tuple(chosen), int(budget), float(share), int(seed))
+
+
+def _settings(dataset: Dataset | None, chosen: tuple[str, ...], budget: int, share: float,
+              seed: int) -> CompareSettings:
+    error = None
+    skipped, warnings, runnable = [], [], list(chosen)
+    if dataset is not None:
+        try:
+            n_seen, _ = split_sizes(dataset.n_target, heldout_share=share, k=_K)
+        except ValueError as problem:
+            error = str(problem)
+        else:
+            for name in chosen:
+                cost = method_cost(name, dataset.n_pool, n_seen)
+                if not cost.runnable:
+                    skipped.append(cost.message)
+                    runnable.remove(name)
+                elif cost.level == "slow":
+                    warnings.append(cost.message)
+            if dataset.n_pool > _LARGE_POOL_ROWS:
+                warnings.append(f"The pool has {dataset.n_pool:,} rows and every method runs on all of them (no "
+                                "K-means here), so the comparison may take a minute or more.")
+    if error is None and len(chosen) < 2:
+        error = "Choose at least two methods to compare."
+    elif error is None and len(runnable) < 2:
+        error = "Fewer than two of the chosen methods can run on this data; add another method."
+    return CompareSettings(methods=tuple(runnable), budget=budget, heldout_share=share, seed=seed, error=error,
+                           skipped=tuple(skipped), warnings=tuple(warnings))
+
+
+def _run(dataset: Dataset, settings: CompareSettings) -> CompareRecord | None:
+    """Run the comparison with a progress bar; on failure show the message and return None."""
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(name: str, done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Running {name} ({done + 1} of {total})…")
+
+    try:
+        comparison = compare_methods(dataset.prepared.pool, dataset.prepared.target, methods=settings.methods,
+                                     budget=settings.budget, heldout_share=settings.heldout_share, k=_K,
+                                     pool_labels=dataset.pool_labels, target_labels=dataset.target_labels,
+                                     random_state=settings.seed, progress=progress)
+    except (ValueError, TypeError, DataError, MemoryError) as problem:
+        bar.empty()
+        st.error(" ".join(str(problem).split()), icon=":material/error:")
+        return None
+    bar.empty()
+    record = CompareRecord(settings.key(dataset), comparison, dataset.key)
+    st.session_state[RESULT_KEY] = record
+    return record
+
+
+def _stored(dataset: Dataset) -> CompareRecord | None:
+    record = st.session_state.get(RESULT_KEY)
+    if record is None or record.data_key != dataset.key:
+        return None
+    return record
+
+
+def metric_table(comparison: Comparison) -> pd.DataFrame:
+    """The table shown: one row per method, labelled metric columns, picks, seconds and the metrics won."""
+    table = comparison.table()
+    best = comparison.best()
+    won = {name: [METRIC_LABELS[metric] for metric, names in best.items() if name in names]
+           for name in comparison.names}
+    labels = {metric: f"{METRIC_LABELS[metric]} {_ARROWS[METRIC_DIRECTIONS[metric]]}"
+              for metric in comparison.metric_names}
+    shown = table.rename(columns={**labels, "picks": "Picks", "seconds": "Seconds"})
+    shown.insert(0, "Best on", [", ".join(won[name]) or "—" for name in comparison.names])
+    shown.index.name = "Method"
+    return shown
+
+
+def _styled(comparison: Comparison, shown: pd.DataFrame):
+    best = comparison.best()
+
+    def highlight(column: pd.Series) -> list[str]:
+        metric = next((name for name in comparison.metric_names if column.name.startswith(METRIC_LABELS[name] + " ")),
+                      None)
+        if metric is None:
+            return [""] * len(column)
+        return ["background-color: #dcfce7; font-weight: 600" if name in best.get(metric, ()) else ""
+                for name in column.index]
+
+    formats = {column: "{:.3f}" for column in shown.columns if column not in ("Best on", "Picks", "Seconds")}
+    formats["Seconds"] = "{:.2f}"
+    return shown.style.apply(highlight, axis=0).format(formats, na_rep="—")
+
+
+def _verdict(comparison: Comparison) -> None:
+    best = comparison.best()
+    parts = []
+    for metric in comparison.metric_names:
+        names = best.get(metric, ())
+        if names:
+            parts.append(f"{METRIC_LABELS[metric]} {_ARROWS[METRIC_DIRECTIONS[metric]]} favours "
+                         f"**{' and '.join(names)}**")
+    wins = comparison.wins()
+    leader = max(wins, key=wins.get) if wins else None
+    lead = ""
+    if leader is not None and wins[leader] and list(wins.values()).count(wins[leader]) == 1:
+        lead = f"**{leader}** is best on {wins[leader]} of {len(comparison.metric_names)} metrics. "
+    st.markdown(lead + "; ".join(parts) + ".")
+
+
+def _stem(dataset: Dataset) -> str:
+    return dataset.demo.info.key if dataset.demo else dataset.pool.name.split(".")[0]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def selection_frame(dataset: Dataset, selected_indices: np.ndarray) -> pd.DataFrame:
+    """The export table of one method's picks: the pool file's rows with every column, plus gio_rank and gio_row."""
+    return export.selection_frame(dataset.pool, dataset.prepared.pool_rows[np.asarray(selected_indices)])
+
+
+def _downloads(dataset: Dataset, comparison: Comparison) -> None:
+    st.markdown("**Download the picks (CSV)**")
+    for result in comparison.succeeded:
+        picks = result.selected_indices
+        st.download_button(result.name,
+                           lambda picks=picks: export.selection_csv_bytes(selection_frame(dataset, picks)),
+                           file_name=f"{_stem(dataset)}_{_slug(result.name)}.csv", mime="text/csv",
+                           on_click="ignore", key=f"cmp_download_{_slug(result.name)}", icon=":material/download:",
+                           width="stretch",
+                           help=f"{result.n_selected:,} rows: the pool file's columns plus gio_rank (pick order) "
+                                "and gio_row (row in the pool file), the same export as the Select page.")
+    st.caption("Each file holds the method's picks with every column of the pool file, plus gio_rank and gio_row.")
+
+
+def _results(dataset: Dataset, record: CompareRecord, map_state: MapState) -> None:
+    comparison = record.comparison
+    for result in comparison.results:
+        if not result.ok:
+            st.error(f"{result.name} failed: {result.error}", icon=":material/error:")
+        elif result.n_selected < comparison.budget:
+            st.info(f"{result.name} stopped after {result.n_selected:,} of {comparison.budget:,} picks"
+                    + (f": {result.stop_message}" if result.stop_message else "."), icon=":material/info:")
+    for note in comparison.notes:
+        st.caption(note)
+    if not comparison.succeeded:
+        return
+    _verdict(comparison)
+    shown = metric_table(comparison)
+    st.dataframe(_styled(comparison, shown), width="stretch", key="cmp_table",
+                 column_config={f"{METRIC_LABELS[m]} {_ARROWS[METRIC_DIRECTIONS[m]]}":
+                                st.column_config.NumberColumn(help=_METRIC_HELP[m]) for m in comparison.metric_names})
+    st.caption(f"Scored on {len(comparison.heldout_rows):,} held-out target rows that no method saw (k = "
+               f"{comparison.k}); each method saw the other {len(comparison.seen_rows):,}. Green: the best value in "
+               "the column. One seed: small differences can be noise, so try another seed before concluding.")
+    colors = method_colors(comparison.names)
+    curve_column, download_column = st.columns([3, 1], gap="medium")
+    with curve_column:
+        st.markdown("**KL to the held-out target after each pick**")
+        curves = {result.name: result.heldout_kl_curve for result in comparison.succeeded}
+        st.plotly_chart(kl_curves_figure(curves, colors=colors, height=400), config=_PLOTLY_CONFIG, width="stretch", key="cmp_kl_chart")
+    with download_column:
+        _downloads(dataset, comparison)
+    st.subheader("Picks on the map")
+    map_status(map_state)
+    selections = {result.name: result.selected_indices for result in comparison.succeeded}
+    figure = selection_maps_figure(map_state.placer, selections, heldout_rows=comparison.heldout_rows,
+                                   pool_labels=dataset.pool_labels, target_labels=dataset.target_labels,
+                                   label_name=dataset.label_column, colors=colors)
+    st.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key="cmp_map_chart")
+
+
+def compare_area(dataset: Dataset, settings: CompareSettings, map_state: MapState) -> None:
+    """The Run button, the settings' messages, and the last comparison's results."""
+    left, right = st.columns([2, 6], vertical_alignment="center")
+    clicked = left.button(RUN_LABEL, type="primary", key="run_comparison", icon=":material/play_arrow:",
+                          disabled=settings.error is not None, width="stretch",
+                          help="Run every chosen method on this data with the same budget and score the picks.")
+    note = right.empty()
+    if settings.error:
+        st.error(settings.error, icon=":material/warning:")
+    for message in settings.skipped:
+        st.warning(message, icon=":material/block:")
+    for message in settings.warnings:
+        st.warning(message, icon=":material/hourglass_top:")
+    record = _stored(dataset)
+    if clicked and settings.error is None:
+        record = _run(dataset, settings) or record
+    if record is None:
+        st.info(f"Press **{RUN_LABEL}** to run {', '.join(settings.methods) or 'the chosen methods'} on this data "
+                f"with {settings.budget:,} picks each.", icon=":material/info:")
+        return
+    if record.key != settings.key(dataset):
+        note.info(f"The settings changed since this comparison: press **{RUN_LABEL}** to run again.",
+                  icon=":material/info:")
+    _results(dataset, record, map_state)
