@@ -64,8 +64,8 @@ class GIOConfig:
     """Every parameter of a GIO run, validated on construction. See :class:`GIOSelector`."""
 
     k: int = 5
-    max_iter: int = 100
-    stop_criterion: str = "increase"
+    max_iter: int = 1000
+    stop_criterion: str = "sequential_increase_tolerance"
     min_difference: float = 0.0
     resets_allowed: bool = False
     max_resets: int = 2
@@ -75,19 +75,19 @@ class GIOConfig:
     random_init_pct: float = 0.0
     random_restart_prob: float = 0.0
     scale_factor: float | str = "auto"
-    v_init: str = "mean"
-    grad_desc_iter: int = 50
+    v_init: str = "cycle"
+    grad_desc_iter: int = 20
     discard_nearest_for_xy: bool = False
-    lr: float = 0.01
+    lr: float = 0.5
     uniform_low: float = -1.0
     uniform_high: float = 1.0
-    uniform_start_size: int = 20
+    uniform_start_size: int = 0
     normalize: bool = True
-    objective: str = "averaged"
-    step_rule: str = "plain"
+    objective: str = "smooth"
+    step_rule: str = "preconditioned"
     sharpness: float = 4.0
-    trust_radius: float | None = None
-    snap_candidates: int = 1
+    trust_radius: float | None = 0.25
+    snap_candidates: int = 5
     n_clusters: int | None = None
 
     def __post_init__(self):
@@ -422,18 +422,22 @@ class _Run:
 class GIOSelector(BaseEstimator):
     """Select pool rows whose union with a start set best matches a target sample (GIO).
 
+    The defaults are those the quality study chose (``benchmarks/gio_variants.py``, README "Defaults");
+    ``GIOSelector(**PAPER_GIO_PARAMS)`` is the paper's GIO with every parameter at grad-info-opt
+    0.1.2's value.
+
     Parameters
     ----------
     k : int, default=5
         Neighbour rank of the k-NN KL estimator.
-    max_iter : int, default=100
-        At most this many picks (GIO steps that keep a row).
+    max_iter : int, default=1000
+        At most this many picks (GIO steps that keep a row); grad-info-opt's default is 100.
     stop_criterion : {'increase', 'min_difference', 'min_kl', 'data_size', \
-'sequential_increase_tolerance', 'max_resets'}, default='increase'
+'sequential_increase_tolerance', 'max_resets'}, default='sequential_increase_tolerance'
         When to stop: the KL rises; it falls by less than ``min_difference``; it falls below
         ``min_kl``; the selection reaches ``max_data_size`` of the pool; ``max_sequential_increases``
         rises in a row (the selection at its lowest KL is returned); or a rise after ``max_resets``
-        pool resets.
+        pool resets. grad-info-opt's default is ``'increase'``.
     min_difference : float, default=0.0
         Threshold of ``'min_difference'``.
     resets_allowed : bool, default=False
@@ -452,22 +456,44 @@ class GIOSelector(BaseEstimator):
     random_restart_prob : float, default=0.0
         Chance that a step runs three times as many gradient steps.
     scale_factor : float or 'auto', default='auto'
-        Multiplies the gradient; ``'auto'`` is ``|v0| / |grad(v0)|`` as in grad-info-opt.
-    v_init : {'mean', 'prev_opt', 'jump'}, default='mean'
-        Where each gradient descent starts: the target mean, the previous optimum, or a random
-        target row.
-    grad_desc_iter : int, default=50
-        Gradient steps per pick (three times as many on the first).
+        Multiplies the gradient with ``step_rule='plain'``; ``'auto'`` is ``|v0| / |grad(v0)|`` as in
+        grad-info-opt. Unused by ``'preconditioned'`` steps, which are scale-free.
+    v_init : {'mean', 'prev_opt', 'jump', 'cycle'}, default='cycle'
+        Where each gradient descent starts: the target mean, the previous optimum, a random target
+        row, or a random target row visiting every row once per round ('cycle', ours).
+        grad-info-opt's default is ``'mean'``.
+    grad_desc_iter : int, default=20
+        Gradient steps per pick (three times as many on the first). grad-info-opt's default is 50.
     discard_nearest_for_xy : bool, default=False
-        Estimator variant that leaves out each target row's nearest sample point.
-    lr : float, default=0.01
-        Learning rate.
+        Estimator variant that leaves out each target row's nearest sample point (``objective='averaged'``).
+    lr : float, default=0.5
+        Learning rate: with ``'plain'`` steps, the step is ``lr x scale_factor x gradient``
+        (grad-info-opt's default lr is 0.01); with ``'preconditioned'`` steps, the fraction of the way
+        to the fixed point.
     uniform_low, uniform_high : float, default=-1.0, 1.0
         Range of the uniform start set (used when neither ``init`` nor ``random_init_pct`` is given).
-    uniform_start_size : int, default=20
-        Points in the uniform start set.
+    uniform_start_size : int, default=0
+        Points in the uniform start set; 0 starts from an empty set. grad-info-opt's default is 20.
     normalize : bool, default=True
         Scale each uniform start point to unit length.
+    objective : {'smooth', 'averaged'}, default='smooth'
+        What the descent lowers. ``'averaged'``: the paper's rank-averaged k-NN estimate, whose
+        gradient ignores the points already chosen. ``'smooth'`` (ours): a smooth relaxation of the
+        standard k-NN estimate, whose gradient stops pulling towards target rows that the selection
+        already covers (:class:`gio_core.objectives.SmoothKNNKL`). The KL reported and used by the
+        stopping rules is the objective's own estimate (the standard estimator for ``'smooth'``,
+        ``inf`` while the selection has fewer than ``k`` rows).
+    step_rule : {'preconditioned', 'plain'}, default='preconditioned'
+        ``'plain'``: ``v <- v - lr x scale x gradient`` (the paper). ``'preconditioned'`` (ours): a
+        step of ``lr`` towards the fixed point of the gradient (a Weiszfeld step), independent of the
+        data's units.
+    sharpness : float, default=4.0
+        Exponent of the soft minimum in ``objective='smooth'``.
+    trust_radius : float or None, default=0.25
+        Keep each descent within this many median target k-NN radii of its start (None: no limit).
+    snap_candidates : int, default=5
+        Snap ``v`` to the best, by the objective's estimate, of this many nearest unused pool rows
+        (1: the nearest row, as the paper).
     n_clusters : int or None, default=None
         Quantise pool and target with K-means into this many clusters and run on the centroids.
     random_state : int, Generator or None, default=None
@@ -504,20 +530,23 @@ class GIOSelector(BaseEstimator):
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> pool, target = rng.normal(size=(300, 2)), rng.normal(size=(100, 2))
-    >>> selector = GIOSelector(random_state=0).fit(pool, target, init=pool[:5])
-    >>> selector.stop_reason_ in ("increase", "max_iter")
+    >>> selector = GIOSelector(random_state=0).fit(pool, target)
+    >>> selector.stop_reason_
+    'sequential_increase_tolerance'
+    >>> paper = GIOSelector(**PAPER_GIO_PARAMS, random_state=0).fit(pool, target, init=pool[:5])
+    >>> paper.stop_reason_ in ("increase", "max_iter")
     True
     """
 
-    def __init__(self, k: int = 5, max_iter: int = 100, stop_criterion: str = "increase",
+    def __init__(self, k: int = 5, max_iter: int = 1000, stop_criterion: str = "sequential_increase_tolerance",
                  min_difference: float = 0.0, resets_allowed: bool = False, max_resets: int = 2,
                  max_data_size: float = 1.0, min_kl: float = 0.0, max_sequential_increases: int = 3,
                  random_init_pct: float = 0.0, random_restart_prob: float = 0.0,
-                 scale_factor: float | str = "auto", v_init: str = "mean", grad_desc_iter: int = 50,
-                 discard_nearest_for_xy: bool = False, lr: float = 0.01, uniform_low: float = -1.0,
-                 uniform_high: float = 1.0, uniform_start_size: int = 20, normalize: bool = True,
-                 objective: str = "averaged", step_rule: str = "plain", sharpness: float = 4.0,
-                 trust_radius: float | None = None, snap_candidates: int = 1,
+                 scale_factor: float | str = "auto", v_init: str = "cycle", grad_desc_iter: int = 20,
+                 discard_nearest_for_xy: bool = False, lr: float = 0.5, uniform_low: float = -1.0,
+                 uniform_high: float = 1.0, uniform_start_size: int = 0, normalize: bool = True,
+                 objective: str = "smooth", step_rule: str = "preconditioned", sharpness: float = 4.0,
+                 trust_radius: float | None = 0.25, snap_candidates: int = 5,
                  n_clusters: int | None = None, random_state=None):
         self.k = k
         self.max_iter = max_iter

@@ -225,3 +225,22 @@ def test_export_of_a_demo_run_matches_the_selection():
     document = manifest(record, dataset)
     assert document["result"]["selected_indices"] == record.selected_indices.tolist()
     assert document["params"]["max_iter"] == record.settings.params["max_iter"] and document["seed"] == 0
+
+
+def test_paper_recipe_sets_every_parameter_to_grad_info_opt_values_and_back():
+    from gio_core import PAPER_GIO_PARAMS
+
+    at = _open(view_live_speed="Max")
+    assert at.selectbox(key="p_objective").value == "smooth"
+    at.selectbox(key="p_recipe").set_value("paper").run()
+    _no_exception(at)
+    assert at.selectbox(key="p_objective").value == "averaged"
+    assert at.number_input(key="p_lr").value == pytest.approx(PAPER_GIO_PARAMS["lr"])
+    assert at.selectbox(key="p_start").value == "uniform"
+    at.number_input(key="p_max_iter").set_value(6).run()
+    _run_selection(at)
+    params = at.session_state["gio_run"].settings.params
+    assert params["objective"] == "averaged" and params["v_init"] == "mean" and params["uniform_start_size"] == 20
+    at.selectbox(key="p_recipe").set_value("recommended").run()
+    assert at.selectbox(key="p_objective").value == "smooth"
+    assert at.selectbox(key="p_start").value == "empty"

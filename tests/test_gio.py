@@ -194,12 +194,13 @@ def test_empty_start_accepts_the_first_pick(blobs):
 
 def test_uniform_start_is_seeded_and_normalised(blobs):
     pool, target, _ = blobs
-    first = GIOSelector(random_state=7, max_iter=5).fit(pool, target)
-    second = GIOSelector(random_state=7, max_iter=5).fit(pool, target)
+    first = GIOSelector(random_state=7, max_iter=5, uniform_start_size=20).fit(pool, target)
+    second = GIOSelector(random_state=7, max_iter=5, uniform_start_size=20).fit(pool, target)
     assert_allclose(np.linalg.norm(first.result_.start_points, axis=1), 1.0)
     assert first.result_.start_points.shape == (20, 2)
     assert np.array_equal(first.result_.start_points, second.result_.start_points)
-    raw = GIOSelector(random_state=7, normalize=False, uniform_low=2, uniform_high=3, max_iter=1).fit(pool, target)
+    raw = GIOSelector(random_state=7, normalize=False, uniform_low=2, uniform_high=3, uniform_start_size=20,
+                      max_iter=1).fit(pool, target)
     assert raw.result_.start_points.min() >= 2 and raw.result_.start_points.max() <= 3
 
 
@@ -378,8 +379,8 @@ def test_parameter_validation(blobs, params, error, match):
     (np.random.rand(10, 2), np.random.rand(10, 2), np.zeros((3, 5)), {}, "init has 5 dimensions but 2"),
     (np.random.rand(10, 2), np.random.rand(10, 2), None, dict(n_clusters=11), "n_clusters=11 is larger than the 10"),
     (np.random.rand(10, 2), np.random.rand(10, 2), None, dict(random_init_pct=0.01), "is 0 rows"),
-    (np.random.rand(10, 2), np.random.rand(10, 2), np.zeros((0, 2)), dict(discard_nearest_for_xy=True),
-     "needs a non-empty start set"),
+    (np.random.rand(10, 2), np.random.rand(10, 2), np.zeros((0, 2)),
+     dict(discard_nearest_for_xy=True, objective="averaged"), "needs a non-empty start set"),
 ], ids=["dimension-mismatch", "few-target-rows", "empty-pool", "nan-pool", "inf-target", "init-dimension",
         "too-many-clusters", "random-init-zero", "discard-empty-start"])
 def test_data_validation(pool_, target_, init_, options, match):

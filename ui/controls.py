@@ -11,16 +11,20 @@ from dataclasses import dataclass, fields
 
 import streamlit as st
 
-from gio_core import STOP_CRITERIA, V_INITS, GIOConfig
+from gio_core import PAPER_GIO_PARAMS, STOP_CRITERIA, V_INITS, GIOConfig
+from gio_core.objectives import OBJECTIVES
 
 from .defaults import (
     APP_SETTINGS,
     HELP,
     LIVE_SPEEDS,
+    OBJECTIVE_LABELS,
+    RECIPES,
     START_LABELS,
     STOP_RULES,
     V_INIT_LABELS,
     default_params,
+    recipe_params,
     suggested_clusters,
 )
 from .state import Dataset, RunSettings
@@ -39,6 +43,7 @@ class ViewSettings:
 
 def _defaults(dataset: Dataset | None) -> dict:
     values = {**default_params(), "seed": APP_SETTINGS["seed"], "start": APP_SETTINGS["start"],
+              "recipe": APP_SETTINGS["recipe"],
               "start_pool_share": APP_SETTINGS["start_pool_share"], "quantize": False}
     if dataset is not None:
         values["quantize"] = dataset.n_pool > APP_SETTINGS["quantize_above_rows"]
@@ -69,6 +74,14 @@ def _reset(dataset_key_state: str | None = None) -> None:
     st.session_state.pop("_controls_data_key", None)
 
 
+def _apply_recipe() -> None:
+    """Set every GIO parameter (and the start set) to the chosen recipe's values; data-dependent ones stay."""
+    params, start = recipe_params(st.session_state[_PREFIX + "recipe"])
+    for name, value in params.items():
+        st.session_state[_PREFIX + name] = value
+    st.session_state[_PREFIX + "start"] = start
+
+
 # The engine may offer an option before ui/defaults.py names it: show its own name rather than fail.
 def _stop_rule_label(name: str) -> str:
     return STOP_RULES.get(name, (name, None))[0]
@@ -87,6 +100,10 @@ def controls(dataset: Dataset | None) -> RunSettings:
     _init_state(dataset)
     sidebar = st.sidebar
     sidebar.header("Parameters")
+    sidebar.selectbox("Recipe", tuple(RECIPES), key=_PREFIX + "recipe", format_func=RECIPES.get,
+                      on_change=_apply_recipe, help=HELP["recipe"])
+    sidebar.selectbox("Objective", OBJECTIVES, key=_PREFIX + "objective",
+                      format_func=lambda name: OBJECTIVE_LABELS.get(name, name), help=HELP["objective"])
     left, right = sidebar.columns(2)
     left.number_input("k (neighbours)", min_value=1, max_value=200, step=1, key=_PREFIX + "k", help=HELP["k"])
     right.number_input("Maximum picks", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "max_iter",
@@ -138,6 +155,8 @@ def _settings(dataset: Dataset | None) -> RunSettings:
     params["n_clusters"] = int(_value("n_clusters")) if _value("quantize") else None
     start = _value("start")
     params["random_init_pct"] = float(_value("start_pool_share")) if start == "pool_sample" else 0.0
+    if start == "uniform" and not params.get("uniform_start_size"):
+        params["uniform_start_size"] = PAPER_GIO_PARAMS["uniform_start_size"]
     if params["stop_criterion"] == "max_resets":
         params["resets_allowed"] = True
     error = None

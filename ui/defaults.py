@@ -7,7 +7,7 @@ knobs. Edit these two dicts to change what a new session starts with.
 
 from __future__ import annotations
 
-from gio_core import GIOSelector
+from gio_core import PAPER_GIO_PARAMS, GIOSelector
 
 #: GIO parameters the app sets differently from the engine's defaults (empty: the engine's defaults).
 GIO_OVERRIDES: dict = {}
@@ -15,7 +15,8 @@ GIO_OVERRIDES: dict = {}
 #: The app's own settings.
 APP_SETTINGS: dict = {
     "seed": 0,                    # random_state of every run
-    "start": "uniform",           # start set: 'uniform' (the paper's), 'empty' or 'pool_sample'
+    "recipe": "recommended",      # 'recommended' (the engine's defaults) or 'paper' (grad-info-opt 0.1.2's values)
+    "start": "empty",             # start set: 'empty', 'uniform' (the paper's) or 'pool_sample'
     "start_pool_share": 0.01,     # share of the pool used as the start set when start='pool_sample'
     "quantize_above_rows": 20_000,  # quantisation is on by default above this many pool rows
     "live_speed": "Normal",       # pace of the live view (see LIVE_SPEEDS)
@@ -38,15 +39,27 @@ STOP_RULES: dict[str, tuple[str, str | None]] = {
 }
 
 V_INIT_LABELS: dict[str, str] = {
+    "cycle": "Each target row in turn",
     "mean": "Target mean",
     "prev_opt": "Previous optimum",
     "jump": "Random target row",
 }
 
 START_LABELS: dict[str, str] = {
-    "uniform": "20 random unit vectors (paper)",
     "empty": "Empty",
+    "uniform": "20 random unit vectors (paper)",
     "pool_sample": "Random pool rows",
+}
+
+#: Parameter sets the app offers in one click: label and (GIO parameters, start set).
+RECIPES: dict[str, str] = {
+    "recommended": "Recommended (measured best)",
+    "paper": "Paper (grad-info-opt 0.1.2)",
+}
+
+OBJECTIVE_LABELS: dict[str, str] = {
+    "smooth": "Smooth k-NN KL (ours)",
+    "averaged": "Rank-averaged k-NN KL (paper)",
 }
 
 #: One line of help per control.
@@ -65,9 +78,14 @@ HELP: dict[str, str] = {
     "max_sequential_increases": "Stop after the KL rises this many times in a row; keep the selection at its "
                                 "lowest KL.",
     "max_resets": "How many times the pool is made whole again when the KL rises, before stopping.",
-    "v_init": "Where each gradient descent starts: the target mean, the previous optimum, or a random target row.",
+    "v_init": "Where each gradient descent starts: each target row in turn, the target mean, the previous optimum, "
+              "or a random target row.",
+    "recipe": "Recommended: the defaults our quality benchmark chose. Paper: every parameter at grad-info-opt 0.1.2's "
+              "value, for reproducing the paper.",
+    "objective": "What the descent lowers: a smooth standard k-NN KL that aims at target regions not yet covered "
+                 "(ours), or the paper's rank-averaged KL.",
     "seed": "Seeds every random choice; the same seed and data give the same selection.",
-    "start": "The start set D that the picks are added to: the paper's random unit vectors, nothing, or random "
+    "start": "The start set D that the picks are added to: nothing, the paper's random unit vectors, or random "
              "pool rows.",
     "start_pool_share": "Share of the pool used as the start set (those rows are never picked).",
     "live_speed": "How fast the live view plays the run: Slow and Normal pace it so you can watch; Max runs flat out.",
@@ -85,6 +103,14 @@ def default_params() -> dict:
     params.update(GIO_OVERRIDES)
     params.pop("random_state", None)
     return params
+
+
+def recipe_params(recipe: str) -> tuple[dict, str]:
+    """GIO parameters and start set of a recipe (see :data:`RECIPES`)."""
+    if recipe == "paper":
+        params = dict(PAPER_GIO_PARAMS)
+        return params, "uniform"
+    return default_params(), APP_SETTINGS["start"]
 
 
 def suggested_clusters(n_pool: int) -> int:
