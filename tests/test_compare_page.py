@@ -88,14 +88,16 @@ def test_labelled_demo_adds_precision_and_accuracy():
     assert table["Precision ↑"].max() > table.loc["Random", "Precision ↑"]
 
 
-def test_the_data_chosen_on_the_select_page_is_kept():
+def test_the_remembered_data_choice_comes_back_after_a_page_switch_dropped_it():
+    # in the browser a page switch drops widget values; the page restores the plain copy it keeps
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.selectbox(key="demo_key").set_value("digits-subset").run()
+    at.session_state["_saved_data_choice"] = {"data_source": "Demo", "demo_key": "digits-subset"}
     at.switch_page(PAGE).run()
     _no_exception(at)
     assert at.selectbox(key="demo_key").value == "digits-subset"
     assert at.metric[0].value == "1,647"
+    at.selectbox(key="demo_key").set_value("digits-quality").run()
+    assert at.session_state["_saved_data_choice"]["demo_key"] == "digits-quality"
 
 
 def test_a_target_too_small_to_hold_rows_out_gets_a_message_and_no_run():
