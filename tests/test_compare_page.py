@@ -124,6 +124,7 @@ def test_fewer_than_two_methods_is_refused_with_a_message():
     _no_exception(at)
     assert at.button(key="run_comparison").disabled
     assert any("Choose at least two methods" in item.value for item in at.error)
+    assert not any("Press **Run comparison**" in item.value for item in at.info)
 
 
 def test_greedy_kl_is_left_out_with_the_reason_when_the_pool_is_too_large(monkeypatch):

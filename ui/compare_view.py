@@ -352,6 +352,8 @@ def compare_area(dataset: Dataset, settings: CompareSettings, map_state: MapStat
     if clicked and settings.error is None:
         record = _run(dataset, settings) or record
     if record is None:
+        if settings.error:
+            return
         st.info(f"Press **{RUN_LABEL}** to run {', '.join(settings.methods) or 'the chosen methods'} on this data "
                 f"with {settings.budget:,} picks each.", icon=":material/info:")
         return
