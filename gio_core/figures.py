@@ -309,6 +309,9 @@ def _base_layout(figure: go.Figure, *, height: int, title: str | None) -> None:
         hoverlabel=dict(bgcolor="white"),
         title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
     )
+    # Plain plotly.js (the HTML report) does not make room for tick labels by itself; Streamlit's theme does.
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True)
 
 
 def _axis_style(method: str) -> dict:
@@ -367,7 +370,7 @@ def _pick_colors(overlay: MapOverlay, *, pool_labels: ArrayLike | None, colors: 
 
 
 def _dynamic_map_traces(overlay: MapOverlay, *, pool_labels: ArrayLike | None, label_name: str | None,
-                        colors: dict | None, color_by: str, max_rank: int | None) -> list:
+                        colors: dict | None, color_by: str, max_rank: int | None, colorbar_x: float = 1.0) -> list:
     """The overlay's traces, always the same five, so animation frames can replace them one for one."""
     label_colors_list, label_text = _pick_colors(overlay, pool_labels=pool_labels, colors=colors, color_by=color_by)
     picks_marker = dict(symbol="diamond", size=8, line=dict(width=0.8, color="#111827"))
@@ -380,7 +383,7 @@ def _dynamic_map_traces(overlay: MapOverlay, *, pool_labels: ArrayLike | None, l
         picks_marker.update(color=overlay.picks_rank, colorscale=_ORDER_SCALE, cmin=1,
                             cmax=max(int(max_rank or 0), int(overlay.picks_rank.max()) if len(overlay.picks_rank) else 1, 2),
                             colorbar=dict(title=dict(text="pick", side="top"), thickness=10, len=0.5, y=0.5,
-                                          x=1.0, xpad=4))
+                                          x=colorbar_x, xpad=4))
         hover = "pick %{customdata[0]}<br>pool row %{customdata[1]}<extra></extra>"
         customdata = np.column_stack([overlay.picks_rank, overlay.picks_rows])
     if not len(overlay.picks_rows):
@@ -539,9 +542,12 @@ def kl_figure(trace: RunTrace, *, current: int | None = None, expected_steps: in
         figure.update_yaxes(showticklabels=False)
         figure.update_xaxes(showticklabels=False)
     if trace.stop_reason and trace.n_steps:
-        figure.add_annotation(x=trace.n_steps, y=float(trace.kl[-1]), text=STOP_LABELS.get(trace.stop_reason,
-                                                                                             trace.stop_reason),
-                              showarrow=True, arrowhead=2, ax=-20, ay=-36, xanchor="right",
+        # In the top-right corner, above headroom kept free for it: next to the last point (or anywhere
+        # in the plot without headroom) the label covered points of the curve.
+        _, (low, high) = _kl_range(trace)
+        figure.update_yaxes(range=[low, high + (high - low) * 0.18])
+        figure.add_annotation(x=1, y=1, xref="x domain", yref="y domain", xanchor="right", yanchor="top",
+                              text=STOP_LABELS.get(trace.stop_reason, trace.stop_reason), showarrow=False,
                               font=dict(size=12, color="#991b1b"), bgcolor="rgba(255,255,255,0.9)",
                               bordercolor="#fecaca", borderwidth=1)
     return figure
@@ -557,7 +563,7 @@ def _frame_steps(n_steps: int, max_frames: int) -> list[int]:
 def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapPlacer, *,
                         target_labels: ArrayLike | None = None, pool_labels: ArrayLike | None = None,
                         label_name: str | None = None, color_picks_by: str = "order", max_frames: int = 150,
-                        frame_ms: int = 250, height: int = 620, title: str | None = None) -> go.Figure:
+                        frame_ms: int = 250, height: int = 720, title: str | None = None) -> go.Figure:
     """Every step of a run as frames: the map (left) and the KL curve (right), with a slider and Play.
 
     Parameters
@@ -571,7 +577,8 @@ def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapP
         Longer runs show this many evenly spaced steps (the last step always among them).
     frame_ms : int, default=250
         Milliseconds per frame when playing.
-    height : int, default=620
+    height : int, default=720
+        Of the whole figure; the panels get about 430 px of it, the controls and legend below them the rest.
     title : str, optional
 
     Returns
@@ -590,8 +597,10 @@ def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapP
     steps = _frame_steps(trace.n_steps, max_frames)
     last_overlay = map_overlay(trace, steps[-1] if steps else -1, placer, centroids_xy=centroids_xy)
 
-    figure = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.08,
+    figure = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.14,
                            subplot_titles=("Pool and target map", "KL curve"))
+    # the pick-order colour bar goes in the gap after the map, not over the KL panel
+    colorbar_x = float(figure.layout.xaxis.domain[1]) + 0.005
     static = _static_map_traces(projection, target_labels=target_labels, label_name=label_name, colors=colors,
                                 centroids_xy=centroids_xy,
                                 pick_legend=color_picks_by == "label" and pool_labels is not None)
@@ -600,7 +609,7 @@ def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapP
 
     def dynamic(overlay: MapOverlay, step: int) -> tuple[list, list]:
         map_part = _dynamic_map_traces(overlay, pool_labels=pool_labels, label_name=label_name, colors=colors,
-                                       color_by=color_picks_by, max_rank=max_rank)
+                                       color_by=color_picks_by, max_rank=max_rank, colorbar_x=colorbar_x)
         kl_part = _kl_traces(trace, step, upto=step)
         for item in kl_part:
             item.showlegend = False
@@ -629,11 +638,16 @@ def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapP
                         linecolor="#d1d5db")
     figure.update_yaxes(title_text="KL(target ‖ start ∪ picks)", range=y_range, row=1, col=2,
                         gridcolor=COLORS["grid"], showline=True, linecolor="#d1d5db")
+    # Below the axes (tick labels and titles, about 55 px): Play and the slider, then the legend. Offsets
+    # are in pixels, turned into fractions of the plot's height, so nothing overlaps at any height.
+    top, bottom = 90, 200
+    plot_height = max(height - top - bottom, 100)
+    controls_y, legend_y = -60 / plot_height, -150 / plot_height
     figure.update_layout(
-        margin=dict(l=10, r=10, t=90, b=110),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"),
+        margin=dict(l=10, r=10, t=top, b=bottom),
+        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0, xanchor="left"),
         updatemenus=[dict(
-            type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top", showactive=False,
+            type="buttons", direction="left", x=0, y=controls_y, xanchor="left", yanchor="top", showactive=False,
             pad=dict(t=0, r=10),
             buttons=[
                 dict(label="▶ Play", method="animate",
@@ -644,7 +658,8 @@ def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapP
                                         transition=dict(duration=0))]),
             ])],
         sliders=[dict(
-            active=len(steps) - 1 if steps else 0, x=0.16, y=-0.05, len=0.84, xanchor="left", yanchor="top",
+            active=len(steps) - 1 if steps else 0, x=0.16, y=controls_y, len=0.84,
+            xanchor="left", yanchor="top",
             currentvalue=dict(prefix="step ", font=dict(size=12)), pad=dict(t=0, b=0),
             steps=[dict(label=str(step + 1), method="animate",
                         args=[[str(step + 1)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
