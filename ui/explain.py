@@ -16,7 +16,9 @@ def illustration(step: int = 6):
 
     Returns
     -------
-    (map figure, KL figure)
+    (map figure, KL figure, map heading, KL heading)
+        The headings go above the charts on the page: inside a figure, a title and the legend above the
+        plot share the top margin and overlap once the legend wraps in a narrow column.
     """
     rng = np.random.default_rng(7)
     centers = np.array([[-2.5, 0.0], [2.0, 1.5], [1.0, -2.5]])
@@ -30,7 +32,7 @@ def illustration(step: int = 6):
     projection = project(pool, target, method="raw")
     placer = MapPlacer(projection, pool, target)
     shown = min(step, trace.n_steps - 1)
-    figure = map_figure(projection, map_overlay(trace, shown, placer), height=430,
-                        title=f"After {shown + 1} steps: picks (diamonds) go where the target is")
-    curve = kl_figure(trace, current=shown, height=430, title="KL(target ‖ picks) falls as GIO picks")
-    return figure, curve
+    figure = map_figure(projection, map_overlay(trace, shown, placer), height=430)
+    curve = kl_figure(trace, current=shown, height=430)
+    return (figure, curve, f"After {shown + 1} steps: picks (diamonds) go where the target is",
+            "KL(target ‖ picks) falls as GIO picks")
