@@ -1,8 +1,10 @@
 """Running GIO live, replaying it step by step, and the downloads.
 
 The live run iterates :meth:`gio_core.GIOSelector.iter_fit` and redraws the map, the KL curve and the
-progress bar at most every ``APP_SETTINGS['redraw_seconds']`` (four times a second), pacing the steps
-for small runs so a person can follow them. The Stop button works through Streamlit's rerun: clicking
+progress bar at most every ``APP_SETTINGS['redraw_seconds']`` (four times a second), and at once when
+the first finite KL arrives. The live speed paces the first steps so a person can follow them: 'Slow'
+for the whole run, 'Normal' for its first ``_NORMAL_PACED_SECONDS`` (then as fast as the engine goes,
+so a long run still finishes in seconds), 'Max' not at all. The Stop button works through Streamlit's rerun: clicking
 it interrupts the script at its next redraw, the generator is closed, and the selector keeps the picks
 so far (``stop_reason_ == 'interrupted'``). After a run, a step slider and Play replay every step.
 """
@@ -37,6 +39,9 @@ MANIFEST_LABEL = "Download run manifest (JSON)"
 
 _PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 _PLAY_SECONDS = 10.0  # a replay lasts about this long at most
+# 'Normal' shows the start of a run step by step, then lets it finish at engine speed: a digits run of
+# 220 picks took 8.5 s paced all the way (40 steps/s), against 0.8 s for the engine (benchmarks/app_latency.py).
+_NORMAL_PACED_SECONDS = 2.5
 _PLAY_FPS = 6.0
 # Charts redrawn into one placeholder need distinct element ids within a script run.
 _chart_ids = itertools.count()
@@ -90,6 +95,7 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
     selector = settings.selector()
     budget = _budget(settings, dataset.n_pool)
     pace = LIVE_SPEEDS.get(view.live_speed)
+    paced_seconds = _NORMAL_PACED_SECONDS if view.live_speed == "Normal" else math.inf
     redraw = float(APP_SETTINGS["redraw_seconds"])
     progress = slots.progress.progress(0.0, text="Starting…")
 
@@ -100,16 +106,19 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
                               record_path=True, progress=quantize_progress)
     started = time.perf_counter()
     last_draw = -math.inf
+    curve_drawn = False  # whether a finite KL is on screen yet (an empty start has none for k steps)
     try:
         for step in steps:
             record.add(step)
-            if pace:
+            if pace and time.perf_counter() - started < paced_seconds:
                 wait = started + len(record.steps) / pace - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
             now = time.perf_counter()
-            if now - last_draw >= redraw or step.stop_reason is not None:
+            first_point = not curve_drawn and math.isfinite(step.kl)
+            if now - last_draw >= redraw or step.stop_reason is not None or first_point:
                 last_draw = now
+                curve_drawn = curve_drawn or math.isfinite(step.kl)
                 trace = record.trace()
                 progress.progress(min(step.n_selected / budget, 1.0),
                                   text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {step.kl:.4g}")
@@ -162,13 +171,26 @@ def _summary(slots: _Slots, record: RunRecord, dataset: Dataset) -> None:
     with slots.summary:
         columns = st.columns(3)
         columns[0].metric("Picks", summary["Picks"], help=summary["Rows selected"])
-        columns[1].metric("KL start", summary["KL of the start set"])
-        columns[2].metric("KL final", summary["KL after the last pick"])
+        # three metrics share the curve's column: short values, so none is cut to "-0.10…"
+        columns[1].metric("KL start", _short(summary["KL of the start set"]), help=summary["KL of the start set"])
+        columns[2].metric("KL final", _short(summary["KL after the last pick"]),
+                          help=summary["KL after the last pick"])
         reason = STOP_LABELS.get(record.stop_reason or "", record.stop_reason or "")
         message = f"**{reason[:1].upper() + reason[1:]}**" + (f": {record.stop_message}" if record.stop_message else "")
         st.markdown(f"{message}  \n{summary['Rows selected']} rows selected in {record.seconds:.2f} s.")
         if dataset.pool_labels is not None and dataset.label_column and len(record.selected_indices):
             _label_breakdown(record, dataset)
+
+
+def _short(number: str) -> str:
+    """A KL value with three significant digits (the full value goes in the metric's help)."""
+    try:
+        value = float(number.replace(",", ""))
+    except ValueError:
+        return number
+    if not math.isfinite(value):
+        return number
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _label_breakdown(record: RunRecord, dataset: Dataset) -> None:
