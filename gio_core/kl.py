@@ -31,6 +31,11 @@ from .neighbors import (
 #: Added to every distance before its logarithm, as in grad-info-opt.
 EPS = 1e-8
 
+#: The gradient descent works in float32 (as grad-info-opt, which runs JAX in float32) once the target
+#: matrix is larger than this in float64: each step reads the whole matrix twice, and at paper scale
+#: (1,500 x 768) halving it keeps it in cache. The estimate itself is always computed in float64.
+FLOAT32_DESCENT_BYTES = 2 * 2**20
+
 __all__ = ["EPS", "AveragedKL", "averaged_knn_kl", "averaged_knn_kl_gradient", "knn_kl"]
 
 
@@ -164,10 +169,11 @@ class AveragedKL:
         # [-2v, 1, |v|^2] gives the squared distances, and the weights times it give
         # (sum_i w_i x_i, ., sum_i w_i). Fewer NumPy calls per step matters on small inputs.
         augmented = self._augmented_target()
-        query = np.empty(dimension + 2)
+        dtype = augmented.dtype
+        query = np.empty(dimension + 2, dtype=dtype)
         query[dimension] = 1.0
-        distances = np.empty(self.n_target)
-        weights = np.empty(self.n_target)
+        distances = np.empty(self.n_target, dtype=dtype)
+        weights = np.empty(self.n_target, dtype=dtype)
         for _ in range(n_steps):
             np.multiply(point, -2.0, out=query[:dimension])
             query[dimension + 1] = point @ point
@@ -184,7 +190,7 @@ class AveragedKL:
                 weights *= active
             if self.discard_nearest_for_xy:
                 weights[squared < self._nearest_squared] = 0.0
-            sums = weights @ augmented
+            sums = (weights @ augmented).astype(np.float64, copy=False)
             point = point - scale * (point * sums[dimension + 1] - sums[:dimension])
             if path is not None:
                 path.append(point.copy())
@@ -196,6 +202,8 @@ class AveragedKL:
             augmented[:, :self.dimension] = self.target
             augmented[:, self.dimension] = self._target_norms
             augmented[:, self.dimension + 1] = 1.0
+            if augmented.nbytes > FLOAT32_DESCENT_BYTES:
+                augmented = augmented.astype(np.float32)
             self._augmented = augmented
         return self._augmented
 
