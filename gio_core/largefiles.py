@@ -5,10 +5,16 @@ makes the process's resident memory as large as the file. :class:`NpyRows` reads
 reads instead, and :class:`ParquetRows` one row group at a time, so a pass over ten million rows
 holds one chunk at a time. Both look enough like a 2-D array (``shape``, ``dtype``, slicing, integer
 indexing) for :func:`gio_core.quantize` and :class:`gio_core.GIOSelector` to use them directly.
+
+:func:`iter_row_chunks` and :func:`take_rows` read any of these, an array or a read-only memory map in
+chunks; for a memory map they hand each chunk's pages back to the kernel once it is copied, so a pass
+over a memory-mapped ``.npy`` costs one chunk of resident memory, not the file's size (the pages stay
+in the page cache, so a second pass still reads from memory).
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -16,7 +22,10 @@ from typing import Iterator, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["NpyRows", "ParquetRows", "RowSource", "is_row_source"]
+__all__ = ["NpyRows", "ParquetRows", "RowSource", "is_row_source", "iter_row_chunks", "take_rows"]
+
+#: Rows per chunk of a pass: 64k rows x 384 float32 = 96 MiB.
+CHUNK_ROWS = 65_536
 
 
 class RowSource:
@@ -214,3 +223,100 @@ class ParquetRows(RowSource):
 
 def is_row_source(values) -> bool:
     return isinstance(values, RowSource)
+
+
+def iter_row_chunks(matrix, chunk_rows: int = CHUNK_ROWS, *, dtype=np.float32) -> Iterator[tuple[int, NDArray]]:
+    """Yield ``(start, rows)`` over a matrix in chunks of ``chunk_rows``, each a C-ordered ``dtype`` copy.
+
+    Parameters
+    ----------
+    matrix : ndarray, read-only memory map or RowSource, shape (n_rows, d)
+    chunk_rows : int, default=CHUNK_ROWS
+    dtype : dtype, default=float32
+
+    Notes
+    -----
+    The chunks of a read-only memory map are released from the resident set after they are copied
+    (``madvise(MADV_DONTNEED)``; the file's pages stay in the page cache), so resident memory stays at
+    about one chunk however large the file is. A yielded chunk is always a fresh array the caller may
+    modify.
+    """
+    n_rows = matrix.shape[0]
+    for start in range(0, n_rows, chunk_rows):
+        view = matrix[start:start + chunk_rows]
+        chunk = np.array(view, dtype=dtype, order="C", copy=True) if isinstance(view, np.ndarray) else \
+            np.ascontiguousarray(view, dtype=dtype)
+        release_pages(view)
+        yield start, chunk
+
+
+def take_rows(matrix, indices, *, dtype=np.float32, chunk_rows: int = CHUNK_ROWS) -> NDArray:
+    """Rows at ``indices`` (any order, repeats allowed) as a C-ordered ``dtype`` array.
+
+    Parameters
+    ----------
+    matrix : ndarray, read-only memory map or RowSource, shape (n_rows, d)
+    indices : array-like of int, shape (n,)
+    dtype : dtype, default=float32
+    chunk_rows : int, default=CHUNK_ROWS
+        A memory map is read one window of this many rows at a time.
+
+    Notes
+    -----
+    A sample spread over a whole memory-mapped file touches nearly every page of it (the kernel maps
+    pages around each fault), so a read-only memory map is read window by window, each window's
+    pages released before the next: resident memory stays at one window, not the file.
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    if _read_only_map(matrix) is None or len(indices) == 0:
+        return np.ascontiguousarray(matrix[indices], dtype=dtype)
+    n_rows = matrix.shape[0]
+    indices = np.where(indices < 0, indices + n_rows, indices)
+    if indices.min() < 0 or indices.max() >= n_rows:
+        raise IndexError(f"row indices must lie in 0 … {n_rows - 1}")
+    order = np.argsort(indices, kind="stable")
+    ordered = indices[order]
+    out = np.empty((len(indices),) + tuple(matrix.shape[1:]), dtype=dtype)
+    window_starts = np.arange(0, n_rows + chunk_rows, chunk_rows)
+    bounds = np.searchsorted(ordered, window_starts)
+    for window, start in enumerate(window_starts[:-1]):
+        low, high = bounds[window], bounds[window + 1]
+        if low == high:
+            continue
+        view = matrix[start:start + chunk_rows]
+        out[order[low:high]] = view[ordered[low:high] - start]
+        release_pages(view)
+    return out
+
+
+def release_pages(view) -> None:
+    """Drop the pages behind a slice of a read-only memory map from the resident set (no-op otherwise).
+
+    Only read-only (``mode='r'``) maps are touched: their pages are clean copies of the file, so the
+    kernel reads them again from the page cache on the next access. Anonymous memory or a writable
+    map is never advised (MADV_DONTNEED would discard its contents).
+    """
+    mapping = _read_only_map(view)
+    if mapping is None or not hasattr(mmap, "MADV_DONTNEED") or view.size == 0:
+        return
+    if not view.flags.c_contiguous:
+        return
+    base = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+    first = view.ctypes.data - base
+    last = first + view.nbytes
+    page = mmap.PAGESIZE
+    first -= first % page
+    length = min(len(mapping), last) - first
+    if length > 0:
+        try:
+            mapping.madvise(mmap.MADV_DONTNEED, first, length)
+        except (OSError, ValueError):  # pragma: no cover - advice only; reading stays correct without it
+            pass
+
+
+def _read_only_map(values):
+    if isinstance(values, np.memmap) and getattr(values, "mode", None) == "r":
+        mapping = getattr(values, "_mmap", None)
+        if isinstance(mapping, mmap.mmap) and not mapping.closed:
+            return mapping
+    return None

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_int, check_random_state
+from .largefiles import iter_row_chunks, take_rows
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +140,9 @@ def quantize(
     started = time.perf_counter()
     if sample_size < n_rows:
         sample_rows = np.sort(rng.choice(n_rows, size=sample_size, replace=False))
-        training = np.ascontiguousarray(points[sample_rows], dtype=np.float32)
+        training = take_rows(points, sample_rows)
     else:
-        training = np.ascontiguousarray(points, dtype=np.float32)
+        training = np.concatenate([chunk for _, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS)])
     if not np.isfinite(training).all():
         raise ValueError(f"{name} has {_count_nonfinite_rows(points)} row(s) with NaN or inf values; drop or "
                          "fill those rows first.")
@@ -157,8 +158,7 @@ def quantize(
 
     labels = np.empty(n_rows, dtype=np.int64)
     bad_rows = 0
-    for start in range(0, n_rows, _ASSIGN_CHUNK_ROWS):
-        chunk = np.ascontiguousarray(points[start:start + _ASSIGN_CHUNK_ROWS], dtype=np.float32)
+    for start, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS):
         finite = np.isfinite(chunk).all(axis=1)
         if not finite.all():  # rows the training sample missed
             bad_rows += int((~finite).sum())
@@ -187,5 +187,4 @@ def quantize(
 
 
 def _count_nonfinite_rows(points) -> int:
-    return sum(int((~np.isfinite(np.asarray(points[start:start + _ASSIGN_CHUNK_ROWS]))).any(axis=1).sum())
-               for start in range(0, points.shape[0], _ASSIGN_CHUNK_ROWS))
+    return sum(int((~np.isfinite(chunk)).any(axis=1).sum()) for _, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS))
