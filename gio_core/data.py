@@ -54,7 +54,8 @@ __all__ = [
 SUPPORTED_FORMATS: tuple[str, ...] = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "jsonl", "npy", "npz")
 
 #: Files larger than this are refused unless ``max_bytes`` says otherwise (4 GiB: a million rows of
-#: 768-d float32 vectors is 3 GiB as ``.npy``).
+#: 768-d float32 vectors is 3 GiB as ``.npy``). A ``.npy`` read from a path is exempt: it is
+#: memory-mapped and read in chunks, never loaded whole.
 DEFAULT_MAX_BYTES: int = 4 * 1024**3
 
 _SUPPORTED_TEXT = "CSV, TSV, CSV/TSV .gz, Parquet, JSON Lines, .npy or .npz"
@@ -214,7 +215,7 @@ Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
 
 
 def read_data(source: Source, *, name: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES,
-              encoding: str | None = None) -> LoadedData:
+              encoding: str | None = None, progress: Callable[[str, int, int], object] | None = None) -> LoadedData:
     """Read a pool or target file.
 
     The format is detected from the first bytes (NumPy, zip/``.npz``, Parquet, gzip, JSON Lines or
@@ -229,9 +230,13 @@ def read_data(source: Source, *, name: str | None = None, max_bytes: int | None 
         file-like's ``name``, else ``'upload'``).
     max_bytes : int or None, default=DEFAULT_MAX_BYTES
         Refuse files larger than this (compressed files: also their decompressed text). None: no limit.
+        A ``.npy`` read from a path is exempt: it is memory-mapped, so its size costs no memory.
     encoding : str, optional
         Text encoding of CSV/TSV/JSON Lines files (default: UTF-8, or UTF-16 when the file starts with
         its byte-order mark).
+    progress : callable, optional
+        ``progress(stage, done, total)`` in bytes while the file is hashed (the long part of reading a
+        memory-mapped ``.npy``: 13 s for 15 GB).
 
     Returns
     -------
@@ -256,13 +261,14 @@ def read_data(source: Source, *, name: str | None = None, max_bytes: int | None 
                                   or max_bytes <= 0):
         raise ValueError(f"max_bytes must be a positive number of bytes or None; got {max_bytes!r}.")
     size = os.path.getsize(path) if path is not None else len(raw)
-    if max_bytes is not None and size > max_bytes:
+    memory_mapped = path is not None and size > 0 and _head(path, None, 6) == b"\x93NUMPY"
+    if max_bytes is not None and size > max_bytes and not memory_mapped:
         raise DataError(f"{name} is {format_bytes(size)}, over the {format_bytes(max_bytes)} limit; raise the "
                         "limit (--max-bytes, max_bytes=) or use a smaller file.", code="too_large")
     if size == 0:
         raise DataError(f"{name} is empty (0 bytes); choose the file that holds your data.", code="empty")
     head = _head(path, raw)
-    digest = _sha256(path, raw)
+    digest = _sha256(path, raw, progress, name)
     reader = _Reader(name=name, path=path, raw=raw, head=head, size=size, max_bytes=max_bytes,
                      encoding=encoding)
     kind, frame, array = reader.read()
@@ -309,14 +315,19 @@ def _tail(path: Path | None, raw: bytes | None, amount: int) -> bytes:
         return handle.read()
 
 
-def _sha256(path: Path | None, raw: bytes | None) -> str:
+def _sha256(path: Path | None, raw: bytes | None, progress=None, name: str = "") -> str:
     digest = hashlib.sha256()
     if raw is not None:
         digest.update(raw)
     else:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
+        size = os.path.getsize(path)
+        done = 0
+        with open(path, "rb", buffering=0) as handle:
+            for block in iter(lambda: handle.read(8 << 20), b""):
                 digest.update(block)
+                done += len(block)
+                if progress:
+                    progress(f"hashing {name}", done, size)
     return digest.hexdigest()
 
 
@@ -1203,10 +1214,14 @@ def _floats(parts: list):
 
 
 def _finite_rows(matrix) -> NDArray[np.bool_]:
+    from .largefiles import release_pages
+
     keep = np.empty(matrix.shape[0], dtype=bool)
-    chunk = 262_144
+    chunk = 65_536
     for start in range(0, matrix.shape[0], chunk):
-        keep[start:start + chunk] = np.isfinite(matrix[start:start + chunk]).all(axis=1)
+        view = matrix[start:start + chunk]
+        keep[start:start + chunk] = np.isfinite(view).all(axis=1)
+        release_pages(view)  # a memory-mapped pool stays out of the resident set
     return keep
 
 
