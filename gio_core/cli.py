@@ -383,8 +383,8 @@ def _select(args, gio_names: list[str]) -> int:
     from . import GIOSelector
     from .data import format_bytes, prepare_vectors, read_data
     from .embed import describe_text_model
-    from .export import (EXPORT_COLUMNS, build_manifest, manifest_vectors_record, selection_csv_bytes,
-                         selection_frame, selection_sha256, write_manifest, write_selection)
+    from .export import (EXPORT_COLUMNS, build_manifest, manifest_vectors_record, selection_frame,
+                         selection_sha256, write_manifest, write_selection_rows)
 
     if not args.out:
         raise _UsageError("--out is required: where to write the selection (.csv, .csv.gz, .tsv, .parquet or '-').")
@@ -400,12 +400,17 @@ def _select(args, gio_names: list[str]) -> int:
     say = _Reporter(quiet=args.quiet).say
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
     timings: dict[str, float] = {}
+    meter = _StageMeter()
     max_bytes = options["max_bytes"] or None
 
     started = time.perf_counter()
-    pool = read_data(options["pool"], max_bytes=max_bytes, encoding=options["encoding"])
-    target = read_data(options["target"], max_bytes=max_bytes, encoding=options["encoding"])
+    try:
+        pool = read_data(options["pool"], max_bytes=max_bytes, encoding=options["encoding"], progress=progress)
+        target = read_data(options["target"], max_bytes=max_bytes, encoding=options["encoding"], progress=progress)
+    finally:
+        progress.close()
     timings["read"] = time.perf_counter() - started
+    meter.mark("read")
     say(f"pool {pool.name}: {pool.n_rows:,} rows ({pool.format}, {format_bytes(pool.n_bytes)}); target "
         f"{target.name}: {target.n_rows:,} rows ({target.format})")
     if options["manifest"] is not None:
@@ -421,6 +426,7 @@ def _select(args, gio_names: list[str]) -> int:
     finally:
         progress.close()
     timings["vectors"] = time.perf_counter() - started
+    meter.mark("vectors")
     dropped = ""
     if prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows:
         dropped = (f"; dropped {prepared.pool_nonfinite_rows:,} pool and {prepared.target_nonfinite_rows:,} target "
@@ -435,15 +441,29 @@ def _select(args, gio_names: list[str]) -> int:
     budget = _step_budget(selector, prepared.pool.shape[0])
 
     def on_step(step) -> None:
+        meter.mark("gio")
         progress("selecting", step.n_selected, budget, f"KL {step.kl:.4g}")
+
+    def on_quantize(stage: str, done: int, total: int) -> None:
+        meter.mark("quantize_target" if "target" in stage else "quantize_pool")
+        progress(stage, done, total)
 
     started = time.perf_counter()
     try:
-        selector.fit(prepared.pool, prepared.target, init, callback=on_step,
-                     progress=lambda stage, done, total: progress(stage, done, total))
+        selector.fit(prepared.pool, prepared.target, init, callback=on_step, progress=on_quantize)
     finally:
         progress.close()
     timings["select"] = time.perf_counter() - started
+    meter.mark("gio")
+    seconds = selector.result_.seconds
+    for stage in ("quantize_pool", "quantize_target"):
+        if stage in seconds:
+            timings[stage] = float(seconds[stage])
+    if selector.result_.pool_quantization is not None:
+        for part, value in selector.result_.pool_quantization.seconds.items():
+            timings[f"quantize_pool_{part}"] = float(value)
+    timings["gio"] = timings["select"] - sum(timings.get(stage, 0.0) for stage in ("quantize_pool",
+                                                                                    "quantize_target"))
     file_rows = prepared.pool_rows[selector.selected_indices_]
     labels = None
     if selector.cluster_labels_ is not None:
@@ -455,34 +475,64 @@ def _select(args, gio_names: list[str]) -> int:
         f"{selector.stop_message_.rstrip('.')}")
 
     started = time.perf_counter()
-    frame = selection_frame(pool, file_rows, cluster_labels=labels)
+    # the header alone (no rows) names the columns; the rows are written batch by batch
+    frame = selection_frame(pool, file_rows[:0], cluster_labels=None if labels is None else labels[:0])
+    try:
+        n_written = write_selection_rows(pool, file_rows, sys.stdout.buffer if args.out == "-" else args.out,
+                                         cluster_labels=labels, progress=progress)
+    finally:
+        progress.close()
     if args.out == "-":
-        sys.stdout.buffer.write(selection_csv_bytes(frame))
         sys.stdout.flush()
-    else:
-        write_selection(frame, args.out)
     timings["export"] = time.perf_counter() - started
+    meter.mark("export")
 
     params = {name: value for name, value in selector.get_params().items() if name != "random_state"}
     params.update(start=options["start"], drop_nonfinite=options["drop_nonfinite"], encoding=options["encoding"],
                   max_bytes=options["max_bytes"])
+    started = time.perf_counter()
     vectors = manifest_vectors_record(prepared, text_model_detail=(
         describe_text_model(prepared.text_model) if prepared.text_model else None))
+    timings["manifest"] = time.perf_counter() - started
+    meter.mark("manifest")
+    timings["total"] = time.perf_counter() - meter.started
     manifest = build_manifest(params=params, seed=options["seed"], inputs={"pool": pool, "target": target},
                               result=selector, timings=timings, vectors=vectors)
-    manifest["selection"] = {"out": args.out, "rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
+    manifest["resources"] = meter.record()
+    manifest["selection"] = {"out": args.out, "rows": int(n_written), "columns": [str(c) for c in frame.columns],
                              "file_rows_sha256": selection_sha256(file_rows),
                              "added_columns": [c for c in EXPORT_COLUMNS if c in frame.columns]}
     if manifest_out is not None:
         write_manifest(manifest, manifest_out)
     written = "stdout" if args.out == "-" else args.out
     added = [str(column) for column in EXPORT_COLUMNS if column in frame.columns]
-    say(f"wrote {written} ({len(frame):,} rows; the pool's {len(frame.columns) - len(added)} columns + "
+    say(f"wrote {written} ({n_written:,} rows; the pool's {len(frame.columns) - len(added)} columns + "
         f"{', '.join(added)}){'' if manifest_out is None else f' and {manifest_out}'}")
 
     if options["manifest"] is not None:
         return _report_rerun(options["manifest"], manifest, prepared, say)
     return 0
+
+
+class _StageMeter:
+    """Peak resident memory and CPU time at the end of each stage, for the manifest's ``resources``."""
+
+    def __init__(self):
+        self.started = time.perf_counter()
+        self.peak_rss_bytes: dict[str, int] = {}
+        self.cpu_seconds: dict[str, float] = {}
+
+    def mark(self, stage: str) -> None:
+        """Record the process's peak RSS so far; the last mark of a stage is its value (peaks only grow)."""
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+        self.peak_rss_bytes[stage] = int(usage.ru_maxrss) * scale
+        self.cpu_seconds[stage] = float(usage.ru_utime + usage.ru_stime)
+
+    def record(self) -> dict:
+        return {"peak_rss_bytes": dict(self.peak_rss_bytes), "cpu_seconds": dict(self.cpu_seconds)}
 
 
 def _step_budget(selector, n_pool: int) -> int:
@@ -512,7 +562,8 @@ def _report_rerun(old: dict, new: dict, prepared, say) -> int:
         return 0
     old_vectors = old.get("vectors", {}).get("pool_sha256")
     cause = ""
-    if old_vectors and old_vectors != new["vectors"]["pool_sha256"]:
+    new_vectors = new["vectors"].get("pool_sha256")
+    if old_vectors and new_vectors and old_vectors != new_vectors:
         cause = " The pool vectors differ from the recorded ones (a different text model build or library version?)."
     print(f"{PROG}: the selection differs from the manifest's ({new['result']['n_selected']:,} vs "
           f"{old.get('result', {}).get('n_selected', '?')} rows).{cause}", file=sys.stderr)
@@ -540,6 +591,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gio-studio`` console script; returns the exit status."""
     from .data import DataError
 
+    # faiss's OpenMP threads spin while they wait; on a shared machine a spinning thread takes the core
+    # another process (or the other faiss thread) needs, which made K-means up to 2x slower here
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser, gio_names = _build_parser()
     try:
         args = parser.parse_args(argv)
