@@ -64,7 +64,7 @@ class GIOConfig:
     """Every parameter of a GIO run, validated on construction. See :class:`GIOSelector`."""
 
     k: int = 5
-    max_iter: int = 1000
+    max_iter: int = 100
     stop_criterion: str = "sequential_increase_tolerance"
     min_difference: float = 0.0
     resets_allowed: bool = False
@@ -430,8 +430,8 @@ class GIOSelector(BaseEstimator):
     ----------
     k : int, default=5
         Neighbour rank of the k-NN KL estimator.
-    max_iter : int, default=1000
-        At most this many picks (GIO steps that keep a row); grad-info-opt's default is 100.
+    max_iter : int, default=100
+        At most this many picks (GIO steps that keep a row).
     stop_criterion : {'increase', 'min_difference', 'min_kl', 'data_size', \
 'sequential_increase_tolerance', 'max_resets'}, default='sequential_increase_tolerance'
         When to stop: the KL rises; it falls by less than ``min_difference``; it falls below
@@ -538,7 +538,7 @@ class GIOSelector(BaseEstimator):
     True
     """
 
-    def __init__(self, k: int = 5, max_iter: int = 1000, stop_criterion: str = "sequential_increase_tolerance",
+    def __init__(self, k: int = 5, max_iter: int = 100, stop_criterion: str = "sequential_increase_tolerance",
                  min_difference: float = 0.0, resets_allowed: bool = False, max_resets: int = 2,
                  max_data_size: float = 1.0, min_kl: float = 0.0, max_sequential_increases: int = 3,
                  random_init_pct: float = 0.0, random_restart_prob: float = 0.0,
