@@ -105,8 +105,11 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
     steps = selector.iter_fit(dataset.prepared.pool, dataset.prepared.target, settings.init(dataset.dimensions),
                               record_path=True, progress=quantize_progress)
     started = time.perf_counter()
-    last_draw = -math.inf
-    curve_drawn = False  # whether a finite KL is on screen yet (an empty start has none for k steps)
+    # The first draw waits for the first finite KL (an empty start has none for its first k picks) or
+    # for one redraw interval: in a browser each redraw costs a few hundred ms, and a draw of a
+    # curve-less step delayed the first KL point by as much.
+    last_draw = started
+    curve_drawn = False  # whether a finite KL is on screen yet
     try:
         for step in steps:
             record.add(step)
