@@ -23,10 +23,10 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .kl import AveragedKL
+from .kl import FLOAT32_DESCENT_BYTES, AveragedKL
 from .neighbors import MIN_SQUARED_DISTANCE, knn_squared_distances, squared_distances, squared_norms
 
-__all__ = ["OBJECTIVES", "STEP_RULES", "SmoothKNNKL", "SteeredAveragedKL", "steered_descent"]
+__all__ = ["OBJECTIVES", "STEP_RULES", "SmoothKNNKL", "SteeredAveragedKL", "augmented_target", "steered_descent"]
 
 #: What GIO can descend: the paper's rank-averaged estimate, or the smooth standard estimate.
 OBJECTIVES = ("averaged", "smooth")
@@ -135,6 +135,7 @@ class SmoothKNNKL:
         # the descent never takes v farther than this from where it started
         self._max_distance = (math.inf if trust_radius is None
                               else float(trust_radius) * float(np.median(np.sqrt(rho_squared[:, -1]))))
+        self._augmented: NDArray | None = None
         self.size = 0
         # each target row's k smallest squared distances to the sample, ascending; inf where missing
         self._nearest = np.full((self.n_target, self.k), np.inf)
@@ -245,7 +246,9 @@ class SmoothKNNKL:
         With ``'preconditioned'`` the step is ``step_size`` times the way to the fixed point
         ``sum_i w_i x_i / sum_i w_i``; the descent stops early once no target row pulls.
         """
-        return steered_descent(lambda squared: self._terms(squared)[1], self.target, self._target_norms, start,
+        if self._augmented is None:
+            self._augmented = augmented_target(self.target, self._target_norms)
+        return steered_descent(lambda squared: self._terms(squared)[1], self._augmented, start,
                                n_steps=n_steps, step_size=step_size, step_rule=self.step_rule,
                                gradient_scale=self.dimension / self.n_target, max_distance=self._max_distance,
                                path=path)
@@ -280,7 +283,7 @@ class SteeredAveragedKL(AveragedKL):
     def descend(self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
                 ) -> NDArray[np.float64]:
         """Descent by :attr:`step_rule` within the trust region; ``path`` as in :class:`AveragedKL`."""
-        return steered_descent(self._weights, self.target, self._target_norms, start, n_steps=n_steps,
+        return steered_descent(self._weights, self._augmented_target(), start, n_steps=n_steps,
                                step_size=step_size, step_rule=self.step_rule,
                                gradient_scale=self._gradient_scale(), max_distance=self._max_distance, path=path)
 
@@ -295,8 +298,24 @@ def _trust_distance(target: NDArray, k: int, trust_radius: float | None) -> floa
     return float(trust_radius) * float(np.median(np.sqrt(rho_squared[:, -1])))
 
 
-def steered_descent(weights_of: Callable[[NDArray], NDArray], target: NDArray, target_norms: NDArray,
-                    start: NDArray, *, n_steps: int, step_size: float, step_rule: str, gradient_scale: float,
+def augmented_target(target: NDArray, target_norms: NDArray) -> NDArray:
+    """``[X | |x|^2 | 1]``: one matrix serves both products of a descent step (see :func:`steered_descent`).
+
+    float32 once it is larger than :data:`gio_core.kl.FLOAT32_DESCENT_BYTES` in float64 (each step reads
+    it twice; at paper scale float32 keeps it in cache), float64 below.
+    """
+    n_target, dimension = target.shape
+    augmented = np.empty((n_target, dimension + 2))
+    augmented[:, :dimension] = target
+    augmented[:, dimension] = target_norms
+    augmented[:, dimension + 1] = 1.0
+    if augmented.nbytes > FLOAT32_DESCENT_BYTES:
+        augmented = augmented.astype(np.float32)
+    return augmented
+
+
+def steered_descent(weights_of: Callable[[NDArray], NDArray], augmented: NDArray, start: NDArray, *,
+                    n_steps: int, step_size: float, step_rule: str, gradient_scale: float,
                     max_distance: float = math.inf, path: list | None = None) -> NDArray[np.float64]:
     """Descend a free point whose gradient is ``gradient_scale * sum_i w_i (v - x_i)``.
 
@@ -304,8 +323,9 @@ def steered_descent(weights_of: Callable[[NDArray], NDArray], target: NDArray, t
     ----------
     weights_of : callable
         Squared distances from the target rows to ``v``, shape (n_target,) -> weights ``w_i``.
-    target, target_norms : ndarray
-        The target rows and their squared norms.
+    augmented : ndarray of shape (n_target, d + 2)
+        :func:`augmented_target` of the target: its product with ``[-2v, 1, |v|^2]`` gives the squared
+        distances, and the weights times it give ``(sum_i w_i x_i, ., sum_i w_i)``.
     start : ndarray of shape (d,)
     n_steps : int
     step_size : float
@@ -327,16 +347,23 @@ def steered_descent(weights_of: Callable[[NDArray], NDArray], target: NDArray, t
     point = start.copy()
     if path is not None:
         path.append(point.copy())
+    dimension = augmented.shape[1] - 2
+    query = np.empty(dimension + 2, dtype=augmented.dtype)
+    query[dimension] = 1.0
     for _ in range(n_steps):
-        squared = squared_distances(point[None, :], target, target_norms)[0]
+        np.multiply(point, -2.0, out=query[:dimension])
+        query[dimension + 1] = point @ point
+        squared = np.asarray(augmented @ query, dtype=np.float64)
+        np.maximum(squared, MIN_SQUARED_DISTANCE, out=squared)
         weights = weights_of(squared)
-        total = float(weights.sum())
+        sums = np.asarray(weights.astype(augmented.dtype, copy=False) @ augmented, dtype=np.float64)
+        total = float(sums[dimension + 1])
         if step_rule == "preconditioned":
             if total <= 0.0:
                 break
-            point = point + step_size * (weights @ target / total - point)
+            point = point + step_size * (sums[:dimension] / total - point)
         else:
-            point = point - step_size * gradient_scale * (point * total - weights @ target)
+            point = point - step_size * gradient_scale * (point * total - sums[:dimension])
         if max_distance < math.inf:
             offset = point - start
             length = float(np.linalg.norm(offset))
