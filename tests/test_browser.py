@@ -1,0 +1,416 @@
+"""The app in a real browser: headless Chromium driven by Playwright against ``streamlit run app.py``.
+
+One server is started for the module on a free localhost port; each test opens its own browser context
+(its own Streamlit session) and uses the page as a person would: buttons by their labels, downloads
+through the browser, pages through the sidebar. Every page and the state after a run are saved as
+screenshots under ``screenshots/`` so a person can look at them.
+
+Synchronisation is done by waiting for what a person would wait for (a button, a text, a drawn chart),
+never by sleeping; timeouts are generous because CI machines are small and shared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: install Debian's chromium "
+                                                      "(`make system-deps`) to run the browser tests"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 900}
+SERVER_START_SECONDS = 180  # a cold start imports numpy, faiss, sklearn and plotly on a busy 2-core machine
+PAGE_MS = 120_000  # waits for the app (a run, a page load); generous for shared CI machines
+RUN_LABEL = "Run selection"
+CSV_LABEL = "Download selected rows (CSV)"
+REPORT_LABEL = "Download run report (HTML)"
+DEFAULT_DEMO = "gaussian-2d"
+_SELECTED = re.compile(r"([\d,]+) of ([\d,]+) \([^)]*\) rows selected")
+# True once a chart's KL curve holds at least one point (Streamlit draws Plotly into .js-plotly-plot divs).
+_KL_CURVE_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].some(
+    chart => (chart.calcdata || []).some(points => points[0].trace.name === 'KL after each pick'
+                                          && points.some(point => Number.isFinite(point.y)))
+             && chart.querySelectorAll('.scatterlayer .trace .points path').length > 0)"""
+
+_UMAP_MAP_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].some(
+    chart => chart._fullLayout?.xaxis?.title?.text === 'UMAP 1'
+             && (chart._fullData || []).some(trace => trace.name === 'pool' && trace._length > 0))"""
+
+
+# --------------------------------------------------------------------------------------------- fixtures
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """``streamlit run app.py`` on a free localhost port, healthy; stopped after the module."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    try:
+        while not _healthy(url):
+            if server.poll() is not None:
+                pytest.fail(f"streamlit exited with code {server.returncode} before answering:\n"
+                            f"{log_path.read_text(errors='replace')[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer {url}/_stcore/health within {SERVER_START_SECONDS} s:\n"
+                            f"{log_path.read_text(errors='replace')[-3000:]}")
+            try:
+                server.wait(timeout=0.5)  # the pause between two health checks; returns early if it exits
+            except subprocess.TimeoutExpired:
+                pass
+        yield url
+    finally:
+        # the server runs in its own process group: end it (and any child) by that group's id
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _new_page(browser, url: str):
+    """A fresh browser context (one Streamlit session) on the app, waiting until the Run button is there."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(PAGE_MS)
+    page = context.new_page()
+    page.goto(url)
+    _run_button(page).wait_for(state="visible")
+    _wait_until_idle(page)
+    return page
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = _new_page(browser, app_url)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def finished_page(browser, app_url):
+    """A session that ran GIO on the default demo to the end (shared by the download tests)."""
+    page = _new_page(browser, app_url)
+    _run_selection(page)
+    yield page
+    page.context.close()
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _button(page, label: str, test_id: str = "stButton"):
+    """The button whose visible label is exactly ``label`` (its icon's ligature text aside).
+
+    Streamlit may hold a second copy of a button with help inside the same widget while it sets up the
+    tooltip; the visible one is the one a person clicks.
+    """
+    return page.get_by_test_id(test_id).filter(has=page.get_by_text(label, exact=True)).locator("button:visible").first
+
+
+def _run_button(page):
+    return _button(page, RUN_LABEL)
+
+
+def _download_button(page, label: str):
+    return _button(page, label, "stDownloadButton")
+
+
+def _run_selection(page) -> None:
+    _run_button(page).click()
+    # the downloads appear only when the run has finished and its summary is drawn
+    _download_button(page, CSV_LABEL).wait_for(state="visible")
+    page.get_by_text(_SELECTED).wait_for(state="visible")
+
+
+def _wait_until_idle(page) -> None:
+    """Wait until the session's script run has ended (Streamlit marks its root with the run state)."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached")
+
+
+def _rerun_after(page, action) -> None:
+    """Do ``action`` (a widget change) and wait until the script run it starts has ended."""
+    page.evaluate("""() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        window.__gioRunSeen = false;
+        new MutationObserver(records => {
+            if (records.some(record => record.oldValue === 'running')
+                || app.getAttribute('data-test-script-state') === 'running') window.__gioRunSeen = true;
+        }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+    }""")
+    action()
+    page.wait_for_function("""() => window.__gioRunSeen && document.querySelector('[data-testid="stApp"]')
+        .getAttribute('data-test-script-state') === 'notRunning'""")
+
+
+def _set_k(page, value: int):
+    field = page.get_by_test_id("stNumberInput").filter(has_text="k (neighbours)").locator("input")
+    field.fill(str(value))
+    _rerun_after(page, lambda: field.press("Enter"))
+    return field
+
+
+def _assert_no_error(page) -> None:
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, exceptions.all_inner_texts()
+    errors = page.get_by_test_id("stAlertContentError")
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def _selected_rows(page) -> int:
+    match = _SELECTED.search(page.get_by_text(_SELECTED).inner_text())
+    assert match is not None
+    return int(match.group(1).replace(",", ""))
+
+
+def _metric(page, label: str) -> str:
+    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(
+        label, exact=True))
+    return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def _kl_chart(page):
+    return page.get_by_test_id("stPlotlyChart").filter(has_text="KL after each pick")
+
+
+def _map_chart(page):
+    return page.get_by_test_id("stPlotlyChart").filter(has_not_text="KL after each pick")
+
+
+def _points_per_trace(chart) -> dict[str, int]:
+    """Points of each trace of a drawn chart, by trace name, from what Plotly computed to draw.
+
+    SVG traces count their finite points (Plotly's calcdata); WebGL traces their length.
+    """
+    counts = chart.locator(".js-plotly-plot").evaluate("""chart => {
+        const counts = {};
+        for (const trace of chart._fullData || []) {
+            const points = (chart.calcdata || [])[trace.index] || [];
+            const drawn = trace.type === 'scattergl' ? (trace._length || 0)
+                : points.filter(point => Number.isFinite(point.x) && Number.isFinite(point.y)).length;
+            counts[trace.name] = (counts[trace.name] || 0) + drawn;
+        }
+        return counts;
+    }""")
+    return {name: int(count) for name, count in counts.items()}
+
+
+def _screenshot(page, name: str) -> Path:
+    """The whole app (main area and sidebar scroll inside the page): grow the window to fit, then shoot."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)  # no tooltip of the last click in the picture
+    page.locator('[data-testid="stTooltipContent"]:visible').first.wait_for(state="detached")
+    height = page.evaluate("""() => Math.max(...['stMain', 'stSidebarContent'].map(
+        id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight || 0))""")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(height) + 40)})
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+    return path
+
+
+def _write_upload_pair(folder: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(3)
+    pool = pd.DataFrame(rng.normal(size=(300, 4)), columns=["a", "b", "c", "d"])
+    target = pd.DataFrame(rng.normal(loc=0.5, size=(60, 4)), columns=["a", "b", "c", "d"])
+    pool.insert(0, "id", [f"p{i}" for i in range(len(pool))])
+    target.insert(0, "id", [f"t{i}" for i in range(len(target))])
+    pool_path, target_path = folder / "my_pool.csv", folder / "my_target.csv"
+    pool.to_csv(pool_path, index=False)
+    target.to_csv(target_path, index=False)
+    return pool_path, target_path
+
+
+# ------------------------------------------------------------------------------------------------ tests
+
+
+def test_main_page_runs_the_default_demo_and_draws_the_curve_map_and_summary(page):
+    _assert_no_error(page)
+    assert page.get_by_role("heading", name="GIO Studio").is_visible()
+    assert "2-D Gaussian" in page.get_by_test_id("stExpander").first.inner_text()
+    assert _metric(page, "Pool rows") == "2,000" and _metric(page, "Target rows") == "200"
+    page.get_by_text("The KL after each pick appears here.").wait_for(state="visible")  # drawn, empty
+    assert _download_button(page, CSV_LABEL).count() == 0
+    _screenshot(page, "select_before_run")
+
+    _run_button(page).click()
+    page.wait_for_function(_KL_CURVE_DRAWN)  # the live view draws the curve while the run goes on
+    _download_button(page, CSV_LABEL).wait_for(state="visible")
+    page.get_by_text(_SELECTED).wait_for(state="visible")
+    _assert_no_error(page)
+
+    curve, map_chart = _kl_chart(page), _map_chart(page)
+    assert curve.count() == 1 and map_chart.count() == 1
+    picks = int(_metric(page, "Picks").replace(",", ""))
+    assert picks >= 1 and picks == _selected_rows(page)
+    curve_points = _points_per_trace(curve)
+    assert curve_points["KL after each pick"] >= 1, curve_points  # (the KL of the first picks may be infinite)
+    assert curve.locator(".scatterlayer .trace .points path").count() >= curve_points["KL after each pick"]
+    assert not page.get_by_text("The KL after each pick appears here.").is_visible()
+    map_points = _points_per_trace(map_chart)
+    assert map_points["pool"] == 2_000 and map_points["target"] == 200 and map_points["picks"] == picks, map_points
+    assert map_chart.locator("canvas").count() >= 1  # pool, target and picks are WebGL points
+
+    assert re.fullmatch(r"-?[\d.]+(e[-+]?\d+)?", _metric(page, "KL final")), _metric(page, "KL final")
+    assert _metric(page, "KL start")  # a number, or infinite for an empty start set
+    assert page.get_by_test_id("stSlider").filter(has_text="Step").count() == 1  # the replay slider
+    _screenshot(page, "select_after_run")
+
+
+def test_csv_download_holds_the_selected_rows_with_gio_rank_and_the_original_columns(finished_page):
+    from gio_core.demos import load_demo
+
+    page = finished_page
+    with page.expect_download() as download_info:
+        _download_button(page, CSV_LABEL).click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    frame = pd.read_csv(download.path())
+
+    pool = load_demo(DEFAULT_DEMO).pool.frame
+    assert "gio_rank" in frame.columns
+    assert set(pool.columns) <= set(frame.columns)
+    assert len(frame) == _selected_rows(page) > 0
+    assert frame["gio_rank"].tolist() == list(range(1, len(frame) + 1))
+    assert frame["id"].is_unique
+    # each exported row is the pool file's row, unchanged
+    by_id = pool.set_index("id")
+    np.testing.assert_allclose(frame[["x", "y"]].to_numpy(), by_id.loc[frame["id"], ["x", "y"]].to_numpy(),
+                               rtol=1e-12)
+
+
+def test_report_download_is_a_self_contained_html_page_with_plotly(finished_page, browser):
+    page = finished_page
+    with page.expect_download() as download_info:
+        _download_button(page, REPORT_LABEL).click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".html")
+    html = Path(download.path()).read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith(("<!doctype html", "<html"))
+    assert "Plotly.newPlot" in html and "plotly.js" in html.lower()
+    external = re.findall(r"<(?:script|link)[^>]+(?:src|href)=[\"']?(?:https?:)?//[^\"'> ]+", html, flags=re.I)
+    assert external == [], external
+
+    # it opens and draws with the network off
+    report_folder = Path(tempfile.mkdtemp(prefix="gio_report_"))
+    report = report_folder / "report.html"
+    report.write_text(html, encoding="utf-8")
+    context = browser.new_context(viewport=VIEWPORT, offline=True)
+    try:
+        report_page = context.new_page()
+        report_page.goto(report.as_uri())
+        report_page.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible", timeout=60_000)
+        assert report_page.locator(".js-plotly-plot").count() >= 2  # the animated map and the KL curve
+        SCREENSHOTS.mkdir(exist_ok=True)
+        report_page.screenshot(path=str(SCREENSHOTS / "run_report.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("link", "url_path", "charts"), [("Compare methods", "compare", 0),
+                                                          ("How GIO works", "how_it_works", 2)],
+                         ids=["compare", "how_it_works"])
+def test_every_page_opens_from_the_sidebar_without_error(page, link, url_path, charts):
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
+    page.wait_for_url(re.compile(rf"/{url_path}$"))
+    page.get_by_role("heading", name=link, exact=True).wait_for(state="visible")
+    if charts:
+        page.locator('[data-testid="stPlotlyChart"] .main-svg').nth(charts * 2 - 1).wait_for(state="visible")
+        assert page.get_by_test_id("stPlotlyChart").count() == charts
+        for chart in page.get_by_test_id("stPlotlyChart").all():
+            assert chart.locator(".scatterlayer .trace .points path").count() > 0
+    _assert_no_error(page)
+    _screenshot(page, f"page_{link.lower().replace(' ', '_')}")
+
+
+def test_two_sessions_do_not_see_each_others_parameters_uploads_or_runs(browser, app_url, tmp_path):
+    pool_path, target_path = _write_upload_pair(tmp_path)
+    first, second = _new_page(browser, app_url), _new_page(browser, app_url)
+    try:
+        # the first session changes k and uploads its own files
+        k_first = _set_k(first, 7)
+        first.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True).click()
+        first.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator(
+            "input[type=file]").set_input_files(pool_path)
+        first.get_by_test_id("stFileUploader").filter(has_text="Target file").locator(
+            "input[type=file]").set_input_files(target_path)
+        first.get_by_test_id("stMetric").filter(has_text="Pool rows").get_by_text("300", exact=True).wait_for()
+        assert _metric(first, "Target rows") == "60"
+        assert k_first.input_value() == "7"
+
+        # the second session still has the demo and the default k; its run stays its own
+        k_second = second.get_by_test_id("stNumberInput").filter(has_text="k (neighbours)").locator("input")
+        assert k_second.input_value() == "5"
+        _run_selection(second)
+        _assert_no_error(second)
+        assert _metric(second, "Pool rows") == "2,000"
+        assert k_second.input_value() == "5"
+        assert second.get_by_text("my_pool.csv").count() == 0
+
+        # the first session's map turns into UMAP when the background fit is done; meanwhile a rerun
+        # started by that could undo a half-typed value, so wait for it as a person would
+        first.wait_for_function(_UMAP_MAP_DRAWN)
+        _wait_until_idle(first)
+        # a rerun of the first session (k changed again) shows its own files and no run
+        _set_k(first, 6)
+        assert k_first.input_value() == "6"
+        _assert_no_error(first)
+        assert _metric(first, "Pool rows") == "300"
+        assert _download_button(first, CSV_LABEL).count() == 0
+        _screenshot(first, "two_sessions_first")
+        _screenshot(second, "two_sessions_second")
+    finally:
+        first.context.close()
+        second.context.close()
