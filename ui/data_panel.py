@@ -1,13 +1,17 @@
 """Choosing the data: a bundled demo or two uploaded files, the vectors, a label column, previews.
 
 Uploads are read from memory (``UploadedFile`` bytes) and kept in the session's state; nothing is
-written to disk. Every loader problem is shown with ``st.error`` as the one-line message of
+written to disk. A file can also be given as a path on the machine running the app: browsers balk at
+multi-GB uploads, and a ``.npy`` read from a path is memory-mapped, so a million-row pool costs no
+upload and little memory. Every loader problem is shown with ``st.error`` as the one-line message of
 :class:`gio_core.data.DataError`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,6 +39,9 @@ _MAX_LABEL_VALUES = 30
 _PREVIEW_ROWS = 200
 _VECTOR_SOURCES = {"columns": "Numeric columns", "vector_column": "A vector column", "text_column": "A text column"}
 _FORMATS_TEXT = "CSV, TSV, .csv.gz/.tsv.gz, Parquet, JSON Lines, .npy or .npz"
+#: File names the path input accepts (what read_data reads; it sniffs the content too).
+_PATH_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".csv.gz", ".tsv.gz", ".tab.gz", ".txt.gz", ".parquet", ".pq",
+                  ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".npy", ".npz")
 
 
 def source_picker() -> str:
@@ -70,6 +77,76 @@ def _read_upload(role: str, uploaded) -> LoadedData | None:
     if error:
         st.error(error, icon=":material/error:")
     return loaded
+
+
+def check_path(text: str) -> tuple[Path | None, str | None]:
+    """Validate a path typed on the page: ``(path, None)`` when it can be read, else ``(None, message)``."""
+    text = text.strip().strip('"').strip("'")
+    if not text:
+        return None, None
+    path = Path(os.path.expanduser(text))
+    if not path.is_absolute():
+        return None, (f"{text} is not an absolute path; give the full path on the machine running the app, "
+                      f"such as /data/{path.name or 'pool.npy'}.")
+    if not path.exists():
+        return None, f"No file at {path}; check the path (it is read on the machine running the app)."
+    if path.is_dir():
+        return None, f"{path} is a folder; give the path of a file inside it."
+    if not path.name.lower().endswith(_PATH_SUFFIXES):
+        suffix = "".join(path.suffixes[-2:]) or "(no extension)"
+        return None, f"{path.name}: {suffix} is not a supported format; give a {_FORMATS_TEXT} file."
+    if not os.access(path, os.R_OK):
+        return None, f"{path} cannot be read (permission denied); check its permissions."
+    return path, None
+
+
+def _read_path(role: str, text: str) -> LoadedData | None:
+    """Read a file from a path once per (path, size, modification time); show validation and loader errors."""
+    path, error = check_path(text or "")
+    if path is None:
+        st.session_state.pop(f"_path_{role}", None)
+        if error:
+            st.error(error, icon=":material/error:")
+        return None
+    status = path.stat()
+    stamp = (str(path.resolve()), status.st_size, status.st_mtime_ns)
+    memo = st.session_state.get(f"_path_{role}")
+    if memo is not None and memo[0] == stamp:
+        loaded, error = memo[1], memo[2]
+    else:
+        loaded = None
+        bar = st.progress(0.0, text=f"Reading {path.name}…")
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.progress(min(done / max(total, 1), 1.0), text=f"Reading {path.name}: {stage} "
+                         f"({format_bytes(done)} of {format_bytes(total)})")
+
+        try:
+            loaded = read_data(path, progress=progress)
+        except DataError as problem:
+            error = str(problem)
+        except (ValueError, TypeError, OSError, MemoryError) as problem:  # anything a broken file can raise
+            error = f"{path.name} could not be read: {' '.join(str(problem).split())[:300]}"
+        bar.empty()
+        st.session_state[f"_path_{role}"] = (stamp, loaded, error)
+    if error:
+        st.error(error, icon=":material/error:")
+    return loaded
+
+
+def _file_input(role: str, label: str, help_text: str) -> LoadedData | None:
+    """An upload, or a path on this machine for files too big to upload (the path wins when both are given)."""
+    uploaded = st.file_uploader(label, key=f"{role}_file", help=help_text)
+    path_text = st.text_input("…or its path on this machine (for big files)", key=f"{role}_path",
+                              placeholder=f"/data/{role}.npy",
+                              help="Browsers balk at multi-GB uploads: give the file's path instead and it is read "
+                                   "where it is, on the machine running the app (a .npy is memory-mapped, never "
+                                   f"loaded whole). {_FORMATS_TEXT}. A path, when given, is used instead of an "
+                                   "upload.")
+    if path_text and path_text.strip():
+        return _read_path(role, path_text)
+    st.session_state.pop(f"_path_{role}", None)
+    return _read_upload(role, uploaded)
 
 
 def _file_card(role: str, data: LoadedData | None) -> None:
@@ -202,19 +279,18 @@ def data_panel(source: str) -> Dataset | None:
         with left:
             st.markdown("**Pool** · the rows to select from")
             if source != "Demo":
-                pool = _read_upload("pool", st.file_uploader(
-                    "Pool file", key="pool_file", help=f"The candidate rows: {_FORMATS_TEXT}."))
+                pool = _file_input("pool", "Pool file", f"The candidate rows: {_FORMATS_TEXT}.")
             _file_card("pool", pool)
         with right:
             st.markdown("**Target** · a sample of what you want")
             if source != "Demo":
-                target = _read_upload("target", st.file_uploader(
-                    "Target file", key="target_file", help=f"A small sample of the data you want more of: "
-                                                           f"{_FORMATS_TEXT}."))
+                target = _file_input("target", "Target file", f"A small sample of the data you want more of: "
+                                                              f"{_FORMATS_TEXT}.")
             _file_card("target", target)
         if pool is None or target is None:
             if source != "Demo":
-                st.info(f"Upload a pool file and a target file ({_FORMATS_TEXT}); each row is one example.")
+                st.info(f"Upload a pool file and a target file, or give their paths on this machine "
+                        f"({_FORMATS_TEXT}); each row is one example.")
             return None
         widget_key = f"{pool.sha256[:10]}_{target.sha256[:10]}"
         choice = _vector_choice(pool, target, widget_key, demo.vectors if demo else None)
@@ -264,4 +340,4 @@ def data_metrics(dataset: Dataset) -> None:
     columns[3].metric("Label", dataset.label_column or "—")
 
 
-__all__ = ["SOURCES", "SUPPORTED_FORMATS", "data_metrics", "data_panel", "source_picker"]
+__all__ = ["SOURCES", "SUPPORTED_FORMATS", "check_path", "data_metrics", "data_panel", "source_picker"]
