@@ -60,10 +60,21 @@ def run_one(rows: int, data: Path, out_dir: Path, *, clusters: int, out_format: 
         "peak_rss_bytes": usage.ru_maxrss * 1024,
         "timings": manifest["timings"],
         "stage_peak_rss_bytes": manifest.get("resources", {}).get("peak_rss_bytes", {}),
+        "stage_cpu_seconds": _per_stage(manifest.get("resources", {}).get("cpu_seconds", {})),
         "selected_rows": manifest["result"]["n_selected"],
         "selected_clusters": len(manifest["result"].get("selected_clusters", [])),
         "stop_reason": manifest["result"]["stop_reason"],
     }
+
+
+def _per_stage(cumulative: dict) -> dict:
+    """CPU seconds spent in each stage, from the cumulative CPU time at the end of each."""
+    spent, before = {}, 0.0
+    for stage in STAGES:
+        if stage in cumulative:
+            spent[stage] = cumulative[stage] - before
+            before = cumulative[stage]
+    return spent
 
 
 def goal_met(result: dict) -> str:
@@ -93,6 +104,13 @@ def print_table(results: list[dict]) -> None:
         peaks = result["stage_peak_rss_bytes"]
         print(f"  {result['rows']:>11,}: " + ", ".join(f"{stage} {peaks[stage] / 1e9:.2f}" for stage in STAGES
                                                       if stage in peaks))
+    print("\nCPU seconds per stage (wall time stretches with the machine's load; CPU time hardly does):")
+    for result in results:
+        spent = result["stage_cpu_seconds"]
+        print(f"  {result['rows']:>11,}: " + ", ".join(f"{stage} {spent[stage]:.1f}" for stage in STAGES
+                                                      if stage in spent)
+              + f"; K-means train {result['timings'].get('quantize_pool_train', 0):.1f} s wall, assign "
+              f"{result['timings'].get('quantize_pool_assign', 0):.1f} s wall")
     if len(results) > 1:
         print("\nseconds per million rows (wall, CPU):")
         for result in results:
