@@ -186,7 +186,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     files.add_argument("--manifest-out", metavar="PATH", help="where to write the manifest (default: beside OUT, "
                        "OUT's name with .manifest.json)")
     files.add_argument("--max-bytes", type=_parse_size, metavar="SIZE", default=None,
-                       help="refuse input files larger than this, e.g. 500MB, 8GB, or 'none' (default: 4GB)")
+                       help="refuse input files larger than this, e.g. 500MB, 8GB, or 'none' (default: 4GB; a .npy "
+                       "is memory-mapped and read in chunks, so it is exempt)")
     files.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/TSV/JSONL inputs (default: UTF-8, "
                        "UTF-16 when it starts with a byte-order mark)")
 
