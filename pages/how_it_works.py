@@ -21,9 +21,9 @@ with left:
     st.markdown("GIO estimates the KL divergence from nearest-neighbour distances, so it works in any number of "
                 "dimensions without fitting a density. With n target rows x_i, m rows y_j in D ∪ V and d "
                 "dimensions, the rank-averaged k-NN estimate GIO minimises is")
-    # two lines: on one, the last term ran past the column's edge and was cut off
+    # one term a line: on one line the formula ran past the column's edge and was cut off
     st.latex(r"\begin{aligned}\widehat{D}(X \Vert Y) = {} & \frac{d}{n\,m}\sum_{i,j}\log\lVert x_i-y_j\rVert "
-             r"\;-\; \frac{d}{n}\sum_{i}\log\rho_k(x_i) \\ & +\; "
+             r"\\ & -\; \frac{d}{n}\sum_{i}\log\rho_k(x_i) \\ & +\; "
              r"\frac{1}{m}\sum_{l=1}^{m}\log\frac{k\,m}{l\,(n-1)}\end{aligned}")
     st.markdown(r"where $\rho_k(x_i)$ is the distance from $x_i$ to its k-th nearest other target row. "
                 "Averaging over every neighbour rank (instead of using only the k-th) keeps the gradient non-zero, "
