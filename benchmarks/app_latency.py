@@ -63,6 +63,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the server's process (Linux): end it when the process that started it ends, even if that one
+    is killed before its clean-up runs (a CI timeout), so no server is left holding a port."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
@@ -78,7 +89,8 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str, float]:
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                  preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{port}"
     while not _healthy(url):
         try:
