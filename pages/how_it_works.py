@@ -32,7 +32,7 @@ with right:
     st.subheader("One step")
     st.markdown(
         r"""
-1. **Descend.** Start a free point $v$ (at the target mean) and run gradient descent on
+1. **Descend.** Start a free point $v$ (the paper: at the target mean) and run gradient descent on
    $\widehat{D}(X \Vert D \cup V \cup \{v\})$: $v$ moves to where the target is least covered.
 2. **Snap.** Replace $v$ by the nearest pool row not picked yet, $g^{*} = \arg\min_{g \in G \setminus V}\lVert g - v\rVert$,
    and add it to V.
@@ -52,13 +52,34 @@ right.plotly_chart(curve, width="stretch", config={"displaylogo": False})
 st.caption("Grey: pool (three blobs). Blue: target, drawn from two of the blobs. The star is this step's optimum v "
            "with its descent path; the ring is the pool row it snapped to. The picks land where the target is.")
 
+st.subheader("GIO Studio's defaults, and why they differ from the paper")
+st.markdown(
+    """
+The rank-averaged gradient above depends on the picks only through their number: every step descends towards the
+same spot of the target, so the paper's GIO piles its picks there and leaves the rest of the target uncovered. The
+app's **Recommended** recipe keeps the problem (lower the k-NN KL of the target against D ∪ V) and changes the
+relaxation, as measured on held-out tasks (README, *Defaults*):
+
+- **Objective: smooth k-NN KL.** A smooth version of the standard k-NN estimate; target rows that the picks already
+  cover stop pulling, so each descent heads for what is still missing. The KL on the curve is that standard estimate,
+  defined once there are k picks (so the curve starts at pick k and the start shows ∞ when D is empty).
+- **Where v starts: each target row in turn**, in a random order; steps of a fixed fraction of the way to the
+  descent's fixed point, kept within a quarter of a typical target neighbour distance.
+- **Snap to the best of the 5 nearest rows** by the estimate, not just the nearest one.
+- **Stop after 3 rises in a row** and keep the selection as it was at its lowest KL.
+
+The **Paper** recipe (sidebar) sets every parameter to grad-info-opt 0.1.2's value.
+"""
+)
+
 st.subheader("Reading the app")
 st.markdown(
     """
 - **Map.** Pool ∪ target in 2-D (UMAP, or PCA while UMAP computes). Picks appear in pick order.
 - **KL curve.** The estimate after each pick; red crosses are picks the stopping rule rejected.
-- **Stopping rules.** *KL rises* (the paper's default) stops as soon as a pick makes things worse; the others stop at a
-  budget, a KL floor or a minimum gain.
+- **Stopping rules.** *Several rises in a row* (the default) stops after 3 picks in a row make things worse and keeps
+  the best selection; *KL rises* (the paper's default) stops at the first; the others stop at a budget, a KL floor or a
+  minimum gain.
 - **Reference.** D. Everaert and C. Potts, *GIO: Gradient Information Optimization for Training Dataset
   Selection*, ICLR 2024.
 """
