@@ -244,10 +244,40 @@ def iter_row_chunks(matrix, chunk_rows: int = CHUNK_ROWS, *, dtype=np.float32) -
     n_rows = matrix.shape[0]
     for start in range(0, n_rows, chunk_rows):
         view = matrix[start:start + chunk_rows]
-        chunk = np.array(view, dtype=dtype, order="C", copy=True) if isinstance(view, np.ndarray) else \
-            np.ascontiguousarray(view, dtype=dtype)
-        release_pages(view)
+        chunk = _pread_map(view) if np.dtype(dtype) == getattr(view, "dtype", None) else None
+        if chunk is None:
+            chunk = np.array(view, dtype=dtype, order="C", copy=True) if isinstance(view, np.ndarray) else \
+                np.ascontiguousarray(view, dtype=dtype)
+            release_pages(view)
         yield start, chunk
+
+
+def _pread_map(view) -> NDArray | None:
+    """A read-only memory map's slice read with one ``pread`` of the file, or None when that is not possible.
+
+    Faulting a file in through a mapping reads it a readahead window (128 KiB) at a time, synchronously:
+    a 15 GB pool that is not in the page cache took 310 s that way against 22 s with large reads.
+    """
+    mapping = _read_only_map(view)
+    filename = getattr(view, "filename", None)
+    if mapping is None or filename is None or not view.flags.c_contiguous or view.size == 0:
+        return None
+    base = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+    map_start = int(view.offset) - int(view.offset) % mmap.ALLOCATIONGRANULARITY
+    position = map_start + (view.ctypes.data - base)
+    out = np.empty(view.shape, dtype=view.dtype)
+    buffer = memoryview(out.reshape(-1).view(np.uint8))
+    try:
+        with open(filename, "rb", buffering=0) as handle:
+            done = 0
+            while done < len(buffer):
+                read = os.preadv(handle.fileno(), [buffer[done:]], position + done)
+                if read == 0:
+                    return None
+                done += read
+    except OSError:
+        return None
+    return out
 
 
 def take_rows(matrix, indices, *, dtype=np.float32, chunk_rows: int = CHUNK_ROWS) -> NDArray:

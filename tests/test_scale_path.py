@@ -43,6 +43,16 @@ def test_iter_row_chunks_covers_every_row_in_order(mapped, blobs, chunk_rows):
     assert all(chunk.flags.c_contiguous and chunk.flags.writeable and chunk.dtype == np.float32 for chunk in chunks)
 
 
+@pytest.mark.parametrize("offset", [0, 128, 4096 * 3 + 40], ids=["start", "npy-header", "past-a-page"])
+def test_iter_row_chunks_reads_a_map_at_any_file_offset(tmp_path, blobs, offset):
+    # a read-only map is read with pread at the slice's own place in the file, never through the mapping
+    (tmp_path / "raw.bin").write_bytes(b"x" * offset + blobs.tobytes())
+    mapped = np.memmap(tmp_path / "raw.bin", dtype=np.float32, mode="r", offset=offset, shape=blobs.shape)
+    assert np.array_equal(np.concatenate([chunk for _, chunk in iter_row_chunks(mapped[1000:], 777)]), blobs[1000:])
+    as_float64 = np.concatenate([chunk for _, chunk in iter_row_chunks(mapped, 1000, dtype=np.float64)])
+    assert as_float64.dtype == np.float64 and np.array_equal(as_float64, blobs)
+
+
 @pytest.mark.parametrize("indices", [[5, 3, 3, 5999, 0], [-1, -6000, 17], list(range(0, 6000, 7))[::-1], []],
                          ids=["unsorted-repeats", "negative", "reversed-spread", "empty"])
 def test_take_rows_equals_fancy_indexing(mapped, blobs, indices):
