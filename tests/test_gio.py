@@ -331,6 +331,15 @@ def test_negative_consistency(blobs):
     assert "KL rose" in selector.stop_message_
 
 
+def test_negative_consistency_with_the_defaults(blobs):
+    """Our defaults with a start set: three rises in a row, and the lowest-KL selection is the empty one."""
+    pool, target, start = blobs
+    selector = GIOSelector(random_state=0).fit(pool + 300.0, target, start)
+    assert selector.selected_indices_.size == 0
+    assert selector.stop_reason_ == "sequential_increase_tolerance"
+    assert "with 0 picks" in selector.stop_message_
+
+
 # -- validation --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("params, error, match", [
