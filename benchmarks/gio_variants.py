@@ -80,6 +80,7 @@ class Variant:
     trust: float | None = None
     jump: str = "uniform"
     params: dict = field(default_factory=dict)
+    engine: bool = False  # run GIOSelector(**params) itself instead of the study's runner
 
     def with_params(self, name: str | None = None, **changes) -> "Variant":
         return replace(self, name=name or self.name, params={**self.params, **changes})
@@ -160,6 +161,10 @@ def run_variant(variant: Variant, pool, target, *, random_state=0, max_iter=None
     if stop_criterion is not None:
         params["stop_criterion"] = stop_criterion
         params["max_data_size"] = 1.0
+    if variant.engine:
+        started = time.perf_counter()
+        selector = GIOSelector(**params, random_state=random_state).fit(pool, target)
+        return selector.selected_indices_, selector.kl_curve_, selector.stop_reason_, time.perf_counter() - started
     config = GIOSelector(**params).config()
     rng = check_random_state(random_state)
     dimension = pool.shape[1]
@@ -203,6 +208,10 @@ RECOMMENDED = Variant(
     params=dict(PAPER_GIO_PARAMS, v_init="jump", lr=0.5, grad_desc_iter=20,
                 stop_criterion="sequential_increase_tolerance", max_sequential_increases=3),
 )
+
+
+#: GIOSelector with its defaults (which implement RECOMMENDED), run by the engine itself.
+ENGINE_DEFAULTS = Variant("GIOSelector() defaults, run by the engine", engine=True)
 
 
 def tuning_grid() -> list[Variant]:
@@ -444,7 +453,8 @@ def probes() -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stage", choices=("all", "probes", "tune", "judge"), default="all")
+    parser.add_argument("--stage", choices=("all", "probes", "tune", "judge", "engine"), default="all",
+                        help="'engine': the verdict for GIOSelector's defaults run by the engine itself")
     parser.add_argument("--seeds", type=int, default=None, help="use only this many seeds (quick look)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     args = parser.parse_args(argv)
@@ -468,6 +478,12 @@ def main(argv=None) -> None:
         import json
 
         (OUT / "gio_variants_judge.json").write_text(json.dumps(rows, default=float))
+    if args.stage == "engine":
+        seeds = list(JUDGE_SEEDS)[: args.seeds] if args.seeds else JUDGE_SEEDS
+        rows = study([ENGINE_DEFAULTS], JUDGE_TASKS, seeds, label="engine", jobs=args.jobs)
+        report.append(summarize(rows, group_by=("task", "variant"),
+                                title=f"GIOSelector() on unseen task variants (seeds {list(seeds)})"))
+        report.append(verdict(rows, ENGINE_DEFAULTS.name))
     text = "\n\n".join(report)
     print(text)
     (OUT / f"gio_variants_{args.stage}.md").write_text(text + "\n")
