@@ -25,9 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale_data  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / ".venv" / "bin" / "gio-studio"
 STAGES = ("read", "vectors", "quantize_pool", "quantize_target", "gio", "export", "manifest")
@@ -36,7 +33,11 @@ GOALS = {1_000_000: (60.0, None), 10_000_000: (300.0, 4.0e9)}
 
 
 def run_one(rows: int, data: Path, out_dir: Path, *, clusters: int, out_format: str) -> dict:
-    pool, target = scale_data.make(rows, data)
+    # the data is made in its own process: on Linux a child's ru_maxrss starts at its parent's peak (it
+    # survives fork and exec), so a benchmark that had generated a pool itself would inflate every figure
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "scale_data.py"), "--rows", str(rows),
+                    "--out", str(data)], check=True)
+    pool, target = data / f"pool_{rows}.npy", data / "target.npy"
     out = out_dir / f"selection_{rows}.{out_format}"
     manifest_path = out_dir / f"selection_{rows}.manifest.json"
     command = [str(CLI), "select", "--pool", str(pool), "--target", str(target), "--clusters", str(clusters),
