@@ -77,6 +77,19 @@ def _parse_optional_int(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (or 'none')") from error
 
 
+# 'none' given on the command line, told apart from an option not given at all (None)
+_EXPLICIT_NONE = "none"
+
+
+def _parse_optional_float(text: str):
+    if str(text).strip().lower() in ("none", "off"):
+        return _EXPLICIT_NONE
+    try:
+        return float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (or 'none')") from error
+
+
 def _parse_scale(text: str):
     if str(text).strip().lower() == "auto":
         return "auto"
@@ -123,6 +136,7 @@ def _parameter_help() -> dict[str, str]:
 def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
     """One option per GIOSelector parameter, typed from GIOConfig; defaults read from the engine."""
     from .gio import STOP_CRITERIA, V_INITS, GIOConfig, GIOSelector
+    from .objectives import OBJECTIVES, STEP_RULES
 
     defaults = GIOSelector().get_params()
     helps = _parameter_help()
@@ -142,6 +156,12 @@ def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
             kwargs.update(choices=STOP_CRITERIA)
         elif name == "v_init":
             kwargs.update(choices=V_INITS)
+        elif name == "objective":
+            kwargs.update(choices=OBJECTIVES)
+        elif name == "step_rule":
+            kwargs.update(choices=STEP_RULES)
+        elif annotation == "float | None":
+            kwargs.update(type=_parse_optional_float, metavar="X|none")
         elif name == "scale_factor":
             kwargs.update(type=_parse_scale, metavar="X|auto")
         elif annotation == "int | None":
@@ -206,8 +226,12 @@ def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     run = select.add_argument_group("run")
     run.add_argument("--seed", type=int, default=None, metavar="S", help="random_state (default: 0, so runs "
                      "repeat exactly)")
-    run.add_argument("--start", choices=("uniform", "empty"), default=None,
-                     help="start set D: 'uniform' (the paper's random unit vectors, default) or 'empty'")
+    run.add_argument("--start", choices=("empty", "uniform"), default=None,
+                     help="start set D: 'empty' (default) or 'uniform' (the paper's 20 random unit vectors, or "
+                          "--uniform-start-size of them)")
+    run.add_argument("--paper", action="store_true",
+                     help="the paper's GIO: every GIO parameter at grad-info-opt 0.1.2's value and the uniform "
+                          "start (options given explicitly still apply)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
     gio_names = _gio_arguments(select)
 
@@ -323,6 +347,8 @@ def _options_from_manifest(args, gio_names: list[str]) -> dict:
             given.append(flag)
     if args.drop_nonfinite:
         given.append("drop-nonfinite")
+    if args.paper:
+        given.append("paper")
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise _UsageError(f"{flags} cannot be combined with --manifest: a rerun uses the manifest's settings. Drop "
@@ -363,12 +389,15 @@ def _options_from_args(args, gio_names: list[str]) -> dict:
         pass  # applies to --text-column, or to a text column chosen by default
     elif args.text_model is not None:
         raise _UsageError("--text-model applies to text columns; drop it, or use --text-column.")
+    gio = _gio_params(args, gio_names)
     return {
         "pool": args.pool,
         "target": args.target,
-        "gio": {name: getattr(args, name) for name in gio_names if getattr(args, name) is not None},
+        "gio": gio,
         "seed": 0 if args.seed is None else args.seed,
-        "start": args.start or "uniform",
+        # without --start: the engine's own start (random_init_pct, or uniform_start_size points; none by default)
+        "start": args.start or ("uniform" if gio.get("random_init_pct") or gio.get("uniform_start_size")
+                                else "empty"),
         "drop_nonfinite": bool(args.drop_nonfinite),
         "encoding": args.encoding,
         "max_bytes": DEFAULT_MAX_BYTES if args.max_bytes is None else args.max_bytes,
@@ -378,6 +407,20 @@ def _options_from_args(args, gio_names: list[str]) -> dict:
         "text_model": args.text_model,
         "manifest": None,
     }
+
+
+def _gio_params(args, gio_names: list[str]) -> dict:
+    """The GIO parameters the options set: ``--paper``'s values first, then every option given."""
+    from .gio import PAPER_GIO_PARAMS
+
+    params = dict(PAPER_GIO_PARAMS) if args.paper else {}
+    for name in gio_names:
+        value = getattr(args, name)
+        if value is not None:
+            params[name] = None if value is _EXPLICIT_NONE else value
+    if args.start == "uniform" and not params.get("uniform_start_size"):
+        params["uniform_start_size"] = PAPER_GIO_PARAMS["uniform_start_size"]  # the engine's default is none
+    return params
 
 
 def _select(args, gio_names: list[str]) -> int:

@@ -177,19 +177,58 @@ def test_empty_start(files, capsys):
     assert json.loads((files / "s.manifest.json").read_text())["params"]["start"] == "empty"
 
 
+def test_paper_flag_sets_grad_info_opt_values_and_the_uniform_start(files, capsys):
+    from gio_core import PAPER_GIO_PARAMS
+
+    status, _, err = run(["select", "--pool", files / "pool.csv", "--target", files / "target.csv", "--out",
+                          files / "p.csv", "--paper", "--max-iter", "7"], capsys)
+    assert status == 0, err
+    params = json.loads((files / "p.manifest.json").read_text())["params"]
+    assert params["start"] == "uniform" and params["max_iter"] == 7  # an explicit option still applies
+    for name, value in PAPER_GIO_PARAMS.items():
+        if name != "max_iter":
+            assert params[name] == value, name
+    # the same run through the Python API, with the paper's uniform start
+    from gio_core.data import prepare_vectors
+
+    prepared = prepare_vectors(read_data(files / "pool.csv"), read_data(files / "target.csv"))
+    selector = GIOSelector(**{**PAPER_GIO_PARAMS, "max_iter": 7}, random_state=0).fit(prepared.pool, prepared.target)
+    selection = pd.read_csv(files / "p.csv")
+    assert selection["gio_row"].tolist() == selector.selected_indices_.tolist()
+
+
+def test_uniform_start_uses_the_papers_twenty_points_unless_told(files, capsys):
+    for extra, size in (([], 20), (["--uniform-start-size", "5"], 5)):
+        status, _, err = run(["select", "--pool", files / "pool.csv", "--target", files / "target.csv", "--out",
+                              files / "u.csv", "--max-iter", "3", "--start", "uniform", *extra], capsys)
+        assert status == 0, err
+        assert json.loads((files / "u.manifest.json").read_text())["params"]["uniform_start_size"] == size
+
+
+def test_optional_float_and_choice_options(files, capsys):
+    status, _, err = run(["select", "--pool", files / "pool.csv", "--target", files / "target.csv", "--out",
+                          files / "o.csv", "--max-iter", "3", "--trust-radius", "none", "--objective", "averaged",
+                          "--step-rule", "plain"], capsys)
+    assert status == 0, err
+    params = json.loads((files / "o.manifest.json").read_text())["params"]
+    assert params["trust_radius"] is None and params["objective"] == "averaged" and params["step_rule"] == "plain"
+
+
 @pytest.mark.parametrize("arguments,message", [
     (["--k", "0"], "k must be at least 1; got 0"),
     (["--stop-criterion", "never"], "invalid choice: 'never'"),
     (["--lr", "fast"], "argument --lr: invalid float value"),
     (["--resets-allowed", "maybe"], "argument --resets-allowed"),
     (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--objective", "exact"], "argument --objective: invalid choice: 'exact'"),
+    (["--trust-radius", "wide"], "'wide' is not a number (or 'none')"),
     (["--columns", "a", "--text-column", "note"], "--columns and --text-column are different ways"),
     (["--columns", "a", "--text-model", "tfidf"], "--text-model applies to text columns"),
     (["--columns", "zzz"], "pool.csv has no column `zzz`"),
     (["--max-bytes", "huge"], "size 'huge' is not understood"),
     (["--clusters", "5000"], "n_clusters=5000 is larger than the 200 pool rows"),
     (["--k", "50"], "target.csv has 40 target row(s); k=50 needs at least k+1=51"),
-], ids=["k", "stop", "lr", "bool", "unknown", "two-sources", "text-model", "column", "size", "clusters", "k-rows"])
+], ids=["k", "stop", "lr", "bool", "unknown", "objective", "trust", "two-sources", "text-model", "column", "size", "clusters", "k-rows"])
 def test_bad_arguments_exit_2_with_one_line(files, capsys, arguments, message):
     status, out, err = run(["select", "--pool", files / "pool.csv", "--target", files / "target.csv", "--out",
                             files / "s.csv", *arguments], capsys)
