@@ -11,7 +11,7 @@ from gio_core.projection import MapPlacer, project
 
 
 @st.cache_resource(show_spinner=False)
-def illustration(step: int = 6):
+def illustration(step: int = 19):
     """A pool of three blobs and a target drawn from two of them; GIO's picks after ``step`` steps.
 
     Returns
@@ -25,7 +25,8 @@ def illustration(step: int = 6):
     pool = np.vstack([center + rng.normal(scale=0.6, size=(300, 2)) for center in centers])
     target = np.vstack([centers[1] + rng.normal(scale=0.6, size=(60, 2)),
                         centers[2] + rng.normal(scale=0.6, size=(30, 2))])
-    selector = GIOSelector(max_iter=40, random_state=0)
+    # a fixed budget, so the picture shows the picks spreading over both target blobs as the KL falls
+    selector = GIOSelector(max_iter=30, stop_criterion="data_size", random_state=0)
     steps = list(selector.iter_fit(pool, target, record_path=True))
     trace = RunTrace.from_steps(steps, initial_kl=selector.initial_kl_, dimensions=2,
                                 stop_message=selector.stop_message_)
