@@ -11,10 +11,10 @@ st.caption("Run GIO and the obvious alternatives on the same pool and target wit
            "see which one each metric favours. Part of the target is held out: no method sees it, and every "
            "method is scored on it.")
 
-compare_view.keep_data_choice()  # the demo, vectors and label column chosen before the page switch
+data_panel.keep_data_choice("compare")  # the demo, vectors and label column chosen before the page switch
 source = data_panel.source_picker()
 dataset = data_panel.data_panel(source)
-compare_view.remember_data_choice()
+data_panel.remember_data_choice("compare")
 settings = compare_view.compare_controls(dataset)
 
 if dataset is not None:

@@ -11,8 +11,10 @@ st.caption("Pick the pool rows that make your data look like a small target samp
            "Optimization (Everaert & Potts, ICLR 2024). New here? Press **Run selection** on the demo, or read "
            "*How GIO works*.")
 
+data_panel.keep_data_choice("select")  # the demo, vectors and label column chosen on another page
 source = data_panel.source_picker()
 dataset = data_panel.data_panel(source)
+data_panel.remember_data_choice("select")
 settings = controls.controls(dataset)
 view = controls.view_controls(dataset)
 

@@ -437,3 +437,18 @@ def test_two_sessions_do_not_see_each_others_parameters_uploads_or_runs(browser,
     finally:
         first.context.close()
         second.context.close()
+
+
+def test_the_data_choice_follows_the_user_across_pages(page):
+    """A demo picked on one page is the one the other pages show (Streamlit forgets widgets on a page switch)."""
+    digits_pool_rows = page.get_by_test_id("stMetric").filter(has_text="Pool rows").filter(has_text="1,647")
+    page.get_by_test_id("stSelectbox").filter(has_text="Demo").click()
+    _rerun_after(page, lambda: page.get_by_role("option", name="Digits 0, 3, 7 (target subset)").click())
+    digits_pool_rows.wait_for(state="visible")
+    for link, url_path in (("Compare methods", "compare"), ("Select data", "")):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
+        page.wait_for_url(re.compile(rf"/{url_path}$"))
+        _wait_until_idle(page)
+        _screenshot(page, f"data_choice_{url_path or 'select'}")
+        digits_pool_rows.wait_for(state="visible")
+        _assert_no_error(page)

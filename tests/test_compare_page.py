@@ -91,13 +91,17 @@ def test_labelled_demo_adds_precision_and_accuracy():
 def test_the_remembered_data_choice_comes_back_after_a_page_switch_dropped_it():
     # in the browser a page switch drops widget values; the page restores the plain copy it keeps
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["_saved_data_choice"] = {"data_source": "Demo", "demo_key": "digits-subset"}
+    at.session_state["_saved_data_choice"] = {"page": "select",
+                                              "values": {"data_source": "Demo", "demo_key": "digits-subset"}}
     at.switch_page(PAGE).run()
     _no_exception(at)
     assert at.selectbox(key="demo_key").value == "digits-subset"
     assert at.metric[0].value == "1,647"
+    # on the same page the user's own choice wins over the remembered one
     at.selectbox(key="demo_key").set_value("digits-quality").run()
-    assert at.session_state["_saved_data_choice"]["demo_key"] == "digits-quality"
+    assert at.selectbox(key="demo_key").value == "digits-quality"
+    assert at.session_state["_saved_data_choice"] == {
+        "page": "compare", "values": {**at.session_state["_saved_data_choice"]["values"], "demo_key": "digits-quality"}}
 
 
 def test_a_target_too_small_to_hold_rows_out_gets_a_message_and_no_run():

@@ -103,35 +103,6 @@ class CompareRecord:
 
 
 # Session-state keys of ui.data_panel's widgets (exact keys, and prefixes of per-file keys).
-_DATA_KEYS = ("data_source", "demo_key")
-_DATA_KEY_PREFIXES = ("vector_source_", "all_columns_", "vector_columns_", "vector_column_", "text_column_",
-                      "text_model_", "drop_nonfinite_", "label_column_")
-
-
-_SAVED_DATA_CHOICE = "_saved_data_choice"
-
-
-def keep_data_choice() -> None:
-    """Restore the data choice (source, demo, vectors, label column) remembered by the last page.
-
-    In the browser Streamlit forgets a widget's value when its page is left, even when the next page
-    draws a widget with the same key. :func:`remember_data_choice` keeps a plain copy in session
-    state, which survives; this writes it back for the keys the page switch dropped, before the
-    widgets are drawn. Call at the top of a page, before :func:`ui.data_panel.source_picker`.
-    """
-    saved = st.session_state.get(_SAVED_DATA_CHOICE) or {}
-    for key, value in saved.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def remember_data_choice() -> None:
-    """Keep a plain copy of the data widgets' values, for :func:`keep_data_choice` on the next page."""
-    st.session_state[_SAVED_DATA_CHOICE] = {
-        key: st.session_state[key] for key in list(st.session_state.keys())
-        if key in _DATA_KEYS or str(key).startswith(_DATA_KEY_PREFIXES)}
-
-
 def _init_state(dataset: Dataset | None) -> None:
     st.session_state.setdefault(_PREFIX + "methods", list(DEFAULT_METHODS))
     st.session_state.setdefault(_PREFIX + "heldout_share", 0.3)

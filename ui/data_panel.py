@@ -341,3 +341,37 @@ def data_metrics(dataset: Dataset) -> None:
 
 
 __all__ = ["SOURCES", "SUPPORTED_FORMATS", "check_path", "data_metrics", "data_panel", "source_picker"]
+
+
+# -- the data choice across pages -----------------------------------------------------------------
+
+_DATA_KEYS = ("data_source", "demo_key")
+_DATA_KEY_PREFIXES = ("vector_source_", "all_columns_", "vector_columns_", "vector_column_", "text_column_",
+                      "text_model_", "drop_nonfinite_", "label_column_")
+
+
+_SAVED_DATA_CHOICE = "_saved_data_choice"
+
+
+def keep_data_choice(page: str) -> None:
+    """Restore the data choice (source, demo, vectors, label column) made on another page.
+
+    In the browser Streamlit forgets a widget's value when its page is left, even when the next page
+    draws a widget with the same key: the new page's widget starts from its default. :func:`remember_data_choice`
+    keeps a plain copy in session state, which survives; on the first run after a page switch this writes
+    it back, before the widgets are drawn, so they start from it. On later runs of the same page the widgets
+    hold the user's latest choice and are left alone. Call at the top of a page, before
+    :func:`source_picker`.
+    """
+    saved = st.session_state.get(_SAVED_DATA_CHOICE) or {}
+    if saved.get("page") in (None, page):
+        return
+    for key, value in saved.get("values", {}).items():
+        st.session_state[key] = value
+
+
+def remember_data_choice(page: str) -> None:
+    """Keep a plain copy of the data widgets' values, for :func:`keep_data_choice` on the next page."""
+    st.session_state[_SAVED_DATA_CHOICE] = {"page": page, "values": {
+        key: st.session_state[key] for key in list(st.session_state.keys())
+        if key in _DATA_KEYS or str(key).startswith(_DATA_KEY_PREFIXES)}}
