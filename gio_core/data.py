@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -51,6 +52,10 @@ __all__ = [
 ]
 
 #: Formats :func:`read_data` reads, as reported in :attr:`LoadedData.format`.
+# What NumPy raises on a damaged .npy header or body: a header is a Python literal, so besides
+# ValueError a flipped byte can give SyntaxError, TypeError or tokenize's TokenError (found by the fuzz test).
+_NPY_ERRORS = (ValueError, EOFError, OSError, SyntaxError, TypeError, tokenize.TokenError)
+
 SUPPORTED_FORMATS: tuple[str, ...] = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "jsonl", "npy", "npz")
 
 #: Files larger than this are refused unless ``max_bytes`` says otherwise (4 GiB: a million rows of
@@ -433,7 +438,7 @@ class _Reader:
                 array = np.load(self.path, mmap_mode="r", allow_pickle=False)
             else:
                 array = np.load(io.BytesIO(self.raw), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as error:
+        except _NPY_ERRORS as error:
             raise DataError(f"{self.name} could not be read as a .npy file ({_short(error)}); write it again "
                             "with numpy.save.", code="truncated") from error
         frame = pd.DataFrame(index=pd.RangeIndex(array.shape[0]))
@@ -449,7 +454,7 @@ class _Reader:
                 shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=100_000)
             else:
                 raise ValueError(f"unknown .npy version {version}")
-        except (ValueError, EOFError, OSError, SyntaxError, TypeError) as error:
+        except _NPY_ERRORS as error:
             text = str(error)
             if "object" in text.lower() or "pickle" in text.lower():
                 raise DataError(f"{name} holds Python objects, which would need unpickling; that is never done "
@@ -519,7 +524,7 @@ class _Reader:
                     if other != key and other_shape == (shape[0],) and other_dtype.kind in "biufUS":
                         values = self._load_member(archive, other)
                         columns[other] = values.astype(str) if values.dtype.kind == "S" else values
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+            except (zipfile.BadZipFile, zlib.error) + _NPY_ERRORS as error:
                 raise DataError(f"{self.name} is damaged or truncated ({_short(error)}); write it again with "
                                 "numpy.savez.", code="truncated") from error
         frame = pd.DataFrame(columns, index=pd.RangeIndex(shape[0]))

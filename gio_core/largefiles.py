@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import tokenize
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -108,7 +109,11 @@ class NpyRows(RowSource):
             version = np.lib.format.read_magic(handle)
             read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                            else np.lib.format.read_array_header_2_0)
-            shape, fortran_order, dtype = read_header(handle)
+            try:
+                shape, fortran_order, dtype = read_header(handle)
+            except (SyntaxError, TypeError, tokenize.TokenError) as error:  # a damaged header (a Python literal)
+                raise ValueError(f"{self.path.name} has a damaged .npy header ({error}); write it again with "
+                                 "numpy.save.") from error
             self._offset = handle.tell()
         if dtype.hasobject:
             raise ValueError(f"{self.path.name} holds Python objects; only numeric .npy files are read "
