@@ -14,9 +14,8 @@ bandwidth), coverage, precision (in-target or clean picks) and the accuracy of a
 trained on the picks and scored on the held-out rows. The best mean per column and task is marked
 with ``*``. The table goes to stdout and to ``benchmarks/out/quality.md``.
 
-Methods are :data:`gio_core.baselines.METHODS`. Until ``GIOSelector`` implements the defaults the
-study in ``benchmarks/gio_variants.py`` recommends, that variant runs as the extra row
-``GIO (recommended, prototype)`` through the study's prototype runner.
+Methods are :data:`gio_core.baselines.METHODS`: ``GIO`` is ``GIOSelector`` with its defaults (those
+the study in ``benchmarks/gio_variants.py`` chose), ``GIO (paper)`` pins grad-info-opt's values.
 """
 
 from __future__ import annotations
@@ -33,28 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_tasks as qt  # noqa: E402
 
-from gio_core import GIOSelector  # noqa: E402
 from gio_core.baselines import METHODS  # noqa: E402
 from gio_core.metrics import METRIC_DIRECTIONS, evaluate_selection  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 METRICS = ("kl", "mmd2", "coverage", "precision", "accuracy")
-PROTOTYPE = "GIO (recommended, prototype)"
-
-
-def _engine_has_recommendation() -> bool:
-    return "snap_candidates" in GIOSelector().get_params()
 
 
 def _run_method(name: str, task: qt.Task, budget: int, seed: int) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
-    if name == PROTOTYPE:
-        import gio_variants
-
-        picks, _, _, _ = gio_variants.run_variant(gio_variants.RECOMMENDED, task.pool, task.target,
-                                                  random_state=seed, max_iter=budget, stop_criterion="data_size")
-    else:
-        picks = METHODS[name](budget, seed).fit(task.pool, task.target).selected_indices_
+    picks = METHODS[name](budget, seed).fit(task.pool, task.target).selected_indices_
     return picks, time.perf_counter() - started
 
 
@@ -75,8 +62,6 @@ def _one(job) -> list[dict]:
 
 def run(families, seeds, budgets, *, jobs: int = 2) -> list[dict]:
     names = list(METHODS)
-    if not _engine_has_recommendation():
-        names.append(PROTOTYPE)
     work = [(family, seed, budgets, names) for family in families for seed in seeds]
     if jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
