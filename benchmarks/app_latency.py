@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,10 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from app_server import die_with_parent as _die_with_parent, free_port as _free_port, healthy as _healthy  # noqa: E402
+from app_server import die_with_parent as _die_with_parent  # noqa: E402
+from app_server import free_port as _free_port  # noqa: E402
+from app_server import healthy as _healthy  # noqa: E402
+from app_server import stop_server  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
@@ -76,17 +78,6 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str, float]:
             continue
         raise SystemExit(f"streamlit exited with code {server.returncode}; see {log_path}")
     return server, url, time.perf_counter() - started
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=20)
 
 
 # ------------------------------------------------------------------------------------------------ page

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
+import subprocess
 import urllib.error
 import urllib.request
 
@@ -33,3 +35,15 @@ def healthy(url: str) -> bool:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         return False
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """End a server started in its own process group (and any child), by that group's id."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)

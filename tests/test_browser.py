@@ -11,9 +11,7 @@ never by sleeping; timeouts are generous because CI machines are small and share
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ import pytest
 from .app_server import die_with_parent as _die_with_parent
 from .app_server import free_port as _free_port
 from .app_server import healthy as _healthy
+from .app_server import stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,15 +88,7 @@ def app_url(tmp_path_factory):
                 pass
         yield url
     finally:
-        # the server runs in its own process group: end it (and any child) by that group's id
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=20)
+        stop_server(server)
 
 
 @pytest.fixture(scope="module")
