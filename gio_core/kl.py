@@ -36,7 +36,7 @@ EPS = 1e-8
 #: (1,500 x 768) halving it keeps it in cache. The estimate itself is always computed in float64.
 FLOAT32_DESCENT_BYTES = 2 * 2**20
 
-__all__ = ["EPS", "AveragedKL", "averaged_knn_kl", "averaged_knn_kl_gradient", "knn_kl"]
+__all__ = ["EPS", "AveragedKL", "augmented_target", "averaged_knn_kl", "averaged_knn_kl_gradient", "knn_kl"]
 
 
 def _rank_log_term(k: int, n_target: int, n_sample: int) -> float:
@@ -80,6 +80,7 @@ class AveragedKL:
         self.n_target, self.dimension = self.target.shape
         self._target_norms = squared_norms(self.target)
         rho = kth_neighbor_distances(self.target, self.target, k, exclude_self=True, backend="numpy")
+        self._rho = rho  # each target row's k-th neighbour distance (a trust region is measured in them)
         self._mean_log_rho = float(np.mean(np.log(rho + EPS)))
         self.size = 0
         self._log_sum = 0.0
@@ -196,16 +197,26 @@ class AveragedKL:
                 path.append(point.copy())
         return point
 
-    def _augmented_target(self) -> NDArray[np.float64]:
+    def _augmented_target(self) -> NDArray:
         if self._augmented is None:
-            augmented = np.empty((self.n_target, self.dimension + 2))
-            augmented[:, :self.dimension] = self.target
-            augmented[:, self.dimension] = self._target_norms
-            augmented[:, self.dimension + 1] = 1.0
-            if augmented.nbytes > FLOAT32_DESCENT_BYTES:
-                augmented = augmented.astype(np.float32)
-            self._augmented = augmented
+            self._augmented = augmented_target(self.target, self._target_norms)
         return self._augmented
+
+
+def augmented_target(target: NDArray, target_norms: NDArray) -> NDArray:
+    """``[X | |x|^2 | 1]``: one matrix serves both products of a descent step (see :meth:`AveragedKL.descend`).
+
+    float32 once it is larger than :data:`FLOAT32_DESCENT_BYTES` in float64 (each step reads
+    it twice; at paper scale float32 keeps it in cache), float64 below.
+    """
+    n_target, dimension = target.shape
+    augmented = np.empty((n_target, dimension + 2))
+    augmented[:, :dimension] = target
+    augmented[:, dimension] = target_norms
+    augmented[:, dimension + 1] = 1.0
+    if augmented.nbytes > FLOAT32_DESCENT_BYTES:
+        augmented = augmented.astype(np.float32)
+    return augmented
 
 
 def _check_estimator_inputs(target: ArrayLike, sample: ArrayLike, k: int) -> tuple[NDArray, NDArray, int]:

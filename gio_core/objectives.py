@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .kl import FLOAT32_DESCENT_BYTES, AveragedKL
+from .kl import AveragedKL, augmented_target
 from .neighbors import MIN_SQUARED_DISTANCE, knn_squared_distances, squared_distances, squared_norms
 
 __all__ = ["OBJECTIVES", "STEP_RULES", "SmoothKNNKL", "SteeredAveragedKL", "augmented_target", "steered_descent"]
@@ -129,12 +129,9 @@ class SmoothKNNKL:
                                                backend="numpy")
         # mean log rho at every rank 1..k, so candidates can be scored with a capped rank
         self._mean_log_rho = 0.5 * np.log(rho_squared).mean(axis=0)
-        if trust_radius is not None and not (isinstance(trust_radius, (int, float)) and trust_radius > 0):
-            raise ValueError(f"trust_radius must be a positive number or None; got {trust_radius!r}.")
         self.trust_radius = trust_radius
         # the descent never takes v farther than this from where it started
-        self._max_distance = (math.inf if trust_radius is None
-                              else float(trust_radius) * float(np.median(np.sqrt(rho_squared[:, -1]))))
+        self._max_distance = _trust_distance(np.sqrt(rho_squared[:, -1]), trust_radius)
         self._augmented: NDArray | None = None
         self.size = 0
         # each target row's k smallest squared distances to the sample, ascending; inf where missing
@@ -278,7 +275,7 @@ class SteeredAveragedKL(AveragedKL):
         if step_rule not in STEP_RULES:
             raise ValueError(f"step_rule={step_rule!r} is not one of {STEP_RULES}; pick one of those.")
         self.step_rule = step_rule
-        self._max_distance = _trust_distance(self.target, self.k, trust_radius)
+        self._max_distance = _trust_distance(self._rho, trust_radius)
 
     def descend(self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
                 ) -> NDArray[np.float64]:
@@ -288,30 +285,13 @@ class SteeredAveragedKL(AveragedKL):
                                gradient_scale=self._gradient_scale(), max_distance=self._max_distance, path=path)
 
 
-def _trust_distance(target: NDArray, k: int, trust_radius: float | None) -> float:
-    """``trust_radius`` median k-NN radii of the target, as a distance (inf for None)."""
+def _trust_distance(kth_distances: NDArray, trust_radius: float | None) -> float:
+    """``trust_radius`` median k-NN radii of the target (``kth_distances``), as a distance (inf for None)."""
     if trust_radius is None:
         return math.inf
     if not (isinstance(trust_radius, (int, float)) and not isinstance(trust_radius, bool) and trust_radius > 0):
         raise ValueError(f"trust_radius must be a positive number or None; got {trust_radius!r}.")
-    rho_squared, _ = knn_squared_distances(target, target, k, exclude_self=True)
-    return float(trust_radius) * float(np.median(np.sqrt(rho_squared[:, -1])))
-
-
-def augmented_target(target: NDArray, target_norms: NDArray) -> NDArray:
-    """``[X | |x|^2 | 1]``: one matrix serves both products of a descent step (see :func:`steered_descent`).
-
-    float32 once it is larger than :data:`gio_core.kl.FLOAT32_DESCENT_BYTES` in float64 (each step reads
-    it twice; at paper scale float32 keeps it in cache), float64 below.
-    """
-    n_target, dimension = target.shape
-    augmented = np.empty((n_target, dimension + 2))
-    augmented[:, :dimension] = target
-    augmented[:, dimension] = target_norms
-    augmented[:, dimension + 1] = 1.0
-    if augmented.nbytes > FLOAT32_DESCENT_BYTES:
-        augmented = augmented.astype(np.float32)
-    return augmented
+    return float(trust_radius) * float(np.median(kth_distances))
 
 
 def steered_descent(weights_of: Callable[[NDArray], NDArray], augmented: NDArray, start: NDArray, *,
