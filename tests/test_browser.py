@@ -173,6 +173,26 @@ def _rerun_after(page, action) -> None:
         .getAttribute('data-test-script-state') === 'notRunning'""")
 
 
+def _switch_to_uploads(page) -> None:
+    """Choose "Upload files" and wait until its file uploaders are drawn and the session is idle.
+
+    Waits on the outcome rather than on one rerun: on a loaded machine a rerun started by something else
+    (the background UMAP fit finishing) can redraw the sidebar under the click, which is then lost; a
+    person would click again, and so does this (at most three times).
+    """
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Pool file")
+    for _ in range(3):
+        _wait_until_idle(page)
+        page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True).click()
+        try:
+            uploader.wait_for(state="visible", timeout=30_000)
+            break
+        except sync_api.TimeoutError:
+            continue
+    uploader.wait_for(state="visible")
+    _wait_until_idle(page)  # an upload into a widget that a running rerun then replaces is lost
+
+
 def _set_k(page, value: int):
     field = page.get_by_test_id("stNumberInput").filter(has_text="k (neighbours)").locator("input")
     field.fill(str(value))
@@ -369,8 +389,7 @@ def test_two_sessions_do_not_see_each_others_parameters_uploads_or_runs(browser,
     try:
         # the first session changes k and uploads its own files
         k_first = _set_k(first, 7)
-        upload = first.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True)
-        _rerun_after(first, upload.click)  # an upload into a widget that the rerun then replaces is lost
+        _switch_to_uploads(first)
         first.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator(
             "input[type=file]").set_input_files(pool_path)
         first.get_by_text(re.compile(r"my_pool\.csv · csv · .* · 300 rows")).wait_for()  # the pool's file card
