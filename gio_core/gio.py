@@ -31,6 +31,7 @@ from ._validation import (
     check_same_dimension,
     check_target_rows,
 )
+from .explode import EXPLODE_MODES, allocate_rows, distinct_in_order, explode_rows, target_shares
 from .kl import AveragedKL
 from .objectives import OBJECTIVES, STEP_RULES, SmoothKNNKL, SteeredAveragedKL
 from .largefiles import is_row_source
@@ -52,7 +53,7 @@ PAPER_GIO_PARAMS: dict = dict(
     max_data_size=1.0, min_kl=0.0, max_sequential_increases=3, random_init_pct=0.0, random_restart_prob=0.0,
     scale_factor="auto", v_init="mean", grad_desc_iter=50, discard_nearest_for_xy=False, lr=0.01,
     uniform_low=-1.0, uniform_high=1.0, uniform_start_size=20, normalize=True,
-    objective="averaged", step_rule="plain", sharpness=4.0, trust_radius=None, snap_candidates=1,
+    objective="averaged", step_rule="plain", sharpness=4.0, trust_radius=None, snap_candidates=1, explode="all",
 )
 
 __all__ = ["PAPER_GIO_PARAMS", "GIOConfig", "GIOResult", "GIOSelector", "GIOStep", "STOP_CRITERIA", "STOP_REASONS", "V_INITS",
@@ -88,6 +89,7 @@ class GIOConfig:
     sharpness: float = 4.0
     trust_radius: float | None = 0.25
     snap_candidates: int = 5
+    explode: str = "target_share"
     n_clusters: int | None = None
 
     def __post_init__(self):
@@ -125,6 +127,7 @@ class GIOConfig:
         if self.trust_radius is not None:
             check_float(self.trust_radius, "trust_radius", minimum=0.0, exclusive_minimum=True)
         check_int(self.snap_candidates, "snap_candidates", minimum=1)
+        check_choice(self.explode, "explode", EXPLODE_MODES)
         if self.objective == "smooth" and self.discard_nearest_for_xy:
             raise ValueError("discard_nearest_for_xy=True belongs to the rank-averaged estimator; set "
                              "objective='averaged' or discard_nearest_for_xy=False.")
@@ -189,8 +192,9 @@ class GIOResult:
 
     Attributes
     ----------
-    selected_indices : ndarray of int
-        Pool rows in pick order (grouped by cluster, in pick order, when quantised).
+    selected_indices : ndarray of int or None
+        Pool rows in pick order (grouped by cluster, in pick order, when quantised); None when the
+        pool came as a :class:`Quantization` without labels.
     selected_candidates : ndarray of int
         The picks themselves: pool rows, or pool centroids when quantised (may repeat after resets).
     kl_curve : ndarray of float
@@ -211,6 +215,12 @@ class GIOResult:
         Cluster centres and assignments, when quantised.
     seconds : dict
         Wall time per stage.
+    row_quotas : ndarray of int or None
+        With ``explode='target_share'`` and a data-size budget: rows taken from each distinct chosen
+        cluster, in first-pick order (see :mod:`gio_core.explode`); None when every row of a chosen
+        cluster is taken.
+    explode_seed : int or None
+        Seed of :func:`gio_core.explode.row_priority` that chose the rows within clusters.
     """
 
     selected_indices: NDArray[np.int64]
@@ -225,6 +235,8 @@ class GIOResult:
     pool_quantization: Quantization | None = None
     target_quantization: Quantization | None = None
     seconds: dict = field(default_factory=dict)
+    row_quotas: NDArray[np.int64] | None = None
+    explode_seed: int | None = None
 
     def __post_init__(self):
         if self.stop_reason not in STOP_REASONS:
@@ -251,6 +263,11 @@ class _Run:
         self.record_path = record_path
         self.rows_per_candidate = rows_per_candidate
         self.row_budget = row_budget
+        # explode='target_share' spends a data-size budget after the run, over every chosen cluster, so the
+        # run over centroids stops where its KL stops falling, not where the chosen clusters' rows reach it
+        self.shares_budget = (config.explode == "target_share" and config.stop_criterion == "data_size"
+                              and rows_per_candidate is not None)
+        self.criterion = "sequential_increase_tolerance" if self.shares_budget else config.stop_criterion
         self.estimate = _objective(target, config)
         self.estimate.add_points(start)
         self.initial_kl = self.estimate.value()
@@ -321,7 +338,7 @@ class _Run:
         if len(self.picks) >= config.max_iter:
             self._stop("max_iter", f"reached max_iter={config.max_iter} picks.")
             return True
-        if config.stop_criterion == "data_size" and self.rows_selected >= self.row_budget:
+        if self.criterion == "data_size" and self.rows_selected >= self.row_budget:
             self._stop("data_size", f"reached the data-size budget of {self.row_budget} rows "
                                     f"(max_data_size={config.max_data_size:g}).")
             return True
@@ -332,9 +349,9 @@ class _Run:
 
     def _rule_fires(self, kl: float, previous: float) -> str | None:
         config = self.config
-        if config.stop_criterion in ("increase", "max_resets", "sequential_increase_tolerance") and kl > previous:
+        if self.criterion in ("increase", "max_resets", "sequential_increase_tolerance") and kl > previous:
             return f"the KL rose from {previous:.6g} to {kl:.6g}"
-        if config.stop_criterion == "min_difference" and previous - kl < config.min_difference:
+        if self.criterion == "min_difference" and previous - kl < config.min_difference:
             return (f"the KL fell by {previous - kl:.3g} (from {previous:.6g} to {kl:.6g}), less than "
                     f"min_difference={config.min_difference:g}")
         return None
@@ -364,7 +381,7 @@ class _Run:
             path_array = np.asarray(path) if path is not None else None
             fired = self._rule_fires(kl, previous)
 
-            if fired and config.stop_criterion == "sequential_increase_tolerance":
+            if fired and self.criterion == "sequential_increase_tolerance":
                 increases_in_a_row += 1
                 if increases_in_a_row >= config.max_sequential_increases:
                     kept_count = best[1]
@@ -378,7 +395,7 @@ class _Run:
                                   stop_reason=self.stop_reason)
                     return
                 fired = None  # tolerated: the pick is kept for now
-            elif config.stop_criterion == "sequential_increase_tolerance":
+            elif self.criterion == "sequential_increase_tolerance":
                 increases_in_a_row = 0
 
             if fired:
@@ -392,7 +409,7 @@ class _Run:
                     yield GIOStep(step_number, v, candidate, kl, False, len(self.picks), reset=True,
                                   path=path_array)
                     continue
-                reason = config.stop_criterion
+                reason = self.criterion
                 extra = f" after {resets} pool resets" if config.resets_allowed else ""
                 self._stop(reason, f"{fired}{extra}, so the last pick was dropped.")
                 yield GIOStep(step_number, v, candidate, kl, False, len(self.picks), path=path_array,
@@ -496,6 +513,14 @@ class GIOSelector(BaseEstimator):
     snap_candidates : int, default=5
         Snap ``v`` to the best, by the objective's estimate, of this many nearest unused pool rows
         (1: the nearest row, as the paper).
+    explode : {'target_share', 'all'}, default='target_share'
+        How chosen centroids become rows when quantised. ``'all'``: every row of each chosen cluster
+        (the paper; ``'data_size'`` then stops once the chosen clusters hold the budget).
+        ``'target_share'`` (ours): with ``stop_criterion='data_size'`` the run over centroids stops
+        where its KL stops falling (``max_sequential_increases`` rises in a row, ``max_iter``, or no
+        centroid left), and the budget of ``max_data_size`` x pool rows is then shared among all
+        chosen clusters by the target mass nearest each, rows within a cluster drawn by a seeded
+        hash (:mod:`gio_core.explode`). Other stopping rules take every row, as ``'all'``.
     n_clusters : int or None, default=None
         Quantise pool and target with K-means into this many clusters and run on the centroids.
     random_state : int, Generator or None, default=None
@@ -548,7 +573,7 @@ class GIOSelector(BaseEstimator):
                  discard_nearest_for_xy: bool = False, lr: float = 0.5, uniform_low: float = -1.0,
                  uniform_high: float = 1.0, uniform_start_size: int = 0, normalize: bool = True,
                  objective: str = "smooth", step_rule: str = "preconditioned", sharpness: float = 4.0,
-                 trust_radius: float | None = 0.25, snap_candidates: int = 5,
+                 trust_radius: float | None = 0.25, snap_candidates: int = 5, explode: str = "target_share",
                  n_clusters: int | None = None, random_state=None):
         self.k = k
         self.max_iter = max_iter
@@ -575,6 +600,7 @@ class GIOSelector(BaseEstimator):
         self.sharpness = sharpness
         self.trust_radius = trust_radius
         self.snap_candidates = snap_candidates
+        self.explode = explode
         self.n_clusters = n_clusters
         self.random_state = random_state
 
@@ -590,10 +616,13 @@ class GIOSelector(BaseEstimator):
 
         Parameters
         ----------
-        pool : array-like of shape (n_pool, d) or RowSource
+        pool : array-like of shape (n_pool, d), RowSource or Quantization
             The candidates G. Float arrays and memory maps are used without a copy; a
-            :class:`gio_core.largefiles.RowSource` is read in chunks when quantised.
-        target : array-like of shape (n_target, d)
+            :class:`gio_core.largefiles.RowSource` is read in chunks when quantised. A
+            :class:`Quantization` is a pool quantised already (``n_clusters`` is then not used); its
+            ``labels`` may be None when the rows live elsewhere (a Spark engine), and
+            ``selected_indices_`` is then None: explode with ``result_.row_quotas``.
+        target : array-like of shape (n_target, d), or Quantization
             The target sample X; at least ``k + 1`` rows (centroids when quantised).
         init : array-like of shape (n0, d), optional
             The start set D (never part of the selection). Zero rows is an empty start. Without it,
@@ -632,10 +661,41 @@ class GIOSelector(BaseEstimator):
         """
         config = self.config()
         started = time.perf_counter()
-        pool_matrix, target_matrix = _check_data(pool, target, config, quantized=config.n_clusters is not None)
         rng = check_random_state(self.random_state)
         seconds: dict = {}
+        if isinstance(pool, Quantization):  # quantised elsewhere (the pipeline's stage, a Spark engine)
+            pool_quantization, target_quantization, target_points = _given_quantizations(pool, target, config)
+            candidates = pool_quantization.centers
+            rows_per_candidate = pool_quantization.counts
+            n_pool_rows = int(pool_quantization.counts.sum())
+            dimension = candidates.shape[1]
+        else:
+            (pool_quantization, target_quantization, candidates, target_points, rows_per_candidate,
+             n_pool_rows, dimension) = self._quantize(pool, target, config, rng, progress, seconds)
+        row_budget = int(config.max_data_size * n_pool_rows)
 
+        start, excluded = _start_set(init, candidates, config, rng, dimension=dimension)
+        run = _Run(candidates, target_points, start, config, rng, rows_per_candidate=rows_per_candidate,
+                   row_budget=row_budget, excluded=excluded, record_path=record_path)
+        seconds["prepare"] = time.perf_counter() - started
+        selection_started = time.perf_counter()
+        finished = False
+        try:
+            for step in run.steps():
+                if step.kept:
+                    step = replace(step, rows=_rows_of_pick(step.candidate, run.picks[:-1], pool_quantization))
+                yield step
+            finished = True
+        finally:
+            if not finished:
+                run._stop("interrupted", "stopped before the end of the run.")
+            seconds["select"] = time.perf_counter() - selection_started
+            self._store(run, pool_quantization, target_quantization, seconds)
+
+    @staticmethod
+    def _quantize(pool, target, config: GIOConfig, rng, progress, seconds: dict):
+        """Check the inputs and, with ``n_clusters``, quantise them: the candidates and target GIO runs on."""
+        pool_matrix, target_matrix = _check_data(pool, target, config, quantized=config.n_clusters is not None)
         pool_quantization = target_quantization = None
         if config.n_clusters is not None:
             pool_quantization = quantize(pool_matrix, config.n_clusters, random_state=rng, name="pool",
@@ -655,43 +715,35 @@ class GIOSelector(BaseEstimator):
             candidates = pool_matrix
             target_points = np.asarray(target_matrix, dtype=np.float64)
             rows_per_candidate = None
-        n_pool_rows = pool_matrix.shape[0]
-        row_budget = int(config.max_data_size * n_pool_rows)
-
-        start, excluded = _start_set(init, candidates, config, rng, dimension=pool_matrix.shape[1])
-        run = _Run(candidates, target_points, start, config, rng, rows_per_candidate=rows_per_candidate,
-                   row_budget=row_budget, excluded=excluded, record_path=record_path)
-        seconds["prepare"] = time.perf_counter() - started
-        selection_started = time.perf_counter()
-        finished = False
-        try:
-            for step in run.steps():
-                if step.kept:
-                    step = replace(step, rows=_rows_of_pick(step.candidate, run.picks[:-1], pool_quantization))
-                yield step
-            finished = True
-        finally:
-            if not finished:
-                run._stop("interrupted", "stopped before the end of the run.")
-            seconds["select"] = time.perf_counter() - selection_started
-            self._store(run, pool_quantization, target_quantization, seconds)
+        return (pool_quantization, target_quantization, candidates, target_points, rows_per_candidate,
+                pool_matrix.shape[0], pool_matrix.shape[1])
 
     def _store(self, run: _Run, pool_quantization, target_quantization, seconds: dict) -> None:
         picks = np.asarray(run.picks, dtype=np.int64)
-        rows = pool_quantization.explode(picks) if pool_quantization is not None else picks
+        quotas, explode_seed, message = None, None, run.stop_message
+        if pool_quantization is not None:
+            explode_seed = int(run.rng.integers(0, 2**62))
+            if run.shares_budget and picks.size:
+                quotas, message = _shared_quotas(run, pool_quantization, target_quantization, picks)
+            rows = (explode_rows(pool_quantization.members, picks, quotas, explode_seed)
+                    if pool_quantization.labels is not None else None)
+        else:
+            rows = picks
         self.result_ = GIOResult(
             selected_indices=rows,
             selected_candidates=picks,
             kl_curve=np.asarray(run.kl_curve, dtype=np.float64),
             initial_kl=float(run.initial_kl),
             stop_reason=run.stop_reason or "interrupted",
-            stop_message=run.stop_message,
+            stop_message=message,
             n_steps=run.n_steps,
             scale_factor=float(run.scale_factor),
             start_points=run.start,
             pool_quantization=pool_quantization,
             target_quantization=target_quantization,
             seconds=seconds,
+            row_quotas=quotas,
+            explode_seed=explode_seed,
         )
         self.selected_indices_ = self.result_.selected_indices
         self.kl_curve_ = self.result_.kl_curve
@@ -736,8 +788,34 @@ def _objective(target: NDArray, config: GIOConfig):
                              step_rule=config.step_rule, trust_radius=config.trust_radius)
 
 
+def _shared_quotas(run: _Run, pool_quantization: Quantization, target_quantization: Quantization | None,
+                   picks: NDArray) -> tuple[NDArray, str]:
+    """explode='target_share': the data-size budget shared over the chosen clusters by target mass."""
+    chosen = distinct_in_order(picks)
+    weights = target_quantization.counts if target_quantization is not None else None
+    shares = target_shares(pool_quantization.centers[chosen], run.target, weights)
+    quotas = allocate_rows(pool_quantization.counts[chosen], shares, run.row_budget)
+    held = int(pool_quantization.counts[chosen].sum())
+    message = f"{run.stop_message} The budget of {run.row_budget:,} rows is shared among the {chosen.size} chosen "\
+              "clusters by the target mass nearest each."
+    if held < run.row_budget:
+        message += f" They hold only {held:,} rows, all taken; raise max_iter or lower max_data_size to fill it."
+    return quotas, message
+
+
+def _given_quantizations(pool: Quantization, target, config: GIOConfig):
+    """Check a precomputed pool quantisation and the target beside it (rows or a Quantization)."""
+    if isinstance(target, Quantization):
+        target_quantization, target_points = target, target.centers
+    else:
+        target_quantization, target_points = None, as_matrix(target, "target")
+    check_same_dimension(pool.centers, "pool centroids", target_points, "target")
+    check_target_rows(target_points, config.k, "target (after quantisation)")
+    return pool, target_quantization, np.asarray(target_points, dtype=np.float64)
+
+
 def _rows_of_pick(candidate: int, earlier_picks: list[int], quantization: Quantization | None) -> NDArray:
-    if quantization is None:
+    if quantization is None or quantization.labels is None:
         return np.array([candidate], dtype=np.int64)
     if candidate in earlier_picks:  # picked again after a pool reset: its rows are already in
         return np.empty(0, dtype=np.int64)

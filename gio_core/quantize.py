@@ -36,8 +36,9 @@ class Quantization:
     ----------
     centers : ndarray of shape (n_centers, d)
         Centroids of the non-empty clusters, float64.
-    labels : ndarray of shape (n_rows,)
-        For each row, the index of its cluster in ``centers``.
+    labels : ndarray of shape (n_rows,) or None
+        For each row, the index of its cluster in ``centers``; None when the rows live elsewhere
+        (a distributed engine assigned them), which leaves ``members`` unavailable.
     counts : ndarray of shape (n_centers,)
         Rows per cluster (all at least 1).
     seconds : dict
@@ -45,15 +46,17 @@ class Quantization:
     """
 
     centers: NDArray[np.float64]
-    labels: NDArray[np.int64]
+    labels: NDArray[np.int64] | None
     counts: NDArray[np.int64]
     seconds: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.labels.ndim != 1 or self.centers.ndim != 2:
+        if self.centers.ndim != 2 or (self.labels is not None and self.labels.ndim != 1):
             raise ValueError("labels must be 1-D and centers 2-D")
         if self.counts.shape[0] != self.centers.shape[0]:
             raise ValueError("counts must have one entry per center")
+        if self.labels is None:
+            return
         order = np.argsort(self.labels, kind="stable")
         offsets = np.concatenate([[0], np.cumsum(self.counts)])
         object.__setattr__(self, "_order", order)
@@ -65,6 +68,9 @@ class Quantization:
 
     def members(self, cluster: int) -> NDArray[np.int64]:
         """Row indices of one cluster, in increasing order."""
+        if self.labels is None:
+            raise ValueError("this quantisation has no row labels (its rows were assigned elsewhere); explode "
+                             "the chosen clusters where the rows are.")
         return self._order[self._offsets[cluster]:self._offsets[cluster + 1]]
 
     def explode(self, clusters: NDArray) -> NDArray[np.int64]:

@@ -262,7 +262,7 @@ def test_quantised_run_explodes_clusters_in_pick_order(rng):
     pool = np.vstack([rng.normal(loc, 0.3, size=(150, 3)) for loc in (0.0, 3.0, 6.0)])
     target = rng.normal(3.0, 0.4, size=(120, 3))
     steps = []
-    selector = GIOSelector(n_clusters=30, max_iter=6, stop_criterion="data_size", random_state=0).fit(
+    selector = GIOSelector(n_clusters=30, max_iter=6, stop_criterion="data_size", explode="all", random_state=0).fit(
         pool, target, np.zeros((0, 3)), callback=steps.append)
     clusters = selector.selected_clusters_
     labels = selector.cluster_labels_
@@ -278,7 +278,7 @@ def test_quantised_data_size_counts_rows(rng):
     pool = rng.normal(size=(1000, 2))
     target = rng.normal(size=(200, 2))
     selector = GIOSelector(n_clusters=50, stop_criterion="data_size", max_data_size=0.1, max_iter=1000,
-                           random_state=0).fit(pool, target, np.zeros((0, 2)))
+                           explode="all", random_state=0).fit(pool, target, np.zeros((0, 2)))
     selected = len(selector.selected_indices_)
     last_cluster = np.sum(selector.cluster_labels_ == selector.selected_clusters_[-1])
     assert 100 <= selected < 100 + last_cluster

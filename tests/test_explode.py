@@ -1,0 +1,114 @@
+"""From chosen centroids to rows: priorities, quotas, and the 'target_share' explosion in GIOSelector."""
+
+import numpy as np
+import pytest
+
+from gio_core import GIOSelector, PAPER_GIO_PARAMS, Quantization, quantize
+from gio_core.explode import allocate_rows, distinct_in_order, explode_rows, row_priority, target_shares
+
+
+def test_row_priority_is_splitmix64():
+    # SplitMix64's first two outputs from state 0 (Steele, Lea & Flood 2014): row 0 with seeds 0 and 1
+    assert row_priority(np.array([0]), 0).tolist() == [0xE220A8397B1DCDAF]
+    assert row_priority(np.array([0]), 1).tolist() == [0x6E789E6AA1B965F4]
+
+
+def test_row_priority_depends_on_seed_and_row_only():
+    rows = np.arange(1000)
+    assert np.array_equal(row_priority(rows, 5)[500:], row_priority(rows[500:], 5))
+    assert not np.array_equal(row_priority(rows, 5), row_priority(rows, 6))
+    assert np.unique(row_priority(rows, 5)).size == 1000
+
+
+@pytest.mark.parametrize("sizes, shares, budget, expected", [
+    ([10, 10, 10], [1, 1, 2], 8, [2, 2, 4]),
+    ([10, 1, 10], [1, 1, 2], 9, [3, 1, 5]),          # the capped cluster's excess goes to the others
+    ([10, 10], [1, 0], 15, [10, 5]),                 # zero share: filled only once the rest is full
+    ([3, 3], [1, 1], 100, [3, 3]),                   # budget above what the clusters hold
+    ([5, 5, 5], [1, 1, 1], 4, [2, 1, 1]),            # largest remainder, ties to the earlier cluster
+    ([5, 5], [0, 0], 4, [2, 2]),                     # no shares at all: by size
+], ids=["proportional", "capped", "zero-share", "over-budget", "ties", "no-shares"])
+def test_allocate_rows(sizes, shares, budget, expected):
+    quotas = allocate_rows(np.array(sizes), np.array(shares, dtype=float), budget)
+    assert quotas.tolist() == expected
+    assert quotas.sum() == min(budget, sum(sizes))
+
+
+@pytest.mark.parametrize("shares, message", [([1.0], "one share per cluster"), ([1.0, -1.0], "non-negative"),
+                                             ([1.0, np.nan], "finite")], ids=["length", "negative", "nan"])
+def test_allocate_rows_refuses_bad_shares(shares, message):
+    with pytest.raises(ValueError, match=message):
+        allocate_rows(np.array([3, 3]), np.array(shares), 2)
+
+
+def test_target_shares_by_nearest_chosen_centre():
+    centers = np.array([[0.0, 0.0], [10.0, 0.0]])
+    target = np.array([[1.0, 0.0], [2.0, 0.0], [9.0, 0.0]])
+    np.testing.assert_allclose(target_shares(centers, target), [2.0, 1.0])
+    np.testing.assert_allclose(target_shares(centers, target, np.array([1.0, 1.0, 5.0])), [2.0, 5.0])
+
+
+def test_explode_rows_takes_lowest_priorities_in_cluster_order():
+    members = {0: np.array([0, 1, 2, 3]), 1: np.array([4, 5, 6])}
+    rows = explode_rows(members.get, np.array([1, 0, 1]), np.array([2, 1]), seed=3)
+    by_priority = {c: m[np.argsort(row_priority(m, 3))] for c, m in members.items()}
+    assert rows.tolist() == by_priority[1][:2].tolist() + by_priority[0][:1].tolist()
+    assert explode_rows(members.get, np.array([1, 0]), None, seed=3).tolist() == [4, 5, 6, 0, 1, 2, 3]
+    assert distinct_in_order(np.array([4, 2, 4, 1, 2])).tolist() == [4, 2, 1]
+
+
+@pytest.fixture
+def two_blobs(rng):
+    """Pool: 600 rows in each of two blobs; target: 3 of 4 rows in the left blob."""
+    pool = np.vstack([rng.normal(0.0, 1.0, size=(600, 4)), rng.normal(8.0, 1.0, size=(600, 4))])
+    target = np.vstack([rng.normal(0.0, 1.0, size=(300, 4)), rng.normal(8.0, 1.0, size=(100, 4))])
+    return pool, target
+
+
+def test_target_share_spends_the_budget_by_target_mass(two_blobs):
+    pool, target = two_blobs
+    selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
+                           random_state=0).fit(pool, target)
+    rows = selector.selected_indices_
+    assert rows.size == 240 == np.unique(rows).size  # exactly the budget, distinct rows
+    left = np.mean(rows < 600)
+    assert 0.65 <= left <= 0.85  # the target's 3:1 split, where 'all' takes whole clusters
+    assert selector.result_.row_quotas.sum() == 240
+    assert np.isin(selector.cluster_labels_[rows], selector.selected_clusters_).all()
+    assert "shared among" in selector.stop_message_
+
+
+def test_target_share_same_seed_same_rows(two_blobs):
+    pool, target = two_blobs
+    make = lambda seed: GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.1, max_iter=40,
+                                    random_state=seed).fit(pool, target).selected_indices_
+    assert np.array_equal(make(4), make(4))
+    assert not np.array_equal(make(4), make(5))
+
+
+def test_all_keeps_whole_clusters(two_blobs):
+    pool, target = two_blobs
+    selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
+                           explode="all", random_state=0).fit(pool, target)
+    counts = np.bincount(selector.cluster_labels_)
+    assert selector.selected_indices_.size == counts[selector.selected_clusters_].sum() >= 240
+    assert selector.result_.row_quotas is None
+    assert PAPER_GIO_PARAMS["explode"] == "all"
+
+
+def test_precomputed_quantization_without_labels_gives_quotas(two_blobs):
+    pool, target = two_blobs
+    quantization = quantize(pool, 40, random_state=0)
+    params = dict(stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=2)
+    with_labels = GIOSelector(**params).fit(quantization, target)
+    bare = Quantization(centers=quantization.centers, labels=None, counts=quantization.counts)
+    without = GIOSelector(**params).fit(bare, target)
+    assert without.selected_indices_ is None
+    assert np.array_equal(without.result_.row_quotas, with_labels.result_.row_quotas)
+    assert without.result_.explode_seed == with_labels.result_.explode_seed
+    assert with_labels.selected_indices_.size == 240
+
+
+def test_explode_is_validated():
+    with pytest.raises(ValueError, match="explode"):
+        GIOSelector(explode="some").config()
