@@ -235,10 +235,16 @@ def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
     gio_names = _gio_arguments(select)
 
-    app = commands.add_parser("app", help="start the Streamlit app (extra arguments go to streamlit run)",
-                              description="Start the GIO Studio app: streamlit run app.py. Arguments after the "
-                              "command are passed to streamlit, e.g. gio-studio app --server.port 8502.")
-    app.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="arguments for streamlit run")
+    app = commands.add_parser(
+        "app", help="start the Streamlit app (extra arguments go to streamlit run)",
+        usage=f"{PROG} app [-h] [STREAMLIT_OPTION ...]",
+        description="Start the GIO Studio app: streamlit run on the app of this checkout, or the one installed "
+                    "with the package. Every argument after `app` goes to streamlit, e.g. "
+                    f"{PROG} app --server.port 8502.",
+        # '+' as the only option prefix: each --flag after `app` is streamlit's, never an unknown option here
+        prefix_chars="+", add_help=False)
+    app.add_argument("streamlit_args", nargs="*", metavar="STREAMLIT_OPTION", help="options for streamlit run")
+    app.set_defaults(app_help=app.format_help)
     return parser, gio_names
 
 
@@ -618,14 +624,55 @@ def _report_rerun(old: dict, new: dict, prepared, say) -> int:
 # app
 
 
+def _app_script() -> Path:
+    """The app's entry script: the checkout's ``app.py`` beside ``gio_core``, else the installed package's.
+
+    The wheel ships the app (``app.py``, ``pages/``, ``ui/``, ``.streamlit/``) as the package
+    ``gio_studio_app``, so nothing named ``ui`` or ``pages`` lands at the top of site-packages.
+    """
+    import importlib.util
+
+    folders = [Path(__file__).resolve().parent.parent]
+    spec = importlib.util.find_spec("gio_studio_app")
+    if spec is not None:
+        folders += [Path(location) for location in spec.submodule_search_locations or []]
+    for folder in folders:
+        if (folder / "app.py").is_file() and (folder / "pages").is_dir():
+            return folder / "app.py"
+    raise _UsageError("the app is not installed (no gio_studio_app package and no app.py beside gio_core); "
+                      "reinstall gio-studio (pip install --force-reinstall gio-studio) or run `streamlit run app.py` "
+                      "from a source checkout.")
+
+
+def _streamlit_settings(folder: Path) -> dict[str, str]:
+    """The app's ``.streamlit/config.toml`` as ``STREAMLIT_*`` environment variables.
+
+    Streamlit reads that file only from the working directory; an installed app runs from anywhere.
+    Streamlit ranks its command-line options above environment variables, so the user's flags still win.
+    """
+    path = folder / ".streamlit" / "config.toml"
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: Streamlit's own defaults
+        return {}
+    if not path.is_file():
+        return {}
+    settings = {}
+    for section, options in tomllib.loads(path.read_text(encoding="utf-8")).items():
+        for key, value in options.items():
+            name = re.sub(r"(?<!^)(?=[A-Z])", "_", f"{section}_{key}").upper()
+            settings[f"STREAMLIT_{name}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return settings
+
+
 def _app(args) -> int:
-    app_path = Path(__file__).resolve().parent.parent / "app.py"
-    if not app_path.is_file():
-        raise _UsageError(f"the app (app.py) is not next to the gio_core package ({app_path.parent}); run "
-                          "`streamlit run app.py` from a source checkout.")
-    extra = [argument for argument in args.streamlit_args if argument != "--"]
-    command = [sys.executable, "-m", "streamlit", "run", str(app_path), *extra]
-    return subprocess.call(command)
+    arguments = [argument for argument in args.streamlit_args if argument != "--"]
+    if arguments in (["-h"], ["--help"]):
+        print(args.app_help(), end="")
+        return 0
+    script = _app_script()
+    environment = {**_streamlit_settings(script.parent), **os.environ}
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), *arguments], env=environment)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -33,15 +33,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ._assets import assets_folder
 from ._validation import check_random_state
 from .data import LoadedData, read_data
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["DEMOS", "Demo", "DemoInfo", "available_demos", "load_demo", "text_assets_folder"]
-
-_ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
 
 @dataclass(frozen=True)
 class DemoInfo:
@@ -93,7 +91,7 @@ class Demo:
 
 def text_assets_folder() -> Path | None:
     """``assets/text`` when its pool and target files (with MiniLM embeddings) are present, else None."""
-    folder = _ASSETS / "text"
+    folder = assets_folder() / "text"
     if (folder / "pool.parquet").is_file() and (folder / "target.parquet").is_file():
         return folder
     return None
