@@ -11,6 +11,12 @@
   often the strongest, and costs O(n_pool x n_target) per step, so it suits moderate (or quantised)
   pools.
 
+Beside them, in their own modules: :class:`gio_core.tsds.TSDSSelector` (TSDS, optimal transport with
+a density-aware diversity term), :class:`gio_core.pursuit.PursuitSelector` (a GTP-style pursuit of the
+target's summed vector) and, for raw text only, :class:`gio_core.dsir.DSIRSelector` (DSIR, hashed
+n-gram importance resampling; registered in :data:`gio_core.dsir.TEXT_METHODS`, not here, since it
+needs the texts).
+
 Each is a scikit-learn style estimator: ``fit(pool, target, init=None)`` returns ``self`` and sets
 ``selected_indices_`` (pool rows in pick order), ``kl_curve_`` (the standard k-NN KL to ``target``
 after each pick, ``nan`` while fewer than ``k`` rows), ``initial_kl_``, ``stop_reason_`` and
@@ -399,12 +405,24 @@ def _baseline(cls) -> Factory:
     return make
 
 
+def _beside(module: str, name: str) -> Factory:
+    """A baseline defined in a module beside this one, which imports this one (so imported when made)."""
+    def make(n_select: int, random_state=None):
+        import importlib
+
+        cls = getattr(importlib.import_module(f".{module}", __package__), name)
+        return cls(n_select=n_select, random_state=random_state)
+    return make
+
+
 def _methods() -> dict[str, Factory]:
     methods: dict[str, Factory] = {
         "Random": _baseline(RandomSelector),
         "k-center greedy": _baseline(KCenterGreedySelector),
         "Nearest to target": _baseline(NearestToTargetSelector),
         "Greedy k-NN KL": _baseline(GreedyKLSelector),
+        "TSDS": _beside("tsds", "TSDSSelector"),
+        "GTP-style pursuit": _beside("pursuit", "PursuitSelector"),
         "GIO": _gio(),
     }
     default_v_init = GIOSelector().get_params()["v_init"]
@@ -420,6 +438,7 @@ def _methods() -> dict[str, Factory]:
 
 
 #: display name -> factory(n_select, random_state) returning an estimator with ``fit(pool, target, init)``.
+#: Every entry works on plain vectors (DSIR, which needs raw text, is in :data:`gio_core.dsir.TEXT_METHODS`).
 #: GIO runs with ``max_iter=n_select``, ``stop_criterion='data_size'`` and ``max_data_size=1.0``, so
 #: every method gets the same budget; its defaults otherwise. ``'GIO (paper)'`` (present when the
 #: defaults differ from grad-info-opt's) pins every parameter at grad-info-opt 0.1.2's value.

@@ -23,10 +23,10 @@ from .projection import MapPlacer
 
 __all__ = ["METHOD_COLORS", "kl_curves_figure", "method_colors", "selection_maps_figure"]
 
-#: Colours for methods in the order they are listed: Okabe & Ito's, then D3's, leaving out blues (the
-#: target is blue on the map) and yellows (unreadable on white).
+#: Colours for methods in the order they are listed: Okabe & Ito's, then D3's, then ColorBrewer's Dark2
+#: and Paired, leaving out blues (the target is blue on the map) and yellows (unreadable on white).
 METHOD_COLORS: tuple[str, ...] = ("#D55E00", "#009E73", "#CC79A7", "#E69F00", "#000000", "#8c564b", "#9467bd",
-                                  "#7f7f7f", "#bcbd22", "#e377c2")
+                                  "#7f7f7f", "#bcbd22", "#e377c2", "#66a61e", "#b15928", "#6a3d9a", "#a6761d")
 _OFF_TARGET = "#b91c1c"
 _FONT = dict(family="Inter, system-ui, sans-serif", size=13, color="#1f2937")
 
