@@ -10,6 +10,10 @@ its time, and says which method each metric favours.
 :func:`method_cost` tells, before running, whether a method is affordable on a pool: exact greedy
 k-NN KL scores every unused pool row against every target row at each pick, so it is refused past
 :data:`GREEDY_KL_MAX_PAIRS` pool x target pairs.
+
+Methods that read raw text (:data:`gio_core.dsir.TEXT_METHODS`, DSIR) run when the comparison is
+given the texts (``pool_texts``, ``target_texts``); they see only the texts of the target rows the
+other methods see. :data:`METHOD_SUMMARIES` says in one line what each method optimises.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
@@ -27,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_matrix, check_float, check_int, check_random_state, check_same_dimension
 from .baselines import METHODS
+from .dsir import TEXT_METHODS
 from .metrics import METRIC_DIRECTIONS, evaluate_selection, kl_curve
 
 logger = logging.getLogger(__name__)
@@ -35,6 +41,7 @@ __all__ = [
     "DEFAULT_METHODS",
     "GREEDY_KL_MAX_PAIRS",
     "GREEDY_KL_SLOW_PAIRS",
+    "METHOD_SUMMARIES",
     "Comparison",
     "MethodCost",
     "MethodResult",
@@ -49,6 +56,26 @@ __all__ = [
 #: Methods a comparison runs when none are named: GIO and the four baselines (those present in METHODS).
 DEFAULT_METHODS: tuple[str, ...] = tuple(name for name in ("GIO", "Greedy k-NN KL", "Nearest to target",
                                                            "k-center greedy", "Random") if name in METHODS)
+
+#: One line per method on what it optimises (every name of METHODS and TEXT_METHODS).
+METHOD_SUMMARIES: dict[str, str] = {
+    "Random": "Nothing: a uniform sample of the pool, the floor every method should beat.",
+    "k-center greedy": "Diversity only: each pick is the pool row farthest from the picks so far; ignores the target.",
+    "Nearest to target": "Closeness: target rows take turns taking their nearest unused pool row.",
+    "Greedy k-NN KL": "The k-NN estimate of KL(target ‖ picks), exactly and greedily, one pick at a time (GIO's "
+                      "unrelaxed objective).",
+    "TSDS": "Optimal-transport alignment of the target with a distribution over the pool, plus a diversity term "
+            "that down-weights near-duplicates; rows are sampled from that distribution (Liu et al. 2024).",
+    "GTP-style pursuit": "A sparse non-negative sum of pool rows that points like the target's summed vector, "
+                         "found by orthogonal matching pursuit per K-means cluster (after Deng et al. 2024).",
+    "GIO": "KL(target ‖ picks) by gradient descent in the vector space, each step snapped to a pool row, with "
+           "this tool's defaults.",
+    "GIO (paper)": "The same KL, with grad-info-opt 0.1.2's parameters (Everaert & Potts 2024).",
+    "DSIR": "Likelihood ratio of each pool text under hashed n-gram models of the target and the pool; rows "
+            "resampled by it (Xie et al. 2023). Text only.",
+}
+METHOD_SUMMARIES.update({name: f"GIO's KL, each descent starting at v_init='{name[len('GIO (v_init='):-1]}' instead "
+                                "of the default." for name in METHODS if name.startswith("GIO (v_init=")})
 
 #: Above this many pool x seen-target pairs exact greedy k-NN KL takes several seconds (measured:
 #: 100,000 x 140 pairs, 100 picks, about 6 s on one core).
@@ -427,6 +454,9 @@ def compare_methods(
     random_state=0,
     progress: ProgressCallback | None = None,
     registry: Mapping[str, Callable] | None = None,
+    pool_texts: Sequence[str] | None = None,
+    target_texts: Sequence[str] | None = None,
+    text_registry: Mapping[str, Callable] | None = None,
 ) -> Comparison:
     """Run several selection methods on the same inputs and score them on held-out target rows.
 
@@ -459,6 +489,14 @@ def compare_methods(
     registry : mapping, optional
         Method name -> factory ``(budget, random_state) -> estimator`` with ``fit(pool, target)``
         setting ``selected_indices_``; default :data:`gio_core.baselines.METHODS`.
+    pool_texts : sequence of str of length n_pool, optional
+        The text of every pool row (the text column the vectors were embedded from). Needed by the
+        methods of ``text_registry`` only.
+    target_texts : sequence of str of length n_target, optional
+        The text of every target row; a text method is given only those of the rows it may see.
+    text_registry : mapping, optional
+        Method name -> factory ``(budget, random_state, *, pool_texts, target_texts)`` for methods
+        that read text; default :data:`gio_core.dsir.TEXT_METHODS`.
 
     Returns
     -------
@@ -468,7 +506,8 @@ def compare_methods(
     ------
     ValueError
         Shapes, too few target rows for the split, a budget larger than the pool, unknown or
-        repeated methods, label arrays of the wrong length.
+        repeated methods, label arrays of the wrong length, a text method without texts or texts of
+        the wrong length.
     TypeError
         Non-numeric data, ``methods`` given as one string.
 
@@ -491,9 +530,21 @@ def compare_methods(
     ('Nearest to target',)
     """
     registry = METHODS if registry is None else registry
-    names = _check_methods(methods, registry)
+    text_registry = TEXT_METHODS if text_registry is None else text_registry
+    names = _check_methods(methods, {**registry, **text_registry})
     pool = as_matrix(pool, "pool")
     target = as_matrix(target, "target")
+    reads_text = [name for name in names if name not in registry]
+    if reads_text:
+        if pool_texts is None or target_texts is None:
+            raise ValueError(f"{', '.join(reads_text)} reads raw text, not vectors; pass pool_texts and target_texts "
+                             "(the text column the vectors came from), or leave it out of methods.")
+        pool_texts, target_texts = list(pool_texts), list(target_texts)
+        for name, texts, rows in (("pool_texts", pool_texts, pool.shape[0]), ("target_texts", target_texts,
+                                                                              target.shape[0])):
+            if len(texts) != rows:
+                raise ValueError(f"{name} has {len(texts):,} texts but there are {rows:,} rows; give one text per "
+                                 "row, in the same order as the vectors.")
     check_same_dimension(pool, "pool", target, "target")
     budget = check_int(budget, "budget", minimum=1)
     if budget > pool.shape[0]:
@@ -522,13 +573,21 @@ def compare_methods(
     for done, name in enumerate(names):
         if progress is not None:
             progress(name, done, len(names))
-        results.append(_run_one(name, registry[name], pool, seen, heldout, budget=budget, k=k, seed=seed,
+        if name in registry:
+            factory = registry[name]
+        else:  # a text method sees the texts of the seen target rows only
+            factory = partial(_text_factory, text_registry[name], pool_texts, [target_texts[row] for row in seen_rows])
+        results.append(_run_one(name, factory, pool, seen, heldout, budget=budget, k=k, seed=seed,
                                 pool_labels=pool_labels if labelled else None, heldout_labels=heldout_labels,
                                 drop_accuracy=drop_accuracy))
     reported = [metric for metric in METRIC_DIRECTIONS
                 if any(metric in result.metrics for result in results)]
     return Comparison(results=tuple(results), budget=budget, k=k, seen_rows=seen_rows, heldout_rows=heldout_rows,
                       metric_names=tuple(reported), seed=seed, notes=tuple(notes))
+
+
+def _text_factory(factory: Callable, pool_texts: list[str], seen_texts: list[str], budget: int, seed: int):
+    return factory(budget, seed, pool_texts=pool_texts, target_texts=seen_texts)
 
 
 def _run_one(name: str, factory: Callable, pool: NDArray, seen: NDArray, heldout: NDArray, *, budget: int, k: int,

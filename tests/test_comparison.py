@@ -167,6 +167,43 @@ def test_methods_see_only_the_seen_rows_and_all_get_the_same_budget_and_seed(two
     assert len(comparison.seen_rows) + len(comparison.heldout_rows) == len(target)
 
 
+def test_a_text_method_gets_the_texts_of_the_seen_target_rows_only(two_clusters):
+    pool, target, _, _ = two_clusters
+    given = []
+
+    def text_method(budget, random_state, *, pool_texts, target_texts):
+        given.append((pool_texts, target_texts))
+        return _Recorder()(budget, random_state)
+
+    pool_texts = [f"pool {row}" for row in range(len(pool))]
+    target_texts = [f"target {row}" for row in range(len(target))]
+    comparison = compare_methods(pool, target, methods=["Random", "reads text"], budget=5, pool_texts=pool_texts,
+                                 target_texts=target_texts, text_registry={"reads text": text_method})
+    (pool_given, target_given), = given
+    assert pool_given == pool_texts
+    assert target_given == [f"target {row}" for row in comparison.seen_rows]
+    assert comparison.result("reads text").n_selected == 5
+
+
+def test_dsir_runs_next_to_the_vector_methods_and_picks_the_target_texts(two_clusters):
+    pool, target, _, _ = two_clusters
+    pool_texts = ["the cat sat on the mat"] * 150 + ["stocks fell on weak earnings"] * 150
+    target_texts = ["stocks fell again on earnings"] * 60
+    comparison = compare_methods(pool, target, methods=["Random", "DSIR"], budget=20, pool_texts=pool_texts,
+                                 target_texts=target_texts)
+    picks = comparison.result("DSIR").selected_indices
+    assert comparison.result("DSIR").ok and len(set(picks.tolist())) == 20
+    assert (picks >= 150).all()
+
+
+def test_every_method_has_a_one_line_summary():
+    from gio_core.comparison import METHOD_SUMMARIES
+    from gio_core.dsir import TEXT_METHODS
+
+    assert set(METHOD_SUMMARIES) == set(METHODS) | set(TEXT_METHODS)
+    assert all(summary and "\n" not in summary for summary in METHOD_SUMMARIES.values())
+
+
 def test_metrics_and_curves_are_those_of_the_held_out_rows(two_clusters):
     pool, target, pool_labels, target_labels = two_clusters
     comparison = compare_methods(pool, target, methods=["Random", "Nearest to target"], budget=30,
@@ -313,8 +350,14 @@ def test_default_methods_run_with_the_engine_defaults(two_clusters):
     (dict(target_labels=np.zeros(5)), ValueError, "target_labels has 5 entries but there are 60 rows"),
     (dict(heldout_share=1.5), ValueError, "heldout_share must be at most 1.0"),
     (dict(random_state="seed"), TypeError, "random_state must be None"),
+    (dict(methods=["Random", "DSIR"]), ValueError, "DSIR reads raw text, not vectors; pass pool_texts and target_texts"),
+    (dict(methods=["Random", "DSIR"], pool_texts=["a"] * 5, target_texts=["a"] * 60), ValueError,
+     "pool_texts has 5 texts but there are 300 rows"),
+    (dict(methods=["Random", "DSIR"], pool_texts=["a"] * 300, target_texts=["a"] * 6), ValueError,
+     "target_texts has 6 texts but there are 60 rows"),
 ], ids=["no-methods", "one-string", "unknown", "repeated", "budget-too-big", "budget-zero", "budget-float",
-        "pool-labels", "target-labels", "share", "seed"])
+        "pool-labels", "target-labels", "share", "seed", "text-method-without-texts", "pool-texts-length",
+        "target-texts-length"])
 def test_compare_validation(two_clusters, kwargs, error, match):
     pool, target, _, _ = two_clusters
     arguments = {"methods": ["Random", "k-center greedy"], "budget": 10, **kwargs}
