@@ -53,9 +53,11 @@ __all__ = [
     "split_target",
 ]
 
-#: Methods a comparison runs when none are named: GIO and the four baselines (those present in METHODS).
-DEFAULT_METHODS: tuple[str, ...] = tuple(name for name in ("GIO", "Greedy k-NN KL", "Nearest to target",
-                                                           "k-center greedy", "Random") if name in METHODS)
+#: Methods a comparison runs when none are named: GIO, TSDS, the GTP-style pursuit and the four simple
+#: baselines (those present in METHODS).
+DEFAULT_METHODS: tuple[str, ...] = tuple(name for name in ("GIO", "TSDS", "GTP-style pursuit", "Greedy k-NN KL",
+                                                           "Nearest to target", "k-center greedy", "Random")
+                                         if name in METHODS)
 
 #: One line per method on what it optimises (every name of METHODS and TEXT_METHODS).
 METHOD_SUMMARIES: dict[str, str] = {

@@ -7,16 +7,17 @@ from ui import cache, compare_view, data_panel, maps
 cache.start_background()
 
 st.title("Compare methods")
-st.caption("Run GIO and the obvious alternatives on the same pool and target with the same number of picks, then "
-           "see which one each metric favours. Part of the target is held out: no method sees it, and every "
-           "method is scored on it.")
+st.caption("Run GIO and the alternatives (simple baselines, TSDS, a GTP-style pursuit, and DSIR on text) on the same "
+           "pool and target with the same number of picks, then see which one each metric favours. Part of the "
+           "target is held out: no method sees it, and every method is scored on it.")
 
 data_panel.keep_data_choice("compare")  # the demo, vectors and label column chosen before the page switch
 source = data_panel.source_picker()
 dataset = data_panel.data_panel(source)
 data_panel.remember_data_choice("compare")
+if dataset is not None:
+    data_panel.data_metrics(dataset)
 settings = compare_view.compare_controls(dataset)
 
 if dataset is not None:
-    data_panel.data_metrics(dataset)
     compare_view.compare_area(dataset, settings, maps.current_map(dataset, "auto"))

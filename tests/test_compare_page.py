@@ -57,7 +57,7 @@ def test_page_opens_on_the_default_demo_ready_to_run():
     at = _open()
     assert at.title[0].value == "Compare methods"
     assert not at.error
-    assert at.multiselect(key="cmp_methods").value == list(comparison.DEFAULT_METHODS)
+    assert list(at.pills(key="cmp_methods").value) == list(comparison.DEFAULT_METHODS)
     assert at.number_input(key="cmp_budget").value == 100
     run = at.button(key="run_comparison")
     assert run.label == "Run comparison" and not run.disabled
@@ -124,7 +124,7 @@ def test_an_uploaded_pair_runs():
 
 def test_fewer_than_two_methods_is_refused_with_a_message():
     at = _open()
-    at.multiselect(key="cmp_methods").set_value(["GIO"]).run()
+    at.pills(key="cmp_methods").set_value(["GIO"]).run()
     _no_exception(at)
     assert at.button(key="run_comparison").disabled
     assert any("Choose at least two methods" in item.value for item in at.error)
@@ -162,3 +162,58 @@ def test_changed_settings_keep_the_last_result_and_say_so():
     assert (_table(at)["Picks"] == 100).all()
     _run(at)
     assert (_table(at)["Picks"] == 50).all()
+
+
+def test_the_methods_are_pills_in_the_main_area_with_a_line_each_on_what_they_optimise():
+    at = _open()
+    pills = at.pills(key="cmp_methods")
+    assert {"TSDS", "GTP-style pursuit", "GIO", "Random"} <= set(pills.options)
+    assert "DSIR" not in pills.options  # the demo's vectors are numbers, not text
+    # nothing of the method picker is left in the narrow sidebar
+    assert "cmp_methods" not in [widget.key for widget in at.sidebar.get("button_group")]
+    assert "cmp_methods" in [widget.key for widget in at.main.get("button_group")]
+    summary = next(item.value for item in at.markdown if item.value.startswith("- **"))
+    lines = summary.split("\n")
+    assert len(lines) == len(pills.options)
+    assert any(line.startswith("- **TSDS**: Optimal-transport alignment") for line in lines)
+    assert any(line.startswith("- **GTP-style pursuit**: A sparse non-negative sum") for line in lines)
+    assert any("DSIR reads raw text" in item.value for item in at.caption)
+
+
+def _text_demo(at) -> "AppTest":
+    from gio_core import demos
+
+    if "text-spelling" not in demos.available_demos():
+        pytest.skip("the text demo's assets are not present")
+    at.selectbox(key="demo_key").set_value("text-spelling").run()
+    source = next(radio for radio in at.radio if radio.key and radio.key.startswith("vector_source_"))
+    source.set_value("text_column").run()
+    model = next(box for box in at.selectbox if box.key and box.key.startswith("text_model_"))
+    model.set_value("tfidf").run()
+    _no_exception(at)
+    return at
+
+
+def test_a_text_column_offers_dsir_and_runs_it_on_the_texts():
+    at = _text_demo(_open())
+    pills = at.pills(key="cmp_methods")
+    assert "DSIR" in pills.options
+    pills.set_value(["GIO", "DSIR", "Random"]).run()
+    at.number_input(key="cmp_budget").set_value(60).run()
+    _run(at)
+    assert not at.error
+    table = _table(at)
+    assert list(table.index) == ["GIO", "DSIR", "Random"] and (table["Picks"] == 60).all()
+    # the demo's label says whether a pool sentence is clean: DSIR's picks are mostly clean, Random's about half
+    assert table.loc["DSIR", "Precision ↑"] > table.loc["Random", "Precision ↑"]
+
+
+def test_dsir_is_dropped_from_the_choice_when_the_data_has_no_text_column():
+    at = _text_demo(_open())
+    at.pills(key="cmp_methods").set_value(["GIO", "DSIR"]).run()
+    source = next(radio for radio in at.radio if radio.key and radio.key.startswith("vector_source_"))
+    source.set_value("vector_column").run()
+    _no_exception(at)
+    pills = at.pills(key="cmp_methods")
+    assert "DSIR" not in pills.options and list(pills.value) == ["GIO"]
+    assert any("Choose at least two methods" in item.value for item in at.error)

@@ -1,7 +1,8 @@
 """The Compare page's widgets: the comparison settings, the Run button, and the results.
 
-The settings (methods, picks per method, held-out share, seed) live in the sidebar under the data
-picker. A run calls :func:`gio_core.comparison.compare_methods` with a progress bar; the result is
+The methods are pills in the main area (a dozen names do not fit a sidebar), with one line each on
+what they optimise; DSIR is among them when the vectors come from a text column. Picks per method,
+held-out share and seed live in the sidebar under the data picker. A run calls :func:`gio_core.comparison.compare_methods` with a progress bar; the result is
 kept in this session's state, tied to the data set and the settings, so it survives reruns. The
 results are the metric table with each metric's best method highlighted, the KL curves overlaid,
 every method's picks on the shared map (small multiples), and one CSV download per method (the
@@ -22,6 +23,7 @@ from gio_core.baselines import METHODS
 from gio_core.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
 from gio_core.comparison import (
     DEFAULT_METHODS,
+    METHOD_SUMMARIES,
     Comparison,
     compare_methods,
     default_budget,
@@ -29,6 +31,7 @@ from gio_core.comparison import (
     split_sizes,
 )
 from gio_core.data import DataError
+from gio_core.dsir import TEXT_METHODS
 from gio_core.metrics import METRIC_DIRECTIONS
 
 from .defaults import APP_SETTINGS
@@ -115,14 +118,47 @@ def _init_state(dataset: Dataset | None) -> None:
     st.session_state.setdefault(_PREFIX + "budget", 100)
 
 
+def texts(dataset: Dataset | None) -> tuple[list[str], list[str]] | None:
+    """The pool and target texts of the rows in use, when the vectors were embedded from a text column."""
+    column = dataset.prepared.text_column if dataset is not None else None
+    if column is None:
+        return None
+
+    def read(loaded, rows) -> list[str]:
+        values = loaded.frame[column].iloc[np.asarray(rows)]
+        return ["" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+                for value in values.tolist()]
+
+    return read(dataset.pool, dataset.prepared.pool_rows), read(dataset.target, dataset.prepared.target_rows)
+
+
+def method_options(dataset: Dataset | None) -> list[str]:
+    """Methods offered for ``dataset``: every vector method, and the text methods when it has a text column."""
+    return list(METHODS) + (list(TEXT_METHODS) if texts(dataset) is not None else [])
+
+
+def _method_picker(dataset: Dataset | None) -> list[str]:
+    options = method_options(dataset)
+    chosen = st.session_state.get(_PREFIX + "methods") or []
+    # a text method chosen on text data is dropped (not an error) when the data has no text column
+    st.session_state[_PREFIX + "methods"] = [name for name in chosen if name in options]
+    picked = st.pills("Methods", options, selection_mode="multi", key=_PREFIX + "methods",
+                      help="Selection methods to run on the same pool, target and budget. GIO runs with the engine's "
+                           "defaults; the others are the alternatives a user would try (see below what each "
+                           "optimises).")
+    with st.expander("What each method optimises"):
+        st.markdown("\n".join(f"- **{name}**: {METHOD_SUMMARIES.get(name, '')}" for name in options))
+        if not set(TEXT_METHODS) <= set(options):
+            st.caption(f"{', '.join(TEXT_METHODS)} reads raw text: choose *A text column* as the vectors to offer it.")
+    return list(picked or [])
+
+
 def compare_controls(dataset: Dataset | None) -> CompareSettings:
-    """Sidebar widgets for the comparison; returns the settings (with an error when they cannot run)."""
+    """The method pills (main area) and the sidebar settings; returns them (with an error when they cannot run)."""
     _init_state(dataset)
+    chosen = _method_picker(dataset)
     sidebar = st.sidebar
     sidebar.header("Comparison")
-    chosen = sidebar.multiselect("Methods", list(METHODS), key=_PREFIX + "methods",
-                                 help="Selection methods to run on the same pool, target and budget. GIO runs with the "
-                                      "engine's defaults; the others are baselines (see *How GIO works*).")
     n_pool = dataset.n_pool if dataset is not None else 1_000_000
     if st.session_state[_PREFIX + "budget"] > n_pool:
         st.session_state[_PREFIX + "budget"] = default_budget(n_pool)
@@ -174,11 +210,13 @@ def _run(dataset: Dataset, settings: CompareSettings) -> CompareRecord | None:
     def progress(name: str, done: int, total: int) -> None:
         bar.progress(done / total, text=f"Running {name} ({done + 1} of {total})…")
 
+    pool_texts, target_texts = texts(dataset) or (None, None)
     try:
         comparison = compare_methods(dataset.prepared.pool, dataset.prepared.target, methods=settings.methods,
                                      budget=settings.budget, heldout_share=settings.heldout_share, k=_K,
                                      pool_labels=dataset.pool_labels, target_labels=dataset.target_labels,
-                                     random_state=settings.seed, progress=progress)
+                                     random_state=settings.seed, progress=progress, pool_texts=pool_texts,
+                                     target_texts=target_texts)
     except (ValueError, TypeError, DataError, MemoryError) as problem:
         bar.empty()
         st.error(" ".join(str(problem).split()), icon=":material/error:")
