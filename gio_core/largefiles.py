@@ -23,7 +23,8 @@ from typing import Iterator, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["NpyRows", "ParquetRows", "RowSource", "is_row_source", "iter_row_chunks", "take_rows"]
+__all__ = ["NpyRows", "ParquetRows", "ParquetShards", "RowSource", "arrow_vectors", "is_row_source", "iter_row_chunks",
+           "take_rows"]
 
 #: Rows per chunk of a pass: 64k rows x 384 float32 = 96 MiB.
 CHUNK_ROWS = 65_536
@@ -224,6 +225,145 @@ class ParquetRows(RowSource):
             position += take
             group += 1
         return out
+
+
+class ParquetShards(RowSource):
+    """Vectors of several Parquet files read as one table, in the files' order, one row group at a time.
+
+    Row ``i`` is the global row number ``gio_row``: rows numbered in (file order, row) order, the
+    numbering every engine uses. The files are checked by :func:`gio_core.data.open_parquet_dataset`.
+
+    Parameters
+    ----------
+    files : sequence of str
+        Parquet files, in the order that numbers the rows.
+    width : int
+        Vector dimension.
+    columns : sequence of str, optional
+        Numeric columns that form the vector.
+    vector_column : str, optional
+        One list or fixed-size-list column holding the whole vector (instead of ``columns``).
+    """
+
+    def __init__(self, files: Sequence[str], width: int, *, columns: Sequence[str] | None = None,
+                 vector_column: str | None = None):
+        import pyarrow.parquet as pq
+
+        self.files = [str(path) for path in files]
+        self._columns = [vector_column] if vector_column is not None else list(columns or [])
+        self._vector_column = vector_column
+        groups = []  # (file index, row group, rows)
+        for position, path in enumerate(self.files):
+            metadata = pq.read_metadata(path)
+            groups += [(position, group, metadata.row_group(group).num_rows) for group in range(metadata.num_row_groups)]
+        self._groups = [(file, group) for file, group, rows in groups if rows]
+        sizes = [rows for _, _, rows in groups if rows]
+        self._group_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.shape = (int(self._group_starts[-1]), int(width))
+        self.dtype = np.dtype(np.float32)
+        self._handles: dict[int, object] = {}
+        self._cached: tuple[int, NDArray] | None = None
+
+    def _group(self, index: int) -> NDArray:
+        import pyarrow.parquet as pq
+
+        if self._cached is not None and self._cached[0] == index:
+            return self._cached[1]
+        file, group = self._groups[index]
+        if file not in self._handles:
+            self._handles = {file: pq.ParquetFile(self.files[file])}  # one open file at a time
+        table = self._handles[file].read_row_group(group, columns=self._columns)
+        first_row = int(self._group_starts[index])
+        rows = arrow_vectors(table, self.shape[1], vector_column=self._vector_column, columns=self._columns,
+                             where=Path(self.files[file]).name, first_row=first_row - self._file_start(file))
+        self._cached = (index, rows)
+        return rows
+
+    def _file_start(self, file: int) -> int:
+        first_group = next(position for position, (owner, _) in enumerate(self._groups) if owner == file)
+        return int(self._group_starts[first_group])
+
+    def _read_range(self, start: int, stop: int) -> NDArray:
+        out = np.empty((stop - start, self.shape[1]), dtype=self.dtype)
+        group = int(np.searchsorted(self._group_starts, start, side="right") - 1)
+        position = start
+        while position < stop:
+            group_start, group_stop = self._group_starts[group], self._group_starts[group + 1]
+            rows = self._group(group)
+            take = min(stop, group_stop) - position
+            out[position - start:position - start + take] = rows[position - group_start:position - group_start + take]
+            position += take
+            group += 1
+        return out
+
+
+def ragged_message(where: str, column: str, width: int, row: int, length: int) -> str:
+    """The one-line error for vectors of different lengths, the same from every engine."""
+    return (f"{where}: vectors in column `{column}` have different lengths: the pool's are {width}-d, row {row + 1} "
+            f"has {length} values; make them all the same length.")
+
+
+def arrow_vectors(table, width: int, *, vector_column: str | None = None, columns: Sequence[str] | None = None,
+                  where: str = "pool", first_row: int = 0) -> NDArray[np.float32]:
+    """Vectors of an Arrow table or record batch as a float32 matrix (a null vector or cell is a NaN row).
+
+    Parameters
+    ----------
+    table : pyarrow.Table or pyarrow.RecordBatch
+    width : int
+        Expected dimension.
+    vector_column : str, optional
+        A list, large-list or fixed-size-list column of numbers.
+    columns : sequence of str, optional
+        Numeric columns (when there is no ``vector_column``).
+    where : str, default="pool"
+        Names the file in messages.
+    first_row : int, default=0
+        Row number of the table's first row in that file, for messages.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_rows, width)
+
+    Raises
+    ------
+    ValueError
+        A vector whose length is not ``width`` (ragged vectors).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n_rows = table.num_rows
+    if vector_column is None:
+        out = np.empty((n_rows, len(columns)), dtype=np.float32)
+        for position, name in enumerate(columns):
+            column = table.column(name)
+            out[:, position] = pc.cast(column, pa.float32()).to_numpy(zero_copy_only=False) if \
+                column.null_count == 0 else np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False),
+                                                       dtype=np.float32)
+        return out
+    column = table.column(vector_column)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_fixed_size_list(column.type):
+        length = column.type.list_size
+        if length != width:
+            raise ValueError(ragged_message(where, vector_column, width, first_row, length))
+        lengths = None
+    else:
+        lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+        valid = ~np.isnan(lengths.astype(np.float64)) if lengths.dtype.kind == "f" else np.ones(n_rows, bool)
+        bad = np.flatnonzero(valid & (lengths != width))
+        if bad.size:
+            row = int(bad[0])
+            raise ValueError(ragged_message(where, vector_column, width, first_row + row, int(lengths[row])))
+    if column.null_count == 0:
+        return np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(n_rows, width)
+    out = np.full((n_rows, width), np.nan, dtype=np.float32)
+    present = np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False))
+    values = np.asarray(column.filter(column.is_valid()).flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+    out[present] = values.reshape(len(present), width)
+    return out
 
 
 def is_row_source(values) -> bool:

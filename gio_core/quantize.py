@@ -3,6 +3,11 @@
 GIO at scale (Everaert & Potts 2024, section 3.3) runs on K-means centroids instead of rows. Here
 faiss trains K-means on a uniform sample of the rows (seeded), then assigns every row in chunks, so
 memory stays O(sample x d + K x d) even for memory-mapped inputs of many millions of rows.
+
+:func:`quantize` is three steps every execution backend shares (:mod:`gio_core.backends`):
+:func:`draw_training_rows` (the sample, by global row number and seed), :func:`train_centroids` (faiss
+K-means, on the driver) and :func:`assign_rows` (a faiss flat index, per chunk or per Spark batch),
+then :func:`compact_quantization` drops empty clusters.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ ProgressCallback = Callable[[str, int, int], None]
 
 _ASSIGN_CHUNK_ROWS = 65_536
 
-__all__ = ["Quantization", "quantize", "ProgressCallback"]
+__all__ = ["ProgressCallback", "Quantization", "assign_rows", "centroid_index", "compact_quantization",
+           "draw_training_rows", "quantize", "raw_cluster_numbers", "train_centroids"]
 
 
 @dataclass(frozen=True)
@@ -132,65 +138,189 @@ def quantize(
     >>> q.centers.shape, int(q.counts.sum())
     ((10, 4), 500)
     """
-    import faiss
-
-    n_rows, dimension = points.shape
+    n_rows = points.shape[0]
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
-    if n_clusters > n_rows:
-        raise ValueError(f"n_clusters={n_clusters} is larger than the {n_rows} rows of the {name}; "
-                         f"use at most {n_rows} clusters, or turn quantisation off for data this small.")
+    check_cluster_count(n_clusters, n_rows, name)
     rng = check_random_state(random_state)
-    seed = int(rng.integers(0, 2**31 - 1))
-    sample_size = min(n_rows, n_clusters * max_points_per_centroid)
+    faiss_seed, sample_rows = draw_training_rows(n_rows, n_clusters, rng,
+                                                 max_points_per_centroid=max_points_per_centroid)
 
     started = time.perf_counter()
-    if sample_size < n_rows:
-        sample_rows = np.sort(rng.choice(n_rows, size=sample_size, replace=False))
+    if sample_rows is not None:
         training = take_rows(points, sample_rows)
     else:
         training = np.concatenate([chunk for _, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS)])
     if not np.isfinite(training).all():
-        raise ValueError(f"{name} has {_count_nonfinite_rows(points)} row(s) with NaN or inf values; drop or "
-                         "fill those rows first.")
+        raise ValueError(nonfinite_message(name, _count_nonfinite_rows(points)))
     if progress:
         progress(f"training K-means on the {name}", 0, 1)
-    kmeans = faiss.Kmeans(dimension, n_clusters, niter=n_iter, seed=seed, verbose=False,
-                          max_points_per_centroid=max(max_points_per_centroid, 1), min_points_per_centroid=1)
-    kmeans.train(training)
+    centers = train_centroids(training, n_clusters, seed=faiss_seed, n_iter=n_iter,
+                              max_points_per_centroid=max_points_per_centroid)
     del training
     trained = time.perf_counter()
     if progress:
         progress(f"training K-means on the {name}", 1, 1)
 
+    index = centroid_index(centers)
     labels = np.empty(n_rows, dtype=np.int64)
-    bad_rows = 0
     for start, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS):
-        finite = np.isfinite(chunk).all(axis=1)
-        if not finite.all():  # rows the training sample missed
-            bad_rows += int((~finite).sum())
-            chunk[~finite] = 0.0
-        _, assigned = kmeans.index.search(chunk, 1)
-        labels[start:start + chunk.shape[0]] = assigned[:, 0]
+        labels[start:start + chunk.shape[0]] = assign_rows(index, chunk)
         if progress:
             progress(f"assigning {name} rows to clusters", min(start + _ASSIGN_CHUNK_ROWS, n_rows), n_rows)
     assigned_at = time.perf_counter()
+    bad_rows = int((labels < 0).sum())
     if bad_rows:
-        raise ValueError(f"{name} has {bad_rows} row(s) with NaN or inf values; drop or fill those rows first.")
-
+        raise ValueError(nonfinite_message(name, bad_rows))
     counts = np.bincount(labels, minlength=n_clusters)
+    return compact_quantization(centers, counts, labels, name=name,
+                                seconds={"train": trained - started, "assign": assigned_at - trained})
+
+
+def check_cluster_count(n_clusters: int, n_rows: int, name: str = "pool") -> None:
+    """Raise ``ValueError`` when there are fewer rows than clusters."""
+    if n_clusters > n_rows:
+        raise ValueError(f"n_clusters={n_clusters} is larger than the {n_rows} rows of the {name}; "
+                         f"use at most {n_rows} clusters, or turn quantisation off for data this small.")
+
+
+def nonfinite_message(name: str, bad_rows: int) -> str:
+    """The one-line error for rows with NaN or inf, the same from every engine."""
+    return f"{name} has {bad_rows} row(s) with NaN or inf values; drop or fill those rows first."
+
+
+def draw_training_rows(n_rows: int, n_clusters: int, random_state=None, *,
+                       max_points_per_centroid: int = 64) -> tuple[int, NDArray[np.int64] | None]:
+    """The K-means training sample as global row numbers, and the seed faiss trains with.
+
+    Every engine draws the sample here, from the row count alone, so a distributed engine and the
+    in-process one train on the very same rows.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the input, numbered 0 … n_rows-1 in file order.
+    n_clusters : int
+    random_state : int, Generator or None
+        Consumed in a fixed order: first the faiss seed, then the sample.
+    max_points_per_centroid : int, default=64
+        The sample holds at most ``n_clusters x max_points_per_centroid`` rows.
+
+    Returns
+    -------
+    faiss_seed : int
+    rows : ndarray of int64 (sorted) or None
+        None when every row is used for training.
+
+    Examples
+    --------
+    >>> seed, rows = draw_training_rows(1000, 2, 0, max_points_per_centroid=5)
+    >>> rows.size, bool((rows[1:] > rows[:-1]).all())
+    (10, True)
+    """
+    rng = check_random_state(random_state)
+    faiss_seed = int(rng.integers(0, 2**31 - 1))
+    sample_size = min(n_rows, n_clusters * max_points_per_centroid)
+    if sample_size >= n_rows:
+        return faiss_seed, None
+    return faiss_seed, np.sort(rng.choice(n_rows, size=sample_size, replace=False)).astype(np.int64)
+
+
+def train_centroids(training: NDArray, n_clusters: int, *, seed: int, n_iter: int = 20,
+                    max_points_per_centroid: int = 64) -> NDArray[np.float32]:
+    """faiss K-means on the training rows (all finite), on this machine.
+
+    Parameters
+    ----------
+    training : ndarray of shape (n_sample, d)
+        The rows :func:`draw_training_rows` named, in increasing row order.
+    n_clusters : int
+    seed : int
+        faiss's seed (from :func:`draw_training_rows`).
+    n_iter : int, default=20
+    max_points_per_centroid : int, default=64
+
+    Returns
+    -------
+    ndarray of float32, shape (n_clusters, d)
+    """
+    import faiss
+
+    training = np.ascontiguousarray(training, dtype=np.float32)
+    kmeans = faiss.Kmeans(training.shape[1], n_clusters, niter=n_iter, seed=int(seed), verbose=False,
+                          max_points_per_centroid=max(max_points_per_centroid, 1), min_points_per_centroid=1)
+    kmeans.train(training)
+    return np.array(kmeans.centroids, dtype=np.float32)
+
+
+def centroid_index(centers: NDArray):
+    """A faiss flat (exact L2) index over the centroids, for :func:`assign_rows`."""
+    import faiss
+
+    centers = np.ascontiguousarray(centers, dtype=np.float32)
+    index = faiss.IndexFlatL2(centers.shape[1])
+    index.add(centers)
+    return index
+
+
+def assign_rows(index, chunk: NDArray) -> NDArray[np.int64]:
+    """The nearest centroid of each row; -1 for a row with NaN or inf.
+
+    Parameters
+    ----------
+    index : faiss index
+        From :func:`centroid_index`.
+    chunk : ndarray of shape (n, d)
+        Rows (float32 preferred); modified in place where rows are not finite.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    chunk = np.ascontiguousarray(chunk, dtype=np.float32)
+    finite = np.isfinite(chunk).all(axis=1)
+    if not finite.all():
+        chunk[~finite] = 0.0
+    _, assigned = index.search(chunk, 1)
+    labels = assigned[:, 0].astype(np.int64)
+    labels[~finite] = -1
+    return labels
+
+
+def compact_quantization(centers: NDArray, counts: NDArray, labels: NDArray | None = None, *, name: str = "pool",
+                         seconds: dict | None = None) -> Quantization:
+    """A :class:`Quantization` from raw centroids and counts: empty clusters dropped, labels renumbered.
+
+    Parameters
+    ----------
+    centers : ndarray of shape (n_clusters, d)
+    counts : ndarray of int, shape (n_clusters,)
+        Rows assigned to each raw cluster.
+    labels : ndarray of int, optional
+        Raw cluster per row; None when the rows live elsewhere.
+    name : str, default="pool"
+    seconds : dict, optional
+
+    Returns
+    -------
+    Quantization
+        ``kept_clusters(q)`` gives the raw number of each of its clusters.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
     kept = np.flatnonzero(counts)
-    if kept.size < n_clusters:
-        logger.info("%s: %d of %d clusters were empty and are dropped", name, n_clusters - kept.size, n_clusters)
-        remap = np.full(n_clusters, -1, dtype=np.int64)
-        remap[kept] = np.arange(kept.size)
-        labels = remap[labels]
-    return Quantization(
-        centers=np.asarray(kmeans.centroids[kept], dtype=np.float64),
-        labels=labels,
-        counts=counts[kept].astype(np.int64),
-        seconds={"train": trained - started, "assign": assigned_at - trained},
-    )
+    if kept.size < counts.size:
+        logger.info("%s: %d of %d clusters were empty and are dropped", name, counts.size - kept.size, counts.size)
+        if labels is not None:
+            remap = np.full(counts.size, -1, dtype=np.int64)
+            remap[kept] = np.arange(kept.size)
+            labels = remap[labels]
+    return Quantization(centers=np.asarray(np.asarray(centers)[kept], dtype=np.float64), labels=labels,
+                        counts=counts[kept], seconds=dict(seconds or {}))
 
 
 def _count_nonfinite_rows(points) -> int:
     return sum(int((~np.isfinite(chunk)).any(axis=1).sum()) for _, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS))
+
+
+def raw_cluster_numbers(counts: NDArray) -> NDArray[np.int64]:
+    """For each cluster of :func:`compact_quantization`'s result, its raw number (the non-empty ones, in order)."""
+    return np.flatnonzero(np.asarray(counts)).astype(np.int64)
