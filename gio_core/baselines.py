@@ -60,6 +60,20 @@ _BLOCK_PAIRS = 4_000_000
 _STORED_PAIRS = 20_000_000
 
 
+def _gumbel_order(log_weights: NDArray, amount: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    """Positions of ``amount`` draws without replacement, probability proportional to ``exp(log_weights)``.
+
+    The Gumbel top-k trick: the ``amount`` largest ``log_weights + Gumbel noise``, in decreasing key
+    order, are distributed as successive draws without replacement.
+    """
+    keys = log_weights + rng.gumbel(size=log_weights.shape[0])
+    if amount < keys.shape[0]:
+        top = np.argpartition(-keys, amount - 1)[:amount]
+    else:
+        top = np.arange(keys.shape[0])
+    return top[np.argsort(-keys[top], kind="stable")].astype(np.int64)
+
+
 class _BaseSelector(BaseEstimator):
     """Validation, the fitted attributes and the KL curve shared by the baselines."""
 

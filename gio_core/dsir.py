@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_matrix, check_float, check_int, check_random_state
-from .baselines import _BaseSelector
+from .baselines import _BaseSelector, _gumbel_order
 from .metrics import kl_curve as _kl_curve
 
 logger = logging.getLogger(__name__)
@@ -223,9 +223,7 @@ class DSIRSelector(_BaseSelector):
         log_ratio = log_model(target_counts) - log_model(pool_counts)
         log_weights = np.asarray(pool_counts @ log_ratio).ravel()
         amount = min(n_select, len(pool_texts))
-        keys = log_weights + rng.gumbel(size=log_weights.shape[0])
-        top = np.argpartition(-keys, amount - 1)[:amount] if amount < keys.shape[0] else np.arange(keys.shape[0])
-        picks = top[np.lexsort((top, -keys[top]))].astype(np.int64)
+        picks = _gumbel_order(log_weights, amount, rng)
 
         self.log_importance_weights_ = log_weights
         self.selected_indices_ = picks

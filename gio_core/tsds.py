@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_float, check_int
-from .baselines import _BaseSelector
+from .baselines import _BaseSelector, _gumbel_order
 from .neighbors import knn_squared_distances
 
 logger = logging.getLogger(__name__)
@@ -32,20 +32,6 @@ __all__ = ["TSDSSelector"]
 
 # Target rows solved together: at most this many (target row, neighbour) pairs in memory at once.
 _BLOCK_PAIRS = 1_000_000
-
-
-def _gumbel_order(log_weights: NDArray, amount: int, rng: np.random.Generator) -> NDArray[np.int64]:
-    """Positions of ``amount`` draws without replacement, probability proportional to ``exp(log_weights)``.
-
-    The Gumbel top-k trick: the ``amount`` largest ``log_weights + Gumbel noise``, in decreasing key
-    order, are distributed as successive draws without replacement.
-    """
-    keys = log_weights + rng.gumbel(size=log_weights.shape[0])
-    if amount < keys.shape[0]:
-        top = np.argpartition(-keys, amount - 1)[:amount]
-    else:
-        top = np.arange(keys.shape[0])
-    return top[np.argsort(-keys[top], kind="stable")].astype(np.int64)
 
 
 class TSDSSelector(_BaseSelector):
