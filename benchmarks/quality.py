@@ -15,7 +15,10 @@ trained on the picks and scored on the held-out rows. The best mean per column a
 with ``*``. The table goes to stdout and to ``benchmarks/out/quality.md``.
 
 Methods are :data:`gio_core.baselines.METHODS`: ``GIO`` is ``GIOSelector`` with its defaults (those
-the study in ``benchmarks/gio_variants.py`` chose), ``GIO (paper)`` pins grad-info-opt's values.
+the study in ``benchmarks/gio_variants.py`` chose), ``GIO (paper)`` pins grad-info-opt's values;
+``TSDS`` and ``GTP-style pursuit`` are :mod:`gio_core.tsds` and :mod:`gio_core.pursuit`. On the text
+task, which has the sentences behind its vectors, the text methods of :data:`gio_core.dsir.TEXT_METHODS`
+(DSIR) run too, on the sentences, and are scored on the same vectors as the others.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality_tasks as qt  # noqa: E402
 
 from gio_core.baselines import METHODS  # noqa: E402
+from gio_core.dsir import TEXT_METHODS  # noqa: E402
 from gio_core.metrics import METRIC_DIRECTIONS, evaluate_selection  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -41,7 +45,11 @@ METRICS = ("kl", "mmd2", "coverage", "precision", "accuracy")
 
 def _run_method(name: str, task: qt.Task, budget: int, seed: int) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
-    picks = METHODS[name](budget, seed).fit(task.pool, task.target).selected_indices_
+    if name in METHODS:
+        estimator = METHODS[name](budget, seed)
+    else:
+        estimator = TEXT_METHODS[name](budget, seed, pool_texts=task.pool_texts, target_texts=task.target_texts)
+    picks = estimator.fit(task.pool, task.target).selected_indices_
     return picks, time.perf_counter() - started
 
 
@@ -51,6 +59,8 @@ def _one(job) -> list[dict]:
     if task is None:
         return []
     rows = []
+    if task.pool_texts is not None:
+        names = [*names, *TEXT_METHODS]
     for budget in budgets:
         for name in names:
             picks, seconds = _run_method(name, task, budget, seed)

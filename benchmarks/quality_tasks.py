@@ -48,6 +48,8 @@ class Task:
         Pool rows that are good (clean); precision is their share among the picks.
     in_target : ndarray of bool
         Pool rows that belong to the target distribution (in a target class, or clean).
+    pool_texts, target_texts : tuple of str or None
+        The sentences behind the vectors (text tasks only), for methods that read text (DSIR).
     """
 
     name: str
@@ -59,6 +61,8 @@ class Task:
     heldout_labels: NDArray | None
     good_flags: NDArray[np.bool_] | None
     in_target: NDArray[np.bool_]
+    pool_texts: tuple[str, ...] | None = None
+    target_texts: tuple[str, ...] | None = None
 
     def metric_kwargs(self) -> dict:
         """Keyword arguments for :func:`gio_core.metrics.evaluate_selection`."""
@@ -272,16 +276,22 @@ def text_embeddings(max_per_topic: int = 400) -> tuple[NDArray, NDArray] | None:
         from sentence_transformers import SentenceTransformer
     except ImportError:
         return None
+    texts, labels = text_sample(max_per_topic)
+    model = SentenceTransformer(str(get_model_path()), device="cpu")
+    x = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    OUT.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, x=x.astype(np.float64), y=labels)
+    return x.astype(np.float64), labels
+
+
+def text_sample(max_per_topic: int = 400) -> tuple[list[str], NDArray]:
+    """The fixed sample of generated sentences that :func:`text_embeddings` embeds, row for row, and their topics."""
     sentences, labels = _text_corpus()
     rng = np.random.default_rng(_seed("text-corpus"))
     chosen = np.concatenate([rng.choice(np.flatnonzero(labels == label), size=max_per_topic, replace=False)
                              for label in np.unique(labels)])
     texts = [sentences[i] + _TAILS[rng.integers(len(_TAILS))] + "." for i in chosen]
-    model = SentenceTransformer(str(get_model_path()), device="cpu")
-    x = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-    OUT.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, x=x.astype(np.float64), y=labels[chosen])
-    return x.astype(np.float64), labels[chosen]
+    return texts, labels[chosen]
 
 
 def text(seed: int, variant: str = "sports+cooking", *, n_target: int = 100, n_heldout: int = 150) -> Task | None:
@@ -296,8 +306,12 @@ def text(seed: int, variant: str = "sports+cooking", *, n_target: int = 100, n_h
     inside = rng.permutation(np.flatnonzero(np.isin(y, classes)))
     target_rows, heldout_rows = inside[:n_target], inside[n_target:n_target + n_heldout]
     pool_rows = rng.permutation(np.setdiff1d(np.arange(len(y)), np.concatenate([target_rows, heldout_rows])))
+    texts, topics = text_sample()
+    if not np.array_equal(topics, y):
+        raise RuntimeError(f"{OUT} holds text embeddings of another sample; delete text_embeddings_*.npz there.")
     return Task(f"text[{variant}]", "text", x[pool_rows], x[target_rows], x[heldout_rows], y[pool_rows],
-                y[heldout_rows], None, np.isin(y[pool_rows], classes))
+                y[heldout_rows], None, np.isin(y[pool_rows], classes),
+                pool_texts=tuple(texts[row] for row in pool_rows), target_texts=tuple(texts[row] for row in target_rows))
 
 
 BUILDERS = {"digits_subset": digits_subset, "digits_corrupted": digits_corrupted, "mixture": mixture, "text": text}
