@@ -1710,7 +1710,10 @@ def target_vectors(target: LoadedData, vectors: ShardVectors, *, pool_name: str,
     dropped : int
         Rows with NaN/inf dropped (``drop_nonfinite``).
     """
-    matrix = extract_vectors(target, columns=list(vectors.columns) or None, vector_column=vectors.vector_column)
+    if target.array is not None:  # a .npy/.npz target has no columns to choose: its array is the vectors
+        matrix = extract_vectors(target)
+    else:
+        matrix = extract_vectors(target, columns=list(vectors.columns) or None, vector_column=vectors.vector_column)
     if matrix.shape[1] != vectors.width:
         raise DataError(f"{pool_name} has {vectors.width}-d vectors but {target.name} has {matrix.shape[1]}-d; embed "
                         "both with the same model or pick the same columns.", code="dimension")

@@ -297,6 +297,15 @@ class ParquetShards(RowSource):
         return out
 
 
+class RaggedVectorsError(ValueError):
+    """Vectors of different lengths; ``position`` is the offending row's index in the table read."""
+
+    def __init__(self, message: str, *, position: int, length: int):
+        super().__init__(message)
+        self.position = position
+        self.length = length
+
+
 def ragged_message(where: str, column: str, width: int, row: int, length: int) -> str:
     """The one-line error for vectors of different lengths, the same from every engine."""
     return (f"{where}: vectors in column `{column}` have different lengths: the pool's are {width}-d, row {row + 1} "
@@ -327,7 +336,7 @@ def arrow_vectors(table, width: int, *, vector_column: str | None = None, column
 
     Raises
     ------
-    ValueError
+    RaggedVectorsError
         A vector whose length is not ``width`` (ragged vectors).
     """
     import pyarrow as pa
@@ -348,7 +357,8 @@ def arrow_vectors(table, width: int, *, vector_column: str | None = None, column
     if pa.types.is_fixed_size_list(column.type):
         length = column.type.list_size
         if length != width:
-            raise ValueError(ragged_message(where, vector_column, width, first_row, length))
+            raise RaggedVectorsError(ragged_message(where, vector_column, width, first_row, length), position=0,
+                                     length=length)
         lengths = None
     else:
         lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
@@ -356,7 +366,8 @@ def arrow_vectors(table, width: int, *, vector_column: str | None = None, column
         bad = np.flatnonzero(valid & (lengths != width))
         if bad.size:
             row = int(bad[0])
-            raise ValueError(ragged_message(where, vector_column, width, first_row + row, int(lengths[row])))
+            raise RaggedVectorsError(ragged_message(where, vector_column, width, first_row + row, int(lengths[row])),
+                                     position=row, length=int(lengths[row]))
     if column.null_count == 0:
         return np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(n_rows, width)
     out = np.full((n_rows, width), np.nan, dtype=np.float32)

@@ -41,6 +41,20 @@ _MARK = "[gio-studio] "
 _MESSAGE = re.compile(re.escape(_MARK) + r"(.+?)(?:\n|$)")
 
 
+def _quiet(method):
+    """Run a stage without pyspark's warning, on every call, that it does not fully support pandas 3."""
+    import functools
+    import warnings
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
 def spark_available() -> str | None:
     """None when pyspark and Java are present; else the one-line message saying what to install."""
     try:
@@ -80,13 +94,16 @@ def _global_rows(batch, offsets: dict) -> NDArray[np.int64]:
 
 
 def _vectors(batch, vectors: dict):
-    from ..largefiles import arrow_vectors
+    from ..largefiles import RaggedVectorsError, arrow_vectors, ragged_message
 
     try:
         return arrow_vectors(batch, vectors["width"], vector_column=vectors["vector_column"],
-                             columns=vectors["columns"], where=vectors["where"])
-    except ValueError as error:
-        raise ValueError(_MARK + str(error)) from None
+                             columns=vectors["columns"])
+    except RaggedVectorsError as error:  # name the shard and its row, as the in-process reader does
+        shard = posixpath.basename(canonical_path(batch.column("_gio_file")[error.position].as_py()))
+        row = int(batch.column("_gio_index")[error.position].as_py())
+        raise ValueError(_MARK + ragged_message(shard, vectors["vector_column"], vectors["width"], row,
+                                                error.length)) from None
 
 
 def _sample_batches(batches, *, offsets, sample_rows, vectors):
@@ -204,13 +221,23 @@ class SparkBackend(Backend):
             builder = SparkSession.builder.appName("gio-studio")
             if self.master:
                 builder = builder.master(self.master)
-            for key, value in self.conf.items():
+            # Spark's console progress bars would interleave with ours on stderr
+            for key, value in {"spark.ui.showConsoleProgress": "false", **self.conf}.items():
                 builder = builder.config(key, value)
-            warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
-            self._session = builder.getOrCreate()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
+                self._session = builder.getOrCreate()
             self._owns_session = existing is None
             self._session.sparkContext.setLogLevel("ERROR")
         return self._session
+
+    def describe(self) -> dict:
+        """Where the run went, for the manifest."""
+        if self._session is None:
+            return {"master": self.master}
+        context = self._session.sparkContext
+        return {"master": context.master, "spark_version": self._session.version,
+                "default_parallelism": int(context.defaultParallelism)}
 
     def close(self) -> None:
         for frame in self._cached:
@@ -222,10 +249,14 @@ class SparkBackend(Backend):
 
     def _run(self, action):
         """Run a Spark action; an error raised by our code on an executor comes back as its one line."""
+        import warnings
+
         from ..data import DataError
 
         try:
-            return action()
+            with warnings.catch_warnings():  # pyspark warns on every call that it does not fully support pandas 3
+                warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
+                return action()
         except Exception as error:  # noqa: BLE001 - Py4J and PySpark wrap executor errors in their own types
             found = _MESSAGE.search(str(error))
             if found:
@@ -264,12 +295,12 @@ class SparkBackend(Backend):
 
     def _vector_spec(self, pool) -> dict:
         spec = pool.vectors
-        return {"width": spec.width, "vector_column": spec.vector_column,
-                "columns": list(spec.columns) or None, "where": pool.data.name}
+        return {"width": spec.width, "vector_column": spec.vector_column, "columns": list(spec.columns) or None}
 
     def _vector_columns(self, pool) -> list[str]:
         return [pool.vectors.vector_column] if pool.vectors.vector_column else list(pool.vectors.columns)
 
+    @_quiet
     def read_rows(self, pool, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         from functools import partial
 
@@ -286,6 +317,7 @@ class SparkBackend(Backend):
         values = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
         return np.ascontiguousarray(values.reshape(-1, pool.vectors.width)[order], dtype=np.float32)
 
+    @_quiet
     def assign(self, pool, centers, *, progress=None) -> Assignment:
         from functools import partial
 
@@ -311,6 +343,7 @@ class SparkBackend(Backend):
         self._assigned = assigned
         return Assignment(counts=counts, labels=None, nonfinite_rows=nonfinite)
 
+    @_quiet
     def explode(self, pool, assignment, *, raw_clusters, compact, quotas, seed) -> Selection:
         from functools import partial
 
@@ -327,7 +360,8 @@ class SparkBackend(Backend):
             "gio_rank_offset": np.concatenate([[0], np.cumsum(taken)[:-1]]).astype(np.int64),
             "gio_cluster": np.asarray(compact, dtype=np.int64),
         })
-        members = self._assigned.join(F.broadcast(self.session.createDataFrame(chosen)), "gio_raw_cluster")
+        chosen_frame = self._run(lambda: self.session.createDataFrame(chosen))
+        members = self._assigned.join(F.broadcast(chosen_frame), "gio_raw_cluster")
         if quotas is not None:
             schema = "gio_raw_cluster int, gio_row long, gio_quota long, gio_rank_offset long, gio_cluster long, " \
                      "gio_priority long"
@@ -351,6 +385,7 @@ class SparkBackend(Backend):
                          clusters=table.column("gio_cluster").to_numpy()[order_by_rank].astype(np.int64),
                          handle=selected)
 
+    @_quiet
     def export(self, pool, selection: Selection, out, *, progress=None) -> int:
         from functools import partial
 
