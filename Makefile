@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # TEXT=0 skips the optional MiniLM text model (torch + sentence-transformers); its tests then skip.
 TEXT   ?= 1
 comma  := ,
-EXTRAS := $(if $(filter 1,$(TEXT)),text$(comma)dev,dev)
+EXTRAS := $(if $(filter 1,$(TEXT)),text$(comma))spark$(comma)dev
 PORT   ?= 8501
 
 .PHONY: run test test-fast bench install system-deps clean
