@@ -28,7 +28,7 @@ from .projection import MapPlacer, MapProjection
 logger = logging.getLogger(__name__)
 
 __all__ = ["COLORS", "MapOverlay", "RunTrace", "STOP_LABELS", "animated_run_figure", "kl_figure", "label_colors",
-           "map_figure", "map_overlay"]
+           "map_figure", "map_overlay", "pool_map_figure"]
 
 COLORS = {
     "pool": "#a3aab5",
@@ -49,6 +49,8 @@ _CATEGORY_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55
                     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                     "#bcbd22", "#17becf"]
 _ORDER_SCALE = "Plasma"
+# legend entries that fit above a map in two or three rows; more go in a column beside it
+_MAX_LEGEND_ABOVE = 9
 
 #: Short stop reasons for a chart; the stop message says the rest.
 STOP_LABELS = {
@@ -306,7 +308,7 @@ def _base_layout(figure: go.Figure, *, height: int, title: str | None) -> None:
         font=dict(family="Inter, system-ui, sans-serif", size=13, color="#1f2937"),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0, bgcolor="rgba(255,255,255,0.8)",
                     itemsizing="constant"),
-        hoverlabel=dict(bgcolor="white"),
+        hoverlabel=dict(bgcolor="white", align="left"),
         title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
     )
     # Plain plotly.js (the HTML report) does not make room for tick labels by itself; Streamlit's theme does.
@@ -319,28 +321,46 @@ def _axis_style(method: str) -> dict:
                 ticks="outside" if method != "umap" else "", showticklabels=method != "umap")
 
 
+def _hover_text(text: ArrayLike | None, rows: ArrayLike) -> NDArray | None:
+    """Hover content of ``rows`` (HTML-ready strings), or None when there is none."""
+    if text is None:
+        return None
+    return np.asarray(text, dtype=object)[np.asarray(rows, dtype=np.int64)]
+
+
+def _with_content(template: str, text: NDArray | None) -> str:
+    """A hover template with the row's content (``%{text}``) below its first line, when there is content."""
+    return template.replace("<extra>", "<br>%{text}<extra>", 1) if text is not None else template
+
+
 def _static_map_traces(projection: MapProjection, *, target_labels: ArrayLike | None, label_name: str | None,
-                       colors: dict | None, centroids_xy: NDArray | None, pick_legend: bool = False) -> list:
+                       colors: dict | None, centroids_xy: NDArray | None, pick_legend: bool = False,
+                       pool_text: ArrayLike | None = None, target_text: ArrayLike | None = None) -> list:
+    pool_hover = _hover_text(pool_text, projection.pool_rows)
     traces = [go.Scattergl(
         x=projection.pool_xy[:, 0], y=projection.pool_xy[:, 1], mode="markers", name="pool",
-        marker=dict(color=COLORS["pool"], size=4, opacity=0.45), customdata=projection.pool_rows,
-        hovertemplate="pool row %{customdata}<extra></extra>")]
+        marker=dict(color=COLORS["pool"], size=4, opacity=0.45), customdata=projection.pool_rows, text=pool_hover,
+        hovertemplate=_with_content("pool row %{customdata}<extra></extra>", pool_hover))]
     if target_labels is None:
+        target_hover = _hover_text(target_text, np.arange(len(projection.target_xy)))
         traces.append(go.Scattergl(
             x=projection.target_xy[:, 0], y=projection.target_xy[:, 1], mode="markers", name="target",
             marker=dict(color=COLORS["target"], size=6, opacity=0.75, line=dict(width=0)),
-            customdata=np.arange(len(projection.target_xy)), hovertemplate="target row %{customdata}<extra></extra>"))
+            customdata=np.arange(len(projection.target_xy)), text=target_hover,
+            hovertemplate=_with_content("target row %{customdata}<extra></extra>", target_hover)))
     else:
         labels = np.asarray([_label_key(value) for value in np.asarray(target_labels, dtype=object)], dtype=object)
         for label, color in (colors or label_colors(labels)).items():
             members = np.flatnonzero(labels == label)
             if not len(members):
                 continue
+            target_hover = _hover_text(target_text, members)
             traces.append(go.Scattergl(
                 x=projection.target_xy[members, 0], y=projection.target_xy[members, 1], mode="markers",
                 name=f"target: {label_name or 'label'} {label}", legendgroup=f"label-{label}",
-                marker=dict(color=color, size=6, opacity=0.75), customdata=members,
-                hovertemplate=f"target row %{{customdata}}<br>{label_name or 'label'}: {label}<extra></extra>"))
+                marker=dict(color=color, size=6, opacity=0.75), customdata=members, text=target_hover,
+                hovertemplate=_with_content(f"target row %{{customdata}}<br>{label_name or 'label'}: {label}"
+                                            "<extra></extra>", target_hover)))
     if pick_legend and colors:
         # picks with labels the target lacks need a legend entry of their own
         target_keys = set() if target_labels is None else {_label_key(value) for value in
@@ -370,7 +390,8 @@ def _pick_colors(overlay: MapOverlay, *, pool_labels: ArrayLike | None, colors: 
 
 
 def _dynamic_map_traces(overlay: MapOverlay, *, pool_labels: ArrayLike | None, label_name: str | None,
-                        colors: dict | None, color_by: str, max_rank: int | None, colorbar_x: float = 1.0) -> list:
+                        colors: dict | None, color_by: str, max_rank: int | None, colorbar_x: float = 1.0,
+                        pool_text: ArrayLike | None = None) -> list:
     """The overlay's traces, always the same five, so animation frames can replace them one for one."""
     label_colors_list, label_text = _pick_colors(overlay, pool_labels=pool_labels, colors=colors, color_by=color_by)
     picks_marker = dict(symbol="diamond", size=8, line=dict(width=0.8, color="#111827"))
@@ -386,6 +407,8 @@ def _dynamic_map_traces(overlay: MapOverlay, *, pool_labels: ArrayLike | None, l
                                           x=colorbar_x, xpad=4))
         hover = "pick %{customdata[0]}<br>pool row %{customdata[1]}<extra></extra>"
         customdata = np.column_stack([overlay.picks_rank, overlay.picks_rows])
+    picks_hover = _hover_text(pool_text, overlay.picks_rows)
+    hover = _with_content(hover, picks_hover)
     if not len(overlay.picks_rows):
         customdata = None
     cluster = overlay.cluster_xy if overlay.cluster_xy is not None else _empty_xy()
@@ -395,7 +418,7 @@ def _dynamic_map_traces(overlay: MapOverlay, *, pool_labels: ArrayLike | None, l
     ring = COLORS["kept"] if overlay.snapped_kept else COLORS["rejected"]
     return [
         go.Scattergl(x=overlay.picks_xy[:, 0], y=overlay.picks_xy[:, 1], mode="markers", name="picks",
-                     marker=picks_marker, customdata=customdata, hovertemplate=hover),
+                     marker=picks_marker, customdata=customdata, text=picks_hover, hovertemplate=hover),
         go.Scattergl(x=cluster[:, 0], y=cluster[:, 1], mode="markers", name="rows of this cluster",
                      marker=dict(color=COLORS["cluster"], size=7, line=dict(width=1, color="#7c2d12")),
                      hoverinfo="skip", showlegend=overlay.centroids_xy is not None),
@@ -413,7 +436,8 @@ def _dynamic_map_traces(overlay: MapOverlay, *, pool_labels: ArrayLike | None, l
 def map_figure(projection: MapProjection, overlay: MapOverlay | None = None, *,
                target_labels: ArrayLike | None = None, pool_labels: ArrayLike | None = None,
                label_name: str | None = None, color_picks_by: str = "order", max_rank: int | None = None,
-               title: str | None = None, height: int = 560, uirevision: str | None = None) -> go.Figure:
+               title: str | None = None, height: int = 560, uirevision: str | None = None,
+               pool_text: ArrayLike | None = None, target_text: ArrayLike | None = None) -> go.Figure:
     """The map of pool ∪ target with one step of a run.
 
     Parameters
@@ -433,6 +457,10 @@ def map_figure(projection: MapProjection, overlay: MapOverlay | None = None, *,
     height : int, default=560
     uirevision : str, optional
         Plotly keeps zoom and pan across redraws with the same value.
+    pool_text, target_text : array-like of str, optional
+        What each pool row (all ``n_pool``) and target row holds, shown when the pointer is on its point
+        (a shortened sentence, a label; Plotly's hover labels take ``<b>``, ``<i>`` and ``<br>``, so
+        escape other ``<``).
 
     Returns
     -------
@@ -449,10 +477,15 @@ def map_figure(projection: MapProjection, overlay: MapOverlay | None = None, *,
     overlay = overlay or MapOverlay(_empty_xy(), np.empty(0, np.int64), np.empty(0, np.int64))
     figure = go.Figure(_static_map_traces(projection, target_labels=target_labels, label_name=label_name,
                                           colors=colors, centroids_xy=overlay.centroids_xy,
-                                          pick_legend=color_picks_by == "label" and pool_labels is not None)
+                                          pick_legend=color_picks_by == "label" and pool_labels is not None,
+                                          pool_text=pool_text, target_text=target_text)
                        + _dynamic_map_traces(overlay, pool_labels=pool_labels, label_name=label_name, colors=colors,
-                                             color_by=color_picks_by, max_rank=max_rank))
+                                             color_by=color_picks_by, max_rank=max_rank, pool_text=pool_text))
     _base_layout(figure, height=height, title=title)
+    if sum(item.showlegend is not False for item in figure.data) > _MAX_LEGEND_ABOVE:
+        # many labels: a legend above the plot would take most of the figure's height; list it beside
+        figure.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
+                                         font=dict(size=11)))
     figure.update_xaxes(title_text=projection.axis_titles[0], **_axis_style(projection.method))
     figure.update_yaxes(title_text=projection.axis_titles[1], **_axis_style(projection.method))
     if projection.method == "raw":
@@ -463,6 +496,66 @@ def map_figure(projection: MapProjection, overlay: MapOverlay | None = None, *,
                               bgcolor="rgba(255,255,255,0.85)")
     if uirevision is not None:
         figure.update_layout(uirevision=uirevision)
+    return figure
+
+
+def pool_map_figure(projection: MapProjection, *, labels: ArrayLike | None = None, label_name: str | None = None,
+                    chosen: ArrayLike | None = None, pool_text: ArrayLike | None = None,
+                    height: int = 480) -> go.Figure:
+    """A map of the pool alone, to choose target rows on: by label colour, the chosen rows ringed.
+
+    Parameters
+    ----------
+    projection : MapProjection
+        A map of the pool (its target part is not drawn).
+    labels : array-like, optional
+        One label per pool row (all ``n_pool``), to colour the points.
+    label_name : str, optional
+    chosen : array-like of int, optional
+        Pool rows chosen so far, drawn as rings.
+    pool_text : array-like of str, optional
+        Hover content per pool row, as in :func:`map_figure`.
+    height : int, default=480
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Dragging draws a box (``dragmode='select'``); the lasso is in the mode bar. Each trace's
+        ``customdata`` holds pool rows.
+    """
+    rows = projection.pool_rows
+    hover = _hover_text(pool_text, rows)
+    traces = []
+    if labels is None:
+        traces.append(go.Scattergl(x=projection.pool_xy[:, 0], y=projection.pool_xy[:, 1], mode="markers",
+                                   name="pool", marker=dict(color=COLORS["pool"], size=5, opacity=0.6),
+                                   customdata=rows, text=hover,
+                                   hovertemplate=_with_content("pool row %{customdata}<extra></extra>", hover)))
+    else:
+        keys = np.asarray([_label_key(value) for value in np.asarray(labels, dtype=object)[rows]], dtype=object)
+        for label, color in label_colors(keys).items():
+            members = np.flatnonzero(keys == label)
+            member_hover = None if hover is None else hover[members]
+            traces.append(go.Scattergl(
+                x=projection.pool_xy[members, 0], y=projection.pool_xy[members, 1], mode="markers",
+                name=f"pool: {label_name or 'label'} {label}", marker=dict(color=color, size=5, opacity=0.6),
+                customdata=rows[members], text=member_hover,
+                hovertemplate=_with_content(f"pool row %{{customdata}}<br>{label_name or 'label'}: {label}"
+                                            "<extra></extra>", member_hover)))
+    if chosen is not None and len(chosen):
+        shown, chosen_xy = projection.shown_positions(chosen)
+        traces.append(go.Scattergl(x=chosen_xy[:, 0], y=chosen_xy[:, 1], mode="markers", name="chosen as target",
+                                   marker=dict(symbol="circle-open", size=9, color=COLORS["target"],
+                                               line=dict(width=1.5, color=COLORS["target"])),
+                                   customdata=np.asarray(chosen, dtype=np.int64)[shown], hoverinfo="skip"))
+    figure = go.Figure(traces)
+    _base_layout(figure, height=height, title=None)
+    figure.update_layout(dragmode="select")
+    figure.update_xaxes(title_text=projection.axis_titles[0], **_axis_style(projection.method))
+    figure.update_yaxes(title_text=projection.axis_titles[1], **_axis_style(projection.method))
+    if projection.sample_note:
+        figure.add_annotation(text=projection.sample_note, xref="paper", yref="paper", x=0, y=0, xanchor="left",
+                              yanchor="bottom", showarrow=False, font=dict(size=11, color="#4b5563"))
     return figure
 
 
@@ -563,7 +656,8 @@ def _frame_steps(n_steps: int, max_frames: int) -> list[int]:
 def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapPlacer, *,
                         target_labels: ArrayLike | None = None, pool_labels: ArrayLike | None = None,
                         label_name: str | None = None, color_picks_by: str = "order", max_frames: int = 150,
-                        frame_ms: int = 250, height: int = 720, title: str | None = None) -> go.Figure:
+                        frame_ms: int = 250, height: int = 720, title: str | None = None,
+                        pool_text: ArrayLike | None = None, target_text: ArrayLike | None = None) -> go.Figure:
     """Every step of a run as frames: the map (left) and the KL curve (right), with a slider and Play.
 
     Parameters
@@ -571,7 +665,7 @@ def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapP
     trace : RunTrace
     projection : MapProjection
     placer : MapPlacer
-    target_labels, pool_labels, label_name, color_picks_by
+    target_labels, pool_labels, label_name, color_picks_by, pool_text, target_text
         As in :func:`map_figure`.
     max_frames : int, default=150
         Longer runs show this many evenly spaced steps (the last step always among them).
@@ -603,13 +697,15 @@ def animated_run_figure(trace: RunTrace, projection: MapProjection, placer: MapP
     colorbar_x = float(figure.layout.xaxis.domain[1]) + 0.005
     static = _static_map_traces(projection, target_labels=target_labels, label_name=label_name, colors=colors,
                                 centroids_xy=centroids_xy,
-                                pick_legend=color_picks_by == "label" and pool_labels is not None)
+                                pick_legend=color_picks_by == "label" and pool_labels is not None,
+                                pool_text=pool_text, target_text=target_text)
     for item in static:
         figure.add_trace(item, row=1, col=1)
 
     def dynamic(overlay: MapOverlay, step: int) -> tuple[list, list]:
         map_part = _dynamic_map_traces(overlay, pool_labels=pool_labels, label_name=label_name, colors=colors,
-                                       color_by=color_picks_by, max_rank=max_rank, colorbar_x=colorbar_x)
+                                       color_by=color_picks_by, max_rank=max_rank, colorbar_x=colorbar_x,
+                                       pool_text=pool_text)
         kl_part = _kl_traces(trace, step, upto=step)
         for item in kl_part:
             item.showlegend = False

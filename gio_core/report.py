@@ -22,7 +22,7 @@ from .projection import MapPlacer, MapProjection
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["run_report_html", "run_summary"]
+__all__ = ["first_defined_kl", "run_report_html", "run_summary"]
 
 _STYLE = """
 body { font-family: Inter, system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2937; margin: 0;
@@ -62,6 +62,18 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+def first_defined_kl(trace: RunTrace) -> tuple[int, float] | None:
+    """The first kept pick with a finite KL: ``(pick number, KL)``, or None.
+
+    With an empty start set the k-NN KL is undefined (infinite) until the selection holds k rows, so a
+    run's first comparable value is the KL at pick k, not at the start.
+    """
+    kept = np.flatnonzero(trace.kept & np.isfinite(trace.kl))
+    if not len(kept):
+        return None
+    return int(trace.n_selected[kept[0]]), float(trace.kl[kept[0]])
+
+
 def run_summary(trace: RunTrace, *, n_pool: int, seconds: float | None = None) -> dict[str, str]:
     """The result in a few lines for people: picks, rows, KL before and after, steps, stop reason.
 
@@ -85,6 +97,11 @@ def run_summary(trace: RunTrace, *, n_pool: int, seconds: float | None = None) -
         "Picks": _number(picks),
         "Rows selected": f"{rows:,} of {n_pool:,} ({rows / max(n_pool, 1):.1%})",
         "KL of the start set": _number(trace.initial_kl),
+    }
+    first = first_defined_kl(trace)
+    if not math.isfinite(trace.initial_kl) and first is not None:
+        summary["First defined KL"] = f"{_number(first[1])} at pick {first[0]}"
+    summary |= {
         "KL after the last pick": _number(final_kl),
         "Steps": _number(trace.n_steps),
         "Stop": STOP_LABELS.get(trace.stop_reason or "", trace.stop_reason or "—"),
@@ -106,7 +123,8 @@ def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlace
                     inputs: Mapping[str, Any] | None = None, title: str = "GIO run report",
                     target_labels: ArrayLike | None = None, pool_labels: ArrayLike | None = None,
                     label_name: str | None = None, color_picks_by: str = "order", seconds: float | None = None,
-                    max_frames: int = 150) -> str:
+                    max_frames: int = 150, pool_text: ArrayLike | None = None,
+                    target_text: ArrayLike | None = None) -> str:
     """A self-contained HTML report of one run.
 
     Parameters
@@ -122,8 +140,8 @@ def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlace
     inputs : mapping, optional
         What was selected from: pool and target names and rows, the vectors, the label column.
     title : str, default='GIO run report'
-    target_labels, pool_labels, label_name, color_picks_by
-        As in :func:`gio_core.figures.map_figure`.
+    target_labels, pool_labels, label_name, color_picks_by, pool_text, target_text
+        As in :func:`gio_core.figures.map_figure` (the text is shown when hovering a point).
     seconds : float, optional
         Wall time of the selection.
     max_frames : int, default=150
@@ -152,18 +170,22 @@ def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlace
     from . import __version__
 
     animated = animated_run_figure(trace, projection, placer, target_labels=target_labels, pool_labels=pool_labels,
-                                   label_name=label_name, color_picks_by=color_picks_by, max_frames=max_frames)
+                                   label_name=label_name, color_picks_by=color_picks_by, max_frames=max_frames,
+                                   pool_text=pool_text, target_text=target_text)
     curve = kl_figure(trace, current=trace.n_steps - 1 if trace.n_steps else None, height=380)
     animated_html = pio.to_html(animated, include_plotlyjs=True, full_html=False, auto_play=False,
                                 config={"displaylogo": False, "responsive": True}, div_id="gio-run-map")
     curve_html = pio.to_html(curve, include_plotlyjs=False, full_html=False,
                              config={"displaylogo": False, "responsive": True}, div_id="gio-kl-curve")
     summary = run_summary(trace, n_pool=projection.n_pool, seconds=seconds)
+    first = first_defined_kl(trace)
+    start = (("KL start", _number(trace.initial_kl)) if math.isfinite(trace.initial_kl) or first is None
+             else (f"KL at pick {first[0]}", _number(first[1])))
     metrics = "".join(
         f"<div class='metric'><div class='label'>{html.escape(label)}</div>"
-        f"<div class='value'>{html.escape(summary[key])}</div></div>"
-        for label, key in (("Picks", "Picks"), ("KL start", "KL of the start set"),
-                           ("KL final", "KL after the last pick"), ("Steps", "Steps")))
+        f"<div class='value'>{html.escape(value)}</div></div>"
+        for label, value in (("Picks", summary["Picks"]), start, ("KL final", summary["KL after the last pick"]),
+                             ("Steps", summary["Steps"])))
     created = _datetime.datetime.now(_datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     map_note = {"umap": "UMAP of pool ∪ target", "pca": "PCA of pool ∪ target (first two components)",
                 "raw": "the data's own two coordinates"}[projection.method]

@@ -46,7 +46,7 @@ PAGE_MS = 120_000  # waits for the app (a run, a page load); generous for shared
 RUN_LABEL = "Run selection"
 CSV_LABEL = "Download selected rows (CSV)"
 REPORT_LABEL = "Download run report (HTML)"
-DEFAULT_DEMO = "gaussian-2d"
+DEFAULT_DEMO = "clusters-2d"
 _SELECTED = re.compile(r"([\d,]+) of ([\d,]+) \([^)]*\) rows selected")
 # True once a chart's KL curve holds at least one point (Streamlit draws Plotly into .js-plotly-plot divs).
 _KL_CURVE_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].some(
@@ -285,7 +285,7 @@ def _write_upload_pair(folder: Path) -> tuple[Path, Path]:
 def test_main_page_runs_the_default_demo_and_draws_the_curve_map_and_summary(page):
     _assert_no_error(page)
     assert page.get_by_role("heading", name="GIO Studio").is_visible()
-    assert "2-D Gaussian" in page.get_by_test_id("stExpander").first.inner_text()
+    assert "2-D clusters" in page.get_by_test_id("stExpander").first.inner_text()
     assert _metric(page, "Pool rows") == "2,000" and _metric(page, "Target rows") == "200"
     page.get_by_text("The KL after each pick appears here.").wait_for(state="visible")  # drawn, empty
     assert _download_button(page, CSV_LABEL).count() == 0
@@ -306,11 +306,11 @@ def test_main_page_runs_the_default_demo_and_draws_the_curve_map_and_summary(pag
     assert curve.locator(".scatterlayer .trace .points path").count() >= curve_points["KL after each pick"]
     assert not page.get_by_text("The KL after each pick appears here.").is_visible()
     map_points = _points_per_trace(map_chart)
-    assert map_points["pool"] == 2_000 and map_points["target"] == 200 and map_points["picks"] == picks, map_points
+    target_points = sum(count for name, count in map_points.items() if name.startswith("target"))
+    assert map_points["pool"] == 2_000 and target_points == 200 and map_points["picks"] == picks, map_points
     assert map_chart.locator("canvas").count() >= 1  # pool, target and picks are WebGL points
 
     assert re.fullmatch(r"-?[\d.]+(e[-+]?\d+)?", _metric(page, "KL final")), _metric(page, "KL final")
-    assert _metric(page, "KL start")  # a number, or infinite for an empty start set
     assert page.get_by_test_id("stSlider").filter(has_text="Step").count() == 1  # the replay slider
     assert _cut_off(page, '[data-testid="stMetricValue"] > div') == []
     _screenshot(page, "select_after_run")
@@ -438,3 +438,176 @@ def test_the_data_choice_follows_the_user_across_pages(page):
         _screenshot(page, f"data_choice_{url_path or 'select'}")
         digits_pool_rows.wait_for(state="visible")
         _assert_no_error(page)
+
+
+# ------------------------------------------------------------------- what was picked, and choosing the target
+
+_POINT_POSITION = """(chart, [prefix, index]) => {
+    const trace = chart._fullData.find(item => item.name.startsWith(prefix) && item.x && item.x.length > index);
+    const box = chart.querySelector('.nsewdrag').getBoundingClientRect();
+    return [box.left + chart._fullLayout.xaxis.l2p(trace.x[index]),
+            box.top + chart._fullLayout.yaxis.l2p(trace.y[index])];
+}"""
+_DATA_TO_SCREEN = """(chart, [x, y]) => {
+    const box = chart.querySelector('.nsewdrag').getBoundingClientRect();
+    return [box.left + chart._fullLayout.xaxis.l2p(x), box.top + chart._fullLayout.yaxis.l2p(y)];
+}"""
+
+
+def _point_on_screen(chart, trace_prefix: str, index: int = 0) -> tuple[float, float]:
+    """Where point ``index`` of the first trace named ``trace_prefix…`` is drawn, in page pixels."""
+    chart.locator(".js-plotly-plot .nsewdrag").scroll_into_view_if_needed()
+    x, y = chart.locator(".js-plotly-plot").evaluate(_POINT_POSITION, [trace_prefix, index])
+    return float(x), float(y)
+
+
+def _hover_label(page) -> str:
+    """The text of the hover label on screen, its lines joined by spaces (Plotly draws it as SVG)."""
+    label = page.locator(".hoverlayer .hovertext").first
+    label.wait_for(state="visible")
+    lines = label.evaluate("""element => [...element.querySelectorAll('tspan.line')].map(line => line.textContent)
+        .concat(element.querySelectorAll('tspan.line').length ? [] : [element.textContent])""")
+    return " ".join(" ".join(lines).split())
+
+
+def _choose_demo(page, title: str) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text="Demo").click()
+    _rerun_after(page, lambda: page.get_by_role("option", name=title).click())
+
+
+def _picks_heading(page, step: int, rows: int):
+    return page.get_by_text(f"Picks after step {step} · {rows:,} row{'s' * (rows != 1)} in pick order")
+
+
+def test_the_opening_demo_spreads_its_picks_over_the_target_while_the_kl_falls(finished_page):
+    page = finished_page
+    _assert_no_error(page)
+    assert _metric(page, "Picks") == "80"
+    first = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(r"^KL at pick \d+$"))
+    assert first.count() == 1  # the first defined KL, not "KL start ∞"
+    start_label = first.inner_text().strip()
+    assert float(_metric(page, start_label)) > float(_metric(page, "KL final")) + 1.0
+    assert page.get_by_text("Stopped: maximum picks", exact=True).count() == 1
+    with page.expect_download() as download_info:
+        _download_button(page, CSV_LABEL).click()
+    shares = pd.read_csv(download_info.value.path())["cluster"].value_counts(normalize=True)
+    # every pick in a target cluster (A, C, D), each of them covered, near its 45/30/25% share of the target
+    assert set(shares.index) == {"A", "C", "D"}, shares
+    assert shares["A"] > 0.3 and shares["C"] > 0.2 and shares["D"] > 0.15, shares
+    _screenshot(page, "opening_demo_after_run")
+
+
+def test_the_picks_table_follows_the_step_slider_and_can_be_searched(page):
+    _run_selection(page)
+    _picks_heading(page, 80, 80).wait_for(state="visible")
+    slider = page.get_by_test_id("stSlider").filter(has_text="Step").get_by_role("slider")
+    slider.focus()
+    _rerun_after(page, lambda: slider.press("Home"))
+    _picks_heading(page, 1, 1).wait_for(state="visible")
+    for _ in range(19):
+        slider.press("ArrowRight")
+    _picks_heading(page, 20, 20).wait_for(state="visible")
+    assert page.get_by_text(re.compile(r"^Step 20 of 80:")).count() == 1  # the map's caption moved with it
+    table = page.get_by_test_id("stDataFrame").filter(has=page.locator("[data-testid='stDataFrameResizable']")).last
+    table.wait_for(state="visible")
+    search = page.get_by_test_id("stTextInput").filter(has_text="Search the picks").locator("input")
+    search.fill("p0")
+    _rerun_after(page, lambda: search.press("Enter"))
+    page.get_by_text(re.compile(r"^\d+ of 20 picks contain “p0”\.$")).wait_for(state="visible")
+    _assert_no_error(page)
+    _screenshot(page, "picks_table_at_step_20")
+
+
+def test_hovering_a_point_of_the_text_demo_shows_its_sentence(page):
+    from gio_core.demos import load_demo
+
+    _choose_demo(page, "Clean vs misspelt sentences (text quality)")
+    page.wait_for_function(_UMAP_MAP_DRAWN)  # no redraw can come after this one
+    _wait_until_idle(page)
+    demo = load_demo("text-spelling")
+    sentences = [" ".join(text.split()) for text in list(demo.pool.frame["text"]) + list(demo.target.frame["text"])]
+    for trace, index in (("pool", 0), ("target", 3)):
+        page.mouse.move(*_point_on_screen(_map_chart(page), trace, index))
+        shown = _hover_label(page)
+        assert any(sentence[:40] in shown for sentence in sentences), shown
+        assert "is_clean: " in shown
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"hover_text_demo_{trace}.png"))  # the label on screen
+
+
+def test_the_image_demo_shows_a_gallery_of_picked_images_and_the_images_of_clicked_points(page):
+    _choose_demo(page, "Fashion-MNIST footwear (images)")
+    assert _metric(page, "Pool rows") == "3,850"
+    page.wait_for_function(_UMAP_MAP_DRAWN)
+    _wait_until_idle(page)
+    _run_selection(page)
+    _assert_no_error(page)
+    gallery = page.locator(".st-key-picks_gallery")
+    gallery.locator("img").nth(19).wait_for(state="visible")
+    assert gallery.locator("img").count() == 60
+    captions = gallery.inner_text()
+    footwear = sum(captions.count(name) for name in ("Sandal", "Sneaker", "Ankle boot"))
+    assert footwear >= 45, captions  # GIO picks footwear for a footwear target
+    # hovering says the image is a click away; a click shows it below the map
+    x, y = _point_on_screen(_map_chart(page), "picks", 0)
+    page.mouse.move(x, y)
+    assert "click the point to see its image" in _hover_label(page)
+    page.screenshot(path=str(SCREENSHOTS / "hover_image_demo.png"))
+    _rerun_after(page, lambda: page.mouse.click(x, y))
+    panel = page.locator(".st-key-map_selection_panel")
+    panel.locator("img").first.wait_for(state="visible")
+    assert "Chosen on the map" in panel.inner_text()
+    _screenshot(page, "fashion_gallery_and_clicked_point")
+
+
+def test_a_target_boxed_on_the_map_of_a_pool_becomes_the_target_of_a_run(page, tmp_path):
+    import json
+
+    from gio_core.demos import load_demo
+
+    pool_path = tmp_path / "only_a_pool.csv"
+    load_demo(DEFAULT_DEMO).pool.frame.to_csv(pool_path, index=False)
+    _switch_to_uploads(page)
+    target_mode = page.get_by_test_id("stButtonGroup").filter(has_text="Rows of the pool, chosen on the map")
+    _rerun_after(page, lambda: target_mode.get_by_role("radio", name="Rows of the pool, chosen on the map").click())
+    page.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator("input[type=file]") \
+        .set_input_files(pool_path)
+    chooser = page.get_by_test_id("stPlotlyChart")
+    chooser.locator(".js-plotly-plot .nsewdrag").wait_for(state="visible")
+    _wait_until_idle(page)
+    _screenshot(page, "target_chooser_before")
+    # drag a box around cluster C (centre 3.0, 2.5; spread 0.6)
+    chooser.locator(".js-plotly-plot .nsewdrag").scroll_into_view_if_needed()
+    corner = chooser.locator(".js-plotly-plot").evaluate(_DATA_TO_SCREEN, [1.6, 3.9])
+    opposite = chooser.locator(".js-plotly-plot").evaluate(_DATA_TO_SCREEN, [4.4, 1.1])
+
+    def drag():
+        page.mouse.move(*corner)
+        page.mouse.down()
+        page.mouse.move(*opposite, steps=12)
+        page.mouse.up()
+
+    _rerun_after(page, drag)
+    confirm = page.get_by_test_id("stButton").filter(has_text="Select more like these").locator("button:visible").first
+    chosen = int(re.search(r"\(([\d,]+) rows\)", confirm.inner_text()).group(1).replace(",", ""))
+    assert 300 <= chosen <= 420, chosen
+    _screenshot(page, "target_chooser_boxed")
+    _rerun_after(page, confirm.click)
+    page.get_by_test_id("stMetric").filter(has_text="Target rows").get_by_text(f"{chosen:,}", exact=True).wait_for()
+    assert _metric(page, "Pool rows") == f"{2000 - chosen:,}"
+    _run_selection(page)
+    _assert_no_error(page)
+    with page.expect_download() as download_info:
+        _download_button(page, CSV_LABEL).click()
+    picks = pd.read_csv(download_info.value.path())
+    assert (picks["cluster"] == "C").mean() >= 0.8, picks["cluster"].value_counts()
+    with page.expect_download() as download_info:
+        _download_button(page, "Download run manifest (JSON)").click()
+    manifest = json.loads(Path(download_info.value.path()).read_text())
+    assert len(manifest["app"]["target_from_pool"]["rows"]) == chosen
+    assert manifest["app"]["target_from_pool"]["how"] == "boxed or lassoed on the map"
+    with page.expect_download() as download_info:
+        _download_button(page, REPORT_LABEL).click()
+    report = Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert f"{chosen:,} rows of only_a_pool.csv (boxed or lassoed on the map), taken out of the pool" in report
+    _screenshot(page, "target_chooser_run")

@@ -9,8 +9,8 @@ from gio_core.demos import DEMOS, available_demos, load_demo, text_assets_folder
 
 def test_at_least_three_demos_are_available_offline():
     keys = available_demos()
-    assert {"gaussian-2d", "digits-subset", "digits-quality"} <= set(keys)
-    assert keys[0] == "gaussian-2d"  # the app opens on the first
+    assert {"clusters-2d", "gaussian-2d", "digits-subset", "digits-quality", "fashion-mnist"} <= set(keys)
+    assert keys[0] == "clusters-2d"  # the app opens on the first
 
 
 @pytest.mark.parametrize("key", available_demos(), ids=str)
@@ -27,7 +27,8 @@ def test_demo_prepares_vectors_and_labels(key):
         assert demo.label_column not in demo.vectors.get("columns", [])
 
 
-@pytest.mark.parametrize("key", ["gaussian-2d", "digits-subset", "digits-quality"], ids=str)
+@pytest.mark.parametrize("key", ["clusters-2d", "gaussian-2d", "digits-subset", "digits-quality", "fashion-mnist"],
+                         ids=str)
 def test_same_seed_gives_same_files(key):
     assert load_demo(key, random_state=3).pool.sha256 == load_demo(key, random_state=3).pool.sha256
     assert load_demo(key, random_state=3).pool.sha256 != load_demo(key, random_state=4).pool.sha256
@@ -71,5 +72,49 @@ def test_text_demo_uses_precomputed_minilm_vectors():
 
 
 def test_unknown_demo_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="demo 'nope' is not known; choose one of gaussian-2d"):
+    with pytest.raises(ValueError, match="demo 'nope' is not known; choose one of clusters-2d"):
         load_demo("nope")
+
+
+def test_opening_demo_target_is_three_of_the_five_pool_clusters_with_a_budget():
+    demo = load_demo("clusters-2d")
+    assert demo.pool.frame["cluster"].value_counts().to_dict() == {name: 400 for name in "ABCDE"}
+    assert demo.target.frame["cluster"].value_counts().to_dict() == {"A": 90, "C": 60, "D": 50}
+    assert demo.params == {"stop_criterion": "data_size", "max_iter": 80}
+
+
+def test_opening_demo_run_covers_every_target_cluster_and_the_kl_falls():
+    from gio_core import GIOSelector
+
+    demo = load_demo("clusters-2d")
+    prepared = prepare_vectors(demo.pool, demo.target, **demo.vectors)
+    selector = GIOSelector(**demo.params, random_state=0).fit(prepared.pool, prepared.target)
+    clusters = demo.pool.frame["cluster"].to_numpy()[selector.selected_indices_]
+    shares = {name: float(np.mean(clusters == name)) for name in "ABCDE"}
+    assert shares["B"] == shares["E"] == 0.0, shares
+    assert min(shares["A"], shares["C"], shares["D"]) > 0.15, shares
+    assert selector.kl_curve_[-1] < selector.kl_curve_[4] - 1.0  # from the first defined KL (pick k=5)
+
+
+def test_fashion_demo_target_is_footwear_held_out_with_images_and_quantised():
+    from gio_core.demos import FASHION_TARGET_CLASSES
+
+    demo = load_demo("fashion-mnist")
+    assert set(demo.target.frame["label"]) <= set(FASHION_TARGET_CLASSES) == set(demo.good_labels)
+    assert demo.pool.frame["label"].nunique() == 10
+    assert demo.pool.n_rows + demo.target.n_rows == 4_000
+    assert not set(demo.pool.frame["id"]) & set(demo.target.frame["id"])
+    assert demo.pool_images.shape == (demo.pool.n_rows, 28, 28) and demo.pool_images.dtype == np.uint8
+    assert demo.target_images.shape == (demo.target.n_rows, 28, 28)
+    assert len(demo.vectors["columns"]) == 32 and demo.params["n_clusters"] == 200
+
+
+def test_pixel_pca_scores_are_uncorrelated_and_ordered_by_variance(rng):
+    from gio_core.demos import pixel_pca
+
+    images = rng.integers(0, 256, size=(300, 6, 6)).astype(np.uint8)
+    scores = pixel_pca(images, 5)
+    assert scores.shape == (300, 5)
+    covariance = np.cov(scores.T)
+    np.testing.assert_allclose(covariance - np.diag(np.diag(covariance)), 0.0, atol=1e-10)
+    assert np.all(np.diff(np.diag(covariance)) <= 1e-12)

@@ -50,13 +50,19 @@ def _defaults(dataset: Dataset | None) -> dict:
         values["n_clusters"] = suggested_clusters(dataset.n_pool)
         if dataset.demo is not None:
             values.update(dataset.demo.params)
+            # a demo that suggests clusters is meant to run quantised, as a real pool of its kind would
+            values["quantize"] = values["quantize"] or dataset.demo.params.get("n_clusters") is not None
     if values.get("n_clusters") is None:
         values["n_clusters"] = 100
     return values
 
 
 def _init_state(dataset: Dataset | None) -> None:
-    """Fill missing control values; re-derive the data-dependent ones when the data set changes."""
+    """Fill missing control values; re-derive the data-dependent ones when the data set changes.
+
+    A demo's suggested parameters are set when it is chosen, and put back to the defaults when another
+    data set is chosen.
+    """
     defaults = _defaults(dataset)
     for name, value in defaults.items():
         st.session_state.setdefault(_PREFIX + name, value)
@@ -64,6 +70,14 @@ def _init_state(dataset: Dataset | None) -> None:
     if st.session_state.get("_controls_data_key") != data_key:
         st.session_state["_controls_data_key"] = data_key
         if dataset is not None:
+            demo_params = dict(dataset.demo.params) if dataset.demo is not None else {}
+            plain = _defaults(None)
+            for name in st.session_state.pop("_controls_demo_params", ()):
+                if name not in demo_params and name in plain:
+                    st.session_state[_PREFIX + name] = plain[name]
+            for name, value in demo_params.items():
+                st.session_state[_PREFIX + name] = value
+            st.session_state["_controls_demo_params"] = tuple(demo_params)
             st.session_state[_PREFIX + "quantize"] = defaults["quantize"]
             st.session_state[_PREFIX + "n_clusters"] = defaults["n_clusters"]
 

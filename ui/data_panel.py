@@ -29,11 +29,14 @@ from gio_core.data import (
     vector_list_columns,
 )
 from gio_core.demos import DEMOS, available_demos
+from gio_core.targets import split_pool
 
-from . import cache
+from . import cache, target_picker
 from .state import Dataset
 
 SOURCES = ("Demo", "Upload files")
+#: Where an upload's target comes from: its own file, or rows of the pool chosen on a map.
+TARGET_SOURCES = {"file": "A target file", "map": "Rows of the pool, chosen on the map"}
 _LABEL_GUESSES = ("label", "labels", "class", "category", "is_clean", "target", "y")
 _MAX_LABEL_VALUES = 30
 _PREVIEW_ROWS = 200
@@ -53,7 +56,8 @@ def source_picker() -> str:
     if source == "Demo":
         keys = available_demos()
         st.sidebar.selectbox("Demo", keys, key="demo_key", format_func=lambda key: DEMOS[key].title,
-                             help="Offline demos: a 2-D Gaussian, two tasks on scikit-learn's digits, and text.")
+                             help="Offline demos: 2-D clusters, a 2-D Gaussian, two tasks on scikit-learn's digits, text, and "
+                                  "Fashion-MNIST images.")
     return source or SOURCES[0]
 
 
@@ -281,21 +285,47 @@ def data_panel(source: str) -> Dataset | None:
             if source != "Demo":
                 pool = _file_input("pool", "Pool file", f"The candidate rows: {_FORMATS_TEXT}.")
             _file_card("pool", pool)
+        target_mode = "file"
         with right:
             st.markdown("**Target** · a sample of what you want")
             if source != "Demo":
-                target = _file_input("target", "Target file", f"A small sample of the data you want more of: "
-                                                              f"{_FORMATS_TEXT}.")
+                target_mode = st.segmented_control(
+                    "Target from", list(TARGET_SOURCES), key="target_mode", default="file", required=True,
+                    format_func=TARGET_SOURCES.get,
+                    help="Only a pool? Choose rows of it on the map (or by a label value) and they become the target.")
+                if target_mode == "file":
+                    target = _file_input("target", "Target file", f"A small sample of the data you want more of: "
+                                                                  f"{_FORMATS_TEXT}.")
+                else:
+                    st.caption("Choose the target below, on a map of the pool.")
             _file_card("target", target)
+        origin = None
+        if target_mode == "map" and pool is not None:
+            choice = _vector_choice(pool, pool, f"{pool.sha256[:10]}_map", None)
+            if choice is None:
+                return None
+            chosen = target_picker.choose_target(pool, choice, label_options=_label_options(pool, pool, choice))
+            if chosen is None:
+                return None
+            try:
+                pool_file = pool
+                pool, target = split_pool(pool_file, chosen.rows, k=int(st.session_state.get("p_k", 5)))
+            except ValueError as problem:
+                st.error(str(problem), icon=":material/error:")
+                return None
+            origin = chosen.record(pool_file)
         if pool is None or target is None:
             if source != "Demo":
                 st.info(f"Upload a pool file and a target file, or give their paths on this machine "
-                        f"({_FORMATS_TEXT}); each row is one example.")
+                        f"({_FORMATS_TEXT}); each row is one example." if target_mode == "file" else
+                        f"Upload a pool file, or give its path on this machine ({_FORMATS_TEXT}); then choose the "
+                        "target on its map.")
             return None
         widget_key = f"{pool.sha256[:10]}_{target.sha256[:10]}"
-        choice = _vector_choice(pool, target, widget_key, demo.vectors if demo else None)
-        if choice is None:
-            return None
+        if origin is None:
+            choice = _vector_choice(pool, target, widget_key, demo.vectors if demo else None)
+            if choice is None:
+                return None
         left, right = st.columns([1, 2])
         drop = left.checkbox("Drop rows with missing values", key=f"drop_nonfinite_{widget_key}",
                              help="Rows with NaN, inf or empty cells in the vectors are left out instead of "
@@ -328,7 +358,7 @@ def data_panel(source: str) -> Dataset | None:
         target_labels = cache.column_values(target.frame, label, prepared.target_rows)
     return Dataset(source="demo" if demo else "upload", pool=pool, target=target, prepared=prepared, choice=choice,
                    key=_dataset_key(pool, target, choice, drop), label_column=label, pool_labels=pool_labels,
-                   target_labels=target_labels, demo=demo)
+                   target_labels=target_labels, demo=demo, target_origin=origin)
 
 
 def data_metrics(dataset: Dataset) -> None:
@@ -345,7 +375,7 @@ __all__ = ["SOURCES", "SUPPORTED_FORMATS", "check_path", "data_metrics", "data_p
 
 # -- the data choice across pages -----------------------------------------------------------------
 
-_DATA_KEYS = ("data_source", "demo_key")
+_DATA_KEYS = ("data_source", "demo_key", "target_mode")
 _DATA_KEY_PREFIXES = ("vector_source_", "all_columns_", "vector_columns_", "vector_column_", "text_column_",
                       "text_model_", "drop_nonfinite_", "label_column_")
 

@@ -33,7 +33,7 @@ STOP_RULES: dict[str, tuple[str, str | None]] = {
     "increase": ("Stop when the KL rises", None),
     "min_difference": ("Stop when the KL falls by less than a threshold", "min_difference"),
     "min_kl": ("Stop when the KL falls below a floor", "min_kl"),
-    "data_size": ("Stop at a share of the pool's rows", "max_data_size"),
+    "data_size": ("Stop at a budget (picks, pool share)", "max_data_size"),
     "sequential_increase_tolerance": ("Stop after several rises in a row", "max_sequential_increases"),
     "max_resets": ("Reset the pool when the KL rises, stop after N resets", "max_resets"),
 }
@@ -74,7 +74,8 @@ HELP: dict[str, str] = {
     "stop_criterion": "When GIO stops adding picks.",
     "min_difference": "Stop when a pick lowers the KL by less than this.",
     "min_kl": "Stop once the KL falls below this value.",
-    "max_data_size": "Stop once the selection holds this share of the pool's rows.",
+    "max_data_size": "Stop once the selection holds this share of the pool's rows (or at Maximum picks, whichever "
+                     "comes first).",
     "max_sequential_increases": "Stop after the KL rises this many times in a row; keep the selection at its "
                                 "lowest KL.",
     "max_resets": "How many times the pool is made whole again when the KL rises, before stopping.",

@@ -27,25 +27,36 @@ class MapState:
 
 def current_map(dataset: Dataset, method: str) -> MapState:
     """The map of a data set: ``method`` 'auto' gives UMAP when fitted, PCA (or raw) until then."""
+    return _map(dataset.key, dataset.prepared.pool, dataset.prepared.target, method)
+
+
+def pool_map(key: str, pool) -> MapState:
+    """A map of a pool alone (to choose target rows on), UMAP when fitted, PCA until then.
+
+    The maps are made of pool ∪ target; the pool's first row stands in for the target, which is not drawn.
+    """
+    return _map(key, pool, pool[:1], "auto")
+
+
+def _map(key: str, pool, target, method: str) -> MapState:
     seed = int(APP_SETTINGS["seed"])
     max_rows = int(APP_SETTINGS["max_pool_rows_on_map"])
-    pool, target = dataset.prepared.pool, dataset.prepared.target
-    wanted = resolve_method(method, min(dataset.n_pool, max_rows) + dataset.n_target, dataset.dimensions)
+    wanted = resolve_method(method, min(len(pool), max_rows) + len(target), pool.shape[1])
     pending = failure = None
     if wanted == "umap":
-        future, started = cache.umap_job(dataset.key, pool, target, seed=seed, max_pool_rows=max_rows)
+        future, started = cache.umap_job(key, pool, target, seed=seed, max_pool_rows=max_rows)
         if future.done() and future.exception() is None:
             projection = future.result()
-            key = f"{dataset.key}|umap|{seed}|{max_rows}"
-            return MapState(projection, cache.placer(key, projection, pool, target), key)
+            map_key = f"{key}|umap|{seed}|{max_rows}"
+            return MapState(projection, cache.placer(map_key, projection, pool, target), map_key)
         if future.done():
             failure = " ".join(str(future.exception()).split())[:300]
         else:
             pending = started
         wanted = "pca"
-    key = f"{dataset.key}|{wanted}|{seed}|{max_rows}"
-    projection = cache.linear_map(dataset.key, wanted, seed, max_rows, pool, target)
-    return MapState(projection, cache.placer(key, projection, pool, target), key, pending, failure)
+    map_key = f"{key}|{wanted}|{seed}|{max_rows}"
+    projection = cache.linear_map(key, wanted, seed, max_rows, pool, target)
+    return MapState(projection, cache.placer(map_key, projection, pool, target), map_key, pending, failure)
 
 
 def map_status(state: MapState) -> None:

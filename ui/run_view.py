@@ -23,8 +23,9 @@ import streamlit as st
 from gio_core import export
 from gio_core.data import DataError
 from gio_core.figures import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
-from gio_core.report import run_report_html, run_summary
+from gio_core.report import first_defined_kl, run_report_html, run_summary
 
+from . import rows
 from .controls import ViewSettings
 from .defaults import APP_SETTINGS, LIVE_SPEEDS
 from .maps import MapState, map_status
@@ -38,6 +39,8 @@ REPORT_LABEL = "Download run report (HTML)"
 MANIFEST_LABEL = "Download run manifest (JSON)"
 
 _PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+# The map between runs takes clicks, boxes and lassos: the rows chosen are shown below it.
+_SELECT_CONFIG = {"displaylogo": False}
 _PLAY_SECONDS = 10.0  # a replay lasts about this long at most
 # 'Normal' shows the start of a run step by step, then lets it finish at engine speed: a digits run of
 # 220 picks took 8.5 s paced all the way (40 steps/s), against 0.8 s for the engine (benchmarks/app_latency.py).
@@ -56,20 +59,30 @@ class _Slots:
         with map_column:
             self.map = st.empty()
             self.caption = st.empty()
+            self.chosen = st.container()
         with curve_column:
             self.curve = st.empty()
             self.summary = st.container()
 
 
 def _draw(slots: _Slots, trace: RunTrace, step: int, dataset: Dataset, view: ViewSettings, map_state: MapState, *,
-          expected_steps: int | None = None, centroids_xy=None) -> None:
+          expected_steps: int | None = None, centroids_xy=None, select_key: str | None = None) -> None:
+    """Draw one step; with ``select_key`` the map takes clicks, boxes and lassos and shows the rows chosen."""
+    content = rows.row_content(dataset)
     overlay = map_overlay(trace, step, map_state.placer, centroids_xy=centroids_xy)
     figure = map_figure(map_state.projection, overlay, target_labels=dataset.target_labels,
                         pool_labels=dataset.pool_labels, label_name=dataset.label_column,
                         color_picks_by=view.color_picks_by,
                         max_rank=int(trace.n_selected.max()) if trace.n_steps else None,
-                        uirevision=map_state.key, height=540)
-    slots.map.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key=f"map_chart_{next(_chart_ids)}")
+                        uirevision=map_state.key, height=540, pool_text=content.pool_hover,
+                        target_text=content.target_hover)
+    if select_key is None:
+        slots.map.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key=f"map_chart_{next(_chart_ids)}")
+    else:
+        event = slots.map.plotly_chart(figure, config=_SELECT_CONFIG, width="stretch", key=select_key,
+                                       on_select="rerun", selection_mode=("points", "box", "lasso"))
+        with slots.chosen:
+            rows.selected_on_map(dataset, event, figure)
     slots.caption.caption(overlay.caption)
     slots.curve.plotly_chart(kl_figure(trace, current=step if trace.n_steps else None, expected_steps=expected_steps,
                                        height=440), config=_PLOTLY_CONFIG, width="stretch",
@@ -142,7 +155,8 @@ def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettin
     trace = record.trace()
     centroids_xy = _centroids_xy(trace, map_state)
     if trace.n_steps == 0:
-        _draw(slots, trace, -1, dataset, view, map_state, centroids_xy=centroids_xy)
+        _draw(slots, trace, -1, dataset, view, map_state, centroids_xy=centroids_xy,
+              select_key=f"map_select_{record.run_id}")
         return
     key = f"replay_{record.run_id}"
     goto = st.session_state.pop(f"{key}_goto", None)
@@ -165,7 +179,10 @@ def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettin
             time.sleep(max(0.0, 1.0 / _PLAY_FPS - (time.perf_counter() - shown)))
         st.session_state[f"{key}_goto"] = trace.n_steps
         st.rerun()
-    _draw(slots, trace, step - 1, dataset, view, map_state, centroids_xy=centroids_xy)
+    _draw(slots, trace, step - 1, dataset, view, map_state, centroids_xy=centroids_xy,
+          select_key=f"map_select_{record.run_id}")
+    if record.finished:
+        rows.show_picks(dataset, trace, step - 1, key=str(record.run_id))
 
 
 def _summary(slots: _Slots, record: RunRecord, dataset: Dataset) -> None:
@@ -175,7 +192,13 @@ def _summary(slots: _Slots, record: RunRecord, dataset: Dataset) -> None:
         columns = st.columns(3)
         columns[0].metric("Picks", summary["Picks"], help=summary["Rows selected"])
         # three metrics share the curve's column: short values, so none is cut to "-0.10…"
-        columns[1].metric("KL start", _short(summary["KL of the start set"]), help=summary["KL of the start set"])
+        first = first_defined_kl(trace)
+        if math.isfinite(trace.initial_kl) or first is None:
+            columns[1].metric("KL start", _short(summary["KL of the start set"]), help=summary["KL of the start set"])
+        else:  # an empty start has no KL until k picks: show the first value the curve has
+            columns[1].metric(f"KL at pick {first[0]}", _short(f"{first[1]:.6g}"),
+                              help=f"{first[1]:.6g}. With an empty start set the k-NN KL is undefined (∞) until the "
+                                   f"selection holds k = {record.settings.params['k']} rows.")
         columns[2].metric("KL final", _short(summary["KL after the last pick"]),
                           help=summary["KL after the last pick"])
         reason = STOP_LABELS.get(record.stop_reason or "", record.stop_reason or "")
@@ -203,6 +226,20 @@ def _label_breakdown(record: RunRecord, dataset: Dataset) -> None:
     base = float(np.mean([value in target_values for value in dataset.pool_labels.tolist()]))
     st.caption(f"{in_target:.0%} of the selected rows have a `{dataset.label_column}` value found in the target "
                f"(pool: {base:.0%}).")
+    shares = label_shares(picked, dataset.target_labels)
+    if shares:
+        st.caption(f"Picks by `{dataset.label_column}`, next to the target's shares: {shares}.")
+
+
+def label_shares(picked, target_labels, *, most: int = 6) -> str | None:
+    """``'A 41% (45%) · C 31% (30%) · …'``: the picks' share of each target label, the target's in brackets."""
+    target = np.asarray(target_labels, dtype=object)
+    values, counts = np.unique(target.astype(str), return_counts=True)
+    if len(values) > most or len(values) < 2:
+        return None
+    picked = np.asarray(picked, dtype=object).astype(str)
+    order = np.argsort(-counts, kind="stable")
+    return " · ".join(f"{values[i]} {np.mean(picked == values[i]):.0%} ({counts[i] / len(target):.0%})" for i in order)
 
 
 def selection_frame(record: RunRecord, dataset: Dataset):
@@ -210,7 +247,9 @@ def selection_frame(record: RunRecord, dataset: Dataset):
     selected = record.selected_indices
     file_rows = dataset.prepared.pool_rows[selected]
     labels = record.cluster_labels[selected] if record.cluster_labels is not None else None
-    return export.selection_frame(dataset.pool, file_rows, cluster_labels=labels)
+    frame = export.selection_frame(dataset.pool, file_rows, cluster_labels=labels)
+    frame["gio_row"] = dataset.pool_file_rows(selected)  # differs when the target was chosen from the pool
+    return frame
 
 
 def manifest(record: RunRecord, dataset: Dataset) -> dict:
@@ -223,16 +262,20 @@ def manifest(record: RunRecord, dataset: Dataset) -> dict:
                                      result=record.result, timings={"select": record.seconds}, vectors=vectors)
     document["app"] = {"source": dataset.source, "demo": dataset.demo.info.key if dataset.demo else None,
                        "label_column": dataset.label_column}
+    if dataset.target_origin is not None:  # the target is rows of the pool file, chosen on the map
+        document["app"]["target_from_pool"] = dataset.target_origin
     return document
 
 
 def report_html(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> str:
     """The self-contained HTML run report."""
     title = f"GIO run report: {dataset.demo.info.title}" if dataset.demo else f"GIO run report: {dataset.pool.name}"
+    content = rows.row_content(dataset)
     return run_report_html(record.trace(), map_state.projection, map_state.placer, params=record.settings.record(),
                            inputs=dataset.inputs(), title=title, target_labels=dataset.target_labels,
                            pool_labels=dataset.pool_labels, label_name=dataset.label_column,
-                           color_picks_by=view.color_picks_by, seconds=record.seconds)
+                           color_picks_by=view.color_picks_by, seconds=record.seconds,
+                           pool_text=content.pool_hover, target_text=content.target_hover)
 
 
 def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:
@@ -280,7 +323,7 @@ def run_area(dataset: Dataset, settings: RunSettings, view: ViewSettings, map_st
                   icon=":material/info:")
     if record is None:
         trace = RunTrace.from_steps([], initial_kl=math.inf, dimensions=dataset.dimensions)
-        _draw(slots, trace, -1, dataset, view, map_state)
+        _draw(slots, trace, -1, dataset, view, map_state, select_key="map_select_before_run")
         slots.caption.caption("Press **Run selection** to watch GIO pick pool rows step by step.")
         return
     if record.status == "error":

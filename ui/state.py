@@ -44,6 +44,9 @@ class Dataset:
     pool_labels, target_labels : ndarray or None
         Labels of the rows kept in ``prepared`` (so ``pool_labels[i]`` belongs to ``prepared.pool[i]``).
     demo : Demo or None
+    target_origin : dict or None
+        When the target is rows of the pool file chosen on the map: the file, the rows and how
+        (:meth:`ui.target_picker.ChosenTarget.record`).
     """
 
     source: str
@@ -56,6 +59,7 @@ class Dataset:
     pool_labels: np.ndarray | None = None
     target_labels: np.ndarray | None = None
     demo: Demo | None = None
+    target_origin: dict | None = None
 
     @property
     def n_pool(self) -> int:
@@ -68,6 +72,19 @@ class Dataset:
     @property
     def dimensions(self) -> int:
         return self.prepared.dimensions
+
+    def pool_file_rows(self, rows) -> np.ndarray:
+        """Row numbers in the pool file (from 0) of prepared pool rows.
+
+        When the target was chosen from the pool, ``pool`` is that file without the target's rows; the
+        numbers are still those of the file the person gave.
+        """
+        file_rows = self.prepared.pool_rows[np.asarray(rows, dtype=np.int64)]
+        if self.target_origin is None:
+            return file_rows
+        taken = np.asarray(self.target_origin["rows"], dtype=np.int64)
+        kept = np.setdiff1d(np.arange(self.pool.n_rows + len(taken), dtype=np.int64), taken)
+        return kept[file_rows]
 
     def inputs(self) -> dict[str, str]:
         """What was selected from, in a few lines for a report."""
@@ -83,6 +100,10 @@ class Dataset:
             rows["Label column"] = self.label_column
         if self.demo is not None:
             rows["Demo"] = self.demo.info.title
+        if self.target_origin is not None:
+            origin = self.target_origin
+            rows["Target"] = (f"{len(origin['rows']):,} rows of {origin['pool']} ({origin['how']}), taken out of the "
+                              "pool")
         return rows
 
 
