@@ -265,6 +265,7 @@ class _Run:
         self.row_budget = row_budget
         # explode='target_share' spends a data-size budget after the run, over every chosen cluster, so the
         # run over centroids stops where its KL stops falling, not where the chosen clusters' rows reach it
+        self.target_rows: NDArray | None = None  # the unquantised target, when there is one
         self.shares_budget = (config.explode == "target_share" and config.stop_criterion == "data_size"
                               and rows_per_candidate is not None)
         self.criterion = "sequential_increase_tolerance" if self.shares_budget else config.stop_criterion
@@ -665,18 +666,20 @@ class GIOSelector(BaseEstimator):
         seconds: dict = {}
         if isinstance(pool, Quantization):  # quantised elsewhere (the pipeline's stage, a Spark engine)
             pool_quantization, target_quantization, target_points = _given_quantizations(pool, target, config)
+            target_rows = target_points if target_quantization is None else None
             candidates = pool_quantization.centers
             rows_per_candidate = pool_quantization.counts
             n_pool_rows = int(pool_quantization.counts.sum())
             dimension = candidates.shape[1]
         else:
-            (pool_quantization, target_quantization, candidates, target_points, rows_per_candidate,
+            (pool_quantization, target_quantization, candidates, target_points, target_rows, rows_per_candidate,
              n_pool_rows, dimension) = self._quantize(pool, target, config, rng, progress, seconds)
         row_budget = int(config.max_data_size * n_pool_rows)
 
         start, excluded = _start_set(init, candidates, config, rng, dimension=dimension)
         run = _Run(candidates, target_points, start, config, rng, rows_per_candidate=rows_per_candidate,
                    row_budget=row_budget, excluded=excluded, record_path=record_path)
+        run.target_rows = target_rows
         seconds["prepare"] = time.perf_counter() - started
         selection_started = time.perf_counter()
         finished = False
@@ -715,7 +718,7 @@ class GIOSelector(BaseEstimator):
             candidates = pool_matrix
             target_points = np.asarray(target_matrix, dtype=np.float64)
             rows_per_candidate = None
-        return (pool_quantization, target_quantization, candidates, target_points, rows_per_candidate,
+        return (pool_quantization, target_quantization, candidates, target_points, target_matrix, rows_per_candidate,
                 pool_matrix.shape[0], pool_matrix.shape[1])
 
     def _store(self, run: _Run, pool_quantization, target_quantization, seconds: dict) -> None:
@@ -792,8 +795,12 @@ def _shared_quotas(run: _Run, pool_quantization: Quantization, target_quantizati
                    picks: NDArray) -> tuple[NDArray, str]:
     """explode='target_share': the data-size budget shared over the chosen clusters by target mass."""
     chosen = distinct_in_order(picks)
-    weights = target_quantization.counts if target_quantization is not None else None
-    shares = target_shares(pool_quantization.centers[chosen], run.target, weights)
+    # each target row goes to its nearest chosen centroid; with only target centroids at hand (quantised
+    # elsewhere), each centroid carries its rows, a coarser split
+    if run.target_rows is not None:
+        shares = target_shares(pool_quantization.centers[chosen], run.target_rows)
+    else:
+        shares = target_shares(pool_quantization.centers[chosen], run.target, target_quantization.counts)
     quotas = allocate_rows(pool_quantization.counts[chosen], shares, run.row_budget)
     held = int(pool_quantization.counts[chosen].sum())
     message = f"{run.stop_message} The budget of {run.row_budget:,} rows is shared among the {chosen.size} chosen "\

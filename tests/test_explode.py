@@ -78,6 +78,21 @@ def test_target_share_spends_the_budget_by_target_mass(two_blobs):
     assert "shared among" in selector.stop_message_
 
 
+def test_target_share_is_stratified_on_self_selection(rng):
+    pool = rng.normal(size=(3000, 8))
+    selector = GIOSelector(n_clusters=30, stop_criterion="data_size", max_data_size=0.25, max_iter=30,
+                           random_state=1).fit(pool, pool)
+    labels = selector.cluster_labels_
+    per_cluster = np.bincount(labels[selector.selected_indices_], minlength=30)
+    expected = 0.25 * np.bincount(labels, minlength=30)
+    chosen = np.isin(np.arange(30), selector.selected_clusters_)
+    assert chosen.sum() >= 20  # the run goes on over centroids until the KL stops falling
+    assert selector.selected_indices_.size == 750
+    # every cluster gives about a quarter of its rows, as stratified random sampling would; 'all' would
+    # take whole clusters and leave three quarters of them out
+    assert np.abs(per_cluster[chosen] - expected[chosen]).max() <= 0.35 * expected[chosen].max()
+
+
 def test_target_share_same_seed_same_rows(two_blobs):
     pool, target = two_blobs
     make = lambda seed: GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.1, max_iter=40,
