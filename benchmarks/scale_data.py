@@ -4,6 +4,8 @@
 
 Writes ``pool_<rows>.npy`` (float32, rows x 384) and ``target.npy`` (5,000 rows drawn from a few of the
 pool's components) unless they already exist with the right shape. The 10M-row pool is 15.4 GB.
+:func:`make_shards` writes the same rows as a folder of Parquet shards (``id`` and a ``list<float>``
+column ``embedding``), for the Spark benchmark.
 """
 
 from __future__ import annotations
@@ -72,6 +74,39 @@ def make(rows: int, out: Path) -> tuple[Path, Path]:
         _write_npy(pool_path, rows, lambda count: _draw(rng, means, spreads, np.arange(COMPONENTS), count))
         print(f"wrote {pool_path} ({pool_path.stat().st_size / 1e9:.1f} GB) in {time.perf_counter() - started:.0f} s")
     return pool_path, target_path
+
+
+def make_shards(rows: int, out: Path, *, shard_rows: int = 100_000, row_group_rows: int = 16_384) -> Path:
+    """Create (or reuse) ``pool_<rows>_shards/``: the rows of ``pool_<rows>.npy``, as Parquet shards.
+
+    Returns
+    -------
+    Path
+        The folder; ``part-00000.parquet`` … hold ``shard_rows`` rows each, in row order.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out.mkdir(parents=True, exist_ok=True)
+    folder = out / f"pool_{rows}_shards"
+    done = folder / "_COMPLETE"
+    if done.exists():
+        return folder
+    means, spreads = _mixture(np.random.default_rng(SEED))
+    rng = np.random.default_rng(SEED + rows)
+    folder.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    for shard, start in enumerate(range(0, rows, shard_rows)):
+        count = min(shard_rows, rows - start)
+        vectors = _draw(rng, means, spreads, np.arange(COMPONENTS), count)
+        offsets = pa.array(np.arange(0, vectors.size + 1, DIMENSION, dtype=np.int32))
+        table = pa.table({"id": [f"row{start + row}" for row in range(count)],
+                          "embedding": pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1)))})
+        pq.write_table(table, folder / f"part-{shard:05d}.parquet", row_group_size=row_group_rows)
+    done.write_text("")
+    size = sum(path.stat().st_size for path in folder.glob("*.parquet"))
+    print(f"wrote {folder} ({size / 1e9:.2f} GB) in {time.perf_counter() - started:.0f} s")
+    return folder
 
 
 def main() -> None:

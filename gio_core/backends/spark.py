@@ -392,7 +392,7 @@ class SparkBackend(Backend):
         from pyspark.sql import functions as F
         from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-        from ..export import EXPORT_COLUMNS
+        from ..export import EXPORT_COLUMNS, _output_kind
 
         rows = selection.rows
         bitmap = np.zeros((pool.data.n_rows + 7) // 8, dtype=np.uint8)
@@ -428,11 +428,3 @@ class SparkBackend(Backend):
             progress("writing the selection (Spark)", 1, 1)
         return int(rows.size)
 
-
-def _output_kind(out: str) -> str:
-    name = str(out).lower().rstrip("/")
-    for suffix in (".csv.gz", ".csv", ".tsv", ".parquet", ".pq"):
-        if name.endswith(suffix):
-            return {".pq": "parquet", ".parquet": "parquet"}.get(suffix, suffix.lstrip("."))
-    # the pipeline writes into a temporary folder named after the output; its kind travels in the suffix
-    raise ValueError(f"output {out} has an extension the export does not write; use .csv, .csv.gz, .tsv or .parquet.")
