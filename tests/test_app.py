@@ -128,7 +128,7 @@ def test_k_larger_than_the_target_disables_the_run_with_a_message():
 
 
 def test_stopping_rule_shows_its_own_threshold():
-    at = _open()
+    at = _open(demo_key="digits-subset")
     assert not [widget for widget in at.slider if widget.label == "Share of pool rows"]
     at.selectbox(key="p_stop_criterion").set_value("data_size").run()
     _no_exception(at)
@@ -244,3 +244,141 @@ def test_paper_recipe_sets_every_parameter_to_grad_info_opt_values_and_back():
     at.selectbox(key="p_recipe").set_value("recommended").run()
     assert at.selectbox(key="p_objective").value == "smooth"
     assert at.selectbox(key="p_start").value == "empty"
+
+
+# ------------------------------------------------------------------ the rows behind the points, the target on the map
+
+
+def _picks_table(at):
+    """The table of picks (the last table of the page: AppTest does not expose a table's key)."""
+    return at.dataframe[-1].value
+
+
+def _picks_heading(at) -> str:
+    return next(item.value for item in at.markdown if item.value.startswith("**Picks after step"))
+
+
+def test_opening_demo_sets_its_budget_and_another_demo_puts_the_defaults_back():
+    from ui.defaults import default_params
+
+    at = _open()
+    assert at.selectbox(key="p_stop_criterion").value == "data_size" and at.number_input(key="p_max_iter").value == 80
+    at.selectbox(key="demo_key").set_value("digits-subset").run()
+    _no_exception(at)
+    assert at.selectbox(key="p_stop_criterion").value == default_params()["stop_criterion"]
+    assert at.number_input(key="p_max_iter").value == default_params()["max_iter"]
+    at.selectbox(key="demo_key").set_value("fashion-mnist").run()
+    _no_exception(at)
+    assert at.toggle(key="p_quantize").value and at.number_input(key="p_n_clusters").value == 200
+
+
+def test_opening_demo_shows_the_first_defined_kl_not_an_infinite_start():
+    at = _open(view_live_speed="Max")
+    _run_selection(at)
+    metrics = _metrics(at)
+    assert "KL start" not in metrics and metrics["KL at pick 5"] not in ("∞", "inf")
+    assert float(metrics["KL at pick 5"]) > float(metrics["KL final"])
+    shares = next(item.value for item in at.caption if item.value.startswith("Picks by `cluster`"))
+    assert "A " in shares and "(45%)" in shares
+
+
+def test_picks_table_follows_the_step_slider_and_the_search():
+    at = _open(view_live_speed="Max")
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    table = _picks_table(at)
+    assert len(table) == 80 and table["pick"].tolist() == list(range(1, 81))
+    assert list(table.columns[:3]) == ["pick", "KL after the pick", "cluster"]
+    at.slider(key=f"replay_{record.run_id}").set_value(12).run()
+    _no_exception(at)
+    assert _picks_heading(at).startswith("**Picks after step 12** · 12 rows")
+    assert len(_picks_table(at)) == 12
+    first_id = table["id"].iloc[0]
+    at.text_input(key=f"picks_search_{record.run_id}").set_value(first_id).run()
+    shown = _picks_table(at)
+    assert shown["id"].tolist() == [first_id]
+
+
+def test_text_demo_puts_its_sentences_in_the_map_hover_and_the_picks_table():
+    at = _open(view_live_speed="Max", demo_key="text-spelling", view_map_method="pca")
+    spec = at.get("plotly_chart")[0].proto.spec
+    from gio_core.demos import load_demo
+
+    first = " ".join(load_demo("text-spelling").pool.frame["text"].iloc[0].split())
+    assert first[:30] in spec
+    at.number_input(key="p_max_iter").set_value(8).run()
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    table = _picks_table(at)
+    assert "text" in table.columns and table["text"].str.len().min() > 20
+
+
+def test_image_demo_shows_a_gallery_and_an_image_column():
+    at = _open(view_live_speed="Max", demo_key="fashion-mnist", view_map_method="pca")
+    at.number_input(key="p_max_iter").set_value(10).run()
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    table = _picks_table(at)
+    assert table["image"].str.startswith("data:image/png;base64,").all()
+    gallery = next(item.value for item in at.markdown if item.value.startswith("**Picked images**"))
+    assert f"the first {min(60, len(table))} of {len(table):,}" in gallery
+
+
+def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path):
+    import pandas as pd
+
+    from gio_core.demos import load_demo
+    from ui.run_view import manifest, selection_frame
+
+    pool_path = tmp_path / "pool.csv"
+    load_demo("clusters-2d").pool.frame.to_csv(pool_path, index=False)
+    at = _open(view_live_speed="Max", data_source="Upload files", target_mode="map")
+    at.text_input(key="pool_path").set_value(str(pool_path)).run()
+    _no_exception(at)
+    assert at.button(key="confirm_target").disabled  # nothing chosen yet
+    column = next(widget for widget in at.selectbox if str(widget.key).startswith("target_filter_column"))
+    column.set_value("cluster").run()
+    values = next(widget for widget in at.multiselect if str(widget.key).startswith("target_filter_values"))
+    values.set_value(["D"]).run()
+    assert at.button(key="confirm_target").label.startswith("Select more like these (400 rows)")
+    at.button(key="confirm_target").click().run()
+    _no_exception(at)
+    assert _metrics(at)["Target rows"] == "400" and _metrics(at)["Pool rows"] == "1,600"
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    assert record.finished and len(record.selected_indices) > 0
+    dataset = _dataset_from_page(at, pool_path)
+    document = manifest(record, dataset)
+    origin = document["app"]["target_from_pool"]
+    assert origin["how"] == "with cluster in {D}" and len(origin["rows"]) == 400
+    frame = selection_frame(record, dataset)
+    original = pd.read_csv(pool_path)
+    # gio_row numbers rows of the file the person gave, not of the pool left after the split
+    assert (original.loc[frame["gio_row"], "id"].to_numpy() == frame["id"].to_numpy()).all()
+    assert not set(frame["gio_row"]) & set(origin["rows"])
+
+
+def test_choosing_every_row_as_the_target_is_a_message():
+    import pandas as pd
+
+    from gio_core.data import read_data
+    from gio_core.targets import split_pool
+
+    pool = read_data(pd.DataFrame({"x": range(8), "kind": ["a"] * 8}).to_csv(index=False).encode(), name="p.csv")
+    with pytest.raises(ValueError, match="all 8 rows of p.csv were chosen"):
+        split_pool(pool, range(8))
+
+
+def _dataset_from_page(at, pool_path):
+    """The Dataset of a pool-only upload with the target the session chose, rebuilt as the page builds it."""
+    from gio_core.data import prepare_vectors, read_data
+    from gio_core.targets import split_pool
+    from ui.state import Dataset
+
+    pool_file = read_data(pool_path)
+    chosen = at.session_state[f"_chosen_target_{pool_file.sha256[:16]}"]
+    pool, target = split_pool(pool_file, chosen.rows)
+    choice = {"columns": ["x", "y"]}
+    prepared = prepare_vectors(pool, target, **choice)
+    return Dataset(source="upload", pool=pool, target=target, prepared=prepared, choice=choice, key="test",
+                   target_origin=chosen.record(pool_file))

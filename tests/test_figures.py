@@ -187,3 +187,48 @@ def test_long_runs_are_animated_with_evenly_spaced_frames(data):
     figure = animated_run_figure(trace, projection, MapPlacer(projection, pool, target), max_frames=12)
     assert len(figure.frames) == 12
     assert figure.frames[0].name == "1" and figure.frames[-1].name == str(trace.n_steps)
+
+
+def test_map_hover_shows_each_rows_content_on_pool_target_and_picks(data, run):
+    pool, target, labels = data
+    _, trace = run
+    projection = project(pool, target)
+    overlay = map_overlay(trace, trace.n_steps - 1, MapPlacer(projection, pool, target))
+    pool_text = np.array([f"pool sentence {i}" for i in range(len(pool))], dtype=object)
+    target_text = np.array([f"target sentence {i}" for i in range(len(target))], dtype=object)
+    figure = map_figure(projection, overlay, pool_text=pool_text, target_text=target_text)
+    by_name = {item.name: item for item in figure.data}
+    assert list(by_name["pool"].text[:3]) == ["pool sentence 0", "pool sentence 1", "pool sentence 2"]
+    assert list(by_name["target"].text) == list(target_text)
+    assert list(by_name["picks"].text) == [f"pool sentence {row}" for row in overlay.picks_rows]
+    for name in ("pool", "target", "picks"):
+        assert "<br>%{text}<extra></extra>" in by_name[name].hovertemplate
+    plain = map_figure(projection, overlay)
+    assert all("%{text}" not in (item.hovertemplate or "") for item in plain.data)
+
+
+def test_many_labels_put_the_legend_beside_the_map(rng):
+    pool, target = rng.normal(size=(200, 2)), rng.normal(size=(60, 2))
+    projection = project(pool, target)
+    few = map_figure(projection, target_labels=np.arange(60) % 3)
+    many = map_figure(projection, target_labels=np.arange(60) % 12)
+    assert few.layout.legend.orientation == "h"
+    assert many.layout.legend.orientation == "v" and many.layout.legend.x > 1
+
+
+def test_pool_map_takes_boxes_colours_labels_and_rings_the_chosen_rows(rng):
+    from gio_core.figures import pool_map_figure
+
+    pool = rng.normal(size=(100, 2))
+    projection = project(pool, pool[:1])
+    labels = np.array(["a", "b"] * 50, dtype=object)
+    figure = pool_map_figure(projection, labels=labels, label_name="kind", chosen=[0, 2, 4],
+                             pool_text=np.array([f"row {i}" for i in range(100)], dtype=object))
+    by_name = {item.name: item for item in figure.data}
+    assert figure.layout.dragmode == "select"
+    assert set(by_name) == {"pool: kind a", "pool: kind b", "chosen as target"}
+    assert sorted(list(by_name["pool: kind a"].customdata) + list(by_name["pool: kind b"].customdata)) == \
+        list(range(100))
+    assert list(by_name["chosen as target"].customdata) == [0, 2, 4]
+    assert by_name["pool: kind b"].text[0] == "row 1"
+    assert len(pool_map_figure(projection).data) == 1

@@ -67,3 +67,21 @@ def test_summary_of_an_empty_start_says_infinity():
     trace = RunTrace.from_steps([], initial_kl=np.inf, dimensions=2)
     summary = run_summary(trace, n_pool=10)
     assert summary["KL of the start set"] == "∞" and summary["Picks"] == "0"
+
+
+def test_an_empty_start_reports_the_first_defined_kl_instead_of_infinity(rng):
+    from gio_core.report import first_defined_kl
+
+    pool, target = rng.normal(size=(300, 2)), rng.normal(size=(50, 2)) + 0.5
+    selector = GIOSelector(max_iter=12, stop_criterion="data_size", random_state=0)
+    steps = list(selector.iter_fit(pool, target, record_path=True))
+    trace = RunTrace.from_steps(steps, initial_kl=selector.initial_kl_, dimensions=2)
+    assert first_defined_kl(trace) == (5, pytest.approx(selector.kl_curve_[4]))  # k=5
+    summary = run_summary(trace, n_pool=300)
+    assert summary["First defined KL"] == f"{selector.kl_curve_[4]:.4g} at pick 5"
+    projection = project(pool, target)
+    page = run_report_html(trace, projection, MapPlacer(projection, pool, target), params={"k": 5},
+                           pool_text=np.array([f"pool text {i}" for i in range(300)], dtype=object))
+    assert "<div class='label'>KL at pick 5</div>" in page and "<div class='label'>KL start</div>" not in page
+    assert "pool text 17" in page  # the hover content travels with the report
+    assert first_defined_kl(RunTrace.from_steps([], initial_kl=np.inf, dimensions=2)) is None
