@@ -75,7 +75,13 @@ The **Paper** recipe (sidebar) sets every parameter to grad-info-opt 0.1.2's val
 st.subheader("Reading the app")
 st.markdown(
     """
-- **Map.** Pool ∪ target in 2-D (UMAP, or PCA while UMAP computes). Picks appear in pick order.
+- **Map.** Pool ∪ target in 2-D (UMAP, or PCA while UMAP computes). Picks appear in pick order. Hover a point to
+  see its row (id, label, text); click one, or draw a box or lasso, to list the rows below the map, with their
+  images for image data.
+- **Picks table.** Below the map: the picks in pick order with the KL after each, their label and text, following
+  the step slider; search it, or click a column to sort. Image data add a gallery of the picked images.
+- **Only a pool?** Under *Upload files*, take the target from the pool: box or lasso rows on its map, or filter by a
+  label value, then *Select more like these*. Those rows become the target and leave the pool.
 - **KL curve.** The estimate after each pick; red crosses are picks the stopping rule rejected.
 - **Stopping rules.** *Several rises in a row* (the default) stops after 3 picks in a row make things worse and keeps
   the best selection; *KL rises* (the paper's default) stops at the first; the others stop at a budget, a KL floor or a

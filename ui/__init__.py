@@ -8,4 +8,8 @@ Pages (``pages/``) compose these; the maths lives in ``gio_core``. Modules:
 ``data_panel`` choosing a demo or uploading files, picking vectors and a label column
 ``controls``   the GIO parameter widgets
 ``run_view``   the live run, the replay, the downloads
+``rows``       the rows behind the points: hover content, the picks table, the gallery, rows chosen on the map
+``target_picker`` choosing the target on a map of the pool ("select more like these")
+``maps``       which map to draw (UMAP when fitted, PCA meanwhile)
+``explain``    the picture on *How GIO works*
 """
