@@ -1497,18 +1497,52 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def is_parquet_dataset(source) -> bool:
-    """True for a folder or a glob pattern (a pool of Parquet shards), False for one file or bytes."""
+    """True for a folder, a glob pattern or a URI (``hdfs://``, ``s3a://``, ``file://``): a pool of Parquet
+    shards; False for one local file or bytes."""
     if not isinstance(source, (str, os.PathLike)):
         return False
     text = str(source)
-    return Path(text).is_dir() or (bool(_GLOB_CHARACTERS & set(text)) and not Path(text).exists())
+    return "://" in text or Path(text).is_dir() or (bool(_GLOB_CHARACTERS & set(text)) and not Path(text).exists())
+
+
+def _remote(uri: str):
+    """pyarrow's file system and path for a URI; Hadoop's s3a:// and s3n:// are pyarrow's s3://."""
+    from pyarrow import fs
+
+    try:
+        return fs.FileSystem.from_uri(re.sub(r"^s3[an]://", "s3://", uri))
+    except Exception as error:  # noqa: BLE001 - pyarrow raises several types for unknown or unreachable schemes
+        raise DataError(f"{uri}: cannot open that location from here ({_short(error)}); check the URI, or copy the "
+                        "shards to a local folder.", code="missing") from error
+
+
+def _is_shard_name(relative: str) -> bool:
+    parts = relative.replace("\\", "/").split("/")
+    return parts[-1].lower().endswith(_PARQUET_SUFFIXES) and not any(part.startswith(("_", ".")) for part in parts)
 
 
 def list_parquet_shards(source: str | os.PathLike) -> list[str]:
-    """The Parquet files of a folder (recursively; names starting with ``_`` or ``.`` skipped) or a glob, sorted."""
+    """The Parquet files of a folder (recursively; names starting with ``_`` or ``.`` skipped), a glob or a
+    URI of a folder or file, sorted."""
     import glob
 
     text = str(source)
+    if "://" in text:
+        from pyarrow import fs
+
+        filesystem, path = _remote(text)
+        scheme, rest = text.split("://", 1)
+        root = rest[:len(rest) - len(path.lstrip("/"))] if rest.endswith(path.lstrip("/")) else ""
+        if scheme == "file":  # a local folder spelled as a URI
+            return list_parquet_shards(path)
+        info = filesystem.get_file_info(path)
+        if info.type == fs.FileType.File:
+            return [text]
+        if info.type != fs.FileType.Directory:
+            return []
+        found = [item.path for item in filesystem.get_file_info(fs.FileSelector(path, recursive=True))
+                 if item.type == fs.FileType.File and _is_shard_name(item.path[len(path):].lstrip("/"))]
+        return sorted(f"{scheme}://{root}{item.lstrip('/')}" for item in found)
     if Path(text).is_dir():
         found = [str(path) for path in Path(text).rglob("*") if path.is_file()
                  and path.name.lower().endswith(_PARQUET_SUFFIXES)
@@ -1556,23 +1590,51 @@ def open_parquet_dataset(source: str | os.PathLike, *, name: str | None = None) 
                         "of the shards.", code="empty")
     digest = hashlib.sha256()
     counts, total_bytes, schema = [], 0, None
-    root = str(source) if Path(str(source)).is_dir() else os.path.dirname(str(source))
+    root = str(source) if "://" in str(source) or Path(str(source)).is_dir() else os.path.dirname(str(source))
     for path in files:
         try:
-            metadata = pq.read_metadata(path)
+            metadata = _read_metadata(path)
             if schema is None:
-                schema = pq.read_schema(path)
+                schema = _read_schema(path)
         except (pa.ArrowException, OSError) as error:
             raise DataError(f"{Path(path).name} (in {shown}) could not be read as Parquet ({_short(error)}); the shard "
                             "is damaged or truncated; write it again.", code="truncated") from error
-        size = os.path.getsize(path)
+        size = _file_size(path)
         counts.append(int(metadata.num_rows))
         total_bytes += size
-        digest.update(f"{os.path.relpath(path, root or '.')}\t{size}\t{metadata.num_rows}\n".encode())
+        relative = path[len(root):].lstrip("/") if path.startswith(root) else os.path.relpath(path, root or ".")
+        digest.update(f"{relative}\t{size}\t{metadata.num_rows}\n".encode())
     if sum(counts) == 0:
         raise DataError(f"{shown}: its {len(files)} Parquet file(s) hold no rows; add rows.", code="header_only")
     return ParquetDataset(name=shown, files=tuple(files), row_counts=tuple(counts), n_rows=int(sum(counts)),
                           n_bytes=int(total_bytes), sha256=digest.hexdigest(), schema=schema, path=str(source))
+
+
+def _read_metadata(path: str):
+    import pyarrow.parquet as pq
+
+    if "://" in path:
+        filesystem, inner = _remote(path)
+        with filesystem.open_input_file(inner) as handle:
+            return pq.read_metadata(handle)
+    return pq.read_metadata(path)
+
+
+def _read_schema(path: str):
+    import pyarrow.parquet as pq
+
+    if "://" in path:
+        filesystem, inner = _remote(path)
+        with filesystem.open_input_file(inner) as handle:
+            return pq.read_schema(handle)
+    return pq.read_schema(path)
+
+
+def _file_size(path: str) -> int:
+    if "://" in path:
+        filesystem, inner = _remote(path)
+        return int(filesystem.get_file_info(inner).size)
+    return os.path.getsize(path)
 
 
 def _arrow_is_number(type_) -> bool:
@@ -1596,7 +1658,12 @@ def _shard_vector_width(path: str, column: str, type_) -> int | None:
 
     if patypes.is_fixed_size_list(type_):
         return int(type_.list_size)
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=256, columns=[column]):
+    if "://" in path:
+        filesystem, inner = _remote(path)
+        source = filesystem.open_input_file(inner)
+    else:
+        source = path
+    for batch in pq.ParquetFile(source).iter_batches(batch_size=256, columns=[column]):
         lengths = pc.drop_null(pc.list_value_length(batch.column(0)))
         if len(lengths):
             return int(lengths[0].as_py())
@@ -1651,7 +1718,7 @@ def dataset_vectors(dataset: ParquetDataset, *, columns: Sequence[str] | None = 
     needed = ([vector_column] if vector_column is not None else list(columns)) + ([id_column] if id_column else [])
     widths: dict[str, int] = {}
     for path in dataset.files:
-        shard = pq.read_schema(path)
+        shard = _read_schema(path)
         shown = f"{Path(path).name} (in {dataset.name})"
         for column in needed:
             if column not in shard.names:
