@@ -481,10 +481,14 @@ def map_figure(projection: MapProjection, overlay: MapOverlay | None = None, *,
                                           pool_text=pool_text, target_text=target_text)
                        + _dynamic_map_traces(overlay, pool_labels=pool_labels, label_name=label_name, colors=colors,
                                              color_by=color_picks_by, max_rank=max_rank, pool_text=pool_text))
+    entries = sum(item.showlegend is not False for item in figure.data)
+    if entries > _MAX_LEGEND_ABOVE:
+        # many labels: above the plot the legend took most of the figure's height, beside it most of its
+        # width; below it, the figure grows by the legend's rows and the plot keeps its size
+        height += 22 * int(np.ceil(entries / 3))
     _base_layout(figure, height=height, title=title)
-    if sum(item.showlegend is not False for item in figure.data) > _MAX_LEGEND_ABOVE:
-        # many labels: a legend above the plot would take most of the figure's height; list it beside
-        figure.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
+    if entries > _MAX_LEGEND_ABOVE:
+        figure.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.1, yanchor="top",
                                          font=dict(size=11)))
     figure.update_xaxes(title_text=projection.axis_titles[0], **_axis_style(projection.method))
     figure.update_yaxes(title_text=projection.axis_titles[1], **_axis_style(projection.method))

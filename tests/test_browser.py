@@ -379,6 +379,7 @@ def test_every_page_opens_from_the_sidebar_without_error(page, link, url_path, c
             assert chart.locator(".scatterlayer .trace .points path").count() > 0
     # formulas fit their column (KaTeX's aligned lines stick out by a pixel or two, which shows nothing)
     assert _cut_off(page, ".katex-display", tolerance_px=8) == []
+    _wait_until_idle(page)  # the picture shows the whole page, not one half drawn
     _assert_no_error(page)
     _screenshot(page, f"page_{link.lower().replace(' ', '_')}")
 

@@ -207,13 +207,15 @@ def test_map_hover_shows_each_rows_content_on_pool_target_and_picks(data, run):
     assert all("%{text}" not in (item.hovertemplate or "") for item in plain.data)
 
 
-def test_many_labels_put_the_legend_beside_the_map(rng):
+def test_many_labels_put_the_legend_below_the_map_and_make_room_for_it(rng):
     pool, target = rng.normal(size=(200, 2)), rng.normal(size=(60, 2))
     projection = project(pool, target)
-    few = map_figure(projection, target_labels=np.arange(60) % 3)
-    many = map_figure(projection, target_labels=np.arange(60) % 12)
-    assert few.layout.legend.orientation == "h"
-    assert many.layout.legend.orientation == "v" and many.layout.legend.x > 1
+    few = map_figure(projection, target_labels=np.arange(60) % 3, height=500)
+    many = map_figure(projection, target_labels=np.arange(60) % 12, height=500)
+    assert few.layout.legend.yanchor == "bottom" and few.layout.height == 500  # above the plot
+    assert many.layout.legend.yanchor == "top" and many.layout.legend.y < 0  # below it
+    entries = sum(item.showlegend is not False for item in many.data)  # 12 target labels, pool, picks, v, …
+    assert entries >= 13 and many.layout.height == 500 + 22 * -(-entries // 3)  # three to a row
 
 
 def test_pool_map_takes_boxes_colours_labels_and_rings_the_chosen_rows(rng):

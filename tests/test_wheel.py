@@ -10,6 +10,7 @@ with ``--no-deps``, and the test checks that ``gio_core`` and the app are import
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -32,11 +33,19 @@ PAGE_MS = 120_000
 pytestmark = pytest.mark.slow
 
 
+# Not copied into the build: environments, caches and earlier builds (a stale build/lib would put files
+# deleted from the checkout back into the wheel).
+_NOT_SOURCE = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "screenshots", "__pycache__",
+                                     ".pytest_cache", ".hypothesis", "benchmarks", "tests")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The wheel built from the checkout (setuptools from this environment: no download)."""
+    """The wheel built from a clean copy of the checkout (setuptools from this environment: no download)."""
+    source = tmp_path_factory.mktemp("source") / "gio-studio"
+    shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
     folder = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(folder)], check=True, cwd=folder, capture_output=True)
     (built,) = folder.glob("gio_studio-*.whl")
     return built
