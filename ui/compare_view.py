@@ -346,7 +346,7 @@ def _results(dataset: Dataset, record: CompareRecord, map_state: MapState) -> No
 
 def compare_area(dataset: Dataset, settings: CompareSettings, map_state: MapState) -> None:
     """The Run button, the settings' messages, and the last comparison's results."""
-    left, right = st.columns([2, 6], vertical_alignment="center")
+    left, right = st.columns([2, 3], vertical_alignment="center")  # wide enough for the label in a narrow window
     clicked = left.button(RUN_LABEL, type="primary", key="run_comparison", icon=":material/play_arrow:",
                           disabled=settings.error is not None, width="stretch",
                           help="Run every chosen method on this data with the same budget and score the picks.")
