@@ -382,3 +382,14 @@ def _dataset_from_page(at, pool_path):
     prepared = prepare_vectors(pool, target, **choice)
     return Dataset(source="upload", pool=pool, target=target, prepared=prepared, choice=choice, key="test",
                    target_origin=chosen.record(pool_file))
+
+
+def test_a_pool_whose_vectors_cannot_be_made_is_a_message_on_the_map_chooser(tmp_path):
+    import pandas as pd
+
+    pool_path = tmp_path / "pool.csv"
+    pd.DataFrame({"x": [1.0, float("nan"), 3.0] * 10, "y": range(30)}).to_csv(pool_path, index=False)
+    at = _open(data_source="Upload files", target_mode="map")
+    at.text_input(key="pool_path").set_value(str(pool_path)).run()
+    _no_exception(at)
+    assert any("NaN" in item.value or "missing" in item.value for item in at.error), [e.value for e in at.error]
