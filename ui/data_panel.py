@@ -368,6 +368,8 @@ def data_metrics(dataset: Dataset) -> None:
     columns[1].metric("Target rows", f"{dataset.n_target:,}", help=dataset.target.name)
     columns[2].metric("Dimensions", f"{dataset.dimensions:,}", help=dataset.prepared.description)
     columns[3].metric("Label", dataset.label_column or "—")
+    if dataset.demo is not None:  # the task in one line, without opening the Data panel
+        st.caption(dataset.demo.info.summary)
 
 
 __all__ = ["SOURCES", "SUPPORTED_FORMATS", "check_path", "data_metrics", "data_panel", "source_picker"]
