@@ -284,9 +284,8 @@ _INFO: dict[str, DemoInfo] = {
     "clusters-2d": DemoInfo(
         "clusters-2d", "2-D clusters (target: three of five)",
         "The pool (2,000 points) holds five clusters, A to E; the target (200 points) comes from three of them, "
-        "A, C and D, in shares 45%, 30% and 25%. GIO sees no labels: with a budget of 80 picks, watch them "
-        "spread over the three target clusters, in about the target's shares, while the KL falls; B and E get "
-        "none."),
+        "A, C and D, in shares 45%, 30% and 25%. GIO sees no labels: watch its picks spread over the three "
+        "target clusters, in about the target's shares, while the KL falls; B and E get none."),
     "gaussian-2d": DemoInfo(
         "gaussian-2d", "2-D Gaussian (self-consistency)",
         "Target (200 points) and pool (2,000 points) come from one 2-D Gaussian, as in the paper's "

@@ -33,7 +33,7 @@ STOP_RULES: dict[str, tuple[str, str | None]] = {
     "increase": ("Stop when the KL rises", None),
     "min_difference": ("Stop when the KL falls by less than a threshold", "min_difference"),
     "min_kl": ("Stop when the KL falls below a floor", "min_kl"),
-    "data_size": ("Stop at a budget (picks, pool share)", "max_data_size"),
+    "data_size": ("Stop at a budget", "max_data_size"),
     "sequential_increase_tolerance": ("Stop after several rises in a row", "max_sequential_increases"),
     "max_resets": ("Reset the pool when the KL rises, stop after N resets", "max_resets"),
 }
