@@ -519,6 +519,7 @@ def test_the_picks_table_follows_the_step_slider_and_can_be_searched(page):
     _screenshot(page, "picks_table_at_step_20")
 
 
+@pytest.mark.slow  # waits for a UMAP map or runs twice
 def test_hovering_a_point_of_the_text_demo_shows_its_sentence(page):
     from gio_core.demos import load_demo
 
@@ -536,6 +537,7 @@ def test_hovering_a_point_of_the_text_demo_shows_its_sentence(page):
         page.screenshot(path=str(SCREENSHOTS / f"hover_text_demo_{trace}.png"))  # the label on screen
 
 
+@pytest.mark.slow  # waits for a UMAP map or runs twice
 def test_the_image_demo_shows_a_gallery_of_picked_images_and_the_images_of_clicked_points(page):
     _choose_demo(page, "Fashion-MNIST footwear (images)")
     assert _metric(page, "Pool rows") == "3,850"
@@ -561,6 +563,7 @@ def test_the_image_demo_shows_a_gallery_of_picked_images_and_the_images_of_click
     _screenshot(page, "fashion_gallery_and_clicked_point")
 
 
+@pytest.mark.slow  # waits for a UMAP map or runs twice
 def test_a_target_boxed_on_the_map_of_a_pool_becomes_the_target_of_a_run(page, tmp_path):
     import json
 
