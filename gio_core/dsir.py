@@ -124,8 +124,8 @@ class DSIRSelector(_BaseSelector):
     ``log w`` and keeping the largest (the paper's Gumbel top-k). The tokeniser splits words and
     runs of punctuation, lower-cased; hashing is scikit-learn's.
 
-    Cost: linear in the total length of the texts, plus O(n_pool) to resample; 60,000 short texts
-    take a few seconds.
+    Cost: linear in the total length of the texts, plus O(n_pool) to resample; 60,000 sentences
+    of the text asset, 15,000 picks: 1.1 s (2 shared cores, load ≈ 10).
 
     References
     ----------

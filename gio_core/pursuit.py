@@ -125,7 +125,9 @@ class PursuitSelector(_BaseSelector):
 
     Cost: K-means (O(n_pool · n_clusters · d) per iteration), then per cluster a pursuit of at most
     ``d`` steps over the cluster's rows, about ``budget / d`` times: O(budget · (n_pool / n_clusters)
-    · d) in all. 60,000 × 64 rows and 15,000 picks take seconds on one core.
+    · d) in all. Measured on one thread (2 shared cores, load ≈ 10), 60,000 × 64 rows, 15,000
+    picks: 3.4 s with 2,000 target rows, 7.6 s with the whole pool as the target (then ``fit``
+    measures ``kl_curve_`` as every selector does).
 
     References
     ----------

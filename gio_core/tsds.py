@@ -32,6 +32,9 @@ __all__ = ["TSDSSelector"]
 
 # Target rows solved together: at most this many (target row, neighbour) pairs in memory at once.
 _BLOCK_PAIRS = 1_000_000
+# Neighbours fetched per target row at first, and the factor by which rows that need more get more.
+_FIRST_FETCH = 64
+_FETCH_GROWTH = 8
 
 
 class TSDSSelector(_BaseSelector):
@@ -111,11 +114,15 @@ class TSDSSelector(_BaseSelector):
     the remaining pool rows nearest to a target row, so the result always has exactly the asked
     number of distinct rows.
 
-    Cost: one search of the ``n_neighbors`` nearest pool rows for every target row
-    (O(n_target · n_pool · d), faiss), a radius search for the density of every pool row some
-    target row reached (at most O(n_pool² · d)), then O(n_target · n_neighbors) for the
-    transport. Memory stays at about ``_BLOCK_PAIRS`` pairs per block of target rows. On one core:
-    60,000 × 64 pool rows, 2,000 target rows, 15,000 picks: tens of seconds at most.
+    Cost: a search of the nearest pool rows of every target row (O(n_target · n_pool · d), faiss;
+    64 neighbours first, eight times more only for the target rows whose mass reaches the last
+    one, up to ``n_neighbors``), a radius search for the density of every pool row some target row
+    reached (at most O(n_pool² · d), plus the pairs closer than σ), then the transport, linear in
+    the neighbours fetched. Memory stays at about ``_BLOCK_PAIRS`` pairs per block of target rows.
+    Measured on one thread (2 shared cores, load ≈ 10), unit-norm 64-d vectors in 30 clusters,
+    60,000 pool rows, 15,000 picks: 8 s with 2,000 target rows; 57 s with the whole pool as the
+    target, most of it the density of rows with thousands of neighbours within σ. ``fit`` then
+    measures ``kl_curve_`` as every selector does (n_target · picks work; 50 s of that run).
 
     References
     ----------
@@ -161,53 +168,69 @@ class TSDSSelector(_BaseSelector):
     def _cap(self, wanted: int, n_pool: int) -> int:
         return max(1, min(int(wanted), int(math.floor(self.neighbor_share * n_pool)), n_pool))
 
-    def _densities(self, pool: NDArray, rows: NDArray[np.int64], n_neighbors: int) -> NDArray[np.float64]:
+    def _densities(self, index, pool: NDArray, rows: NDArray[np.int64], n_neighbors: int) -> NDArray[np.float64]:
         """Triangular-kernel density of ``pool[rows]`` over its ``n_neighbors`` nearest pool rows within σ."""
-        import faiss
-
         sigma = float(self.kernel_size)
-        index = faiss.IndexFlatL2(pool.shape[1])
-        index.add(np.ascontiguousarray(pool, dtype=np.float32))
         queries = np.ascontiguousarray(pool[rows], dtype=np.float32)
         limits, squared, _ = index.range_search(queries, sigma * sigma)
         weights = np.maximum(0.0, 1.0 - np.sqrt(np.maximum(squared.astype(np.float64), 0.0)) / sigma)
-        densities = np.empty(rows.shape[0])
-        for position in range(rows.shape[0]):
+        counts = np.diff(limits)
+        totals = np.concatenate([[0.0], np.cumsum(weights)])
+        densities = totals[limits[1:]] - totals[limits[:-1]]
+        for position in np.flatnonzero(counts > n_neighbors):  # only the nearest count, as in the paper
             mine = weights[limits[position]:limits[position + 1]]
-            if mine.shape[0] > n_neighbors:  # only the nearest count, as in the paper
-                mine = np.partition(mine, mine.shape[0] - n_neighbors)[-n_neighbors:]
-            # the row itself is always in its own neighbourhood (float32 search may miss distance 0)
-            densities[position] = max(float(mine.sum()), 1.0)
-        return densities
+            densities[position] = float(np.partition(mine, mine.shape[0] - n_neighbors)[-n_neighbors:].sum())
+        # the row itself is always in its own neighbourhood (a float32 search may miss distance 0)
+        return np.maximum(densities, 1.0)
+
+    def _transport(self, squared: NDArray, neighbours: NDArray, density: NDArray, n_target: int
+                   ) -> tuple[NDArray, NDArray]:
+        """Each target row's optimal plan over its fetched neighbours (rows sum to 1), and its support size."""
+        alpha = float(self.alpha)
+        cost = alpha * np.sqrt(squared) / float(self.distance_scale)  # α d_ij / C, ascending along each row
+        # M γ_ij = slope_ij (λ_i - cost_ij) with slope_ij = M / (2 (1 - α) ρ_j): each row then sums to 1
+        slope = n_target / (2.0 * (1.0 - alpha) * density[neighbours])
+        level = (1.0 + np.cumsum(slope * cost, axis=1)) / np.cumsum(slope, axis=1)  # λ if the support were this prefix
+        reached = np.maximum(np.count_nonzero(level > cost, axis=1), 1)  # the valid prefixes are the first ones
+        lam = np.take_along_axis(level, (reached - 1)[:, None], axis=1)
+        weights = np.maximum(slope * (lam - cost), 0.0)
+        weights[np.arange(neighbours.shape[1])[None, :] >= reached[:, None]] = 0.0
+        weights /= weights.sum(axis=1, keepdims=True)  # exact already, up to rounding
+        return weights, reached
 
     def _select(self, pool, target, start, rng):
+        import faiss
+
         n_pool, n_target = pool.shape[0], target.shape[0]
         amount = min(self.n_select, n_pool)
-        alpha, scale = float(self.alpha), float(self.distance_scale)
         n_neighbors = self._cap(self.n_neighbors, n_pool)
         n_density = self._cap(self.n_density_neighbors, n_pool)
+        index = faiss.IndexFlatL2(pool.shape[1])
+        index.add(np.ascontiguousarray(pool, dtype=np.float32))
         density = np.full(n_pool, np.nan)
         mass = np.zeros(n_pool)
         capped = 0
-        block = max(1, _BLOCK_PAIRS // n_neighbors)
-        for begin in range(0, n_target, block):
-            squared, neighbours = knn_squared_distances(target[begin:begin + block], pool, n_neighbors)
-            cost = alpha * np.sqrt(squared) / scale  # α d_ij / C, ascending along each row
-            unknown = np.unique(neighbours[np.isnan(density[neighbours])])
-            if unknown.size:
-                density[unknown] = self._densities(pool, unknown, n_density)
-            # M γ_ij = slope_ij (λ_i - cost_ij) with slope_ij = M / (2 (1 - α) ρ_j): each row then sums to 1
-            slope = n_target / (2.0 * (1.0 - alpha) * density[neighbours])
-            total_slope = np.cumsum(slope, axis=1)
-            level = (1.0 + np.cumsum(slope * cost, axis=1)) / total_slope  # λ if the support were this prefix
-            reached = np.count_nonzero(level > cost, axis=1)  # the valid prefixes are exactly the first ones
-            reached = np.maximum(reached, 1)
-            lam = np.take_along_axis(level, (reached - 1)[:, None], axis=1)
-            weights = np.maximum(slope * (lam - cost), 0.0)
-            weights[np.arange(n_neighbors)[None, :] >= reached[:, None]] = 0.0
-            weights /= weights.sum(axis=1, keepdims=True)  # exact already, up to rounding
-            capped += int(np.count_nonzero(reached == n_neighbors)) if n_neighbors < n_pool else 0
-            mass += np.bincount(neighbours.ravel(), weights=weights.ravel(), minlength=n_pool)
+        # Fetch few neighbours first and more only for the target rows whose mass reaches the last one: the
+        # plan over a prefix that holds the whole support is the plan over all n_neighbors.
+        fetch = min(n_neighbors, _FIRST_FETCH)
+        pending = np.arange(n_target)
+        while pending.size:
+            still = []
+            block = max(1, _BLOCK_PAIRS // fetch)
+            for begin in range(0, pending.size, block):
+                rows = pending[begin:begin + block]
+                squared, neighbours = knn_squared_distances(target[rows], pool, fetch)
+                unknown = np.unique(neighbours[np.isnan(density[neighbours])])
+                if unknown.size:
+                    density[unknown] = self._densities(index, pool, unknown, n_density)
+                weights, reached = self._transport(squared, neighbours, density, n_target)
+                done = (reached < fetch) | (fetch == n_neighbors)
+                mass += np.bincount(neighbours[done].ravel(), weights=weights[done].ravel(), minlength=n_pool)
+                still.append(rows[~done])
+                if fetch == n_neighbors < n_pool:
+                    capped += int(np.count_nonzero(reached == n_neighbors))
+            pending = np.concatenate(still)
+            fetch = min(n_neighbors, fetch * _FETCH_GROWTH)
         probabilities = mass / n_target
         support = np.flatnonzero(probabilities > 0)
         if support.shape[0] >= amount:

@@ -138,3 +138,19 @@ def test_bad_data_is_refused_with_a_message(rng):
         TSDSSelector().fit(pool, np.zeros((10, 3)))
     with pytest.raises(ValueError, match=r"target has 3 rows; k=5 needs at least k\+1=6 rows"):
         TSDSSelector().fit(pool, target[:3])
+
+
+def test_fetching_neighbours_a_few_at_a_time_gives_the_plan_over_all_of_them(rng, monkeypatch):
+    from gio_core import tsds
+
+    pool = rng.normal(size=(400, 3))
+    target = rng.normal(size=(12, 3))
+    params = dict(n_select=30, alpha=0.2, distance_scale=1.0, neighbor_share=1.0, random_state=0)
+    monkeypatch.setattr(tsds, "_FIRST_FETCH", 400)
+    at_once = TSDSSelector(**params).fit(pool, target)
+    monkeypatch.setattr(tsds, "_FIRST_FETCH", 2)
+    monkeypatch.setattr(tsds, "_FETCH_GROWTH", 2)
+    bit_by_bit = TSDSSelector(**params).fit(pool, target)
+    assert at_once.support_size_ > 2 * len(target)  # some rows needed more than the first fetch
+    assert_allclose(bit_by_bit.sampling_probabilities_, at_once.sampling_probabilities_, rtol=1e-9, atol=1e-15)
+    np.testing.assert_array_equal(bit_by_bit.selected_indices_, at_once.selected_indices_)
