@@ -6,6 +6,8 @@ from numpy.testing import assert_allclose
 
 from gio_core.dsir import TEXT_METHODS, DSIRSelector, hashed_ngram_counts
 
+from .selection_checks import assert_distinct_at_budget, assert_seed_decides
+
 CATS = ["the cat sat on the warm mat and the cat purred", "a small cat chased the cat toy across the mat",
         "my cat naps on the mat while the other cat watches"]
 MONEY = ["bond yields rose as the central bank raised rates", "stocks fell sharply after weak quarterly earnings",
@@ -49,10 +51,7 @@ def test_texts_like_the_target_are_the_ones_resampled():
 def test_distinct_rows_at_exactly_the_budget(n_select):
     pool = _pool()
     selector = DSIRSelector(n_select=n_select, random_state=0).fit(pool, CATS)
-    picks = selector.selected_indices_
-    assert picks.shape == (n_select,) and len(set(picks.tolist())) == n_select
-    assert picks.min() >= 0 and picks.max() < len(pool)
-    assert selector.stop_reason_ == "data_size"
+    assert_distinct_at_budget(selector, n_select, len(pool))
     assert np.isnan(selector.kl_curve_).all() and selector.kl_curve_.shape == (n_select,)
 
 
@@ -64,11 +63,7 @@ def test_a_budget_larger_than_the_pool_takes_every_text_once():
 
 def test_same_seed_same_picks_other_seed_other_picks():
     pool = ["the same text"] * 50  # equal weights: the draw is uniform, so only the seed decides
-    first = DSIRSelector(n_select=10, random_state=1).fit(pool, CATS).selected_indices_
-    again = DSIRSelector(n_select=10, random_state=1).fit(pool, CATS).selected_indices_
-    other = DSIRSelector(n_select=10, random_state=2).fit(pool, CATS).selected_indices_
-    np.testing.assert_array_equal(first, again)
-    assert first.tolist() != other.tolist()
+    assert_seed_decides(lambda seed: DSIRSelector(n_select=10, random_state=seed), (pool, CATS), 1, 2)
 
 
 def test_resampling_follows_the_importance_weights_not_a_top_k():

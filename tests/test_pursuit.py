@@ -6,6 +6,8 @@ import pytest
 from gio_core.baselines import METHODS
 from gio_core.pursuit import PursuitSelector, auto_pursuit_clusters
 
+from .selection_checks import assert_distinct_at_budget, assert_seed_decides
+
 
 def _blobs(rng, n_each=150, d=4):
     centre = np.zeros(d)
@@ -19,11 +21,7 @@ def _blobs(rng, n_each=150, d=4):
 def test_distinct_rows_at_exactly_the_budget(rng, n_select):
     pool, target = _blobs(rng)
     selector = PursuitSelector(n_select=n_select, random_state=0).fit(pool, target)
-    picks = selector.selected_indices_
-    assert picks.shape == (n_select,)
-    assert len(set(picks.tolist())) == n_select
-    assert picks.min() >= 0 and picks.max() < pool.shape[0]
-    assert selector.stop_reason_ == "data_size"
+    assert_distinct_at_budget(selector, n_select, pool.shape[0])
 
 
 def test_a_budget_larger_than_the_pool_takes_every_row_once(rng):
@@ -41,9 +39,8 @@ def test_a_budget_beyond_one_pursuit_runs_several(rng):
 
 def test_same_seed_same_picks(rng):
     pool, target = _blobs(rng)
-    first = PursuitSelector(n_select=60, n_clusters=4, random_state=5).fit(pool, target)
-    again = PursuitSelector(n_select=60, n_clusters=4, random_state=5).fit(pool, target)
-    np.testing.assert_array_equal(first.selected_indices_, again.selected_indices_)
+    first, again = assert_seed_decides(lambda seed: PursuitSelector(n_select=60, n_clusters=4, random_state=seed),
+                                       (pool, target), 5)
     np.testing.assert_array_equal(first.cluster_labels_, again.cluster_labels_)
 
 

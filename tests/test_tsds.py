@@ -7,6 +7,8 @@ from numpy.testing import assert_allclose
 from gio_core.baselines import METHODS
 from gio_core.tsds import TSDSSelector
 
+from .selection_checks import assert_distinct_at_budget, assert_seed_decides
+
 
 def _blobs(rng, n_each=150):
     pool = np.vstack([rng.normal(0.0, 0.3, size=(n_each, 2)), rng.normal(4.0, 0.3, size=(n_each, 2))])
@@ -18,11 +20,7 @@ def _blobs(rng, n_each=150):
 def test_distinct_rows_at_exactly_the_budget(rng, n_select):
     pool, target = _blobs(rng)
     selector = TSDSSelector(n_select=n_select, random_state=0).fit(pool, target)
-    picks = selector.selected_indices_
-    assert picks.shape == (n_select,)
-    assert len(set(picks.tolist())) == n_select
-    assert picks.min() >= 0 and picks.max() < pool.shape[0]
-    assert selector.stop_reason_ == "data_size"
+    assert_distinct_at_budget(selector, n_select, pool.shape[0])
     assert selector.kl_curve_.shape == (n_select,)
 
 
@@ -55,11 +53,7 @@ def test_rows_beyond_the_support_are_filled_nearest_first():
 
 def test_same_seed_same_picks_other_seed_other_order(rng):
     pool, target = _blobs(rng)
-    first = TSDSSelector(n_select=40, random_state=7).fit(pool, target).selected_indices_
-    again = TSDSSelector(n_select=40, random_state=7).fit(pool, target).selected_indices_
-    other = TSDSSelector(n_select=40, random_state=8).fit(pool, target).selected_indices_
-    np.testing.assert_array_equal(first, again)
-    assert first.tolist() != other.tolist()
+    assert_seed_decides(lambda seed: TSDSSelector(n_select=40, random_state=seed), (pool, target), 7, 8)
 
 
 def test_the_transport_solved_by_hand():
