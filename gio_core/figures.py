@@ -321,11 +321,18 @@ def _axis_style(method: str) -> dict:
                 ticks="outside" if method != "umap" else "", showticklabels=method != "umap")
 
 
-def _hover_text(text: ArrayLike | None, rows: ArrayLike) -> NDArray | None:
-    """Hover content of ``rows`` (HTML-ready strings), or None when there is none."""
+def _hover_text(text, rows: ArrayLike) -> NDArray | None:
+    """Hover content of ``rows`` (HTML-ready strings), or None when there is none.
+
+    ``text`` is one string per row, or a callable ``text(rows) -> strings`` for data too big to describe
+    every row in advance.
+    """
     if text is None:
         return None
-    return np.asarray(text, dtype=object)[np.asarray(rows, dtype=np.int64)]
+    rows = np.asarray(rows, dtype=np.int64)
+    if callable(text):
+        return np.asarray(text(rows), dtype=object)
+    return np.asarray(text, dtype=object)[rows]
 
 
 def _with_content(template: str, text: NDArray | None) -> str:
@@ -457,10 +464,10 @@ def map_figure(projection: MapProjection, overlay: MapOverlay | None = None, *,
     height : int, default=560
     uirevision : str, optional
         Plotly keeps zoom and pan across redraws with the same value.
-    pool_text, target_text : array-like of str, optional
+    pool_text, target_text : array-like of str, or callable, optional
         What each pool row (all ``n_pool``) and target row holds, shown when the pointer is on its point
         (a shortened sentence, a label; Plotly's hover labels take ``<b>``, ``<i>`` and ``<br>``, so
-        escape other ``<``).
+        escape other ``<``). A callable is asked ``text(rows)`` for the rows drawn only.
 
     Returns
     -------
@@ -517,7 +524,7 @@ def pool_map_figure(projection: MapProjection, *, labels: ArrayLike | None = Non
     label_name : str, optional
     chosen : array-like of int, optional
         Pool rows chosen so far, drawn as rings.
-    pool_text : array-like of str, optional
+    pool_text : array-like of str, or callable, optional
         Hover content per pool row, as in :func:`map_figure`.
     height : int, default=480
 

@@ -234,3 +234,20 @@ def test_pool_map_takes_boxes_colours_labels_and_rings_the_chosen_rows(rng):
     assert list(by_name["chosen as target"].customdata) == [0, 2, 4]
     assert by_name["pool: kind b"].text[0] == "row 1"
     assert len(pool_map_figure(projection).data) == 1
+
+
+def test_map_hover_content_can_be_made_on_request_for_the_rows_drawn(data, run):
+    pool, target, _ = data
+    _, trace = run
+    projection = project(pool, target)
+    overlay = map_overlay(trace, trace.n_steps - 1, MapPlacer(projection, pool, target))
+    asked = []
+
+    def describe(rows):
+        asked.append(list(rows))
+        return [f"row {row}" for row in rows]
+
+    figure = map_figure(projection, overlay, pool_text=describe)
+    by_name = {item.name: item for item in figure.data}
+    assert list(by_name["picks"].text) == [f"row {row}" for row in overlay.picks_rows]
+    assert sorted(map(len, asked)) == sorted([len(projection.pool_rows), len(overlay.picks_rows)])

@@ -33,11 +33,12 @@ def test_hover_content_holds_the_id_the_label_and_the_sentence_escaped_and_short
     dataset = _dataset("text-spelling")
     content = rows._content(dataset)
     assert content.text_column == "text" and not content.has_images
-    first = content.pool_hover[0]
+    hover = content.pool_hover(np.arange(dataset.n_pool))
+    first = hover[0]
     assert first.startswith("<b>p0000 · is_clean: ")
     words = " ".join(dataset.pool.frame["text"].iloc[0].split()).split()
     assert " ".join(first.split("<br>", 1)[1].replace("<br>", " ").split()).startswith(" ".join(words[:5]))
-    assert max(len(line) for text in content.pool_hover for line in text.split("<br>")[1:]) <= 70
+    assert max(len(line) for text in hover for line in text.split("<br>")[1:]) <= 70
     frame = pd.DataFrame({"text": ["<script>alert(1)</script> " * 20]})
     hover = rows._hover(frame, np.array([0]), id_column=None, label_column=None, text_column="text", images=False)[0]
     assert "<script>" not in hover and "&lt;script&gt;" in hover and "…" in hover
@@ -46,7 +47,7 @@ def test_hover_content_holds_the_id_the_label_and_the_sentence_escaped_and_short
 def test_image_rows_say_their_image_is_a_click_away():
     content = rows._content(_dataset("fashion-mnist"))
     assert content.has_images and content.pool_images.shape[1:] == (28, 28)
-    assert all(text.endswith("click the point to see its image</i>") for text in content.pool_hover[:5])
+    assert all(text.endswith("click the point to see its image</i>") for text in content.pool_hover(range(5)))
 
 
 def test_picks_table_is_in_pick_order_with_the_kl_after_each_pick():
@@ -88,3 +89,27 @@ def test_label_shares_compare_the_picks_with_the_target():
     assert label_shares(["A", "A", "C", "D"], ["A"] * 2 + ["C", "D"]) == "A 50% (50%) · C 25% (25%) · D 25% (25%)"
     assert label_shares(["A"], ["A"] * 4) is None  # one label says nothing
     assert label_shares(list("ABCDEFGH"), list("ABCDEFGH")) is None  # too many to list
+
+
+def test_hover_is_made_for_the_rows_asked_only_and_not_at_all_for_arrays(monkeypatch):
+    import io
+
+    from gio_core.data import read_data
+
+    dataset = _dataset("clusters-2d")
+    content = rows._content(dataset)
+    asked = []
+    made = rows._hover
+    monkeypatch.setattr(rows, "_hover", lambda frame, file_rows, **fields: asked.append(len(file_rows))
+                        or made(frame, file_rows, **fields))
+    sample = np.array([5, 9, 1999])
+    assert content.pool_hover(sample)[2].startswith(f"<b>{dataset.pool.frame['id'].iloc[1999]} · cluster: ")
+    content.pool_hover(sample)  # a redraw asks for the same rows again: kept
+    assert asked == [3]
+    buffer = io.BytesIO()
+    np.save(buffer, np.random.default_rng(0).normal(size=(50, 3)))
+    array = read_data(buffer.getvalue(), name="pool.npy")
+    prepared = prepare_vectors(array, array, drop_nonfinite=False)
+    plain = Dataset(source="upload", pool=array, target=array, prepared=prepared, choice={}, key="npy")
+    content = rows._content(plain)
+    assert content.pool_hover is None and content.target_hover is None

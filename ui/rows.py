@@ -43,8 +43,9 @@ class RowContent:
 
     Attributes
     ----------
-    pool_hover, target_hover : ndarray of str
-        One hover line block per pool row / target row (HTML-escaped, shortened).
+    pool_hover, target_hover : HoverText or None
+        Hover content of prepared pool rows / target rows (HTML-escaped, shortened), made on request;
+        None when the files hold nothing to show (arrays).
     text_column : str or None
         The column shown as the rows' text.
     columns : list of str
@@ -53,8 +54,8 @@ class RowContent:
         Images of the rows, for image data.
     """
 
-    pool_hover: np.ndarray = field(repr=False)
-    target_hover: np.ndarray = field(repr=False)
+    pool_hover: "HoverText | None" = field(repr=False)
+    target_hover: "HoverText | None" = field(repr=False)
     text_column: str | None
     columns: list
     pool_images: np.ndarray | None = field(default=None, repr=False)
@@ -78,7 +79,7 @@ def _text_column(pool: LoadedData, choice: dict, *, exclude: set, shared_with: L
     candidates = [name for name in text_columns(pool) if name not in exclude and name not in vectors
                   and (shared_with is None or name in shared_with.columns)]
     # ids are text too: prefer a column whose values are long enough to be prose
-    prose = [name for name in candidates if pool.frame[name].astype(str).head(200).str.len().mean() >= 20]
+    prose = [name for name in candidates if pool.frame[name].head(200).astype(str).str.len().mean() >= 20]
     return prose[0] if prose else None
 
 
@@ -87,10 +88,13 @@ def _id_column(pool: LoadedData, other: LoadedData | None = None) -> str | None:
                  and (other is None or name in other.columns)), None)
 
 
-def pool_hover(pool: LoadedData, prepared_rows: np.ndarray, choice: dict, label_column: str | None) -> np.ndarray:
-    """Hover content of a pool's rows (id, label, text), for a map of the pool alone."""
-    return _hover(pool.frame, prepared_rows, id_column=_id_column(pool), label_column=label_column,
+def pool_hover(pool: LoadedData, prepared_rows: np.ndarray, choice: dict, label_column: str | None):
+    """Hover content of a pool's rows (id, label, text), for a map of the pool alone (None: nothing to say)."""
+    fields = dict(id_column=_id_column(pool), label_column=label_column,
                   text_column=_text_column(pool, choice, exclude={label_column}), images=False)
+    if not _describable(pool.frame, fields["id_column"], label_column, fields["text_column"]):
+        return None
+    return HoverText(pool.frame, prepared_rows, **fields)
 
 
 def _vector_columns(dataset: Dataset) -> set:
@@ -137,21 +141,51 @@ def _hover(frame: pd.DataFrame, rows: np.ndarray, *, id_column: str | None, labe
     return heads
 
 
+class HoverText:
+    """Hover content of a file's rows, made when a map asks for it (a callable: prepared rows -> strings).
+
+    A pool may hold millions of rows while a map draws at most 20,000 of them and the picks: only those
+    are described, and the last few requests are kept (each redraw of a live run asks for the same
+    sample again).
+    """
+
+    _KEPT = 4
+
+    def __init__(self, frame: pd.DataFrame, file_rows: np.ndarray, **fields):
+        self._frame, self._file_rows, self._fields = frame, file_rows, fields
+        self._memo: dict = {}
+
+    def __call__(self, rows) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        key = hash(rows.tobytes())
+        if key not in self._memo:
+            if len(self._memo) >= self._KEPT:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = _hover(self._frame, self._file_rows[rows], **self._fields)
+        return self._memo[key]
+
+
+def _describable(frame: pd.DataFrame, *names) -> bool:
+    return any(name and name in frame.columns for name in names)
+
+
 def _content(dataset: Dataset) -> RowContent:
     text_column = content_text_column(dataset)
     id_column = _id_column(dataset.pool, dataset.target)
     label = dataset.label_column
     demo = dataset.demo
     images = demo is not None and demo.pool_images is not None
-    pool_hover = _hover(dataset.pool.frame, dataset.prepared.pool_rows, id_column=id_column, label_column=label,
-                        text_column=text_column, images=images)
-    target_hover = _hover(dataset.target.frame, dataset.prepared.target_rows, id_column=id_column,
-                          label_column=label, text_column=text_column, images=images)
+    fields = dict(id_column=id_column, label_column=label, text_column=text_column, images=images)
+    # a file with nothing to say about its rows (an array) keeps Plotly's plain hover
+    described = images or _describable(dataset.pool.frame, id_column, label, text_column)
     vectors = _vector_columns(dataset)
     columns = [name for name in dataset.pool.columns if name not in vectors]
-    return RowContent(pool_hover=pool_hover, target_hover=target_hover, text_column=text_column, columns=columns,
-                      pool_images=demo.pool_images[dataset.prepared.pool_rows] if images else None,
-                      target_images=demo.target_images[dataset.prepared.target_rows] if images else None)
+    return RowContent(
+        pool_hover=HoverText(dataset.pool.frame, dataset.prepared.pool_rows, **fields) if described else None,
+        target_hover=HoverText(dataset.target.frame, dataset.prepared.target_rows, **fields) if described else None,
+        text_column=text_column, columns=columns,
+        pool_images=demo.pool_images[dataset.prepared.pool_rows] if images else None,
+        target_images=demo.target_images[dataset.prepared.target_rows] if images else None)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
