@@ -178,7 +178,7 @@ class KCenterGreedySelector(_BaseSelector):
     --------
     >>> import numpy as np
     >>> pool = np.array([[0.0], [0.1], [5.0], [10.0]])
-    >>> KCenterGreedySelector(n_select=3, random_state=0).fit(pool, pool, init=pool[:1]).selected_indices_
+    >>> KCenterGreedySelector(n_select=3, k=1, random_state=0).fit(pool, pool, init=pool[:1]).selected_indices_
     array([3, 2, 1])
     """
 
@@ -226,7 +226,7 @@ class NearestToTargetSelector(_BaseSelector):
     >>> import numpy as np
     >>> pool = np.array([[0.0], [0.2], [5.0], [5.1], [9.0]])
     >>> target = np.array([[0.1], [5.05], [0.0], [5.0], [0.05], [5.02]])
-    >>> sorted(NearestToTargetSelector(n_select=4, k=2, random_state=0).fit(pool, target).selected_indices_)
+    >>> sorted(NearestToTargetSelector(n_select=4, k=2, random_state=0).fit(pool, target).selected_indices_.tolist())
     [0, 1, 2, 3]
     """
 
