@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import streamlit as st
 
-from gio_core.data import LoadedData, PreparedVectors, prepare_vectors
+from gio_core.data import DataError, LoadedData, PreparedVectors, prepare_vectors
 from gio_core.demos import Demo, load_demo
 from gio_core.projection import MapPlacer, MapProjection, project, warm_up_umap
 
@@ -52,6 +52,17 @@ def prepared_vectors(pool: LoadedData, target: LoadedData, choice: dict) -> Prep
         As :func:`gio_core.data.prepare_vectors` (errors are not cached).
     """
     return _prepared(pool.sha256, target.sha256, choice_key(choice), pool, target)
+
+
+def prepared_vectors_or_message(pool: LoadedData, target: LoadedData, choice: dict) -> PreparedVectors | None:
+    """:func:`prepared_vectors`, or None with the problem shown on the page as a message (never a traceback)."""
+    try:
+        return prepared_vectors(pool, target, choice)
+    except DataError as problem:
+        st.error(str(problem), icon=":material/error:")
+    except (ValueError, TypeError) as problem:
+        st.error(" ".join(str(problem).split()), icon=":material/error:")
+    return None
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -340,13 +340,8 @@ def data_panel(source: str) -> Dataset | None:
                                 help="A column of classes or flags present in both files; it colours the target and "
                                      "can colour the picks.")
         label = None if label == "(none)" else label
-        try:
-            prepared = cache.prepared_vectors(pool, target, {**choice, "drop_nonfinite": drop})
-        except DataError as problem:
-            st.error(str(problem), icon=":material/error:")
-            return None
-        except (ValueError, TypeError) as problem:
-            st.error(" ".join(str(problem).split()), icon=":material/error:")
+        prepared = cache.prepared_vectors_or_message(pool, target, {**choice, "drop_nonfinite": drop})
+        if prepared is None:
             return None
         dropped = prepared.pool_nonfinite_rows + prepared.target_nonfinite_rows
         st.caption(f"Vectors: {prepared.description}" + (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from gio_core.data import DataError, LoadedData
+from gio_core.data import LoadedData
 from gio_core.figures import pool_map_figure
 
 from . import cache, rows
@@ -68,13 +68,8 @@ def choose_target(pool: LoadedData, choice: dict, *, label_options: list[str]) -
     st.markdown("**Choose the target on the map** · draw a box (drag) or a lasso (mode bar) around rows like the "
                 "ones you want, or filter by a label value; then press *Select more like these*. The chosen rows "
                 "become the target and leave the pool.")
-    try:
-        prepared = cache.prepared_vectors(pool, pool, choice)
-    except DataError as problem:
-        st.error(str(problem), icon=":material/error:")
-        return None
-    except (ValueError, TypeError) as problem:
-        st.error(" ".join(str(problem).split()), icon=":material/error:")
+    prepared = cache.prepared_vectors_or_message(pool, pool, choice)
+    if prepared is None:
         return None
     key = f"pool-only|{pool.sha256[:16]}|{cache.choice_key(choice)}"
     state = pool_map(key, prepared.pool)
