@@ -1,6 +1,7 @@
 """Spark engine benchmark: both engines end to end on 384-d Parquet shards, wall time per stage.
 
     .venv/bin/python benchmarks/spark.py --rows 250000 1000000 --data /work/scale_data
+    .venv/bin/python benchmarks/spark.py --rate-only      # the per-core assignment rate alone
 
 For each pool size, the same shards (:func:`benchmarks.scale_data.make_shards`: a 64-component Gaussian
 mixture, 100k rows per shard, a ``list<float>`` column ``embedding``) and the 5,000-row target go through
@@ -10,7 +11,8 @@ Spark engine in ``local[2]``. Both use K = 1500 clusters and a 10% data-size bud
 load average when the stage ended (``os.getloadavg``), since other work on a shared machine stretches
 wall time. At the end: whether the two engines selected the same rows in the same order, the
 Spark / in-process ratio per size (both from this run), and each engine's time per million rows at each
-size (linear in rows when they agree).
+size (linear in rows when they agree). First, the per-core assignment rate (faiss, one thread, CPU time) the
+README's cluster sizing starts from.
 
 Spark's session start (JVM and Python workers) is timed as its own stage and left out of the ratio's
 "stages" figure, since on a cluster the session is there before the job; the "total" ratio includes it.
@@ -72,6 +74,28 @@ def run_engine(engine: str, pool: Path, target: Path, out: Path, *, spark_conf: 
             "n_selected": int(pipeline.n_selected), "stop": manifest["result"]["stop_reason"]}
 
 
+def assignment_rate(*, clusters: int = 1500, dimension: int = 384, rows: int = 65_536, repeats: int = 3) -> float:
+    """Rows assigned per CPU-second on one core: a faiss flat index of ``clusters`` centroids, one thread.
+
+    Thread CPU time, not wall time, so other work on a shared machine does not stretch it.
+    """
+    import faiss
+
+    from gio_core.quantize import assign_rows, centroid_index
+
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(0)
+    index = centroid_index(rng.normal(size=(clusters, dimension)).astype(np.float32))
+    chunk = rng.normal(size=(rows, dimension)).astype(np.float32)
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.thread_time()
+        assign_rows(index, chunk.copy())
+        best = min(best, time.thread_time() - began)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    return rows / best
+
+
 def print_run(rows: int, run: dict) -> None:
     print(f"\n{run['engine']} engine, {rows:,} rows: {run['n_selected']:,} selected (stop: {run['stop']})")
     for stage, (seconds, load) in run["stages"].items():
@@ -88,11 +112,17 @@ def main() -> None:
     parser.add_argument("--shuffle-partitions", type=int, default=8)
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "spark.json")
+    parser.add_argument("--rate-only", action="store_true", help="only the per-core assignment rate")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does: faiss threads do not spin
     spark_conf = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(args.shuffle_partitions),
                   "spark.driver.memory": args.driver_memory}
     print(f"{os.cpu_count()} cores; load at start {_load():.2f}; spark conf {spark_conf}")
+    rate = assignment_rate()
+    print(f"assignment on one core (faiss flat index, K=1500, d=384): {rate:,.0f} rows per CPU-second "
+          f"(load {_load():.2f})")
+    if args.rate_only:
+        return
     results = []
     for rows in args.rows:
         pool = make_shards(rows, args.data)
