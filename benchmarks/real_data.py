@@ -70,7 +70,7 @@ class Task:
     name: str
     pool_pixels: np.ndarray       # (n_pool, 784) float32 in [0, 1]
     pool_labels: np.ndarray
-    pool_clean: np.ndarray        # bool per pool row: a clean image (always True outside 'quality')
+    pool_kind: np.ndarray         # per pool row: 'clean', or the corruption ('noise', 'blur', 'occlusion')
     target_pixels: np.ndarray
     test_pixels: np.ndarray       # where accuracy is measured
     test_labels: np.ndarray
@@ -83,6 +83,9 @@ def _load():
     test_images, test_labels = load_fashion_mnist("test")
     flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255.0  # noqa: E731
     return flat(train_images), train_labels, flat(test_images), test_labels
+
+
+CORRUPTIONS = ("noise", "blur", "occlusion")
 
 
 def _corrupt(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -104,7 +107,7 @@ def _corrupt(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def tasks(experiment: str, seed: int, data, groups: dict) -> list[Task]:
     train, train_labels, test, test_labels = data
     rng = np.random.default_rng(1000 + seed)
-    everything_clean = np.ones(len(train), dtype=bool)
+    everything_clean = np.full(len(train), "clean")
     if experiment == "self":
         return [Task("self", "self-selection 25%", train, train_labels, everything_clean, train, test, test_labels,
                      None, len(train) // 4)]
@@ -123,8 +126,8 @@ def tasks(experiment: str, seed: int, data, groups: dict) -> list[Task]:
         clean_rows, corrupted_rows, target_rows = order[:8000], order[8000:24000], order[24000:26000]
         pool = np.vstack([train[clean_rows], _corrupt(train[corrupted_rows], rng)])
         labels = np.concatenate([train_labels[clean_rows], train_labels[corrupted_rows]])
-        clean = np.concatenate([np.ones(8000, dtype=bool), np.zeros(16000, dtype=bool)])
-        return [Task("quality", "clean + corrupted copies", pool, labels, clean, train[target_rows], test, test_labels,
+        kinds = np.concatenate([np.full(8000, "clean"), np.array(CORRUPTIONS)[np.arange(16000) % 3]])
+        return [Task("quality", "clean + corrupted copies", pool, labels, kinds, train[target_rows], test, test_labels,
                      None, len(pool) // 10)]
     raise ValueError(f"unknown experiment {experiment!r}")
 
@@ -135,6 +138,18 @@ def embed(task: Task) -> tuple[np.ndarray, np.ndarray]:
     pca = PCA(DIMENSIONS, random_state=0).fit(task.pool_pixels)
     return (pca.transform(task.pool_pixels).astype(np.float32),
             pca.transform(task.target_pixels).astype(np.float32))
+
+
+def _skip_kl_curves() -> None:
+    """The baselines compute ``kl_curve_`` after every fit; nothing here reads it.
+
+    At 60,000 target rows the curve of 15,000 picks costs O(picks x target) = 9e8 distance pairs per
+    method (about 3 minutes on a loaded 2-core machine), more than the selection itself; it is left
+    out (``nan``), for every method alike.
+    """
+    import gio_core.baselines as baselines
+
+    baselines._kl_curve = lambda target, picks, k=5, init=None: np.full(len(picks), np.nan)  # noqa: E731
 
 
 def make_selector(name: str, task: Task, seed: int):
@@ -183,10 +198,23 @@ def run_one(task: Task, name: str, seed: int, vectors) -> dict:
     labels = task.pool_labels[rows]
     record.update(n_rows=int(rows.size), select_seconds=select_seconds, load=load,
                   accuracy=accuracy(task, rows, seed),
-                  clean_share=float(task.pool_clean[rows].mean()),
+                  clean_share=float((task.pool_kind[rows] == "clean").mean()),
+                  kind_shares={kind: float((task.pool_kind[rows] == kind).mean()) for kind in ("clean",) + CORRUPTIONS},
                   in_target=float(np.isin(labels, task.group).mean()) if task.group else None,
                   class_counts=np.bincount(labels, minlength=10).tolist())
     return record
+
+
+def separability(task: Task, vectors) -> str:
+    """How far each kind of pool row sits from the target in the embedding: can a vector method tell them apart?"""
+    import faiss
+
+    pool_vectors, target_vectors = vectors
+    index = faiss.IndexFlatL2(target_vectors.shape[1])
+    index.add(np.ascontiguousarray(target_vectors))
+    squared, _ = index.search(np.ascontiguousarray(pool_vectors), 5)
+    parts = [f"{kind} {np.sqrt(squared[task.pool_kind == kind, 4]).mean():.2f}" for kind in ("clean",) + CORRUPTIONS]
+    return "mean distance from pool rows to their 5th-nearest target row, by kind: " + ", ".join(parts)
 
 
 def _mean_and_error(values: list[float]) -> tuple[float, float]:
@@ -197,8 +225,8 @@ def _mean_and_error(values: list[float]) -> tuple[float, float]:
 
 def table(records: list[dict]) -> str:
     lines = ["| experiment | task | method | rows | accuracy | Δ vs random (± SE) | in-target / clean share | "
-             "select s |",
-             "|---|---|---|---|---|---|---|---|"]
+             "noise / blur / occlusion | select s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     by_task: dict = {}
     for record in records:
         by_task.setdefault((record["experiment"], record["task"]), []).append(record)
@@ -208,7 +236,7 @@ def table(records: list[dict]) -> str:
         for method in methods:
             mine = [r for r in rows if r["method"] == method]
             if "skipped" in mine[0]:
-                lines.append(f"| {experiment} | {task_name} | {method} | | {mine[0]['skipped']} | | | |")
+                lines.append(f"| {experiment} | {task_name} | {method} | | {mine[0]['skipped']} | | | | |")
                 continue
             mean, error = _mean_and_error([r["accuracy"] for r in mine])
             paired = [r["accuracy"] - random_by_seed[r["seed"]] for r in mine if r["seed"] in random_by_seed]
@@ -219,15 +247,17 @@ def table(records: list[dict]) -> str:
                 difference = f"{100 * paired_mean:+.2f} ± {100 * paired_error:.2f}"
             share_key = "in_target" if mine[0].get("in_target") is not None else "clean_share"
             share = np.mean([r[share_key] for r in mine])
+            corrupted = " / ".join(f"{np.mean([r['kind_shares'][kind] for r in mine]):.2f}" for kind in CORRUPTIONS) \
+                if experiment == "quality" and "kind_shares" in mine[0] else ""
             lines.append(f"| {experiment} | {task_name} | {method} | {int(np.mean([r['n_rows'] for r in mine])):,} | "
-                         f"{100 * mean:.2f} ± {100 * error:.2f} | {difference} | {share:.3f} | "
+                         f"{100 * mean:.2f} ± {100 * error:.2f} | {difference} | {share:.3f} | {corrupted} | "
                          f"{np.mean([r['select_seconds'] for r in mine]):.1f} |")
     return "\n".join(lines)
 
 
-def _write(records: list[dict], experiments, seeds, seconds: float, out: Path) -> None:
-    notes = "\n".join(f"- {experiment}: {PAPER_FIGURES[experiment]}" for experiment in experiments
-                      if experiment in PAPER_FIGURES)
+def _write(records: list[dict], experiments, seeds, seconds: float, out: Path, extra_notes=()) -> None:
+    notes = "\n".join([f"- {experiment}: {PAPER_FIGURES[experiment]}" for experiment in experiments
+                        if experiment in PAPER_FIGURES] + [f"- {note}" for note in extra_notes])
     header = (f"Fashion-MNIST, seeds {seeds}, {DIMENSIONS}-d PCA vectors, GIO quantised with n_clusters={N_CLUSTERS}; "
               f"MLP(256) on pixels. Tuning groups {list(TUNING_GROUPS)}, unseen {list(UNSEEN_GROUPS)}. "
               f"{seconds:.0f} s in all, load at the end {os.getloadavg()[0]:.1f}.")
@@ -277,14 +307,18 @@ def main(argv=None) -> int:
         parser.error(f"unknown methods {unknown}; choose from {list(METHODS)}")
 
     data = _load()
+    _skip_kl_curves()
     OUT.mkdir(exist_ok=True)
     log = open(OUT / "real_data.jsonl", "a")
-    records = []
+    records, notes = [], []
     started = time.perf_counter()
     for experiment in args.experiments:
         for seed in seeds:
             for task in tasks(experiment, seed, data, groups):
                 vectors = embed(task)
+                if experiment == "quality":
+                    notes.append(f"quality, seed {seed}: {separability(task, vectors)}")
+                    print(notes[-1], flush=True)
                 extra = ["All rows"] if experiment == "self" and not args.no_ceiling else []
                 for name in names + extra:
                     record = run_one(task, name, seed, vectors)
@@ -296,7 +330,7 @@ def main(argv=None) -> int:
                                                       f"{record['load']:.1f})")
                     print(f"[{time.perf_counter() - started:6.0f} s] {experiment} seed {seed} {task.name}: "
                           f"{name}: {shown}", flush=True)
-    _write(records, args.experiments, seeds, time.perf_counter() - started, Path(args.out))
+    _write(records, args.experiments, seeds, time.perf_counter() - started, Path(args.out), notes)
     return 0
 
 
