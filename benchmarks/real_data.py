@@ -267,11 +267,17 @@ def _write(records: list[dict], experiments, seeds, seconds: float, out: Path, e
     out.write_text(output)
 
 
-def _table_from_log(log: Path, out: Path) -> int:
+def _latest_records(log: Path) -> dict:
     latest: dict = {}
-    for line in log.read_text().splitlines():
-        record = json.loads(line)
-        latest[(record["experiment"], record["task"], record["method"], record["seed"])] = record
+    if log.is_file():
+        for line in log.read_text().splitlines():
+            record = json.loads(line)
+            latest[(record["experiment"], record["task"], record["method"], record["seed"])] = record
+    return latest
+
+
+def _table_from_log(log: Path, out: Path) -> int:
+    latest = _latest_records(log)
     records = sorted(latest.values(), key=lambda r: (["quality", "shift", "self"].index(r["experiment"]), r["task"],
                                                      r["seed"]))
     experiments = list(dict.fromkeys(r["experiment"] for r in records))
@@ -291,6 +297,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="seed 0, one tuning and one unseen group")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the classifier on all rows")
     parser.add_argument("--out", default=str(RESULTS / "real_data.md"))
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the runs benchmarks/out/real_data.jsonl already holds (same experiment, task, "
+                             "method and seed) instead of running them again")
     parser.add_argument("--from-log", metavar="JSONL", help="only rebuild the table from the records of earlier runs "
                         "(the last record of each experiment, task, method and seed counts)")
     args = parser.parse_args(argv)
@@ -309,6 +318,7 @@ def main(argv=None) -> int:
     data = _load()
     _skip_kl_curves()
     OUT.mkdir(exist_ok=True)
+    done = _latest_records(OUT / "real_data.jsonl") if args.resume else {}
     log = open(OUT / "real_data.jsonl", "a")
     records, notes = [], []
     started = time.perf_counter()
@@ -321,6 +331,9 @@ def main(argv=None) -> int:
                     print(notes[-1], flush=True)
                 extra = ["All rows"] if experiment == "self" and not args.no_ceiling else []
                 for name in names + extra:
+                    if (experiment, task.name, name, seed) in done:
+                        records.append(done[(experiment, task.name, name, seed)])
+                        continue
                     record = run_one(task, name, seed, vectors)
                     records.append(record)
                     log.write(json.dumps(record) + "\n")
