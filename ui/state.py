@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -191,6 +191,11 @@ class RunRecord:
         self.stop_message = result.stop_message
         self.cluster_labels = selector.cluster_labels_
         self.cluster_centers = selector.cluster_centers_
+        if result.row_quotas is not None and result.selected_indices is not None:
+            # explode='target_share' takes a share of each chosen cluster once the run is over: the map and
+            # the picks table show the rows the selection holds, not the whole clusters the steps named
+            selected = np.asarray(result.selected_indices, dtype=np.int64)
+            self.steps = [replace(step, rows=step.rows[np.isin(step.rows, selected)]) for step in self.steps]
         self.status = "stopped" if result.stop_reason == "interrupted" else "done"
         self._trace = None
 
