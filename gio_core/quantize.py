@@ -300,26 +300,29 @@ def assign_rows(index: CentroidIndex, chunk: NDArray) -> NDArray[np.int64]:
     index : CentroidIndex
         From :func:`centroid_index`.
     chunk : ndarray of shape (n, d)
-        Rows (float32 preferred).
+        Rows (float32 preferred); never modified.
 
     Returns
     -------
     ndarray of int64, shape (n,)
     """
-    chunk = np.array(chunk, dtype=np.float32, order="C", copy=True)
+    chunk = np.ascontiguousarray(chunk, dtype=np.float32)
     finite = np.isfinite(chunk).all(axis=1)
     if not finite.all():
+        chunk = chunk.copy()  # the caller's rows stay as they were
         chunk[~finite] = 0.0
-    candidates = min(_CANDIDATES, index.n_clusters)
-    distances, labels = index.index.search(chunk, candidates)
-    labels = labels.astype(np.int64)
-    nearest = labels[:, 0].copy()
-    if candidates > 1:
+    pair = min(2, index.n_clusters)
+    distances, labels = index.index.search(chunk, pair)
+    nearest = labels[:, 0].astype(np.int64)
+    if pair > 1:
         norms = np.einsum("ij,ij->i", chunk, chunk, dtype=np.float64)
         window = 2.0 * _RELATIVE_ERROR * (norms + index.norm_max)
         unsure = np.flatnonzero(distances[:, 1] - distances[:, 0] <= window)
         for block in np.array_split(unsure, max(1, unsure.size // 1024)) if unsure.size else []:
-            nearest[block] = _exact_nearest(index, chunk[block], labels[block], distances[block], window[block])
+            rows = np.ascontiguousarray(chunk[block])
+            close_distances, close_labels = index.index.search(rows, min(_CANDIDATES, index.n_clusters))
+            nearest[block] = _exact_nearest(index, rows, close_labels.astype(np.int64), close_distances,
+                                            window[block])
     nearest[~finite] = -1
     return nearest
 
