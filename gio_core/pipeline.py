@@ -302,21 +302,42 @@ class SelectionPipeline:
         return self
 
     def select(self) -> "SelectionPipeline":
-        """GIO (on the centroids when quantised), here."""
+        """GIO (on the centroids when quantised), here; ``callback`` sees every step."""
+        for step in self.iter_select():
+            if self.callback is not None:
+                self.callback(step)
+        return self
+
+    def iter_select(self, *, record_path: bool = False):
+        """The select stage step by step: a generator of :class:`gio_core.GIOStep` (for a live view).
+
+        Closing it early (a Stop button) keeps the picks so far, as :meth:`gio_core.GIOSelector.iter_fit`
+        does; the later stages then explode and export those.
+
+        Parameters
+        ----------
+        record_path : bool, default=False
+            Attach each step's gradient-descent path.
+
+        Yields
+        ------
+        GIOStep
+        """
         from .gio import GIOSelector
 
         started = time.perf_counter()
         init = np.zeros((0, self.target_matrix.shape[1])) if self.start == "empty" else None
-        if self.quantization is not None:
-            self.selector = GIOSelector(**self.params, random_state=self._rng)
-            target = self.target_quantization if self.target_quantization is not None else self.target_matrix
-            self.selector.fit(self.quantization, target, init, callback=self.callback)
-        else:
-            self.selector = GIOSelector(**self.params, random_state=self.seed)
-            self.selector.fit(self.pool.matrix, self.target_matrix, init, callback=self.callback,
-                              progress=self.progress)
-        self._timed("gio", started)
-        return self
+        try:
+            if self.quantization is not None:
+                self.selector = GIOSelector(**self.params, random_state=self._rng)
+                target = self.target_quantization if self.target_quantization is not None else self.target_matrix
+                yield from self.selector.iter_fit(self.quantization, target, init, record_path=record_path)
+            else:
+                self.selector = GIOSelector(**self.params, random_state=self.seed)
+                yield from self.selector.iter_fit(self.pool.matrix, self.target_matrix, init, record_path=record_path,
+                                                  progress=self.progress)
+        finally:
+            self._timed("gio", started)
 
     def explode(self) -> "SelectionPipeline":
         """The chosen clusters to pool rows (by the backend), or the picked rows themselves."""

@@ -166,3 +166,17 @@ def test_manifest_records_stage_timings_and_the_engine(pool_and_target):
                                        "quantize_pool_train", "quantize_pool_assign", "gio", "explode", "export",
                                        "total"}
     assert written["vectors"]["source"] == "vector_column" and written["vectors"]["dimensions"] == 6
+
+
+def test_iter_select_stopped_early_keeps_the_picks_so_far(pool_and_target):
+    folder, _, _ = pool_and_target
+    pipeline = SelectionPipeline(folder / "pool", folder / "target.npy", params={"n_clusters": 12, "max_iter": 8},
+                                 vector_column="emb").read().vectors().quantise()
+    steps = pipeline.iter_select()
+    kept = [next(steps) for _ in range(3)]
+    steps.close()  # a Stop button
+    assert pipeline.selector.stop_reason_ == "interrupted"
+    picks = [step.candidate for step in kept if step.kept]
+    assert pipeline.selector.selected_clusters_.tolist() == picks
+    pipeline.explode().export(folder / "stopped.parquet")
+    assert set(pd.read_parquet(folder / "stopped.parquet")["gio_cluster"]) == set(picks)
