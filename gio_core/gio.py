@@ -31,10 +31,11 @@ from ._validation import (
     check_same_dimension,
     check_target_rows,
 )
-from .explode import EXPLODE_MODES, allocate_rows, distinct_in_order, explode_rows, target_shares
+from .explode import (EXPLODE_MODES, allocate_rows, distinct_in_order, explode_rows, nearest_target_distances,
+                      target_shares)
 from .kl import AveragedKL
 from .objectives import OBJECTIVES, STEP_RULES, SmoothKNNKL, SteeredAveragedKL
-from .largefiles import is_row_source
+from .largefiles import is_row_source, take_rows
 from .neighbors import NearestUnused, squared_distances
 from .quantize import ProgressCallback, Quantization, quantize
 
@@ -266,6 +267,7 @@ class _Run:
         # explode='target_share' spends a data-size budget after the run, over every chosen cluster, so the
         # run over centroids stops where its KL stops falling, not where the chosen clusters' rows reach it
         self.target_rows: NDArray | None = None  # the unquantised target, when there is one
+        self.pool_rows = None  # the pool's vectors, when this process has them
         self.shares_budget = (config.explode == "target_share" and config.stop_criterion == "data_size"
                               and rows_per_candidate is not None)
         self.criterion = "sequential_increase_tolerance" if self.shares_budget else config.stop_criterion
@@ -667,19 +669,21 @@ class GIOSelector(BaseEstimator):
         if isinstance(pool, Quantization):  # quantised elsewhere (the pipeline's stage, a Spark engine)
             pool_quantization, target_quantization, target_points = _given_quantizations(pool, target, config)
             target_rows = target_points if target_quantization is None else None
+            pool_rows = None  # the vectors live elsewhere: whoever explodes orders rows by distance there
             candidates = pool_quantization.centers
             rows_per_candidate = pool_quantization.counts
             n_pool_rows = int(pool_quantization.counts.sum())
             dimension = candidates.shape[1]
         else:
             (pool_quantization, target_quantization, candidates, target_points, target_rows, rows_per_candidate,
-             n_pool_rows, dimension) = self._quantize(pool, target, config, rng, progress, seconds)
+             n_pool_rows, dimension, pool_rows) = self._quantize(pool, target, config, rng, progress, seconds)
         row_budget = int(config.max_data_size * n_pool_rows)
 
         start, excluded = _start_set(init, candidates, config, rng, dimension=dimension)
         run = _Run(candidates, target_points, start, config, rng, rows_per_candidate=rows_per_candidate,
                    row_budget=row_budget, excluded=excluded, record_path=record_path)
         run.target_rows = target_rows
+        run.pool_rows = pool_rows
         seconds["prepare"] = time.perf_counter() - started
         selection_started = time.perf_counter()
         finished = False
@@ -719,7 +723,7 @@ class GIOSelector(BaseEstimator):
             target_points = np.asarray(target_matrix, dtype=np.float64)
             rows_per_candidate = None
         return (pool_quantization, target_quantization, candidates, target_points, target_matrix, rows_per_candidate,
-                pool_matrix.shape[0], pool_matrix.shape[1])
+                pool_matrix.shape[0], pool_matrix.shape[1], pool_matrix)
 
     def _store(self, run: _Run, pool_quantization, target_quantization, seconds: dict) -> None:
         picks = np.asarray(run.picks, dtype=np.int64)
@@ -728,7 +732,8 @@ class GIOSelector(BaseEstimator):
             explode_seed = int(run.rng.integers(0, 2**62))
             if run.shares_budget and picks.size:
                 quotas, message = _shared_quotas(run, pool_quantization, target_quantization, picks)
-            rows = (explode_rows(pool_quantization.members, picks, quotas, explode_seed)
+            rows = (explode_rows(pool_quantization.members, picks, quotas, explode_seed,
+                                 distances_of=_distances_to_target(run))
                     if pool_quantization.labels is not None else None)
         else:
             rows = picks
@@ -808,6 +813,14 @@ def _shared_quotas(run: _Run, pool_quantization: Quantization, target_quantizati
     if held < run.row_budget:
         message += f" They hold only {held:,} rows, all taken; raise max_iter or lower max_data_size to fill it."
     return quotas, message
+
+
+def _distances_to_target(run: _Run):
+    """Each pool row's distance to the target, for ordering rows within a cluster (None without pool vectors)."""
+    if run.pool_rows is None or not run.shares_budget:
+        return None
+    target = run.target_rows if run.target_rows is not None else run.target
+    return lambda rows: nearest_target_distances(take_rows(run.pool_rows, rows), target)
 
 
 def _given_quantizations(pool: Quantization, target, config: GIOConfig):
