@@ -127,3 +127,38 @@ def test_precomputed_quantization_without_labels_gives_quotas(two_blobs):
 def test_explode_is_validated():
     with pytest.raises(ValueError, match="explode"):
         GIOSelector(explode="some").config()
+
+
+def test_explode_rows_takes_the_rows_nearest_the_target_first():
+    members = {0: np.array([0, 1, 2, 3])}
+    distance = {0: 3.0, 1: 0.5, 2: 2.0, 3: 0.5}
+    rows = explode_rows(members.get, np.array([0]), np.array([3]), seed=9,
+                        distances_of=lambda rows: np.array([distance[int(r)] for r in rows]))
+    tied = sorted([1, 3], key=lambda r: int(row_priority(np.array([r]), 9)[0]))
+    assert rows.tolist() == tied + [2]  # 0.5, 0.5 (ties by priority), then 2.0; the farthest row is left out
+
+
+def test_nearest_target_distances_are_exact():
+    from gio_core.explode import nearest_target_distances
+
+    target = np.array([[0.0, 0.0], [10.0, 0.0]])
+    np.testing.assert_allclose(nearest_target_distances(np.array([[3.0, 4.0], [10.0, 1.0]]), target), [5.0, 1.0],
+                               rtol=1e-12)
+
+
+def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blobs):
+    from gio_core.explode import nearest_target_distances
+
+    pool, target = two_blobs
+    selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
+                           random_state=0).fit(pool, target)
+    distance = nearest_target_distances(pool, target)
+    chosen = set(selector.selected_indices_.tolist())
+    partial = 0
+    for cluster in np.unique(selector.selected_clusters_):
+        members = np.flatnonzero(selector.cluster_labels_ == cluster)
+        taken = np.array([row in chosen for row in members])
+        if taken.any() and not taken.all():
+            partial += 1
+            assert distance[members[taken]].max() <= distance[members[~taken]].min()
+    assert partial >= 10
