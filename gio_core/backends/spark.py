@@ -357,10 +357,12 @@ class SparkBackend(Backend):
         chosen = pd.DataFrame({
             "gio_raw_cluster": raw_clusters.astype(np.int32),
             "gio_quota": taken.astype(np.int64),
-            "gio_rank_offset": np.concatenate([[0], np.cumsum(taken)[:-1]]).astype(np.int64),
+            "gio_rank_offset": (np.cumsum(taken) - taken).astype(np.int64),
             "gio_cluster": np.asarray(compact, dtype=np.int64),
         })
-        chosen_frame = self._run(lambda: self.session.createDataFrame(chosen))
+        chosen_schema = "gio_raw_cluster int, gio_quota long, gio_rank_offset long, gio_cluster long"
+        chosen_frame = self._run(lambda: self.session.createDataFrame(
+            [tuple(int(value) for value in row) for row in chosen.itertuples(index=False)], chosen_schema))
         members = self._assigned.join(F.broadcast(chosen_frame), "gio_raw_cluster")
         if quotas is not None:
             schema = "gio_raw_cluster int, gio_row long, gio_quota long, gio_rank_offset long, gio_cluster long, " \
