@@ -172,6 +172,41 @@ class SelectionPipeline:
         self.n_written = 0
         self._rng = None
 
+    @classmethod
+    def from_prepared(cls, pool: LoadedData, target: LoadedData, prepared, **options) -> "SelectionPipeline":
+        """A pipeline whose read and vectors stages are done already (files read and vectors built by a
+        caller that caches them, such as the app); run :meth:`quantise` next.
+
+        Parameters
+        ----------
+        pool, target : LoadedData
+            As :func:`gio_core.data.read_data` returned them.
+        prepared : PreparedVectors
+            As :func:`gio_core.data.prepare_vectors` returned it for these two files.
+        **options
+            As for the constructor (``params``, ``seed``, ``start``, ``progress``, ``callback``, ...).
+
+        Returns
+        -------
+        SelectionPipeline
+        """
+        from .embed import describe_text_model
+        from .export import manifest_vectors_record
+
+        pipeline = cls(pool, target, **{**prepared.choice(), **options})
+        pipeline.pool_data, pipeline.target_data = pool, target
+        kept = None if prepared.pool_nonfinite_rows == 0 else prepared.pool_rows
+        pipeline.drop_nonfinite = bool(prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows)
+        pipeline.pool = PoolVectors(data=pool, matrix=prepared.pool, vectors=None, kept_rows=kept,
+                                    n_rows=int(prepared.pool.shape[0]))
+        pipeline.target_matrix = prepared.target
+        pipeline.description, pipeline.text_model = prepared.description, prepared.text_model
+        pipeline.dropped = (prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows)
+        pipeline.vectors_record = manifest_vectors_record(prepared, text_model_detail=(
+            describe_text_model(prepared.text_model) if prepared.text_model else None))
+        pipeline.backend.check_pool(pipeline.pool)
+        return pipeline
+
     # -- stages ------------------------------------------------------------------------------------
 
     def _timed(self, stage: str, started: float) -> None:

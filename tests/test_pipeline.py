@@ -180,3 +180,22 @@ def test_iter_select_stopped_early_keeps_the_picks_so_far(pool_and_target):
     assert pipeline.selector.selected_clusters_.tolist() == picks
     pipeline.explode().export(folder / "stopped.parquet")
     assert set(pd.read_parquet(folder / "stopped.parquet")["gio_cluster"]) == set(picks)
+
+
+def test_from_prepared_skips_reading_and_gives_the_same_rows(tmp_path, rng):
+    from gio_core.data import prepare_vectors, read_data
+
+    pool = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    pool.insert(0, "id", [f"r{i}" for i in range(300)])
+    pool.to_csv(tmp_path / "pool.csv", index=False)
+    pd.DataFrame(rng.normal(size=(40, 4)) + 0.5, columns=list("abcd")).to_csv(tmp_path / "target.csv", index=False)
+    params = {"n_clusters": 20, "max_iter": 6}
+    whole = SelectionPipeline(tmp_path / "pool.csv", tmp_path / "target.csv", params=params, seed=2)
+    whole.read().vectors().quantise().select().explode()
+    pool_data, target_data = read_data(tmp_path / "pool.csv"), read_data(tmp_path / "target.csv")
+    cached = SelectionPipeline.from_prepared(pool_data, target_data, prepare_vectors(pool_data, target_data),
+                                             params=params, seed=2)
+    cached.quantise().select().explode().export(tmp_path / "cached.csv")
+    assert np.array_equal(cached.selection.rows, whole.selection.rows)
+    assert cached.manifest()["vectors"] == whole.manifest()["vectors"]
+    assert pd.read_csv(tmp_path / "cached.csv")["gio_row"].tolist() == whole.selection.rows.tolist()
