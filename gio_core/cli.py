@@ -46,7 +46,8 @@ examples:
   # run a recorded selection again and check it is identical:
   gio-studio select --manifest selection.manifest.json --out again.csv
 
-  # a folder of Parquet shards on Spark (local[2] here; spark-submit ... -m gio_core.cli on a cluster):
+  # a folder of Parquet shards on Spark (local[2] here; on a cluster: spark-submit [options]
+  # "$(python -m gio_core.backends.spark_submit)" select --engine spark ..., without --spark-master):
   gio-studio select --engine spark --spark-master "local[2]" --pool shards/ --target target.parquet \\
       --vector-column embedding --clusters 1500 --out selection.parquet
 """
