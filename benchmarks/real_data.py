@@ -21,7 +21,9 @@ Experiments (Everaert & Potts 2024, section 5):
    whole test set; the ceiling is the classifier on all 60,000 rows.
 2. ``shift`` -- target shift: the target is 1,000 unlabeled test images of a group of classes, the pool
    the training set, keep 10%. Accuracy on the group's other test images, share of picks in the group.
-   Groups in ``TUNING_GROUPS`` were looked at while the engine was changed; ``UNSEEN_GROUPS`` were not.
+   Groups in ``TUNING_GROUPS`` were looked at while the engine was changed (the within-cluster rule was
+   chosen on shirt+coat and trouser+dress, seed 0, and on the quality task, seed 0); ``UNSEEN_GROUPS``
+   were not.
 3. ``quality`` -- the pool is 8,000 clean images plus 16,000 corrupted copies of other images (Gaussian
    noise, blur, a black square; a third each), the target 2,000 clean images not in the pool, keep 10%.
    Share of clean picks, accuracy on the clean test set.
@@ -54,8 +56,9 @@ OUT = Path(__file__).resolve().parent / "out"
 RESULTS = Path(__file__).resolve().parent / "results"
 N_CLUSTERS = 1000
 DIMENSIONS = 64
-TUNING_GROUPS = {"footwear": (5, 7, 9), "tops": (0, 2, 4, 6)}
-UNSEEN_GROUPS = {"trouser+dress": (1, 3), "bag+sandal": (8, 5), "shirt+coat": (6, 4)}
+# Groups whose results (seed 0) were looked at while the engine's explosion was chosen, and groups that were not
+TUNING_GROUPS = {"footwear": (5, 7, 9), "shirt+coat": (6, 4), "trouser+dress": (1, 3)}
+UNSEEN_GROUPS = {"bag+sandal": (8, 5), "tops": (0, 2, 4, 6), "t-shirt+pullover": (0, 2)}
 # The paper's figures beside ours (its section 5)
 PAPER_FIGURES = {"self": "paper (ResNet-50, 2 runs): GIO 92.2%, random 91.5%; the talk: 2.3 vs 3.0 points below "
                          "training on all rows",
@@ -258,9 +261,13 @@ def table(records: list[dict]) -> str:
 def _write(records: list[dict], experiments, seeds, seconds: float, out: Path, extra_notes=()) -> None:
     notes = "\n".join([f"- {experiment}: {PAPER_FIGURES[experiment]}" for experiment in experiments
                         if experiment in PAPER_FIGURES] + [f"- {note}" for note in extra_notes])
+    shown = {record["task"] for record in records}
+    ran = lambda groups: [name for name in groups if any(task.startswith(f"target {name} ") for task in shown)]  # noqa: E731
+    loads = [record["load"] for record in records if "load" in record]
     header = (f"Fashion-MNIST, seeds {seeds}, {DIMENSIONS}-d PCA vectors, GIO quantised with n_clusters={N_CLUSTERS}; "
-              f"MLP(256) on pixels. Tuning groups {list(TUNING_GROUPS)}, unseen {list(UNSEEN_GROUPS)}. "
-              f"{seconds:.0f} s in all, load at the end {os.getloadavg()[0]:.1f}.")
+              f"MLP(256) on pixels. Target-shift groups looked at while tuning: {ran(TUNING_GROUPS)}; unseen: "
+              f"{ran(UNSEEN_GROUPS)}. Selection time {seconds:.0f} s in all; load average during the runs "
+              f"{min(loads, default=0):.1f}-{max(loads, default=0):.1f} (2 cores).")
     output = f"{header}\n\n{table(records)}\n\n{notes}\n"
     print(output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -343,7 +350,7 @@ def main(argv=None) -> int:
                                                       f"{record['load']:.1f})")
                     print(f"[{time.perf_counter() - started:6.0f} s] {experiment} seed {seed} {task.name}: "
                           f"{name}: {shown}", flush=True)
-    _write(records, args.experiments, seeds, time.perf_counter() - started, Path(args.out), notes)
+    _write(records, args.experiments, seeds, sum(r.get("select_seconds", 0.0) for r in records), Path(args.out), notes)
     return 0
 
 

@@ -38,8 +38,9 @@ with right:
    and add it to V.
 3. **Stop?** If adding $g^{*}$ raised the KL (or another stopping rule fires), drop it and stop: more data would no
    longer bring the selection closer to the target.
-4. **Scale.** For large pools, K-means first quantises pool and target; GIO runs on the centroids and each chosen
-   centroid brings all of its rows.
+4. **Scale.** For large pools, K-means first quantises pool and target and GIO runs on the centroids. With a row
+   budget, the budget is then shared among the chosen clusters by the target rows nearest each, and each cluster
+   gives its rows nearest the target (the paper: every row of a chosen cluster, which left whole regions out).
 """
     )
 
@@ -69,6 +70,21 @@ relaxation, as measured on held-out tasks (README, *Defaults*):
 - **Stop after 3 rises in a row** and keep the selection as it was at its lowest KL.
 
 The **Paper** recipe (sidebar) sets every parameter to grad-info-opt 0.1.2's value.
+"""
+)
+
+st.subheader("When GIO helps, and when random rows are as good")
+st.markdown(
+    """
+Measured on Fashion-MNIST (60,000 images, 3 seeds, README *Real data*, `benchmarks/real_data.py`):
+
+- **Your target differs from your pool** (one domain, some classes): GIO keeps 0.90–1.00 of its picks in the target
+  on most groups, and a classifier trained on them gains +1.4 to +8.4 points over the same number of random rows.
+  Plain nearest-to-target matching does about as well on most of these groups; GIO is not always the best method.
+- **Your target is your pool** (shrinking a data set): GIO ties random rows (−0.3 ± 0.3 points at 25%). Random rows
+  are as good there, and free.
+- **Corrupted rows in the pool**: GIO leaves out the corruptions your vectors can see (noise, occlusion), not those
+  they cannot (blur, in PCA of pixels). Check what your embedding separates.
 """
 )
 

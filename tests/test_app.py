@@ -111,6 +111,9 @@ def test_how_gio_works_page_explains_with_formula_and_picture():
     assert len(at.latex) >= 2
     assert any("arg" in item.value for item in at.latex)
     assert len(at.get("plotly_chart")) == 2
+    # it says plainly where GIO does not beat random rows
+    assert "When GIO helps, and when random rows are as good" in [item.value for item in at.subheader]
+    assert any("ties random rows" in item.value for item in at.markdown)
 
 
 def test_compare_page_opens():
