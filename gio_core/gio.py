@@ -614,7 +614,7 @@ class GIOSelector(BaseEstimator):
 
     def fit(self, pool: ArrayLike, target: ArrayLike, init: ArrayLike | None = None, *,
             callback: Callable[[GIOStep], object] | None = None,
-            progress: ProgressCallback | None = None) -> "GIOSelector":
+            progress: ProgressCallback | None = None, target_rows: ArrayLike | None = None) -> "GIOSelector":
         """Run GIO to the stopping rule.
 
         Parameters
@@ -634,18 +634,23 @@ class GIOSelector(BaseEstimator):
             Called with each :class:`GIOStep`.
         progress : callable, optional
             ``progress(stage, done, total)`` during quantisation.
+        target_rows : array-like of shape (n_target, d), optional
+            With ``target`` given as a :class:`Quantization`: the target rows behind it, so that
+            ``explode='target_share'`` shares the budget by rows (without them, by centroids weighted
+            by their counts, a coarser split).
 
         Returns
         -------
         self
         """
-        for step in self.iter_fit(pool, target, init, progress=progress):
+        for step in self.iter_fit(pool, target, init, progress=progress, target_rows=target_rows):
             if callback is not None:
                 callback(step)
         return self
 
     def iter_fit(self, pool: ArrayLike, target: ArrayLike, init: ArrayLike | None = None, *,
-                 record_path: bool = False, progress: ProgressCallback | None = None) -> Iterator[GIOStep]:
+                 record_path: bool = False, progress: ProgressCallback | None = None,
+                 target_rows: ArrayLike | None = None) -> Iterator[GIOStep]:
         """Run GIO step by step: a generator of :class:`GIOStep`.
 
         The fitted attributes are set when the generator finishes, or, if it is closed early (a
@@ -653,7 +658,7 @@ class GIOSelector(BaseEstimator):
 
         Parameters
         ----------
-        pool, target, init, progress
+        pool, target, init, progress, target_rows
             As in :meth:`fit`.
         record_path : bool, default=False
             Attach each step's gradient-descent path of ``v``.
@@ -668,7 +673,11 @@ class GIOSelector(BaseEstimator):
         seconds: dict = {}
         if isinstance(pool, Quantization):  # quantised elsewhere (the pipeline's stage, a Spark engine)
             pool_quantization, target_quantization, target_points = _given_quantizations(pool, target, config)
-            target_rows = target_points if target_quantization is None else None
+            if target_quantization is None:
+                target_rows = target_points
+            elif target_rows is not None:
+                target_rows = as_matrix(target_rows, "target_rows")
+                check_same_dimension(target_rows, "target_rows", target_points, "target")
             pool_rows = None  # the vectors live elsewhere: whoever explodes orders rows by distance there
             candidates = pool_quantization.centers
             rows_per_candidate = pool_quantization.counts

@@ -162,3 +162,17 @@ def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blob
             partial += 1
             assert distance[members[taken]].max() <= distance[members[~taken]].min()
     assert partial >= 5
+
+
+def test_target_rows_beside_a_target_quantization_share_by_rows(two_blobs):
+    pool, target = two_blobs
+    pool_quantization = quantize(pool, 40, random_state=0)
+    target_quantization = quantize(target, 10, random_state=0)
+    params = dict(stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=2)
+    by_rows = GIOSelector(**params).fit(pool_quantization, target_quantization, target_rows=target)
+    by_centroids = GIOSelector(**params).fit(pool_quantization, target_quantization)
+    assert np.array_equal(by_rows.selected_clusters_, by_centroids.selected_clusters_)
+    assert by_rows.result_.row_quotas.sum() == by_centroids.result_.row_quotas.sum() == 240
+    assert not np.array_equal(by_rows.result_.row_quotas, by_centroids.result_.row_quotas)
+    with pytest.raises(ValueError, match="target_rows"):
+        GIOSelector(**params).fit(pool_quantization, target_quantization, target_rows=target[:, :2])
