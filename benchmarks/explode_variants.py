@@ -41,6 +41,8 @@ def _medoids(vectors: np.ndarray, members: np.ndarray, quota: int, seed: int) ->
 
     if quota >= members.size:
         return members
+    if quota == 0:
+        return np.empty(0, dtype=np.int64)
     points = np.ascontiguousarray(vectors[members], dtype=np.float32)
     kmeans = faiss.Kmeans(points.shape[1], quota, niter=20, seed=seed, verbose=False, min_points_per_centroid=1)
     kmeans.train(points)
