@@ -320,21 +320,39 @@ class SelectionPipeline:
         centers = train_centroids(training, int(n_clusters), seed=faiss_seed)
         del training
         trained = time.perf_counter()
-        self.assignment = self.backend.assign(pool, centers, progress=self.progress)
+        # the target next (the seed's draws keep GIOSelector's order): the assign pass may need its points
+        target_started = time.perf_counter()
+        if self.target_matrix.shape[0] > int(n_clusters):
+            self.target_quantization = quantize(self.target_matrix, int(n_clusters), random_state=self._rng,
+                                                name="target", progress=self.progress)
+        self._timed("quantize_target", target_started)
+        assigning = time.perf_counter()
+        self.assignment = self.backend.assign(pool, centers, target_points=self._distance_points(),
+                                              progress=self.progress)
         if self.assignment.nonfinite_rows:
             raise DataError(nonfinite_message("pool", self.assignment.nonfinite_rows), code="nonfinite",
                             nonfinite_rows=self.assignment.nonfinite_rows)
         assigned = time.perf_counter()
         self.quantization = compact_quantization(centers, self.assignment.counts, None, name="pool", seconds={
-            "sample": sampled - started, "train": trained - sampled, "assign": assigned - trained})
+            "sample": sampled - started, "train": trained - sampled, "assign": assigned - assigning})
         self.raw_clusters = raw_cluster_numbers(self.assignment.counts)
-        self._timed("quantize_pool", started)
-        started = time.perf_counter()
-        if self.target_matrix.shape[0] > int(n_clusters):
-            self.target_quantization = quantize(self.target_matrix, int(n_clusters), random_state=self._rng,
-                                                name="target", progress=self.progress)
-        self._timed("quantize_target", started)
+        self.timings["quantize_pool"] = (self.timings.get("quantize_pool", 0.0) + time.perf_counter() - started
+                                         - self.timings["quantize_target"])
+        self.meter.mark("quantize_pool")
         return self
+
+    def _distance_points(self):
+        """The target points rows are ordered by within a partly taken cluster (``explode='target_share'`` with a
+        data-size budget): the points GIO runs on (the target's centroids when quantised), as GIOSelector
+        does with a precomputed quantisation; None when rows are not ordered by distance."""
+        from .gio import GIOSelector
+
+        params = GIOSelector(**self.params).get_params()
+        if params["explode"] != "target_share" or params["stop_criterion"] != "data_size":
+            return None
+        if self.target_quantization is not None:
+            return self.target_quantization.centers
+        return np.asarray(self.target_matrix, dtype=np.float64)
 
     def select(self) -> "SelectionPipeline":
         """GIO (on the centroids when quantised), here; ``callback`` sees every step."""
@@ -386,7 +404,8 @@ class SelectionPipeline:
         else:
             picks = distinct_in_order(result.selected_candidates)
             self.selection = self.backend.explode(self.pool, self.assignment, raw_clusters=self.raw_clusters[picks],
-                                                  compact=picks, quotas=result.row_quotas, seed=result.explode_seed)
+                                                  compact=picks, quotas=result.row_quotas, seed=result.explode_seed,
+                                                  target_points=self._distance_points())
         self._timed("explode", started)
         return self
 

@@ -31,7 +31,7 @@ ProgressCallback = Callable[[str, int, int], None]
 _ASSIGN_CHUNK_ROWS = 65_536
 
 __all__ = ["CentroidIndex", "ProgressCallback", "Quantization", "assign_rows", "centroid_index", "compact_quantization",
-           "draw_training_rows", "quantize", "raw_cluster_numbers", "train_centroids"]
+           "draw_training_rows", "nearest_distances", "quantize", "raw_cluster_numbers", "train_centroids"]
 
 
 @dataclass(frozen=True)
@@ -325,6 +325,33 @@ def assign_rows(index: CentroidIndex, chunk: NDArray) -> NDArray[np.int64]:
                                             window[block])
     nearest[~finite] = -1
     return nearest
+
+
+def nearest_distances(index: CentroidIndex, chunk: NDArray) -> NDArray[np.float64]:
+    """Each row's Euclidean distance to its nearest point of ``index``, in float64.
+
+    The nearest point is found by :func:`assign_rows` (exact near-ties) and the distance to it computed
+    in float64, so the value depends on the row and the points only, not on batching or threads: the
+    key :mod:`gio_core.explode` orders a cluster's rows by, the same on every engine.
+
+    Parameters
+    ----------
+    index : CentroidIndex
+        Over the target points.
+    chunk : ndarray of shape (n, d)
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        ``nan`` for a row with NaN or inf.
+    """
+    rows = np.ascontiguousarray(chunk, dtype=np.float32)
+    nearest = assign_rows(index, rows)
+    found = nearest >= 0
+    distances = np.full(rows.shape[0], np.nan)
+    difference = rows[found].astype(np.float64) - index.centers64[nearest[found]]
+    distances[found] = np.sqrt(np.einsum("ij,ij->i", difference, difference))
+    return distances
 
 
 def _exact_nearest(index: CentroidIndex, rows: NDArray, labels: NDArray, distances: NDArray,

@@ -199,3 +199,21 @@ def test_from_prepared_skips_reading_and_gives_the_same_rows(tmp_path, rng):
     assert np.array_equal(cached.selection.rows, whole.selection.rows)
     assert cached.manifest()["vectors"] == whole.manifest()["vectors"]
     assert pd.read_csv(tmp_path / "cached.csv")["gio_row"].tolist() == whole.selection.rows.tolist()
+
+
+def test_target_share_orders_partial_clusters_as_the_selector_does(tmp_path, rng):
+    """With the target's own rows as GIO's points (target no larger than K), the pipeline's explosion is the
+    selector's: quotas by target mass, partly taken clusters nearest the target first."""
+    pool = np.vstack([rng.normal(0.0, 1.0, size=(1500, 5)), rng.normal(6.0, 1.0, size=(1500, 5))]).astype(np.float32)
+    target = rng.normal(0.5, 1.0, size=(50, 5)).astype(np.float32)
+    np.save(tmp_path / "pool.npy", pool)
+    np.save(tmp_path / "target.npy", target)
+    params = {"n_clusters": 60, "stop_criterion": "data_size", "max_data_size": 0.1, "max_iter": 60}
+    pipeline = SelectionPipeline(tmp_path / "pool.npy", tmp_path / "target.npy", params=params, seed=5)
+    pipeline.read().vectors().quantise().select().explode()
+    expected = GIOSelector(**params, random_state=5).fit(pool, target, np.zeros((0, 5)))
+    from gio_core.explode import distinct_in_order
+
+    chosen = distinct_in_order(pipeline.selector.result_.selected_candidates)
+    assert (pipeline.selector.result_.row_quotas < pipeline.quantization.counts[chosen]).any()  # partly taken
+    assert np.array_equal(pipeline.selection.rows, expected.selected_indices_)

@@ -87,15 +87,20 @@ class Backend:
         """The vectors of the given rows (sorted), in that order: the K-means training sample."""
         raise NotImplementedError
 
-    def assign(self, pool, centers: NDArray[np.float32], *, progress=None) -> Assignment:
-        """Assign every pool row to its nearest centre (faiss flat index)."""
+    def assign(self, pool, centers: NDArray[np.float32], *, target_points: NDArray | None = None,
+               progress=None) -> Assignment:
+        """Assign every pool row to its nearest centre (faiss flat index). With ``target_points`` the explode
+        stage will order rows by their distance to the target: a backend that cannot come back to the
+        vectors later computes it now (:func:`gio_core.quantize.nearest_distances`)."""
         raise NotImplementedError
 
     def explode(self, pool, assignment: Assignment, *, raw_clusters: NDArray[np.int64], compact: NDArray[np.int64],
-                quotas: NDArray[np.int64] | None, seed: int) -> Selection:
+                quotas: NDArray[np.int64] | None, seed: int, target_points: NDArray | None = None) -> Selection:
         """Rows of the chosen clusters (``raw_clusters`` in first-pick order, ``compact`` their indices in the
-        quantisation): each cluster's ``quotas[i]`` rows of lowest :func:`gio_core.explode.row_priority`, or
-        all its rows in row order when ``quotas`` is None."""
+        quantisation), as :func:`gio_core.explode.explode_rows` orders them: all rows in row order when
+        ``quotas`` is None; else each cluster's ``quotas[i]`` rows, a cluster that gives only part of its
+        rows ordered by distance to the nearest of ``target_points`` (when given), then by
+        :func:`gio_core.explode.row_priority`, a whole cluster by priority."""
         raise NotImplementedError
 
     def export(self, pool, selection: Selection, out: str, *, progress=None) -> int:

@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 
 from ..explode import explode_rows
 from ..largefiles import iter_row_chunks, take_rows
-from ..quantize import assign_rows, centroid_index
+from ..quantize import assign_rows, centroid_index, nearest_distances
 from . import Assignment, Backend, Selection
 
 __all__ = ["InProcessBackend"]
@@ -23,7 +23,7 @@ class InProcessBackend(Backend):
     def read_rows(self, pool, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         return take_rows(pool.matrix, rows)
 
-    def assign(self, pool, centers, *, progress=None) -> Assignment:
+    def assign(self, pool, centers, *, target_points=None, progress=None) -> Assignment:
         index = centroid_index(centers)
         matrix = pool.matrix
         labels = np.empty(matrix.shape[0], dtype=np.int64)
@@ -35,12 +35,16 @@ class InProcessBackend(Backend):
         counts = np.bincount(labels[~bad], minlength=centers.shape[0]).astype(np.int64)
         return Assignment(counts=counts, labels=labels, nonfinite_rows=int(bad.sum()))
 
-    def explode(self, pool, assignment, *, raw_clusters, compact, quotas, seed) -> Selection:
+    def explode(self, pool, assignment, *, raw_clusters, compact, quotas, seed, target_points=None) -> Selection:
         labels = assignment.labels
         order = np.argsort(labels, kind="stable")
         starts = np.searchsorted(labels[order], np.arange(assignment.counts.size + 1))
         members = lambda cluster: order[starts[cluster]:starts[cluster + 1]]  # noqa: E731 - rows in row order
-        rows = explode_rows(members, raw_clusters, quotas, seed)
+        distances_of = None
+        if target_points is not None:  # the vectors are here: only the rows of partly taken clusters are measured
+            target = centroid_index(target_points)
+            distances_of = lambda rows: nearest_distances(target, take_rows(pool.matrix, rows))  # noqa: E731
+        rows = explode_rows(members, raw_clusters, quotas, seed, distances_of=distances_of)
         lookup = np.full(assignment.counts.size, -1, dtype=np.int64)
         lookup[raw_clusters] = compact
         return Selection(rows=pool.file_rows(rows), clusters=lookup[labels[rows]])

@@ -123,17 +123,20 @@ def _sample_batches(batches, *, offsets, sample_rows, vectors):
                                          names=["gio_row", "vector"])
 
 
-def _assign_batches(batches, *, offsets, centers, vectors):
+def _assign_batches(batches, *, offsets, centers, vectors, target_points):
     import pyarrow as pa
 
-    from ..quantize import assign_rows, centroid_index
+    from ..quantize import assign_rows, centroid_index, nearest_distances
 
     index = centroid_index(centers)
+    target = None if target_points is None else centroid_index(target_points)
     for batch in batches:
         rows = _global_rows(batch, offsets)
-        labels = assign_rows(index, _vectors(batch, vectors))
-        yield pa.RecordBatch.from_arrays([pa.array(rows), pa.array(labels.astype(np.int32))],
-                                         names=["gio_row", "gio_raw_cluster"])
+        matrix = _vectors(batch, vectors)
+        labels = assign_rows(index, matrix)
+        distances = np.zeros(len(rows)) if target is None else nearest_distances(target, matrix)
+        yield pa.RecordBatch.from_arrays([pa.array(rows), pa.array(labels.astype(np.int32)), pa.array(distances)],
+                                         names=["gio_row", "gio_raw_cluster", "gio_distance"])
 
 
 def _priority_batches(batches, *, seed):
@@ -318,15 +321,18 @@ class SparkBackend(Backend):
         return np.ascontiguousarray(values.reshape(-1, pool.vectors.width)[order], dtype=np.float32)
 
     @_quiet
-    def assign(self, pool, centers, *, progress=None) -> Assignment:
+    def assign(self, pool, centers, *, target_points=None, progress=None) -> Assignment:
         from functools import partial
 
         from pyspark import StorageLevel
 
+        # the explode stage orders rows by their distance to the target; the vectors are read only here
         assigner = partial(_assign_batches, offsets=self._offsets(pool),
-                           centers=np.ascontiguousarray(centers, dtype=np.float32), vectors=self._vector_spec(pool))
+                           centers=np.ascontiguousarray(centers, dtype=np.float32), vectors=self._vector_spec(pool),
+                           target_points=None if target_points is None else
+                           np.ascontiguousarray(target_points, dtype=np.float32))
         assigned = self._frame(pool, self._vector_columns(pool)).mapInArrow(
-            assigner, "gio_row long, gio_raw_cluster int").persist(StorageLevel.MEMORY_AND_DISK)
+            assigner, "gio_row long, gio_raw_cluster int, gio_distance double").persist(StorageLevel.MEMORY_AND_DISK)
         self._cached.append(assigned)
         if progress:
             progress("assigning pool rows to clusters (Spark)", 0, 1)
@@ -344,7 +350,7 @@ class SparkBackend(Backend):
         return Assignment(counts=counts, labels=None, nonfinite_rows=nonfinite)
 
     @_quiet
-    def explode(self, pool, assignment, *, raw_clusters, compact, quotas, seed) -> Selection:
+    def explode(self, pool, assignment, *, raw_clusters, compact, quotas, seed, target_points=None) -> Selection:
         from functools import partial
 
         import pandas as pd
@@ -359,21 +365,27 @@ class SparkBackend(Backend):
             "gio_quota": taken.astype(np.int64),
             "gio_rank_offset": (np.cumsum(taken) - taken).astype(np.int64),
             "gio_cluster": np.asarray(compact, dtype=np.int64),
+            # a cluster giving only part of its rows orders them by distance to the target first
+            "gio_partial": (taken < assignment.counts[raw_clusters]) & (target_points is not None),
         })
-        chosen_schema = "gio_raw_cluster int, gio_quota long, gio_rank_offset long, gio_cluster long"
+        chosen_schema = "gio_raw_cluster int, gio_quota long, gio_rank_offset long, gio_cluster long, " \
+                        "gio_partial boolean"
         chosen_frame = self._run(lambda: self.session.createDataFrame(
-            [tuple(int(value) for value in row) for row in chosen.itertuples(index=False)], chosen_schema))
+            [(int(a), int(b), int(c), int(d), bool(e)) for a, b, c, d, e in chosen.itertuples(index=False)],
+            chosen_schema))
         members = self._assigned.join(F.broadcast(chosen_frame), "gio_raw_cluster")
         if quotas is not None:
             schema = "gio_raw_cluster int, gio_row long, gio_quota long, gio_rank_offset long, gio_cluster long, " \
-                     "gio_priority long"
-            members = members.select("gio_raw_cluster", "gio_row", "gio_quota", "gio_rank_offset", "gio_cluster") \
+                     "gio_key double, gio_priority long"
+            members = members.select("gio_raw_cluster", "gio_row", "gio_quota", "gio_rank_offset", "gio_cluster",
+                                     F.when(F.col("gio_partial"), F.col("gio_distance")).otherwise(F.lit(0.0))
+                                     .alias("gio_key")) \
                 .mapInArrow(partial(_priority_batches, seed=int(seed)), schema)
-            order = F.col("gio_priority")
+            order = [F.col("gio_key"), F.col("gio_priority")]
         else:
-            order = F.col("gio_row")
+            order = [F.col("gio_row")]
         numbered = members.withColumn("gio_number", F.row_number().over(Window.partitionBy("gio_raw_cluster")
-                                                                       .orderBy(order)))
+                                                                       .orderBy(*order)))
         selected = numbered.where(F.col("gio_number") <= F.col("gio_quota")).select(
             "gio_row", (F.col("gio_rank_offset") + F.col("gio_number")).alias("gio_rank"), "gio_cluster"
         ).persist(StorageLevel.MEMORY_AND_DISK)
