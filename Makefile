@@ -29,7 +29,6 @@ install: $(STAMP)
 
 # Debian's Chromium for the browser tests and dataset-fashion-mnist for the real-data tests (need root and
 # apt-get; skipped with a note otherwise).
-SYSTEM_PACKAGES := chromium dataset-fashion-mnist
 system-deps:
 	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
 	[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing="$$missing dataset-fashion-mnist"; \

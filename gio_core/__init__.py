@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from .gio import (PAPER_GIO_PARAMS, STOP_CRITERIA, STOP_REASONS, V_INITS, GIOConfig, GIOResult, GIOSelector, GIOStep,
                   select)
 from .kl import AveragedKL, averaged_knn_kl, averaged_knn_kl_gradient, knn_kl
+from .pipeline import SelectionPipeline, run_selection
 from .quantize import Quantization, quantize
 
 try:
@@ -24,6 +25,7 @@ __all__ = [
     "GIOStep",
     "Quantization",
     "STOP_CRITERIA",
+    "SelectionPipeline",
     "STOP_REASONS",
     "V_INITS",
     "__version__",
@@ -31,5 +33,6 @@ __all__ = [
     "averaged_knn_kl_gradient",
     "knn_kl",
     "quantize",
+    "run_selection",
     "select",
 ]

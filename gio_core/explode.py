@@ -62,10 +62,11 @@ def row_priority(rows: NDArray, seed: int) -> NDArray[np.uint64]:
 
 
 def nearest_target_distances(vectors: NDArray, target_points: NDArray) -> NDArray[np.float64]:
-    """Each row's Euclidean distance to its nearest target point.
+    """Each row's Euclidean distance to its nearest target point, in float64.
 
-    faiss finds the nearest target point in float32; the distance to it is then computed again in
-    float64, so it does not depend on how rows were batched (BLAS blocking changes float32 sums).
+    The nearest point is found with exact handling of float32 near-ties and the distance computed in
+    float64 (:func:`gio_core.quantize.nearest_distances`, what both engines use), so the value does not
+    depend on how rows were batched.
 
     Parameters
     ----------
@@ -76,17 +77,11 @@ def nearest_target_distances(vectors: NDArray, target_points: NDArray) -> NDArra
     -------
     ndarray of float64, shape (n,)
     """
-    import faiss
+    from .quantize import centroid_index, nearest_distances
 
-    target = np.ascontiguousarray(target_points, dtype=np.float32)
-    rows = np.ascontiguousarray(vectors, dtype=np.float32)
-    if rows.shape[0] == 0:
+    if len(vectors) == 0:
         return np.empty(0)
-    index = faiss.IndexFlatL2(target.shape[1])
-    index.add(target)
-    _, nearest = index.search(rows, 1)
-    difference = rows.astype(np.float64) - target[nearest[:, 0]].astype(np.float64)
-    return np.sqrt(np.einsum("ij,ij->i", difference, difference))
+    return nearest_distances(centroid_index(np.asarray(target_points)), vectors)
 
 
 def target_shares(chosen_centers: NDArray, target_points: NDArray, target_weights: NDArray | None = None

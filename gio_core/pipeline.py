@@ -384,7 +384,9 @@ class SelectionPipeline:
             if self.quantization is not None:
                 self.selector = GIOSelector(**self.params, random_state=self._rng)
                 target = self.target_quantization if self.target_quantization is not None else self.target_matrix
-                yield from self.selector.iter_fit(self.quantization, target, init, record_path=record_path)
+                # the budget is shared by target rows, as GIOSelector(n_clusters=...) does
+                yield from self.selector.iter_fit(self.quantization, target, init, record_path=record_path,
+                                                  target_rows=self.target_matrix)
             else:
                 self.selector = GIOSelector(**self.params, random_state=self.seed)
                 yield from self.selector.iter_fit(self.pool.matrix, self.target_matrix, init, record_path=record_path,
