@@ -79,7 +79,7 @@ st.markdown(
 Measured on Fashion-MNIST (60,000 images, 3 seeds, README *Real data*, `benchmarks/real_data.py`):
 
 - **Your target differs from your pool** (one domain, some classes): GIO keeps 0.90–1.00 of its picks in the target
-  on most groups, and a classifier trained on them gains +1.4 to +8.4 points over the same number of random rows.
+  on most groups, and a classifier trained on them gains +1.4 to +6.7 points over the same number of random rows.
   Plain nearest-to-target matching does about as well on most of these groups; GIO is not always the best method.
 - **Your target is your pool** (shrinking a data set): GIO ties random rows (−0.3 ± 0.3 points at 25%). Random rows
   are as good there, and free.
