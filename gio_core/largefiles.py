@@ -214,17 +214,7 @@ class ParquetRows(RowSource):
         return rows
 
     def _read_range(self, start: int, stop: int) -> NDArray:
-        out = np.empty((stop - start, self.shape[1]), dtype=self.dtype)
-        group = int(np.searchsorted(self._group_starts, start, side="right") - 1)
-        position = start
-        while position < stop:
-            group_start, group_stop = self._group_starts[group], self._group_starts[group + 1]
-            rows = self._group(group)
-            take = min(stop, group_stop) - position
-            out[position - start:position - start + take] = rows[position - group_start:position - group_start + take]
-            position += take
-            group += 1
-        return out
+        return _rows_from_groups(self, start, stop)
 
 
 class ParquetShards(RowSource):
@@ -284,17 +274,7 @@ class ParquetShards(RowSource):
         return int(self._group_starts[first_group])
 
     def _read_range(self, start: int, stop: int) -> NDArray:
-        out = np.empty((stop - start, self.shape[1]), dtype=self.dtype)
-        group = int(np.searchsorted(self._group_starts, start, side="right") - 1)
-        position = start
-        while position < stop:
-            group_start, group_stop = self._group_starts[group], self._group_starts[group + 1]
-            rows = self._group(group)
-            take = min(stop, group_stop) - position
-            out[position - start:position - start + take] = rows[position - group_start:position - group_start + take]
-            position += take
-            group += 1
-        return out
+        return _rows_from_groups(self, start, stop)
 
 
 class RaggedVectorsError(ValueError):
@@ -506,3 +486,18 @@ def _read_only_map(values):
         if isinstance(mapping, mmap.mmap) and not mapping.closed:
             return mapping
     return None
+
+
+def _rows_from_groups(source, start: int, stop: int) -> NDArray:
+    """Rows ``start:stop`` of a source read one Parquet row group at a time (``_group_starts``, ``_group(i)``)."""
+    out = np.empty((stop - start, source.shape[1]), dtype=source.dtype)
+    group = int(np.searchsorted(source._group_starts, start, side="right") - 1)
+    position = start
+    while position < stop:
+        group_start, group_stop = source._group_starts[group], source._group_starts[group + 1]
+        rows = source._group(group)
+        take = min(stop, group_stop) - position
+        out[position - start:position - start + take] = rows[position - group_start:position - group_start + take]
+        position += take
+        group += 1
+    return out
