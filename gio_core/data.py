@@ -1610,24 +1610,25 @@ def open_parquet_dataset(source: str | os.PathLike, *, name: str | None = None) 
                           n_bytes=int(total_bytes), sha256=digest.hexdigest(), schema=schema, path=str(source))
 
 
-def _read_metadata(path: str):
-    import pyarrow.parquet as pq
-
+def _read_footer(path: str, read):
+    """``read(file)`` (pyarrow's read_metadata or read_schema) on a local path or a remote URI."""
     if "://" in path:
         filesystem, inner = _remote(path)
         with filesystem.open_input_file(inner) as handle:
-            return pq.read_metadata(handle)
-    return pq.read_metadata(path)
+            return read(handle)
+    return read(path)
+
+
+def _read_metadata(path: str):
+    import pyarrow.parquet as pq
+
+    return _read_footer(path, pq.read_metadata)
 
 
 def _read_schema(path: str):
     import pyarrow.parquet as pq
 
-    if "://" in path:
-        filesystem, inner = _remote(path)
-        with filesystem.open_input_file(inner) as handle:
-            return pq.read_schema(handle)
-    return pq.read_schema(path)
+    return _read_footer(path, pq.read_schema)
 
 
 def _file_size(path: str) -> int:
