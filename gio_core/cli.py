@@ -140,6 +140,7 @@ def _parameter_help() -> dict[str, str]:
 
 def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
     """One option per GIOSelector parameter, typed from GIOConfig; defaults read from the engine."""
+    from .explode import EXPLODE_MODES
     from .gio import STOP_CRITERIA, V_INITS, GIOConfig, GIOSelector
     from .objectives import OBJECTIVES, STEP_RULES
 
@@ -165,6 +166,8 @@ def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
             kwargs.update(choices=OBJECTIVES)
         elif name == "step_rule":
             kwargs.update(choices=STEP_RULES)
+        elif name == "explode":
+            kwargs.update(choices=EXPLODE_MODES)
         elif annotation == "float | None":
             kwargs.update(type=_parse_optional_float, metavar="X|none")
         elif name == "scale_factor":

@@ -221,6 +221,7 @@ def test_optional_float_and_choice_options(files, capsys):
     (["--resets-allowed", "maybe"], "argument --resets-allowed"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["--objective", "exact"], "argument --objective: invalid choice: 'exact'"),
+    (["--explode", "some"], "argument --explode: invalid choice: 'some'"),
     (["--trust-radius", "wide"], "'wide' is not a number (or 'none')"),
     (["--columns", "a", "--text-column", "note"], "--columns and --text-column are different ways"),
     (["--columns", "a", "--text-model", "tfidf"], "--text-model applies to text columns"),
