@@ -229,7 +229,7 @@ def test_optional_float_and_choice_options(files, capsys):
     (["--max-bytes", "huge"], "size 'huge' is not understood"),
     (["--clusters", "5000"], "n_clusters=5000 is larger than the 200 pool rows"),
     (["--k", "50"], "target.csv has 40 target row(s); k=50 needs at least k+1=51"),
-], ids=["k", "stop", "lr", "bool", "unknown", "objective", "trust", "two-sources", "text-model", "column", "size", "clusters", "k-rows"])
+], ids=["k", "stop", "lr", "bool", "unknown", "objective", "explode", "trust", "two-sources", "text-model", "column", "size", "clusters", "k-rows"])
 def test_bad_arguments_exit_2_with_one_line(files, capsys, arguments, message):
     status, out, err = run(["select", "--pool", files / "pool.csv", "--target", files / "target.csv", "--out",
                             files / "s.csv", *arguments], capsys)
