@@ -193,3 +193,20 @@ def test_data_validation(cls, rng):
         cls(n_select=3).fit(rng.normal(size=(10, 2)), rng.normal(size=(4, 2)))
     with pytest.raises(ValueError, match="init"):
         cls(n_select=3).fit(rng.normal(size=(10, 2)), rng.normal(size=(10, 2)), init=np.ones((2, 3)))
+
+
+def test_kl_curve_is_measured_when_first_read(rng, monkeypatch):
+    import gio_core.baselines as baselines
+    from gio_core.metrics import kl_curve
+
+    calls = []
+    monkeypatch.setattr(baselines, "_kl_curve", lambda *args, **kwargs: calls.append(1) or kl_curve(*args, **kwargs))
+    pool, target = rng.normal(size=(200, 3)), rng.normal(size=(50, 3))
+    selector = baselines.RandomSelector(n_select=20, random_state=0).fit(pool, target)
+    assert calls == []  # fit alone does not pay for the curve
+    np.testing.assert_allclose(selector.kl_curve_, kl_curve(target, pool[selector.selected_indices_], k=5),
+                               rtol=1e-12)
+    selector.kl_curve_
+    assert calls == [1]  # measured once
+    with pytest.raises(AttributeError, match="call fit first"):
+        baselines.RandomSelector().kl_curve_
