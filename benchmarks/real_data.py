@@ -143,18 +143,6 @@ def embed(task: Task) -> tuple[np.ndarray, np.ndarray]:
             pca.transform(task.target_pixels).astype(np.float32))
 
 
-def _skip_kl_curves() -> None:
-    """The baselines compute ``kl_curve_`` after every fit; nothing here reads it.
-
-    At 60,000 target rows the curve of 15,000 picks costs O(picks x target) = 9e8 distance pairs per
-    method (about 3 minutes on a loaded 2-core machine), more than the selection itself; it is left
-    out (``nan``), for every method alike.
-    """
-    import gio_core.baselines as baselines
-
-    baselines._kl_curve = lambda target, picks, k=5, init=None: np.full(len(picks), np.nan)  # noqa: E731
-
-
 def make_selector(name: str, task: Task, seed: int):
     """The method as a user at this scale runs it: GIO quantised, the others on the rows."""
     selector = METHODS[name](task.budget, seed)
@@ -323,7 +311,6 @@ def main(argv=None) -> int:
         parser.error(f"unknown methods {unknown}; choose from {list(METHODS)}")
 
     data = _load()
-    _skip_kl_curves()
     OUT.mkdir(exist_ok=True)
     done = _latest_records(OUT / "real_data.jsonl") if args.resume else {}
     log = open(OUT / "real_data.jsonl", "a")
