@@ -77,13 +77,17 @@ def test_the_wheel_carries_the_app_and_the_demo_data_under_package_names(wheel):
                      "gio_studio_app/.streamlit/config.toml", "gio_core/assets/text/pool.parquet",
                      "gio_core/assets/fashion_mnist/sample-images-idx3-ubyte.gz"):
         assert expected in names, expected
+    # every engine module of the checkout, sub-packages included (the pipeline's backends/)
+    checkout = Path(__file__).resolve().parent.parent
+    for module in sorted((checkout / "gio_core").rglob("*.py")):
+        assert str(module.relative_to(checkout)) in names, module
     top_level = {name.split("/")[0] for name in names}
     assert top_level <= {"gio_core", "gio_studio_app", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1]
                          + ".dist-info"}, top_level
 
 
 def test_the_installed_package_imports_its_own_files_and_finds_its_data(environment, tmp_path):
-    script = ("import gio_core, gio_core.cli as cli; from gio_core._assets import assets_folder; "
+    script = ("import gio_core, gio_core.cli as cli, gio_core.backends.inprocess; from gio_core._assets import assets_folder; "
               "from gio_core.demos import available_demos; "
               "print(gio_core.__file__); print(cli._app_script()); print(assets_folder()); "
               "print(','.join(available_demos()))")
