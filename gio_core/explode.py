@@ -101,14 +101,11 @@ def target_shares(chosen_centers: NDArray, target_points: NDArray, target_weight
     ndarray of shape (n_chosen,)
         Sum of the weights of the target points whose nearest chosen centroid is this one.
     """
-    import faiss
+    from .quantize import assign_rows, centroid_index
 
-    chosen = np.ascontiguousarray(chosen_centers, dtype=np.float32)
-    index = faiss.IndexFlatL2(chosen.shape[1])
-    index.add(chosen)
-    _, nearest = index.search(np.ascontiguousarray(target_points, dtype=np.float32), 1)
+    nearest = assign_rows(centroid_index(np.asarray(chosen_centers)), target_points)
     weights = np.ones(len(target_points)) if target_weights is None else np.asarray(target_weights, dtype=np.float64)
-    return np.bincount(nearest[:, 0], weights=weights, minlength=chosen.shape[0]).astype(np.float64)
+    return np.bincount(nearest, weights=weights, minlength=len(chosen_centers)).astype(np.float64)
 
 
 def allocate_rows(cluster_sizes: NDArray, shares: NDArray, row_budget: int) -> NDArray[np.int64]:

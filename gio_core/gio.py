@@ -255,7 +255,7 @@ class _Run:
 
     def __init__(self, candidates: NDArray, target: NDArray, start: NDArray, config: GIOConfig,
                  rng: np.random.Generator, *, rows_per_candidate: NDArray | None, row_budget: int | None,
-                 excluded: NDArray | None, record_path: bool):
+                 excluded: NDArray | None, record_path: bool, target_rows: NDArray | None = None, pool_rows=None):
         self.config = config
         self.rng = rng
         self.candidates = candidates
@@ -266,8 +266,8 @@ class _Run:
         self.row_budget = row_budget
         # explode='target_share' spends a data-size budget after the run, over every chosen cluster, so the
         # run over centroids stops where its KL stops falling, not where the chosen clusters' rows reach it
-        self.target_rows: NDArray | None = None  # the unquantised target, when there is one
-        self.pool_rows = None  # the pool's vectors, when this process has them
+        self.target_rows = target_rows  # the unquantised target, when there is one
+        self.pool_rows = pool_rows  # the pool's vectors, when this process has them
         self.shares_budget = (config.explode == "target_share" and config.stop_criterion == "data_size"
                               and rows_per_candidate is not None)
         self.criterion = "sequential_increase_tolerance" if self.shares_budget else config.stop_criterion
@@ -522,8 +522,9 @@ class GIOSelector(BaseEstimator):
         ``'target_share'`` (ours): with ``stop_criterion='data_size'`` the run over centroids stops
         where its KL stops falling (``max_sequential_increases`` rises in a row, ``max_iter``, or no
         centroid left), and the budget of ``max_data_size`` x pool rows is then shared among all
-        chosen clusters by the target mass nearest each, rows within a cluster drawn by a seeded
-        hash (:mod:`gio_core.explode`). Other stopping rules take every row, as ``'all'``.
+        chosen clusters by the target rows nearest each; a cluster gives its rows nearest the target,
+        ties broken by a seeded hash (:mod:`gio_core.explode`). Other stopping rules take every row,
+        as ``'all'``.
     n_clusters : int or None, default=None
         Quantise pool and target with K-means into this many clusters and run on the centroids.
     random_state : int, Generator or None, default=None
@@ -682,17 +683,16 @@ class GIOSelector(BaseEstimator):
             candidates = pool_quantization.centers
             rows_per_candidate = pool_quantization.counts
             n_pool_rows = int(pool_quantization.counts.sum())
-            dimension = candidates.shape[1]
         else:
-            (pool_quantization, target_quantization, candidates, target_points, target_rows, rows_per_candidate,
-             n_pool_rows, dimension, pool_rows) = self._quantize(pool, target, config, rng, progress, seconds)
+            (pool_quantization, target_quantization, candidates, target_points, rows_per_candidate, pool_rows,
+             target_rows) = self._quantize(pool, target, config, rng, progress, seconds)
+            n_pool_rows = pool_rows.shape[0]
         row_budget = int(config.max_data_size * n_pool_rows)
 
-        start, excluded = _start_set(init, candidates, config, rng, dimension=dimension)
+        start, excluded = _start_set(init, candidates, config, rng, dimension=candidates.shape[1])
         run = _Run(candidates, target_points, start, config, rng, rows_per_candidate=rows_per_candidate,
-                   row_budget=row_budget, excluded=excluded, record_path=record_path)
-        run.target_rows = target_rows
-        run.pool_rows = pool_rows
+                   row_budget=row_budget, excluded=excluded, record_path=record_path, target_rows=target_rows,
+                   pool_rows=pool_rows)
         seconds["prepare"] = time.perf_counter() - started
         selection_started = time.perf_counter()
         finished = False
@@ -710,7 +710,8 @@ class GIOSelector(BaseEstimator):
 
     @staticmethod
     def _quantize(pool, target, config: GIOConfig, rng, progress, seconds: dict):
-        """Check the inputs and, with ``n_clusters``, quantise them: the candidates and target GIO runs on."""
+        """Check the inputs and, with ``n_clusters``, quantise them: the candidates and target GIO runs on,
+        and the checked pool and target rows."""
         pool_matrix, target_matrix = _check_data(pool, target, config, quantized=config.n_clusters is not None)
         pool_quantization = target_quantization = None
         if config.n_clusters is not None:
@@ -731,8 +732,8 @@ class GIOSelector(BaseEstimator):
             candidates = pool_matrix
             target_points = np.asarray(target_matrix, dtype=np.float64)
             rows_per_candidate = None
-        return (pool_quantization, target_quantization, candidates, target_points, target_matrix, rows_per_candidate,
-                pool_matrix.shape[0], pool_matrix.shape[1], pool_matrix)
+        return (pool_quantization, target_quantization, candidates, target_points, rows_per_candidate, pool_matrix,
+                target_matrix)
 
     def _store(self, run: _Run, pool_quantization, target_quantization, seconds: dict) -> None:
         picks = np.asarray(run.picks, dtype=np.int64)

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_int, check_random_state
+from .explode import explode_rows
 from .largefiles import iter_row_chunks, take_rows
 
 logger = logging.getLogger(__name__)
@@ -81,13 +82,7 @@ class Quantization:
 
     def explode(self, clusters: NDArray) -> NDArray[np.int64]:
         """Rows of the given clusters, grouped in the clusters' order; a cluster given twice counts once."""
-        seen: set[int] = set()
-        parts = []
-        for cluster in np.asarray(clusters, dtype=np.int64):
-            if int(cluster) not in seen:
-                seen.add(int(cluster))
-                parts.append(self.members(int(cluster)))
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        return explode_rows(self.members, clusters, None, seed=0)  # no quotas: every row, no seed needed
 
 
 def quantize(
