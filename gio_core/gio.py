@@ -845,8 +845,10 @@ def _given_quantizations(pool: Quantization, target, config: GIOConfig):
 
 
 def _rows_of_pick(candidate: int, earlier_picks: list[int], quantization: Quantization | None) -> NDArray:
-    if quantization is None or quantization.labels is None:
+    if quantization is None:
         return np.array([candidate], dtype=np.int64)
+    if quantization.labels is None:  # the rows live elsewhere (a Spark engine): this process cannot name them
+        return np.empty(0, dtype=np.int64)
     if candidate in earlier_picks:  # picked again after a pool reset: its rows are already in
         return np.empty(0, dtype=np.int64)
     return quantization.members(candidate)

@@ -176,3 +176,12 @@ def test_target_rows_beside_a_target_quantization_share_by_rows(two_blobs):
     assert not np.array_equal(by_rows.result_.row_quotas, by_centroids.result_.row_quotas)
     with pytest.raises(ValueError, match="target_rows"):
         GIOSelector(**params).fit(pool_quantization, target_quantization, target_rows=target[:, :2])
+
+
+def test_steps_name_no_rows_when_the_rows_live_elsewhere(two_blobs):
+    pool, target = two_blobs
+    quantization = quantize(pool, 40, random_state=0)
+    bare = Quantization(centers=quantization.centers, labels=None, counts=quantization.counts)
+    steps = list(GIOSelector(max_iter=5, stop_criterion="data_size", random_state=0).iter_fit(bare, target))
+    assert any(step.kept for step in steps)
+    assert all(step.rows.size == 0 for step in steps)  # not the cluster numbers, which are not pool rows
