@@ -10,8 +10,8 @@ target centroid, weighted by its rows) is given to its nearest chosen centroid, 
 rows is the budget times its share, capped at its size, the excess passed on to the others.
 
 Which rows of a cluster fill its quota: those nearest the target (:func:`nearest_target_distances`,
-each row's distance to its nearest target row, or target centroid when only those are at hand), ties broken by :func:`row_priority`, a seeded hash of
-the row's global number. Nearest first is what the k-NN estimate of KL(target || selection) rewards
+each row's distance to its nearest target row, or target centroid when only those are at hand), ties
+broken by :func:`row_priority`, a seeded hash of the row's global number. Nearest first is what the k-NN estimate of KL(target || selection) rewards
 (each target row's k-th nearest selected row comes closer), and it keeps rows of a mixed cluster that
 the target does not hold out of the quota (measured on Fashion-MNIST, README "Real data"); when the
 target is the pool itself every distance is 0 and the hash alone decides, which is stratified random
