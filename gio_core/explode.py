@@ -9,14 +9,15 @@ to random rows; README "Real data"). ``explode='target_share'`` (ours) instead s
 target centroid, weighted by its rows) is given to its nearest chosen centroid, and a cluster's quota of
 rows is the budget times its share, capped at its size, the excess passed on to the others.
 
-Which rows of a cluster fill its quota: those nearest the target (:func:`nearest_target_distances`,
-each row's distance to its nearest target row, or target centroid when only those are at hand), ties
-broken by :func:`row_priority`, a seeded hash of the row's global number. Nearest first is what the
-k-NN estimate of KL(target || selection) rewards (each target row's k-th nearest selected row comes
-closer), and it keeps rows of a mixed cluster that the target does not hold out of the quota (measured on Fashion-MNIST, README "Real data"); when the
-target is the pool itself every distance is 0 and the hash alone decides, which is stratified random
-sampling. Both keys are functions of the row alone, so the in-process engine and a distributed one
-(Spark: a window over the cluster ordered by the two keys) choose the very same rows.
+Which rows of a cluster fill its quota: those nearest the target (:func:`nearest_target_distances`, each
+row's distance to its nearest target row, or target centroid when only those are at hand), ties broken
+by :func:`row_priority`, a seeded hash of the row's global number. Nearest first is what the k-NN
+estimate of KL(target || selection) rewards (each target row's k-th nearest selected row comes closer),
+and it keeps rows of a mixed cluster that the target does not hold out of the quota (measured on
+Fashion-MNIST, README "Real data"); when the target is the pool itself every distance is 0 and the hash
+alone decides, which is stratified random sampling. Both keys are functions of the row alone, so the in-
+process engine and a distributed one (Spark: a window over the cluster ordered by the two keys) choose
+the very same rows.
 """
 
 from __future__ import annotations
