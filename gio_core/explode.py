@@ -15,9 +15,9 @@ by :func:`row_priority`, a seeded hash of the row's global number. Nearest first
 estimate of KL(target || selection) rewards (each target row's k-th nearest selected row comes closer),
 and it keeps rows of a mixed cluster that the target does not hold out of the quota (measured on
 Fashion-MNIST, README "Real data"); when the target is the pool itself every distance is 0 and the hash
-alone decides, which is stratified random sampling. Both keys are functions of the row alone, so the in-
-process engine and a distributed one (Spark: a window over the cluster ordered by the two keys) choose
-the very same rows.
+alone decides, which is stratified random sampling. Both keys are functions of the row alone, so the
+in-process engine and a distributed one (Spark: a window over the cluster ordered by the two keys)
+choose the very same rows.
 """
 
 from __future__ import annotations
