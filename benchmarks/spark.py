@@ -147,6 +147,8 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "spark.json")
     parser.add_argument("--rate-only", action="store_true", help="only the per-core assignment rate")
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                        help="what the selection is exported as (a folder of part files on Spark)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does: faiss threads do not spin
     spark_conf = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(args.shuffle_partitions),
@@ -166,7 +168,7 @@ def main() -> None:
         out_dir.mkdir(parents=True)
         runs = {}
         for engine in ("inprocess", "spark"):
-            runs[engine] = run_engine(engine, pool, target, out_dir / f"{engine}.parquet", spark_conf=spark_conf)
+            runs[engine] = run_engine(engine, pool, target, out_dir / f"{engine}.{args.format}", spark_conf=spark_conf)
             print_run(rows, runs[engine])
         same = np.array_equal(runs["inprocess"]["rows"], runs["spark"]["rows"])
         stage_seconds = {engine: sum(seconds for stage, (seconds, _) in run["stages"].items() if stage != "session")
