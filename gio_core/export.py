@@ -10,10 +10,16 @@ The exported table holds the selected pool rows with all their original columns,
     The row's K-means cluster, only when the run was quantised.
 
 Columns of an input that already carry these names (an exported selection used as a pool) are
-replaced. In CSV, text cells a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
-``@``, tab or carriage return) are prefixed with ``'`` (OWASP's advice on CSV injection); Parquet
-keeps the text as it is. A vector cell read from Parquet or JSON Lines is written to CSV as
-``"[0.1, -0.5]"``, the form the reader takes back.
+replaced. CSV is written by Arrow's CSV writer (``pyarrow.csv``), batch by batch on worker threads:
+floats in their shortest round-tripping form (a float32 value reads back bit-identical), text cells
+quoted, missing values empty. Text cells a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` (OWASP's advice on CSV
+injection); numbers are not text and are left alone; Parquet keeps the text as it is. A vector cell
+read from Parquet or JSON Lines is written to CSV as ``"[0.1, -0.5]"``, the form the reader takes back.
+
+Every file (selection, manifest) is written to a hidden temporary name beside its destination and
+renamed into place when complete (:func:`write_atomically`): a run that fails or is stopped leaves the
+user's earlier file as it was and no partial file.
 
 The manifest (JSON) records what is needed to run the selection again and check it: tool version,
 every parameter, the seed, SHA-256 and row counts of each input, the vector choice, the KL curve,
@@ -22,14 +28,22 @@ the stop reason, timings and a SHA-256 of the selected row numbers.
 
 from __future__ import annotations
 
+import collections
+import csv
 import datetime as _datetime
+import functools
+import gzip
 import hashlib
+import io
 import json
 import math
 import os
 import platform
+import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,15 +53,21 @@ from .data import DataError, LoadedData
 from .largefiles import iter_row_chunks, take_rows
 
 __all__ = ["EXPORT_COLUMNS", "FORMULA_PREFIXES", "MANIFEST_KIND", "MANIFEST_VERSION", "build_manifest",
-           "csv_text_frame", "escape_formula", "read_manifest", "selection_csv_bytes", "selection_frame",
-           "selection_sha256", "shard_selection_table", "write_manifest", "write_selection", "write_selection_rows",
-           "write_selection_table"]
+           "csv_text_table", "escape_formula", "read_manifest", "selection_csv_bytes", "selection_frame",
+           "selection_sha256", "shard_selection_table", "write_atomically", "write_manifest", "write_selection",
+           "write_selection_rows", "write_selection_table"]
 
 #: Above this many selected rows the manifest keeps their SHA-256 but not the list itself.
 MANIFEST_MAX_LISTED_ROWS = 1_000_000
 
-#: Selected rows per batch when :func:`write_selection_rows` streams a large selection.
+#: Selected rows per Parquet row group when :func:`write_selection_rows` streams a large selection.
 EXPORT_CHUNK_ROWS = 65_536
+
+#: Selected rows per batch of CSV text (a 384-d batch is ~70 MB of text; a few are in flight at once).
+CSV_CHUNK_ROWS = 16_384
+
+#: Threads that read and format batches while the main thread writes (the Arrow CSV writer is single-threaded).
+EXPORT_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 #: Columns the export adds after the pool's own (``gio_cluster`` only when quantised).
 EXPORT_COLUMNS: tuple[str, ...] = ("gio_rank", "gio_row", "gio_cluster")
@@ -104,13 +124,8 @@ def selection_frame(data: LoadedData, selected_indices: ArrayLike, *,
     frame = frame.drop(columns=[column for column in EXPORT_COLUMNS if column in frame.columns])
     frame["gio_rank"] = np.arange(1, len(indices) + 1, dtype=np.int64)
     frame["gio_row"] = indices.astype(np.int64)
-    if cluster_labels is not None:
-        labels = np.asarray(cluster_labels)
-        if labels.shape == (data.n_rows,):
-            labels = labels[indices]
-        elif labels.shape != (len(indices),):
-            raise ValueError(f"cluster_labels must hold one label per pool row ({data.n_rows}) or per selected row "
-                             f"({len(indices)}); got shape {labels.shape}.")
+    labels = _checked_labels(data, indices, cluster_labels)
+    if labels is not None:
         frame["gio_cluster"] = labels.astype(np.int64)
     return frame
 
@@ -139,82 +154,274 @@ def escape_formula(value: Any) -> Any:
     return value
 
 
-def _vector_text(value) -> str:
-    # str() of a NumPy scalar is its shortest round-tripping form ('0.1' for float32 0.1)
-    return "[" + ", ".join(str(item) for item in np.asarray(value).ravel()) + "]"
-
-
 def _cell_text(value):
-    if isinstance(value, (np.ndarray, list, tuple)):
-        return _vector_text(value)
+    """A cell Arrow's CSV writer cannot format (a nested list, a dict) as the text the reader takes back."""
+    if value is None:
+        return None
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return value
+        return json.dumps(_jsonable(value), ensure_ascii=False, default=str)
+    if isinstance(value, (np.ndarray, list, tuple)):
+        # str() of a NumPy scalar is its shortest round-tripping form ('0.1' for float32 0.1)
+        return "[" + ", ".join(str(item) for item in np.asarray(value).ravel()) + "]"
+    return str(value)
 
 
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells are formula-safe and whose list cells are ``[a, b]`` strings."""
-    out = frame.copy()
-    out.columns = [escape_formula(str(column)) for column in frame.columns]
-    for position, column in enumerate(frame.columns):
-        series = frame[column]
-        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series) or isinstance(
-                series.dtype, pd.CategoricalDtype):
-            out.iloc[:, position] = pd.Series([escape_formula(_cell_text(value)) for value in series.tolist()],
-                                              index=out.index, dtype=object)
-    return out
+def _arrow_table(frame: pd.DataFrame):
+    """A pandas selection as an Arrow table (mixed object columns as text; NaN as a missing cell)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(_parquet_ready(frame), preserve_index=False)
+
+
+def _escaped_text(column):
+    """A text column with ``'`` before every cell a spreadsheet would run as a formula (vectorised)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(column) == 0:
+        return column
+    quote, empty = pa.scalar("'", type=column.type), pa.scalar("", type=column.type)
+    risky = pc.match_substring_regex(column, "^[=+\\-@\t\r]")
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, column, empty), column)
+
+
+def _vector_text(column):
+    """A list column (vectors read from Parquet or JSON Lines) as ``"[0.1, -0.5]"`` text, vectorised.
+
+    Values are formatted by Arrow's shortest round-tripping form, so a float32 vector reads back bit-identical.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_fixed_size_list(column.type):
+        column = column.cast(pa.list_(column.type.value_type))
+    values = column.values
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        return pa.array([_cell_text(value) for value in column.to_pylist()], type=pa.string())
+    offsets = column.offsets
+    first = offsets[0].as_py()
+    texts = pc.cast(values.slice(first, offsets[-1].as_py() - first), pa.string())
+    relative = pc.subtract(offsets, pa.scalar(first, offsets.type))
+    lists = pa.ListArray.from_arrays(relative, texts, mask=column.is_null())
+    joined = pc.binary_join(lists, ", ")
+    return pc.binary_join_element_wise("[", joined, "]", "")
+
+
+def _csv_table(table):
+    """An Arrow table Arrow's CSV writer takes, safe to open in a spreadsheet.
+
+    Text cells (and column names) that would run as a formula get a leading ``'``, list cells become
+    ``[a, b]`` text and other nested or unusual cells their JSON or ``str`` text. Numbers are left to
+    the writer, which formats floats in their shortest round-tripping form (float32 as float32).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column = column.cast(kind.value_type)
+            kind = column.type
+        if pa.types.is_floating(kind):
+            if len(column) and pc.any(pc.is_nan(column)).as_py():  # NaN is a missing cell, as pandas writes it
+                column = pc.if_else(pc.is_nan(column), pa.scalar(None, type=kind), column)
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            column = _escaped_text(column)
+        elif pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+            column = _escaped_text(_vector_text(column))
+        elif pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            column = _escaped_text(pa.array([_cell_text(value) for value in column.to_pylist()], type=pa.string()))
+        columns.append(column)
+    names = [escape_formula(str(name)) for name in table.column_names]
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def _csv_bytes(table, *, header: bool = True, delimiter: str = ",") -> bytes:
+    """One table as CSV bytes (Arrow's writer: text cells quoted, missing values empty, ``\\n`` line ends)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    ready = _csv_table(table)
+    sink = pa.BufferOutputStream()
+    if header:  # quoted only where needed, as people and spreadsheets expect a header
+        line = io.StringIO()
+        csv.writer(line, delimiter=delimiter, lineterminator="\n").writerow(ready.column_names)
+        sink.write(line.getvalue().encode("utf-8"))
+    if ready.num_rows:
+        pa_csv.write_csv(ready, sink, pa_csv.WriteOptions(include_header=False, delimiter=delimiter))
+    return sink.getvalue().to_pybytes()
 
 
 def selection_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The selection as formula-safe UTF-8 CSV bytes (for a download button).
+    """The selection as formula-safe UTF-8 CSV bytes (for a download button); what the file export writes.
 
     Examples
     --------
     >>> import pandas as pd
     >>> selection_csv_bytes(pd.DataFrame({"text": ["=1+1", "ok"], "gio_rank": [1, 2]})).decode()
-    "text,gio_rank\\n'=1+1,1\\nok,2\\n"
+    'text,gio_rank\\n"\\'=1+1",1\\n"ok",2\\n'
     """
-    text = _csv_ready(frame).to_csv(index=False, lineterminator="\n")
-    return text.encode("utf-8")
+    return _csv_bytes(_arrow_table(frame))
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing: every output goes to a temporary name beside it and is renamed into place when complete
+
+
+def write_atomically(out: str | os.PathLike, write: Callable[[str], Any]):
+    """Call ``write(temporary_path)`` and rename the temporary file (or folder) to ``out`` when it returns.
+
+    On an exception, Ctrl-C or a handled SIGTERM (``gio-studio`` turns it into an exception) the
+    temporary file is removed and a file already at ``out`` is left untouched. The temporary name is
+    hidden and beside ``out`` (``.sel.partial-1a2b3c4d.csv``), so the rename stays on one file system
+    and is atomic. A URI (``hdfs://``, ``s3a://``) is written directly: its committer makes the write atomic.
+
+    Returns
+    -------
+    Whatever ``write`` returned.
+    """
+    out = str(out)
+    if "://" in out:
+        return write(out)
+    path = Path(out)
+    name = path.name
+    suffix = next((ending for ending in (".csv.gz", ".csv", ".tsv", ".parquet", ".pq", ".json")
+                   if name.lower().endswith(ending)), "")
+    temporary = path.with_name(f".{name[:len(name) - len(suffix)]}.partial-{uuid.uuid4().hex[:8]}{suffix}")
+    try:
+        written = write(str(temporary))
+        if path.is_dir() and not path.is_symlink():  # a Spark part folder written before
+            shutil.rmtree(path)
+        os.replace(temporary, path)
+        return written
+    finally:
+        if temporary.is_dir() and not temporary.is_symlink():
+            shutil.rmtree(temporary, ignore_errors=True)
+        elif temporary.exists() or temporary.is_symlink():
+            temporary.unlink()
+
+
+def _output_kind(out) -> str:
+    if hasattr(out, "write"):
+        return "csv"
+    name = Path(out).name.lower()
+    for suffix, kind in ((".parquet", "parquet"), (".pq", "parquet"), (".csv.gz", "csv.gz"), (".csv", "csv"),
+                         (".tsv", "tsv")):
+        if name.endswith(suffix):
+            return kind
+    raise ValueError(f"output {Path(out).name} has an extension the export does not write; use .csv, .csv.gz, "
+                     ".tsv or .parquet.")
+
+
+def _in_order(tasks, work, *, workers: int):
+    """``work(task)`` for each task on ``workers`` threads, results yielded in task order, at most
+    ``workers + 1`` in flight (Arrow's CSV formatting and zlib release the GIL)."""
+    if workers <= 1:
+        for task in tasks:
+            yield work(task)
+        return
+    pending: collections.deque = collections.deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gio-export")
+    try:
+        for task in tasks:
+            pending.append(pool.submit(work, task))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
+def _write_parts(parts: Sequence[Callable[[], Any]], out, *, total: int, progress=None, chunk_rows: int) -> int:
+    """Write the Arrow tables ``part()`` returns, in order, to ``out`` (a path, written atomically, or a stream).
+
+    CSV parts are built and formatted on worker threads and written in order; a ``.csv.gz`` is a series
+    of gzip members, one per part (a valid gzip file: every reader decompresses it as one stream).
+    """
+    kind = _output_kind(out)
+    if hasattr(out, "write"):
+        return _write_csv_parts(parts, out, kind="csv", total=total, progress=progress)
+    if kind == "parquet":
+        return write_atomically(out, lambda path: _write_parquet_parts(parts, path, total=total, progress=progress,
+                                                                       chunk_rows=chunk_rows))
+
+    def write(path: str) -> int:
+        with open(path, "wb") as handle:
+            return _write_csv_parts(parts, handle, kind=kind, total=total, progress=progress)
+
+    return write_atomically(out, write)
+
+
+def _write_csv_parts(parts, handle, *, kind: str, total: int, progress=None) -> int:
+    delimiter = "\t" if kind == "tsv" else ","
+
+    def format_part(numbered):
+        number, part = numbered
+        table = part()
+        data = _csv_bytes(table, header=number == 0, delimiter=delimiter)
+        if kind == "csv.gz":
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+        return table.num_rows, data
+
+    done = 0
+    for rows, data in _in_order(enumerate(parts), format_part, workers=EXPORT_THREADS):
+        handle.write(data)
+        done += rows
+        if progress:
+            progress("writing the selection", done, total)
+    return done
+
+
+def _write_parquet_parts(parts, path: str, *, total: int, progress=None, chunk_rows: int) -> int:
+    import pyarrow.parquet as pq
+
+    writer = schema = None
+    done = 0
+    try:
+        for table in _in_order(parts, lambda part: part(), workers=EXPORT_THREADS):
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(path, schema, use_dictionary=_dictionary_columns(schema))
+            elif table.schema != schema:
+                table = table.cast(schema)
+            writer.write_table(table, row_group_size=chunk_rows)
+            done += table.num_rows
+            if progress:
+                progress("writing the selection", done, total)
+    finally:
+        if writer is not None:
+            writer.close()
+    return done
 
 
 def write_selection(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write the selection to ``.csv``, ``.csv.gz``, ``.tsv`` or ``.parquet`` (by the extension).
+
+    The file appears complete or not at all (:func:`write_atomically`).
 
     Raises
     ------
     ValueError
         Another extension.
     """
-    path = Path(path)
-    name = path.name.lower()
-    if name.endswith(".parquet") or name.endswith(".pq"):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(_parquet_ready(frame), preserve_index=False)
-        pq.write_table(table, path, use_dictionary=_dictionary_columns(table.schema))
-    elif name.endswith(".csv"):
-        path.write_bytes(selection_csv_bytes(frame))
-    elif name.endswith(".csv.gz"):
-        import gzip
-
-        with gzip.open(path, "wb") as handle:
-            handle.write(selection_csv_bytes(frame))
-    elif name.endswith(".tsv"):
-        path.write_bytes(_csv_ready(frame).to_csv(index=False, sep="\t", lineterminator="\n").encode("utf-8"))
-    else:
-        raise ValueError(f"output {path.name} has an extension the export does not write; use .csv, .csv.gz, .tsv "
-                         "or .parquet.")
+    _output_kind(path)
+    table = _arrow_table(frame)
+    _write_parts([lambda: table], path, total=table.num_rows, chunk_rows=EXPORT_CHUNK_ROWS)
 
 
 def write_selection_rows(data: LoadedData, selected_indices: ArrayLike, out, *,
-                         cluster_labels: ArrayLike | None = None, chunk_rows: int = EXPORT_CHUNK_ROWS,
+                         cluster_labels: ArrayLike | None = None, chunk_rows: int | None = None,
                          progress=None) -> int:
     """Write the selected pool rows batch by batch, so a selection of millions of rows never sits in memory.
 
     The file holds what ``write_selection(selection_frame(data, selected_indices, ...), out)`` writes
-    (the same rows, columns and values; a Parquet file is cut into row groups of ``chunk_rows``).
+    (the same rows, columns and values). Batches are read and formatted on worker threads and written
+    in order; a path is written to a temporary name and renamed into place when complete.
 
     Parameters
     ----------
@@ -226,8 +433,8 @@ def write_selection_rows(data: LoadedData, selected_indices: ArrayLike, out, *,
         ``.csv``, ``.csv.gz``, ``.tsv`` or ``.parquet`` path, or an open binary stream (CSV is written).
     cluster_labels : array-like of int, optional
         As in :func:`selection_frame`.
-    chunk_rows : int, default=EXPORT_CHUNK_ROWS
-        Rows per batch.
+    chunk_rows : int, optional
+        Rows per batch (default: ``CSV_CHUNK_ROWS`` for text, ``EXPORT_CHUNK_ROWS`` per Parquet row group).
     progress : callable, optional
         ``progress(stage, done, total)`` after each batch.
 
@@ -241,69 +448,52 @@ def write_selection_rows(data: LoadedData, selected_indices: ArrayLike, out, *,
     ValueError
         A bad extension, an index outside the pool, or labels that do not match.
     """
-    indices = _checked_indices(data, selected_indices)
-    labels = None if cluster_labels is None else np.asarray(cluster_labels)
-    if labels is not None and labels.shape == (data.n_rows,):
-        labels = labels[indices]  # one label per file row, as selection_frame reads them
-    if len(indices) <= chunk_rows:
-        frame = selection_frame(data, indices, cluster_labels=labels)
-        if hasattr(out, "write"):
-            out.write(selection_csv_bytes(frame))
-        else:
-            write_selection(frame, out)
-        if progress:
-            progress("writing the selection", len(frame), len(frame))
-        return len(frame)
-
     kind = _output_kind(out)
-    total = len(indices)
+    indices = _checked_indices(data, selected_indices)
+    labels = _checked_labels(data, indices, cluster_labels)
+    if chunk_rows is None:
+        chunk_rows = EXPORT_CHUNK_ROWS if kind == "parquet" else CSV_CHUNK_ROWS
+    chunk_rows = max(1, int(chunk_rows))
+    parts = [functools.partial(_selection_table, data, indices[start:start + chunk_rows],
+                               None if labels is None else labels[start:start + chunk_rows], start + 1)
+             for start in range(0, max(len(indices), 1), chunk_rows)]
+    return _write_parts(parts, out, total=len(indices), progress=progress, chunk_rows=chunk_rows)
 
-    def batches():
-        for start in range(0, total, chunk_rows):
-            part = selection_frame(data, indices[start:start + chunk_rows],
-                                   cluster_labels=None if labels is None else labels[start:start + chunk_rows])
-            part["gio_rank"] += start
-            yield start, part
 
-    if kind == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+def _checked_labels(data: LoadedData, indices: NDArray, cluster_labels: ArrayLike | None) -> NDArray | None:
+    if cluster_labels is None:
+        return None
+    labels = np.asarray(cluster_labels)
+    if labels.shape == (data.n_rows,):
+        return labels[indices]
+    if labels.shape != (len(indices),):
+        raise ValueError(f"cluster_labels must hold one label per pool row ({data.n_rows}) or per selected row "
+                         f"({len(indices)}); got shape {labels.shape}.")
+    return labels
 
-        writer = schema = None
-        try:
-            for start, part in batches():
-                ready = _parquet_ready(part)
-                table = pa.Table.from_pandas(ready, schema=schema, preserve_index=False)
-                if writer is None:
-                    schema = table.schema
-                    writer = pq.ParquetWriter(out, schema, use_dictionary=_dictionary_columns(schema))
-                writer.write_table(table)
-                if progress:
-                    progress("writing the selection", start + len(part), total)
-        finally:
-            if writer is not None:
-                writer.close()
-        return total
 
-    separator = "\t" if kind == "tsv" else ","
-    if hasattr(out, "write"):
-        handle, close = out, False
-    elif kind == "csv.gz":
-        import gzip
+def _selection_table(data: LoadedData, indices: NDArray, labels: NDArray | None, first_rank: int):
+    """Selected rows as an Arrow table: the pool's columns (``dim_i`` for an array), then the gio_* ones."""
+    import pyarrow as pa
 
-        handle, close = gzip.open(out, "wb"), True
-    else:
-        handle, close = open(out, "wb"), True
-    try:
-        for start, part in batches():
-            text = _csv_ready(part).to_csv(index=False, header=start == 0, sep=separator, lineterminator="\n")
-            handle.write(text.encode("utf-8"))
-            if progress:
-                progress("writing the selection", start + len(part), total)
-    finally:
-        if close:
-            handle.close()
-    return total
+    names, columns = [], []
+    own = [column for column in data.frame.columns if column not in EXPORT_COLUMNS]
+    if own:
+        table = _arrow_table(data.frame.iloc[indices][own].reset_index(drop=True))
+        names += table.column_names
+        columns += table.columns
+    if data.array is not None:
+        vectors = take_rows(data.array, indices, dtype=data.array.dtype)
+        by_column = np.ascontiguousarray(vectors.reshape(len(indices), -1).T)
+        names += [f"dim_{i}" for i in range(by_column.shape[0])]
+        columns += [pa.array(values, from_pandas=True) for values in by_column]
+    names += ["gio_rank", "gio_row"]
+    columns += [pa.array(np.arange(first_rank, first_rank + len(indices), dtype=np.int64)),
+                pa.array(indices.astype(np.int64))]
+    if labels is not None:
+        names.append("gio_cluster")
+        columns.append(pa.array(np.asarray(labels, dtype=np.int64)))
+    return pa.Table.from_arrays(columns, names=names)
 
 
 def _dictionary_columns(schema) -> list[str]:
@@ -312,18 +502,6 @@ def _dictionary_columns(schema) -> list[str]:
     import pyarrow.types as patypes
 
     return [field.name for field in schema if not patypes.is_floating(field.type)]
-
-
-def _output_kind(out) -> str:
-    if hasattr(out, "write"):
-        return "csv"
-    name = Path(out).name.lower()
-    for suffix, kind in ((".parquet", "parquet"), (".pq", "parquet"), (".csv.gz", "csv.gz"), (".csv", "csv"),
-                         (".tsv", "tsv")):
-        if name.endswith(suffix):
-            return kind
-    raise ValueError(f"output {Path(out).name} has an extension the export does not write; use .csv, .csv.gz, "
-                     ".tsv or .parquet.")
 
 
 def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -408,39 +586,29 @@ def shard_selection_table(dataset, selected_rows: ArrayLike, *, cluster_labels: 
     return _with_export_columns(table, np.arange(1, rows.size + 1), rows, labels)
 
 
-def write_selection_table(table, out) -> int:
-    """Write an Arrow selection table to ``.parquet`` (types kept as stored) or formula-safe ``.csv``/``.tsv``.
+def write_selection_table(table, out, *, progress=None) -> int:
+    """Write an Arrow selection table to ``.parquet`` (types kept as stored) or formula-safe ``.csv``/``.tsv``
+    (a path is written atomically, as :func:`write_selection_rows` does).
 
     Returns
     -------
     int
         Rows written.
     """
-    import pyarrow.parquet as pq
-
-    if hasattr(out, "write") or _output_kind(out) != "parquet":
-        frame = table.to_pandas()
-        if hasattr(out, "write"):
-            out.write(selection_csv_bytes(frame))
-        else:
-            write_selection(frame, out)
-        return table.num_rows
-    pq.write_table(table, out, use_dictionary=_dictionary_columns(table.schema), row_group_size=EXPORT_CHUNK_ROWS)
-    return table.num_rows
+    rows = EXPORT_CHUNK_ROWS if _output_kind(out) == "parquet" else CSV_CHUNK_ROWS
+    parts = [functools.partial(table.slice, start, rows) for start in range(0, max(table.num_rows, 1), rows)]
+    return _write_parts(parts, out, total=table.num_rows, progress=progress, chunk_rows=EXPORT_CHUNK_ROWS)
 
 
-def csv_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell as the text the CSV export writes (formula-safe, vectors as ``[a, b]``, missing as None).
+def csv_text_table(table):
+    """Every cell as the text the CSV export writes (formula-safe, vectors as ``[a, b]``, missing as null).
 
     For writers that quote but do not format, such as Spark's CSV writer.
     """
-    ready = _csv_ready(frame)
-    out = pd.DataFrame(index=ready.index)
-    for position, column in enumerate(frame.columns):
-        values = ready.iloc[:, position].tolist()
-        out[column] = pd.Series([None if value is None or (isinstance(value, float) and math.isnan(value))
-                                 else str(value) for value in values], index=ready.index, dtype=object)
-    return out
+    import pyarrow as pa
+
+    ready = _csv_table(table)
+    return pa.Table.from_arrays([column.cast(pa.string()) for column in ready.columns], names=ready.column_names)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -575,9 +743,9 @@ def _environment() -> dict:
 
 
 def write_manifest(manifest: dict, path: str | os.PathLike) -> None:
-    """Write the manifest as indented JSON (UTF-8)."""
+    """Write the manifest as indented JSON (UTF-8), atomically (:func:`write_atomically`)."""
     text = json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False, allow_nan=False)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text + "\n", encoding="utf-8"))
 
 
 def read_manifest(path: str | os.PathLike) -> dict:

@@ -22,10 +22,8 @@ Without ``n_clusters`` GIO runs on the rows themselves, in process.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -426,7 +424,9 @@ class SelectionPipeline:
             if out == "-":
                 sys.stdout.flush()
         else:
-            self.n_written = _write_then_rename(out, lambda path: self.backend.export(
+            from .export import write_atomically
+
+            self.n_written = write_atomically(out, lambda path: self.backend.export(
                 self.pool, self.selection, path, progress=self.progress))
         self._timed("export", started)
         return self
@@ -500,29 +500,6 @@ class SelectionPipeline:
     def close(self) -> None:
         """Release the backend (a Spark session this pipeline started)."""
         self.backend.close()
-
-
-def _write_then_rename(out, write) -> int:
-    """Write through ``write(temporary_path)`` and rename into ``out`` only when it succeeded."""
-    out = str(out)
-    if "://" in out:  # a cluster file system: its committer makes the write atomic
-        return write(out)
-    path = Path(out)
-    name = path.name
-    suffix = next((ending for ending in (".csv.gz", ".csv", ".tsv", ".parquet", ".pq") if name.lower().endswith(ending)),
-                  "")
-    temporary = path.with_name(f".{name[:len(name) - len(suffix)]}.partial-{uuid.uuid4().hex[:8]}{suffix}")
-    try:
-        written = write(str(temporary))
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        os.replace(temporary, path)
-        return written
-    finally:
-        if temporary.is_dir():
-            shutil.rmtree(temporary, ignore_errors=True)
-        elif temporary.exists():
-            temporary.unlink()
 
 
 def run_selection(pool, target, out, *, manifest_out=None, **options) -> dict:

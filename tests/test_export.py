@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core import GIOSelector
+from gio_core import GIOSelector, export
 from gio_core.data import DataError, prepare_vectors, read_data
 from gio_core.export import (
     EXPORT_COLUMNS,
@@ -24,6 +24,7 @@ from gio_core.export import (
     selection_sha256,
     write_manifest,
     write_selection,
+    write_selection_rows,
 )
 
 
@@ -104,13 +105,13 @@ def test_csv_bytes_escape_text_cells_not_numbers(pool_data):
     text = selection_csv_bytes(frame).decode("utf-8")
     rows = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     assert rows["text"].tolist() == ["'=cmd|' /C calc'!A0", "plain", "'+1", "'@SUM(A1)"]
-    assert rows["negative"].tolist() == ["-1.5", "2.0", "-3.0", "4.0"]  # numbers are not text cells
+    assert rows["negative"].tolist() == ["-1.5", "2", "-3", "4"]  # numbers are not text cells: no quote mark
     assert selection_frame(pool_data, [0])["text"].iloc[0] == "=cmd|' /C calc'!A0"  # the frame itself is untouched
 
 
 def test_csv_escapes_header_cells():
     text = selection_csv_bytes(pd.DataFrame({"=danger": ["x"], "ok": ["-y"]})).decode()
-    assert text.splitlines() == ["'=danger,ok", "x,'-y"]
+    assert text.splitlines() == ["'=danger,ok", '"x","\'-y"']
 
 
 def test_list_cells_are_written_as_readable_vectors(tmp_path, rng):
@@ -140,7 +141,8 @@ def test_write_selection_round_trip(tmp_path, pool_data, suffix):
 
 def test_write_selection_gz_is_gzip(tmp_path, pool_data):
     write_selection(selection_frame(pool_data, [0]), tmp_path / "s.csv.gz")
-    assert gzip.decompress((tmp_path / "s.csv.gz").read_bytes()).startswith(b"id,text,x,y,gio_rank,gio_row")
+    assert gzip.decompress((tmp_path / "s.csv.gz").read_bytes()).startswith(
+        b"id,text,x,y,gio_rank,gio_row\n")
 
 
 def test_write_selection_rejects_other_extensions(tmp_path, pool_data):
@@ -234,3 +236,58 @@ def test_read_manifest_errors(tmp_path):
     (tmp_path / "partial.json").write_text('{"kind": "gio-studio run manifest", "params": {}}')
     with pytest.raises(DataError, match="partial.json lacks inputs, vectors, seed"):
         read_manifest(tmp_path / "partial.json")
+
+
+# --------------------------------------------------------------------------------------------------
+# CSV values
+
+
+def _awkward_float32(rng, rows: int, columns: int):
+    values = (rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-8, 9, size=(rows, columns))).astype(np.float32)
+    special = np.array([0.1, 1 / 3, -0.0, 1e-45, 1.17549435e-38, 3.4028235e38, -3.4028235e38, 16777217.0, 255.0,
+                        2.5e-40, 0.30000001], dtype=np.float32)
+    values.flat[:special.size] = special
+    return values
+
+
+@pytest.mark.parametrize("columns", [4, 64], ids=["narrow-float64-read", "wide-float32-read"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".csv.gz"], ids=["csv", "tsv", "csv.gz"])
+def test_float32_vectors_read_back_bit_identical(tmp_path, rng, columns, suffix):
+    values = _awkward_float32(rng, 3000, columns)
+    np.save(tmp_path / "pool.npy", values)
+    picks = rng.permutation(3000)[:2500]
+    out = tmp_path / f"sel{suffix}"
+    assert write_selection_rows(read_data(tmp_path / "pool.npy"), picks, out, chunk_rows=700) == 2500
+    again = read_data(out)
+    vectors = prepare_vectors(again, again, columns=[f"dim_{i}" for i in range(columns)]).pool
+    assert vectors.dtype == np.float32
+    np.testing.assert_array_equal(vectors.view(np.int32), values[picks].view(np.int32))  # bit for bit, -0.0 too
+    np.testing.assert_array_equal(again.frame["gio_row"], picks)
+    np.testing.assert_array_equal(again.frame["gio_rank"], np.arange(1, 2501))
+
+
+def test_streamed_csv_equals_the_whole_write_and_the_download(tmp_path, rng):
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(50)], "text": ["=1+2", "-x", "@a", "plain", None] * 10,
+                          "n": np.arange(50), "f": np.linspace(-1, 1, 50), "flag": [True, False] * 25})
+    frame.to_parquet(tmp_path / "pool.parquet", index=False)
+    pool = read_data(tmp_path / "pool.parquet")
+    picks = rng.permutation(50)
+    write_selection_rows(pool, picks, tmp_path / "streamed.csv", chunk_rows=7)
+    write_selection(selection_frame(pool, picks), tmp_path / "whole.csv")
+    streamed = (tmp_path / "streamed.csv").read_bytes()
+    assert streamed == (tmp_path / "whole.csv").read_bytes() == selection_csv_bytes(selection_frame(pool, picks))
+    rows = pd.read_csv(io.BytesIO(streamed), dtype=str, keep_default_na=False)
+    expected = ["'=1+2", "'-x", "'@a", "plain", ""] * 10
+    assert rows["text"].tolist() == [expected[row] for row in picks]
+    assert rows["f"].astype(float).tolist() == frame["f"].iloc[picks].tolist()
+
+
+def test_vector_list_cells_formula_and_nan(tmp_path):
+    import pyarrow as pa
+
+    table = pa.table({"vec": pa.array([[0.1, -2.0], None, [3.0, float("nan")]], type=pa.list_(pa.float32())),
+                      "fixed": pa.array([[1, 2], [3, 4], [5, 6]], type=pa.list_(pa.int64(), 2)),
+                      "x": pa.array([1.5, float("nan"), None]), "label": pa.array(["a", "b", "a"]).dictionary_encode()})
+    text = export._csv_bytes(table).decode()
+    assert text.splitlines() == ["vec,fixed,x,label", '"[0.1, -2]","[1, 2]",1.5,"a"', ',"[3, 4]",,"b"',
+                                 '"[3, nan]","[5, 6]",,"a"']

@@ -168,12 +168,11 @@ def _filter_batches(batches, *, offsets, bitmap, keep_columns):
 def _csv_batches(batches, *, names):
     import pyarrow as pa
 
-    from ..export import csv_text_frame
+    from ..export import csv_text_table
 
     for batch in batches:
-        frame = csv_text_frame(batch.to_pandas())
-        yield pa.RecordBatch.from_arrays([pa.array(frame[column].tolist(), type=pa.string()) for column in frame.columns],
-                                         names=names)
+        text = csv_text_table(pa.Table.from_batches([batch]))
+        yield pa.RecordBatch.from_arrays([column.combine_chunks() for column in text.columns], names=names)
 
 
 class SparkBackend(Backend):
