@@ -4,7 +4,12 @@ A user brings a table (CSV, TSV, gzip-compressed CSV/TSV, Parquet, JSON Lines) o
 (NumPy ``.npy``/``.npz``). :func:`read_data` reads it into a :class:`LoadedData`, detecting the format
 from the file's first bytes and its name; :func:`prepare_vectors` turns a pool and a target into two
 float32 matrices in one space: numeric columns, one column holding a vector per row (``"[0.1, -0.5]"``,
-as grad-info-opt's CSV/TSV reader takes), or a text column embedded by :mod:`gio_core.embed`.
+as grad-info-opt's CSV/TSV reader takes), or a text column embedded by :mod:`gio_core.embed`. A file
+without column names (a bare array, a headerless CSV) is matched to a named one by position.
+
+Big inputs are read in pieces: a ``.npy`` from a path is memory-mapped (and converted to float32 chunk
+by chunk when it is not float32), and a wide Parquet table's float columns are read a few at a time,
+one row group at a time, into one float32 matrix that its frame shares.
 
 Every problem with a file raises :class:`DataError`, whose text is one line naming the file, what is
 wrong and what to do, so the CLI and the app show it as it is. Nothing here unpickles: ``.npy``/``.npz``
@@ -77,6 +82,8 @@ _SAMPLE_ROWS = 2000
 # memory. Tables with fewer float columns keep float64, so measurements travel to the export exactly.
 _FLOAT32_MIN_COLUMNS = 32
 _PARSE_CHUNK_ROWS = 20_000
+# Values decoded per read of a wide Parquet file's float columns (4M: 16 MiB as float32, 32 MiB as float64).
+_PARQUET_READ_VALUES = 4 * 1024 * 1024
 # Columns that name rows or carry labels are not vector dimensions unless asked for by name.
 _ID_NAMES = {"id", "ids", "index", "idx", "row", "row_id", "rowid", "uid", "uuid", "key", "label", "labels",
              "class", "gio_rank", "gio_row", "gio_cluster"}
@@ -152,6 +159,12 @@ class LoadedData:
         The path it was read from, when it was read from a path.
     n_bytes : int, default=0
         Size of the file in bytes.
+    headerless : bool, default=False
+        A CSV/TSV whose first line is data, not column names: its columns are named ``0``, ``1``, …
+    column_block : tuple (names, ndarray of float32 of shape (n_rows, len(names))) or None, default=None
+        The float columns of a wide Parquet table (at least 32 of them), read into one C-ordered
+        float32 matrix whose columns :attr:`frame` shares rather than copies; :func:`extract_vectors`
+        hands it out without a copy when those columns are the vectors. None otherwise.
     """
 
     name: str
@@ -162,11 +175,19 @@ class LoadedData:
     sha256: str
     path: str | None = None
     n_bytes: int = 0
+    headerless: bool = False
+    column_block: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def columns(self) -> list[str]:
         """Column names of :attr:`frame`."""
         return [str(column) for column in self.frame.columns]
+
+    @property
+    def has_column_names(self) -> bool:
+        """False for a bare array (``.npy``/``.npz`` vectors) or a CSV/TSV without a header: such a file's
+        vector columns can only be matched to another file's by position."""
+        return self.array is None and not self.headerless
 
 
 @dataclass(frozen=True)
@@ -193,6 +214,10 @@ class PreparedVectors:
         The numeric columns used (``source='columns'``).
     vector_column, text_column : str or None
         The column used (``source='vector_column'`` / ``'text_column'``).
+    matched_by_position : bool, default=False
+        One file had no column names (a bare ``.npy``/``.npz`` array or a CSV without a header) and the
+        other had: its columns were matched to the other file's vector columns by position, in order.
+        :attr:`description` says so.
     """
 
     pool: NDArray[np.float32] = field(repr=False)
@@ -207,6 +232,7 @@ class PreparedVectors:
     columns: tuple[str, ...] = ()
     vector_column: str | None = None
     text_column: str | None = None
+    matched_by_position: bool = False
 
     @property
     def dimensions(self) -> int:
@@ -286,7 +312,8 @@ def read_data(source: Source, *, name: str | None = None, max_bytes: int | None 
     kind, frame, array = reader.read()
     n_rows = int(array.shape[0]) if array is not None else int(len(frame))
     return LoadedData(name=name, format=kind, frame=frame, array=array, n_rows=n_rows, sha256=digest,
-                      path=str(path) if path is not None else None, n_bytes=int(size))
+                      path=str(path) if path is not None else None, n_bytes=int(size), headerless=reader.headerless,
+                      column_block=reader.column_block)
 
 
 def _resolve_source(source, name):
@@ -397,6 +424,8 @@ class _Reader:
     def __init__(self, *, name, path, raw, head, size, max_bytes, encoding):
         self.name, self.path, self.raw, self.head = name, path, raw, head
         self.size, self.max_bytes, self.encoding = size, max_bytes, encoding
+        self.headerless = False
+        self.column_block = None
         lowered = name.lower()
         self.extension = next((ext for ext in (".csv.gz", ".tsv.gz", ".tab.gz", ".txt.gz", ".jsonl.gz",
                                                ".ndjson.gz", ".csv", ".tsv", ".tab", ".txt", ".jsonl",
@@ -444,7 +473,10 @@ class _Reader:
             if self.path is not None:
                 array = np.load(self.path, mmap_mode="r", allow_pickle=False)
             else:
-                array = np.load(io.BytesIO(self.raw), allow_pickle=False)
+                # a read-only view of the bytes already in memory (an upload), not a second copy of them
+                count = int(np.prod(shape, dtype=np.int64))
+                array = np.frombuffer(self.raw, dtype=dtype, count=count, offset=offset).reshape(
+                    shape, order="F" if fortran_order else "C")
         except _NPY_ERRORS as error:
             raise DataError(f"{self.name} could not be read as a .npy file ({_short(error)}); write it again "
                             "with numpy.save.", code="truncated") from error
@@ -561,26 +593,117 @@ class _Reader:
     # -- Parquet ----------------------------------------------------------------------------------
 
     def _read_parquet(self) -> pd.DataFrame:
+        """Read a Parquet file one row group, and a few columns, at a time.
+
+        A wide table's float columns (at least ``_FLOAT32_MIN_COLUMNS``: embedding dimensions) go straight
+        into one preallocated float32 matrix that the frame's columns then share
+        (:attr:`LoadedData.column_block`), so a table of vectors costs its float32 size once, not the
+        Arrow table, a pandas copy and a vector matrix besides. The other columns (ids, text, labels,
+        lists) are read as they are, for the export.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         if _tail(self.path, self.raw, 4) != b"PAR1" or self.size < 12:
             raise DataError(f"{self.name} is a truncated Parquet file (its footer is missing); write it again.",
                             code="truncated")
+        arrow_errors = (pa.ArrowException, OSError, ValueError, IndexError, TypeError, KeyError)
         try:
             source = str(self.path) if self.path is not None else pa.BufferReader(self.raw)
-            table = pq.read_table(source, memory_map=self.path is not None)
-        except (pa.ArrowException, OSError, ValueError, IndexError, TypeError, KeyError) as error:
-            raise DataError(f"{self.name} could not be read as Parquet ({_short(error)}); the file is damaged or "
-                            "truncated; write it again.", code="truncated") from error
-        if table.num_columns == 0:
+            # plain reads, not a memory map: a mapped file's pages would stay in the resident set
+            parquet = pq.ParquetFile(source)
+            schema = parquet.schema_arrow
+            n_rows = int(parquet.metadata.num_rows)
+        except arrow_errors as error:
+            raise self._parquet_damaged(error) from error
+        if len(schema) == 0:
             raise DataError(f"{self.name} has no columns; write a table with at least one column.", code="empty")
-        if table.num_rows == 0:
-            raise DataError(f"{self.name} has columns ({_names(table.column_names)}) but no rows; add rows.",
+        if n_rows <= 0:
+            raise DataError(f"{self.name} has columns ({_names(schema.names)}) but no rows; add rows.",
                             code="header_only")
+        block_positions = self._parquet_block_positions(schema)
+        try:
+            block = np.empty((n_rows, len(block_positions)), dtype=np.float32) if block_positions else None
+        except (MemoryError, ValueError) as error:
+            raise DataError(f"{self.name} says it holds {n_rows:,} rows of {len(block_positions)} float columns, more "
+                            "than this machine's memory; use a smaller file or a folder of shards.",
+                            code="too_large") from error
+        block_names = [schema.names[position] for position in block_positions]
+        other_positions = [position for position in range(len(schema)) if position not in set(block_positions)]
+        other_names = [schema.names[position] for position in other_positions]
+        pieces, done = [], 0
+        try:
+            metadata = parquet.metadata
+            for group in range(metadata.num_row_groups):
+                rows = int(metadata.row_group(group).num_rows)
+                stop = done + rows
+                if rows <= 0:
+                    continue
+                if stop > n_rows:
+                    raise ValueError(f"its row groups hold more rows than the footer's {n_rows:,}")
+                # a few columns of one row group at a time: pyarrow decodes a whole row group per read, and one
+                # row group often holds the whole file
+                per_read = max(1, _PARQUET_READ_VALUES // rows)
+                for first in range(0, len(block_names), per_read):
+                    table = parquet.read_row_group(group, columns=block_names[first:first + per_read])
+                    if table.num_rows != rows:
+                        raise ValueError(f"row group {group} holds {table.num_rows:,} rows, its footer says {rows:,}")
+                    for offset, name in enumerate(block_names[first:first + per_read]):
+                        # nulls become NaN; the cast to float32 happens in the assignment
+                        block[done:stop, first + offset] = table.column(name).to_numpy()
+                    del table
+                if other_names:
+                    pieces.append(parquet.read_row_group(group, columns=other_names if block_names else None))
+                done = stop
+        except arrow_errors as error:
+            raise self._parquet_damaged(error) from error
+        if done != n_rows:
+            raise self._parquet_damaged(f"{done:,} rows read, the footer promises {n_rows:,}")
+        frame = self._parquet_frame(schema, pieces, other_positions, n_rows)
+        if not block_positions:
+            return frame
+        names = tuple(block_names)
+        block_frame = pd.DataFrame(block, columns=block_names, index=frame.index, copy=False)  # views, not copies
+        placed = set(block_names) | set(frame.columns)
+        order = [name for name in schema.names if name in placed]  # the file's column order
+        order += [name for name in frame.columns if name not in set(order)]
+        frame = pd.concat([frame, block_frame], axis=1)[order]
+        self.column_block = (names, block)
+        return frame
+
+    def _parquet_damaged(self, error) -> DataError:
+        return DataError(f"{self.name} could not be read as Parquet ({_short(error)}); the file is damaged or "
+                         "truncated; write it again.", code="truncated")
+
+    @staticmethod
+    def _parquet_block_positions(schema) -> list[int]:
+        """Positions of the float columns that go into the float32 block: all of them when there are at least
+        ``_FLOAT32_MIN_COLUMNS`` (as the CSV reader decides), none otherwise or when names repeat."""
+        import pyarrow.types as patypes
+
+        index_names = set()
+        metadata = schema.pandas_metadata or {}
+        for index in metadata.get("index_columns", []):
+            if isinstance(index, str):
+                index_names.add(index)
+        positions = [position for position, item in enumerate(schema)
+                     if patypes.is_floating(item.type) and item.name not in index_names]
+        if len(positions) < _FLOAT32_MIN_COLUMNS or len(set(schema.names)) != len(schema.names):
+            return []
+        return positions
+
+    def _parquet_frame(self, schema, pieces, positions, n_rows) -> pd.DataFrame:
+        """The columns outside the float32 block (``pieces``: one table per row group) as a pandas frame, with the
+        index pandas wrote restored."""
+        import pyarrow as pa
+
+        if not positions:
+            return pd.DataFrame(index=pd.RangeIndex(n_rows))
+        table = pa.concat_tables(pieces).replace_schema_metadata(schema.metadata)  # the pandas index, as written
+        del pieces[:]
         try:
             frame = table.to_pandas(split_blocks=True, self_destruct=True)
-        except (pa.ArrowException, ValueError, TypeError, OverflowError) as error:
+        except (pa.ArrowException, ValueError, TypeError, OverflowError, KeyError) as error:
             raise DataError(f"{self.name} has column types pandas cannot hold ({_short(error)}); write plain "
                             "numbers, text and lists.", code="unsupported") from error
         del table
@@ -712,6 +835,7 @@ class _Reader:
             raise DataError(f"{self.name} holds no table; choose the file that holds your data.", code="empty")
         first_row = [str(cell) for cell in sample.iloc[0].tolist()]
         headerless = all(_is_number(cell) for cell in first_row)
+        self.headerless = headerless
         if headerless:
             names = [str(i) for i in range(sample.shape[1])]
             body = sample
@@ -1037,7 +1161,9 @@ def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
     Returns
     -------
     ndarray of float32, shape (n_rows, d)
-        For a float32 ``.npy`` read from a path, the memory map itself (no copy).
+        For a float32 ``.npy`` read from a path, the memory map itself (no copy); for another dtype, a
+        float32 copy converted chunk by chunk (the file is never held whole in its own dtype). For the
+        float columns of a wide Parquet table, their shared float32 block, read-only (no copy).
 
     Raises
     ------
@@ -1068,7 +1194,7 @@ def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
             raise DataError(f"{data.name}: column(s) {_names(bad)} are not numeric; choose numeric columns "
                             f"({_names(numeric_columns(data), 12) or 'none'}) or use a vector or text column.",
                             code="column")
-        return _frame_to_float32(data.frame, columns)
+        return _columns_to_float32(data, columns)
     vectors = vector_list_columns(data)
     if len(vectors) == 1:
         return _parse_vector_column(data, vectors[0])
@@ -1077,7 +1203,7 @@ def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
                         code="column")
     numeric = numeric_columns(data)
     if numeric:
-        return _frame_to_float32(data.frame, numeric)
+        return _columns_to_float32(data, numeric)
     texts = text_columns(data)
     hint = f"; embed its text column (--text-column {texts[0]})" if texts else ""
     raise DataError(f"{data.name} has no numeric or vector columns{hint}.", code="column")
@@ -1086,7 +1212,25 @@ def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
 def _as_float32(array) -> NDArray[np.float32]:
     if isinstance(array, np.ndarray) and array.dtype == np.float32:
         return array
-    return np.asarray(array, dtype=np.float32)
+    from .largefiles import to_float32
+
+    # chunk by chunk: a float64 .npy is never held whole as float64 beside its float32 copy
+    return to_float32(array)
+
+
+def _columns_to_float32(data: LoadedData, columns: list[str]) -> NDArray[np.float32]:
+    """Numeric columns as a float32 matrix: the Parquet float block itself (read-only, no copy) when the columns
+    are exactly its columns, else a copy."""
+    if data.column_block is not None:
+        names, block = data.column_block
+        if tuple(columns) == tuple(names):
+            view = block.view()
+            view.flags.writeable = False  # the frame's columns share this memory
+            return view
+        where = {name: position for position, name in enumerate(names)}
+        if all(column in where for column in columns):
+            return np.ascontiguousarray(block[:, [where[column] for column in columns]])
+    return _frame_to_float32(data.frame, columns)
 
 
 def _frame_to_float32(frame: pd.DataFrame, columns: list[str]) -> NDArray[np.float32]:
@@ -1283,6 +1427,13 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
     Without ``columns``/``vector_column``/``text_column`` the pool decides: its array, its only vector
     column, its numeric columns, else its best text column; the target must have the same.
 
+    When exactly one of the two files has column names and the other has none (a bare ``.npy``/``.npz``
+    array, or a CSV without a header line), the nameless file's columns are matched to the named file's
+    vector columns by position, in order: the named file's ``columns``/``vector_column`` when it has
+    them, else its default choice (numeric columns without ids and labels, or its only vector column).
+    The widths must agree. :attr:`PreparedVectors.description` says so ("target columns matched to the
+    pool's by position"), and the module's logger logs it at INFO.
+
     Returns
     -------
     PreparedVectors
@@ -1290,44 +1441,60 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
     Raises
     ------
     DataError
-        Dimension mismatch, NaN/inf rows (unless ``drop_nonfinite``), empty text column, missing
-        columns, too few target rows for ``k``, an unavailable text model.
+        Dimension mismatch (also of a file matched by position), NaN/inf rows (unless
+        ``drop_nonfinite``), empty text column, missing columns, too few target rows for ``k``, an
+        unavailable text model, a text-only table against a file without column names.
+
+    Examples
+    --------
+    >>> import io
+    >>> pool = read_data(b"id,f0,f1\\na,0.1,0.2\\nb,0.3,0.4\\nc,0.5,0.6\\n", name="pool.csv")
+    >>> buffer = io.BytesIO(); np.save(buffer, np.ones((2, 2), dtype=np.float32))
+    >>> prepare_vectors(pool, read_data(buffer.getvalue(), name="target.npy")).description
+    "2 numeric columns (f0, f1); target columns matched to the pool's by position (target.npy has no column names)"
     """
     given = [option for option in (columns, vector_column, text_column) if option is not None]
     if len(given) > 1:
         raise ValueError("pass only one of columns=, vector_column= and text_column=; they are different ways to "
                          "say where the vectors are.")
     text_used = None
-    if text_column is None and columns is None and vector_column is None:
-        source, choice = _default_source(pool)
-        if source == "columns":
-            columns = list(choice)
-            missing = [column for column in columns if column not in target.columns]
-            if missing:
-                raise DataError(f"{target.name} lacks column(s) {_names(missing)} that {pool.name} uses as vector "
-                                f"dimensions ({_describe_columns(columns)} in the pool, "
-                                f"{len(numeric_columns(target))} in the target); name the shared columns (--columns) "
-                                "or give both files the same columns.", code="dimension")
-        elif source == "vector_column":
-            vector_column = choice
-        elif source == "text_column":
-            text_column = choice
-    if text_column is not None:
-        pool_vectors, target_vectors, text_used, description = _embed(pool, target, text_column, text_model,
-                                                                      progress)
-        source = "text_column"
+    matched = text_column is None and pool.has_column_names != target.has_column_names
+    if matched:
+        pool_vectors, target_vectors, source, choice, description = _vectors_by_position(
+            pool, target, columns=columns, vector_column=vector_column)
+        columns = choice if source == "columns" else None
+        vector_column = choice if source == "vector_column" else None
     else:
-        pool_vectors = extract_vectors(pool, columns=columns, vector_column=vector_column)
-        target_vectors = extract_vectors(target, columns=columns, vector_column=vector_column)
-        if vector_column is not None:
-            source = "vector_column"
-            description = f"vector column `{vector_column}` ({pool_vectors.shape[1]}-d)"
-        elif columns is not None:
-            source = "columns"
-            description = _describe_columns(list(columns))
+        if text_column is None and columns is None and vector_column is None:
+            source, choice = _default_source(pool)
+            if source == "columns":
+                columns = list(choice)
+                missing = [column for column in columns if column not in target.columns]
+                if missing:
+                    raise DataError(f"{target.name} lacks column(s) {_names(missing)} that {pool.name} uses as vector "
+                                    f"dimensions ({_describe_columns(columns)} in the pool, "
+                                    f"{len(numeric_columns(target))} in the target); name the shared columns "
+                                    "(--columns) or give both files the same columns.", code="dimension")
+            elif source == "vector_column":
+                vector_column = choice
+            elif source == "text_column":
+                text_column = choice
+        if text_column is not None:
+            pool_vectors, target_vectors, text_used, description = _embed(pool, target, text_column, text_model,
+                                                                          progress)
+            source = "text_column"
         else:
-            source = "array"
-            description = f"{pool.format} array ({pool_vectors.shape[1]}-d)"
+            pool_vectors = extract_vectors(pool, columns=columns, vector_column=vector_column)
+            target_vectors = extract_vectors(target, columns=columns, vector_column=vector_column)
+            if vector_column is not None:
+                source = "vector_column"
+                description = f"vector column `{vector_column}` ({pool_vectors.shape[1]}-d)"
+            elif columns is not None:
+                source = "columns"
+                description = _describe_columns(list(columns))
+            else:
+                source = "array"
+                description = f"{pool.format} array ({pool_vectors.shape[1]}-d)"
     if pool_vectors.shape[1] != target_vectors.shape[1]:
         raise DataError(f"{pool.name} has {pool_vectors.shape[1]}-d vectors but {target.name} has "
                         f"{target_vectors.shape[1]}-d; embed both with the same model or pick the same columns.",
@@ -1341,7 +1508,93 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
                            target_rows=target_rows, source=source,
                            columns=tuple(columns) if source == "columns" else (),
                            vector_column=vector_column if source == "vector_column" else None,
-                           text_column=text_column if source == "text_column" else None)
+                           text_column=text_column if source == "text_column" else None,
+                           matched_by_position=matched)
+
+
+#: What the description of vectors matched by position says (the CLI prints it; the app shows it).
+_POSITION_NOTE = "target columns matched to the pool's by position"
+
+
+def _holds_choice(data: LoadedData, columns, vector_column) -> bool:
+    """The file has every column asked for (``columns`` or ``vector_column``)."""
+    if data.array is not None:
+        return False
+    if columns is not None:
+        return all(str(column) in data.columns for column in columns)
+    return vector_column is not None and vector_column in data.columns
+
+
+def _side_choice(data: LoadedData, columns, vector_column) -> tuple[str, Any]:
+    """Where one file's vectors are when it is matched by position: the columns asked for when it has them all,
+    else its default (:func:`_default_source`)."""
+    if data.array is not None:
+        return "array", None
+    if _holds_choice(data, columns, vector_column):
+        return ("columns", tuple(str(column) for column in columns)) if columns is not None else \
+            ("vector_column", vector_column)
+    return _default_source(data)
+
+
+def _side_vectors(data: LoadedData, source: str, choice) -> tuple[NDArray[np.float32], str]:
+    """One side's vectors and their description, for a choice from :func:`_side_choice`."""
+    if source == "text_column":
+        raise DataError(f"{data.name} has no numeric or vector columns (only text, such as `{choice}`), so it cannot "
+                        "be matched by position to a file without column names; give it its vectors as numeric columns "
+                        "or a vector column, or give both files as tables with the text column.", code="column")
+    if source == "array":
+        vectors = extract_vectors(data)
+        return vectors, f"{data.format} array ({vectors.shape[1]}-d)"
+    if source == "vector_column":
+        vectors = extract_vectors(data, vector_column=choice)
+        return vectors, f"vector column `{choice}` ({vectors.shape[1]}-d)"
+    return extract_vectors(data, columns=list(choice)), _describe_columns(list(choice))
+
+
+def _width_fix(named_name: str, bare_name: str, named_width: int, bare_width: int, *, by_columns: bool,
+               can_choose: bool = True) -> str:
+    """What to do when a file without column names is not as wide as the other file's vectors."""
+    save = f"save {bare_name} with {named_width} columns"
+    if not by_columns:
+        return f"give both files vectors of the same dimension (the same embedding model), or {save}"
+    if can_choose:
+        return f"name {bare_width} of {named_name}'s numeric columns, in {bare_name}'s order (--columns), or {save}"
+    return save
+
+
+def _vectors_by_position(pool: LoadedData, target: LoadedData, *, columns, vector_column):
+    """Pool and target vectors when exactly one of the two files has column names: the other file's columns are
+    matched to the named file's vector columns (its chosen or default ones) by position, in order.
+
+    Returns ``(pool_vectors, target_vectors, source, choice, description)``, ``source`` and ``choice`` saying
+    where the pool's vectors are.
+    """
+    named, bare = (pool, target) if pool.has_column_names else (target, pool)
+    if (columns is not None or vector_column is not None) and not any(
+            _holds_choice(data, columns, vector_column) for data in (named, bare)):
+        # neither file has the columns asked for: extract_vectors names the missing ones and lists those there are
+        extract_vectors(named, columns=columns, vector_column=vector_column)
+    sides = {}
+    for data in (named, bare):
+        source, choice = _side_choice(data, columns, vector_column)
+        sides[id(data)] = (source, choice, *_side_vectors(data, source, choice))
+    pool_source, pool_choice, pool_vectors, pool_description = sides[id(pool)]
+    _, _, target_vectors, target_description = sides[id(target)]
+    named_width, bare_width = sides[id(named)][2].shape[1], sides[id(bare)][2].shape[1]
+    what = "a bare array" if bare.array is not None else "a table without a header line"
+    if named_width != bare_width:
+        fix = _width_fix(named.name, bare.name, named_width, bare_width, by_columns=sides[id(named)][0] == "columns",
+                         can_choose=len(numeric_columns(named, include_ids=True)) >= bare_width)
+        raise DataError(f"{bare.name} is {what} with {bare_width} columns, matched by position to the {named_width} "
+                        f"vector dimensions of {named.name} ({sides[id(named)][3]}), so the widths must agree; {fix}.",
+                        code="dimension")
+    logger.info("%s is %s: its %d columns are matched to %s's vector columns (%s) by position", bare.name, what,
+                bare_width, named.name, sides[id(named)][3])
+    if bare is target:
+        description = f"{pool_description}; {_POSITION_NOTE} ({target.name} has no column names)"
+    else:
+        description = f"{pool_description}; {_POSITION_NOTE} ({target.name}: {target_description})"
+    return pool_vectors, target_vectors, pool_source, pool_choice, description
 
 
 def _describe_columns(columns: list[str]) -> str:
@@ -1484,6 +1737,13 @@ class ShardVectors:
     def choice(self) -> dict:
         return {"columns": list(self.columns) if self.vector_column is None else None,
                 "vector_column": self.vector_column, "text_column": None, "text_model": None}
+
+    def description_for(self, target: LoadedData) -> str:
+        """:attr:`description`, saying so when ``target`` has no column names (a bare array or a table without a
+        header) and :func:`target_vectors` matches its columns to these by position."""
+        if target.has_column_names:
+            return self.description
+        return f"{self.description}; {_POSITION_NOTE} ({target.name} has no column names)"
 
     def rows(self, dataset: ParquetDataset):
         """A :class:`gio_core.largefiles.ParquetShards` reading these vectors in chunks."""
@@ -1770,6 +2030,15 @@ def target_vectors(target: LoadedData, vectors: ShardVectors, *, pool_name: str,
                    k: int | None = None) -> tuple[NDArray[np.float32], NDArray[np.int64], int]:
     """The target's vectors for a pool of shards: the same columns, checked like :func:`prepare_vectors`.
 
+    A target without column names (a bare ``.npy``/``.npz`` array, or a CSV without a header line) is
+    matched to the pool's vector columns by position; :meth:`ShardVectors.description_for` says so.
+
+    Raises
+    ------
+    DataError
+        The target lacks the pool's columns, or its width differs from the pool's (the message names
+        both widths), NaN/inf rows (unless ``drop_nonfinite``), too few rows for ``k``.
+
     Returns
     -------
     vectors : ndarray of float32, shape (n_kept, d)
@@ -1778,8 +2047,19 @@ def target_vectors(target: LoadedData, vectors: ShardVectors, *, pool_name: str,
     dropped : int
         Rows with NaN/inf dropped (``drop_nonfinite``).
     """
-    if target.array is not None:  # a .npy/.npz target has no columns to choose: its array is the vectors
+    if not target.has_column_names:
+        # a bare array, or a table without a header: its columns are matched to the pool's by position
         matrix = extract_vectors(target)
+        what = "a bare array" if target.array is not None else "a table without a header line"
+        if matrix.shape[1] != vectors.width:
+            # fewer columns can always be chosen from the pool's; whether it has more, its schema would say
+            fix = _width_fix(pool_name, target.name, vectors.width, matrix.shape[1],
+                             by_columns=vectors.vector_column is None, can_choose=matrix.shape[1] < vectors.width)
+            raise DataError(f"{target.name} is {what} with {matrix.shape[1]} columns, matched by position to the "
+                            f"{vectors.width} vector dimensions of {pool_name} ({vectors.description}), so the widths "
+                            f"must agree; {fix}.", code="dimension")
+        logger.info("%s is %s: its %d columns are matched to %s's vector columns (%s) by position", target.name, what,
+                    matrix.shape[1], pool_name, vectors.description)
     else:
         matrix = extract_vectors(target, columns=list(vectors.columns) or None, vector_column=vectors.vector_column)
     if matrix.shape[1] != vectors.width:

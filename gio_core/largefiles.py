@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["NpyRows", "ParquetRows", "ParquetShards", "RowSource", "arrow_vectors", "is_row_source", "iter_row_chunks",
-           "take_rows"]
+           "take_rows", "to_float32"]
 
 #: Rows per chunk of a pass: 64k rows x 384 float32 = 96 MiB.
 CHUNK_ROWS = 65_536
@@ -386,6 +386,44 @@ def iter_row_chunks(matrix, chunk_rows: int = CHUNK_ROWS, *, dtype=np.float32) -
                 np.ascontiguousarray(view, dtype=dtype)
             release_pages(view)
         yield start, chunk
+
+
+def to_float32(matrix, *, chunk_rows: int = CHUNK_ROWS) -> NDArray[np.float32]:
+    """A C-ordered float32 copy of a matrix, converted one chunk of rows at a time.
+
+    Parameters
+    ----------
+    matrix : ndarray, read-only memory map or RowSource, shape (n_rows, d)
+        Any numeric dtype (a float64 ``.npy`` memory map, integers, ...).
+    chunk_rows : int, default=CHUNK_ROWS
+        Rows converted at a time.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_rows, d)
+        Always a new array.
+
+    Notes
+    -----
+    ``np.asarray(memory_map, dtype=np.float32)`` faults in every page of the file before it lets go of
+    any: converting a float64 ``.npy`` that way holds the float64 file's pages and the float32 result,
+    three times the result. Here each chunk's pages are released once converted
+    (:func:`release_pages`), so peak resident memory is the float32 result plus one chunk.
+
+    Examples
+    --------
+    >>> to_float32(np.arange(6, dtype=np.float64).reshape(3, 2), chunk_rows=2).dtype
+    dtype('float32')
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive number of rows; got {chunk_rows}.")
+    n_rows = matrix.shape[0]
+    out = np.empty(tuple(matrix.shape), dtype=np.float32)
+    for start in range(0, n_rows, chunk_rows):
+        view = matrix[start:start + chunk_rows]
+        out[start:start + len(view)] = view  # the cast happens in the copy: no float64 chunk is made
+        release_pages(view)
+    return out
 
 
 def _pread_map(view) -> NDArray | None:

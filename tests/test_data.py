@@ -190,6 +190,8 @@ def test_semicolon_csv():
 def test_headerless_numeric_csv():
     data = read_data(b"0.1,0.2,0.3\n0.4,0.5,0.6\n", name="plain.csv")
     assert data.n_rows == 2  # the first row is data, not a header
+    assert data.headerless and not data.has_column_names and data.columns == ["0", "1", "2"]
+    assert read_data(b"x,y\n1,2\n", name="named.csv").has_column_names
     np.testing.assert_allclose(extract_vectors(data), [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], rtol=1e-6)
 
 

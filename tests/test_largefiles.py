@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.largefiles import NpyRows, ParquetRows
+from gio_core.largefiles import NpyRows, ParquetRows, to_float32
 
 
 @pytest.fixture
@@ -93,3 +93,22 @@ def test_nonfinite_rows_found_while_quantising(tmp_path, vectors, rng):
     np.save(tmp_path / "bad.npy", vectors)
     with pytest.raises(ValueError, match=r"pool has 2 row\(s\) with NaN or inf"):
         GIOSelector(n_clusters=30).fit(NpyRows(tmp_path / "bad.npy"), rng.normal(size=(100, 6)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int16, np.float32], ids=["float64", "int16", "float32"])
+@pytest.mark.parametrize("chunk_rows", [1, 7, 3000, 10_000], ids=["one", "uneven", "exact", "larger"])
+def test_to_float32_in_chunks_equals_a_whole_conversion(tmp_path, vectors, dtype, chunk_rows):
+    values = (vectors * 100).astype(dtype)
+    np.save(tmp_path / "values.npy", values)
+    mapped = np.load(tmp_path / "values.npy", mmap_mode="r")
+    converted = to_float32(mapped, chunk_rows=chunk_rows)
+    assert converted.dtype == np.float32 and converted.flags.c_contiguous and converted.flags.owndata
+    np.testing.assert_array_equal(converted, values.astype(np.float32), strict=True)
+
+
+def test_to_float32_reads_row_sources_and_refuses_empty_chunks(tmp_path, vectors):
+    np.save(tmp_path / "pool64.npy", vectors.astype(np.float64))
+    np.testing.assert_array_equal(to_float32(NpyRows(tmp_path / "pool64.npy"), chunk_rows=1000), vectors, strict=True)
+    assert to_float32(np.zeros((0, 3))).shape == (0, 3)
+    with pytest.raises(ValueError, match="chunk_rows must be a positive number of rows; got 0"):
+        to_float32(vectors, chunk_rows=0)
