@@ -252,9 +252,9 @@ class SelectionPipeline:
             matrix = spec.rows(pool) if self.backend.name == "inprocess" else None
             self.pool = PoolVectors(data=pool, matrix=matrix, vectors=spec, kept_rows=None, n_rows=pool.n_rows)
             self.target_matrix = target
-            self.description = spec.description
+            self.description = spec.description_for(self.target_data)
             self.dropped = (0, target_bad)
-            self.vectors_record = {**spec.choice(), "source": spec.source, "description": spec.description,
+            self.vectors_record = {**spec.choice(), "source": spec.source, "description": self.description,
                                    "dimensions": spec.width, "pool_rows_used": pool.n_rows,
                                    "target_rows_used": int(target.shape[0]), "pool_nonfinite_rows": 0,
                                    "target_nonfinite_rows": int(target_bad), "pool_sha256": None,

@@ -217,3 +217,17 @@ def test_target_share_orders_partial_clusters_as_the_selector_does(tmp_path, rng
     chosen = distinct_in_order(pipeline.selector.result_.selected_candidates)
     assert (pipeline.selector.result_.row_quotas < pipeline.quantization.counts[chosen]).any()  # partly taken
     assert np.array_equal(pipeline.selection.rows, expected.selected_indices_)
+
+
+def test_shard_pool_with_a_bare_array_target_says_so(tmp_path):
+    """A folder of Parquet shards and a bare .npy target: matched by position, and the manifest says so."""
+    rng = np.random.default_rng(5)
+    (tmp_path / "shards").mkdir()
+    for part in range(2):
+        frame = pd.DataFrame(rng.normal(size=(120, 3)).astype(np.float32), columns=["f0", "f1", "f2"])
+        frame.to_parquet(tmp_path / "shards" / f"part-{part}.parquet", index=False)
+    np.save(tmp_path / "target.npy", rng.normal(size=(30, 3)).astype(np.float32))
+    manifest = run_selection(str(tmp_path / "shards"), str(tmp_path / "target.npy"), str(tmp_path / "sel.csv"),
+                             params={"max_iter": 5})
+    assert "matched to the pool's by position (target.npy has no column names)" in manifest["vectors"]["description"]
+    assert len(pd.read_csv(tmp_path / "sel.csv")) == manifest["selection"]["rows"] > 0
