@@ -257,11 +257,13 @@ def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
 
     app = commands.add_parser(
         "app", help="start the Streamlit app (extra arguments go to streamlit run)",
-        usage=f"{PROG} app [-h] [STREAMLIT_OPTION ...]",
-        description="Start the GIO Studio app: streamlit run on the app of this checkout, or the one installed "
-                    "with the package. Every argument after `app` goes to streamlit, e.g. "
+        usage=f"{PROG} app [-h] [--data-root DIR] [--max-upload-mb N] [STREAMLIT_OPTION ...]",
+        description="Start the GIO Studio app: streamlit run on the app of this checkout, or the one installed\n"
+                    "with the package. Every other argument after `app` goes to streamlit, e.g.\n"
                     f"{PROG} app --server.port 8502.",
-        # '+' as the only option prefix: each --flag after `app` is streamlit's, never an unknown option here
+        epilog=_APP_OPTIONS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        # '+' as the only option prefix: each --flag after `app` is streamlit's, never an unknown option here;
+        # _app takes its own two options out of them (see _APP_OPTIONS_HELP)
         prefix_chars="+", add_help=False)
     app.add_argument("streamlit_args", nargs="*", metavar="STREAMLIT_OPTION", help="options for streamlit run")
     app.set_defaults(app_help=app.format_help)
@@ -602,6 +604,69 @@ def _report_rerun(old: dict, new: dict, say) -> int:
 # --------------------------------------------------------------------------------------------------
 # app
 
+#: The app reads files by path only inside this folder, and not at all when it is unset (ui/data_root.py).
+_DATA_ROOT_VARIABLE = "GIO_STUDIO_DATA_ROOT"
+_UPLOAD_LIMIT_VARIABLE = "STREAMLIT_SERVER_MAX_UPLOAD_SIZE"  # Streamlit's own server.maxUploadSize
+_APP_OPTIONS_HELP = f"""\
+options of {PROG} app (every other argument goes to streamlit run):
+  --data-root DIR     let people give files by their path on this machine, only inside DIR (symlinks
+                      resolved, '..' refused); passed to the app as {_DATA_ROOT_VARIABLE}, which can
+                      also be set instead. Without a data root the app reads uploads only.
+  --max-upload-mb N   the largest upload, in MB per file (default: 500, the app's .streamlit/config.toml;
+                      the same as --server.maxUploadSize N or {_UPLOAD_LIMIT_VARIABLE}=N)
+
+examples:
+  {PROG} app --server.port 8502
+  {PROG} app --data-root /srv/gio-data --max-upload-mb 200 --server.address 0.0.0.0
+"""
+
+
+def _take_app_options(arguments: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Split ``--data-root`` and ``--max-upload-mb`` (``--name VALUE`` or ``--name=VALUE``) from streamlit's."""
+    rest, found = [], {}
+    index = 0
+    while index < len(arguments):
+        name, equals, value = arguments[index].partition("=")
+        if name in ("--data-root", "--max-upload-mb"):
+            if not equals:
+                if index + 1 == len(arguments):
+                    example = "/srv/gio-data" if name == "--data-root" else "200"
+                    raise _UsageError(f"{name} needs a value, e.g. {name} {example}.")
+                index += 1
+                value = arguments[index]
+            if name in found:
+                raise _UsageError(f"{name} is given twice ({found[name]} and {value}); give it once.")
+            found[name] = value
+        else:
+            rest.append(arguments[index])
+        index += 1
+    return rest, found
+
+
+def _checked_data_root(text: str, given_as: str) -> str:
+    """The data root as an absolute path (symlinks kept, so paths typed through them stay inside), checked."""
+    path = Path(os.path.expanduser(text.strip()))
+    if not text.strip():
+        raise _UsageError(f"{given_as} is empty; give the folder whose files the app may read by path.")
+    if not path.exists():
+        raise _UsageError(f"{given_as}: no such folder ({path}); give an existing folder whose files the app may "
+                          "read by path, or leave it out to allow uploads only.")
+    if not path.is_dir():
+        raise _UsageError(f"{given_as} is a file, not a folder; give the folder that holds the data files.")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise _UsageError(f"{given_as} cannot be read (permission denied); give a folder this user can read.")
+    return os.path.abspath(path)
+
+
+def _checked_upload_limit(text: str) -> str:
+    try:
+        megabytes = int(text)
+    except ValueError:
+        megabytes = 0
+    if megabytes < 1:
+        raise _UsageError(f"--max-upload-mb must be a whole number of megabytes, 1 or more; got {text!r}.")
+    return str(megabytes)
+
 
 def _app_script() -> Path:
     """The app's entry script: the checkout's ``app.py`` beside ``gio_core``, else the installed package's.
@@ -649,8 +714,19 @@ def _app(args) -> int:
     if arguments in (["-h"], ["--help"]):
         print(args.app_help(), end="")
         return 0
+    arguments, options = _take_app_options(arguments)
     script = _app_script()
     environment = {**_streamlit_settings(script.parent), **os.environ}
+    if "--data-root" in options:
+        root = options["--data-root"]
+        environment[_DATA_ROOT_VARIABLE] = _checked_data_root(root, f"--data-root {root}")
+    elif environment.get(_DATA_ROOT_VARIABLE, "").strip():  # set by the operator: the same checks, before starting
+        root = environment[_DATA_ROOT_VARIABLE]
+        environment[_DATA_ROOT_VARIABLE] = _checked_data_root(root, f"{_DATA_ROOT_VARIABLE}={root}")
+    if "--max-upload-mb" in options:
+        if any(argument.partition("=")[0] == "--server.maxUploadSize" for argument in arguments):
+            raise _UsageError("--max-upload-mb and --server.maxUploadSize both set the upload limit; give one.")
+        environment[_UPLOAD_LIMIT_VARIABLE] = _checked_upload_limit(options["--max-upload-mb"])
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), *arguments], env=environment)
 
 

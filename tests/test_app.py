@@ -327,7 +327,7 @@ def test_image_demo_shows_a_gallery_and_an_image_column():
     assert f"the first {min(60, len(table))} of {len(table):,}" in gallery
 
 
-def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path):
+def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, monkeypatch):
     import pandas as pd
 
     from gio_core.demos import load_demo
@@ -335,6 +335,7 @@ def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path):
 
     pool_path = tmp_path / "pool.csv"
     load_demo("clusters-2d").pool.frame.to_csv(pool_path, index=False)
+    monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))  # the path box reads only inside the data root
     at = _open(view_live_speed="Max", data_source="Upload files", target_mode="map")
     at.text_input(key="pool_path").set_value(str(pool_path)).run()
     _no_exception(at)
@@ -387,11 +388,12 @@ def _dataset_from_page(at, pool_path):
                    target_origin=chosen.record(pool_file))
 
 
-def test_a_pool_whose_vectors_cannot_be_made_is_a_message_on_the_map_chooser(tmp_path):
+def test_a_pool_whose_vectors_cannot_be_made_is_a_message_on_the_map_chooser(tmp_path, monkeypatch):
     import pandas as pd
 
     pool_path = tmp_path / "pool.csv"
     pd.DataFrame({"x": [1.0, float("nan"), 3.0] * 10, "y": range(30)}).to_csv(pool_path, index=False)
+    monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))
     at = _open(data_source="Upload files", target_mode="map")
     at.text_input(key="pool_path").set_value(str(pool_path)).run()
     _no_exception(at)

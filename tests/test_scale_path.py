@@ -190,17 +190,18 @@ def test_cli_on_a_memory_mapped_pool_matches_in_memory_and_stays_out_of_core(tmp
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 
-def _files_page():
+def _files_page(monkeypatch, data_root):
+    monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(data_root))  # the path box reads only inside the data root
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.session_state["data_source"] = "Upload files"
     at.run()
     return at
 
 
-def test_app_reads_pool_and_target_from_paths(tmp_path, rng):
+def test_app_reads_pool_and_target_from_paths(tmp_path, rng, monkeypatch):
     np.save(tmp_path / "pool.npy", rng.normal(size=(25_000, 4)).astype(np.float32))
     np.save(tmp_path / "target.npy", rng.normal(0.5, 1.0, size=(60, 4)).astype(np.float32))
-    at = _files_page()
+    at = _files_page(monkeypatch, tmp_path)
     at.text_input(key="pool_path").input(str(tmp_path / "pool.npy")).run()
     at.text_input(key="target_path").input(str(tmp_path / "target.npy")).run()
     assert not at.exception and not at.error, [item.value for item in at.error]
@@ -214,15 +215,15 @@ def test_app_reads_pool_and_target_from_paths(tmp_path, rng):
     ("absent.npy", False, "No file at"),
     ("table.xlsx", True, ".xlsx is not a supported format"),
     ("folder", "dir", "is a folder"),
-    ("relative.npy", None, "is not an absolute path"),
+    ("relative.npy", None, "relative paths are read from"),
 ], ids=["missing", "unsupported", "folder", "relative"])
-def test_app_path_input_says_what_is_wrong(tmp_path, name, create, message):
+def test_app_path_input_says_what_is_wrong(tmp_path, name, create, message, monkeypatch):
     path = tmp_path / name
     if create is True:
         path.write_bytes(b"PK\x03\x04not really a workbook")
     elif create == "dir":
         path.mkdir()
-    at = _files_page()
+    at = _files_page(monkeypatch, tmp_path)
     at.text_input(key="pool_path").input(name if create is None else str(path)).run()
     assert not at.exception
     assert any(message in item.value for item in at.error), [item.value for item in at.error]

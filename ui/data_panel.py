@@ -1,15 +1,20 @@
 """Choosing the data: a bundled demo or two uploaded files, the vectors, a label column, previews.
 
 Uploads are read from memory (``UploadedFile`` bytes) and kept in the session's state; nothing is
-written to disk. A file can also be given as a path on the machine running the app: browsers balk at
-multi-GB uploads, and a ``.npy`` read from a path is memory-mapped, so a million-row pool costs no
-upload and little memory. Every loader problem is shown with ``st.error`` as the one-line message of
+written to disk. Their size is capped by Streamlit's ``server.maxUploadSize`` (500 MB in
+``.streamlit/config.toml``; ``gio-studio app --max-upload-mb N``), which the browser, the server and
+:func:`gio_core.data.read_data` here all apply. When the operator started the app with a data root
+(``gio-studio app --data-root DIR``; see :mod:`ui.data_root`), a file can also be given as a path
+inside that folder on the server: browsers balk at multi-GB uploads, and a ``.npy`` read from a path is
+memory-mapped, so a million-row pool costs no upload and little memory. Without a data root nothing is
+read by path. Every loader problem is shown with ``st.error`` as the one-line message of
 :class:`gio_core.data.DataError`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -32,7 +37,10 @@ from gio_core.demos import DEMOS, available_demos
 from gio_core.targets import split_pool
 
 from . import cache, target_picker
+from .data_root import DATA_ROOT_VARIABLE, FORMATS_TEXT, HOW_TO_ENABLE, check_path, data_root
 from .state import Dataset
+
+_LOGGER = logging.getLogger(__name__)
 
 SOURCES = ("Demo", "Upload files")
 #: Where an upload's target comes from: its own file, or rows of the pool chosen on a map.
@@ -41,10 +49,21 @@ _LABEL_GUESSES = ("label", "labels", "class", "category", "is_clean", "target", 
 _MAX_LABEL_VALUES = 30
 _PREVIEW_ROWS = 200
 _VECTOR_SOURCES = {"columns": "Numeric columns", "vector_column": "A vector column", "text_column": "A text column"}
-_FORMATS_TEXT = "CSV, TSV, .csv.gz/.tsv.gz, Parquet, JSON Lines, .npy or .npz"
-#: File names the path input accepts (what read_data reads; it sniffs the content too).
-_PATH_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".csv.gz", ".tsv.gz", ".tab.gz", ".txt.gz", ".parquet", ".pq",
-                  ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".npy", ".npz")
+_FORMATS_TEXT = FORMATS_TEXT
+#: Streamlit's own default for ``server.maxUploadSize``, used when the option cannot be read.
+_STREAMLIT_DEFAULT_UPLOAD_MB = 200
+# A file over the upload limit never reaches the app: the browser refuses it and marks its chip in the
+# uploader red, with "File must be 500.0MB or smaller." only in a hover tooltip and a screen-reader-only
+# span. This shows that span under the file's name, so the reason is on screen; the caption under the
+# uploader says what to do instead. (tests/test_browser_inputs.py checks that it is drawn, and wide.)
+_UPLOAD_ERROR_STYLE = """<style>
+[data-testid="stFileChip"][aria-invalid="true"] { flex-wrap: wrap; max-width: none; }
+[data-testid="stFileChip"][aria-invalid="true"] > [role="alert"] {
+  position: static !important; width: auto !important; height: auto !important; margin: 0.25rem 0 0 0 !important;
+  clip: auto !important; clip-path: none !important; overflow: visible !important; white-space: normal !important;
+  flex-basis: 100%; font-size: 0.875rem;
+}
+</style>"""
 
 
 def source_picker() -> str:
@@ -61,7 +80,25 @@ def source_picker() -> str:
     return source or SOURCES[0]
 
 
-def _read_upload(role: str, uploaded) -> LoadedData | None:
+def upload_limit_mb() -> int:
+    """The largest upload in MB: Streamlit's ``server.maxUploadSize``, which its browser side and its upload
+    endpoint enforce too (``.streamlit/config.toml``; ``gio-studio app --max-upload-mb N``)."""
+    try:
+        return int(st.get_option("server.maxUploadSize"))
+    except (RuntimeError, KeyError, TypeError, ValueError):  # no Streamlit config at hand
+        return _STREAMLIT_DEFAULT_UPLOAD_MB
+
+
+def _bigger_files_advice(root: Path | None) -> str:
+    """What to do with a file over the upload limit, for whoever reads the page."""
+    if root is not None:
+        return (f"Give its path on the server instead (inside {root}), or ask the operator to raise the limit "
+                "(gio-studio app --max-upload-mb N).")
+    return ("Ask the operator to raise the limit (gio-studio app --max-upload-mb N), or to start the app with a data "
+            "root (gio-studio app --data-root DIR) so that files inside it can be given by path.")
+
+
+def _read_upload(role: str, uploaded, *, limit_mb: int, root: Path | None) -> LoadedData | None:
     """Read an upload once per file (kept in this session's state); show loader errors."""
     if uploaded is None:
         st.session_state.pop(f"_upload_{role}", None)
@@ -72,9 +109,14 @@ def _read_upload(role: str, uploaded) -> LoadedData | None:
     else:
         loaded, error = None, None
         try:
-            loaded = read_data(uploaded.getvalue(), name=uploaded.name)
+            # the upload limit again: Streamlit checks the bytes sent, this also stops a small .gz that
+            # decompresses past the limit (the whole upload and its table are held in memory)
+            loaded = read_data(uploaded.getvalue(), name=uploaded.name, max_bytes=limit_mb * 1024 * 1024)
         except DataError as problem:
             error = str(problem)
+            if problem.code == "too_large":
+                error = (f"{uploaded.name} is too large for this app: uploads are limited to {limit_mb:,} MB "
+                         f"(a compressed file's text included). {_bigger_files_advice(root)}")
         except (ValueError, TypeError, OSError, MemoryError) as problem:  # anything a broken file can raise
             error = f"{uploaded.name} could not be read: {' '.join(str(problem).split())[:300]}"
         st.session_state[f"_upload_{role}"] = (uploaded.file_id, loaded, error)
@@ -83,37 +125,17 @@ def _read_upload(role: str, uploaded) -> LoadedData | None:
     return loaded
 
 
-def check_path(text: str) -> tuple[Path | None, str | None]:
-    """Validate a path typed on the page: ``(path, None)`` when it can be read, else ``(None, message)``."""
-    text = text.strip().strip('"').strip("'")
-    if not text:
-        return None, None
-    path = Path(os.path.expanduser(text))
-    if not path.is_absolute():
-        return None, (f"{text} is not an absolute path; give the full path on the machine running the app, "
-                      f"such as /data/{path.name or 'pool.npy'}.")
-    if not path.exists():
-        return None, f"No file at {path}; check the path (it is read on the machine running the app)."
-    if path.is_dir():
-        return None, f"{path} is a folder; give the path of a file inside it."
-    if not path.name.lower().endswith(_PATH_SUFFIXES):
-        suffix = "".join(path.suffixes[-2:]) or "(no extension)"
-        return None, f"{path.name}: {suffix} is not a supported format; give a {_FORMATS_TEXT} file."
-    if not os.access(path, os.R_OK):
-        return None, f"{path} cannot be read (permission denied); check its permissions."
-    return path, None
-
-
-def _read_path(role: str, text: str) -> LoadedData | None:
-    """Read a file from a path once per (path, size, modification time); show validation and loader errors."""
-    path, error = check_path(text or "")
+def _read_path(role: str, text: str, root: Path) -> LoadedData | None:
+    """Read a file inside the data root once per (path, size, modification time); show refusals and loader
+    errors."""
+    path, error = check_path(text or "", root, configured_root=os.environ.get(DATA_ROOT_VARIABLE))
     if path is None:
         st.session_state.pop(f"_path_{role}", None)
         if error:
             st.error(error, icon=":material/error:")
         return None
     status = path.stat()
-    stamp = (str(path.resolve()), status.st_size, status.st_mtime_ns)
+    stamp = (str(path), status.st_size, status.st_mtime_ns)
     memo = st.session_state.get(f"_path_{role}")
     if memo is not None and memo[0] == stamp:
         loaded, error = memo[1], memo[2]
@@ -139,18 +161,30 @@ def _read_path(role: str, text: str) -> LoadedData | None:
 
 
 def _file_input(role: str, label: str, help_text: str) -> LoadedData | None:
-    """An upload, or a path on this machine for files too big to upload (the path wins when both are given)."""
+    """An upload, or -- with a data root -- a path on the server for files too big to upload (the path wins
+    when both are given)."""
+    root, _ = data_root()
+    limit_mb = upload_limit_mb()
     uploaded = st.file_uploader(label, key=f"{role}_file", help=help_text)
-    path_text = st.text_input("…or its path on this machine (for big files)", key=f"{role}_path",
-                              placeholder=f"/data/{role}.npy",
-                              help="Browsers balk at multi-GB uploads: give the file's path instead and it is read "
-                                   "where it is, on the machine running the app (a .npy is memory-mapped, never "
-                                   f"loaded whole). {_FORMATS_TEXT}. A path, when given, is used instead of an "
-                                   "upload.")
+    if root is None:
+        # Reading by path is off: no path box at all, rather than a disabled one. An empty greyed-out box
+        # reads as a broken page and still invites typing; one line under the uploader says the limit and
+        # how the operator turns reading by path on, which is all a visitor can act on.
+        st.caption(f"Up to {limit_mb:,} MB per file. Bigger files can be given by path on the server once the "
+                   f"operator starts the app with a data root: `{HOW_TO_ENABLE}`.")
+        st.session_state.pop(f"_path_{role}", None)
+        return _read_upload(role, uploaded, limit_mb=limit_mb, root=None)
+    st.caption(f"Up to {limit_mb:,} MB per file; bigger files: give their path on the server, inside `{root}`.")
+    path_text = st.text_input("…or its path on the server (for big files)", key=f"{role}_path",
+                              placeholder=f"{role}.npy  (relative to {root})",
+                              help=f"Browsers balk at multi-GB uploads: give the path of a file inside {root} on "
+                                   "the server (relative to it, or absolute) and it is read where it is (a .npy is "
+                                   f"memory-mapped, never loaded whole). {_FORMATS_TEXT}. Files outside that folder "
+                                   "are refused. A path, when given, is used instead of an upload.")
     if path_text and path_text.strip():
-        return _read_path(role, path_text)
+        return _read_path(role, path_text, root)
     st.session_state.pop(f"_path_{role}", None)
-    return _read_upload(role, uploaded)
+    return _read_upload(role, uploaded, limit_mb=limit_mb, root=root)
 
 
 def _file_card(role: str, data: LoadedData | None) -> None:
@@ -279,6 +313,12 @@ def data_panel(source: str) -> Dataset | None:
     with st.expander(f"**Data** · {title}", expanded=expanded, icon=":material/dataset:"):
         if demo is not None:
             st.markdown(demo.info.summary)
+        root, root_problem = data_root()
+        if source != "Demo":
+            st.html(_UPLOAD_ERROR_STYLE)  # style only: takes no space on the page
+            if root_problem:
+                _LOGGER.warning(root_problem)
+                st.warning(root_problem, icon=":material/folder_off:")
         left, right = st.columns(2)
         with left:
             st.markdown("**Pool** · the rows to select from")
@@ -316,10 +356,13 @@ def data_panel(source: str) -> Dataset | None:
             origin = chosen.record(pool_file)
         if pool is None or target is None:
             if source != "Demo":
-                st.info(f"Upload a pool file and a target file, or give their paths on this machine "
-                        f"({_FORMATS_TEXT}); each row is one example." if target_mode == "file" else
-                        f"Upload a pool file, or give its path on this machine ({_FORMATS_TEXT}); then choose the "
-                        "target on its map.")
+                if target_mode == "file":
+                    by_path = "" if root is None else ", or give their paths on the server"
+                    st.info(f"Upload a pool file and a target file{by_path} ({_FORMATS_TEXT}); each row is one "
+                            "example.")
+                else:
+                    by_path = "" if root is None else ", or give its path on the server"
+                    st.info(f"Upload a pool file{by_path} ({_FORMATS_TEXT}); then choose the target on its map.")
             return None
         widget_key = f"{pool.sha256[:10]}_{target.sha256[:10]}"
         if origin is None:
@@ -367,7 +410,8 @@ def data_metrics(dataset: Dataset) -> None:
         st.caption(dataset.demo.info.summary)
 
 
-__all__ = ["SOURCES", "SUPPORTED_FORMATS", "check_path", "data_metrics", "data_panel", "source_picker"]
+__all__ = ["SOURCES", "SUPPORTED_FORMATS", "check_path", "data_metrics", "data_panel", "source_picker",
+           "upload_limit_mb"]
 
 
 # -- the data choice across pages -----------------------------------------------------------------
