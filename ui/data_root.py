@@ -100,8 +100,8 @@ def check_path(text: str, root: Path | None, *, configured_root: str | Path | No
     --------
     >>> check_path("", Path("/srv/data"))
     (None, None)
-    >>> check_path("../etc/passwd", Path("/srv/data"))[1]
-    "../etc/passwd goes up a folder ('..'); give a path inside /srv/data, such as pool.npy."
+    >>> check_path("../shared/pool.npy", Path("/srv/data"))[1]
+    "../shared/pool.npy goes up a folder ('..'); give a path inside /srv/data, such as pool.npy."
     """
     text = str(text).strip().strip('"').strip("'").strip()
     if not text:
