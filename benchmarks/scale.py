@@ -75,12 +75,13 @@ def run_one(rows: int, data: Path, out_dir: Path, *, clusters: int, out_format: 
 
 
 def _per_stage(cumulative: dict) -> dict:
-    """CPU seconds spent in each stage, from the cumulative CPU time at the end of each."""
+    """CPU seconds spent in each stage, from the cumulative CPU time at the end of each (in the order the
+    stages ended: the target is quantised before the pool's rows are assigned)."""
     spent, before = {}, 0.0
-    for stage in STAGES:
-        if stage in cumulative:
-            spent[stage] = cumulative[stage] - before
-            before = cumulative[stage]
+    for stage, total in sorted(cumulative.items(), key=lambda item: item[1]):
+        if stage in STAGES:
+            spent[stage] = total - before
+            before = total
     return spent
 
 

@@ -6,19 +6,24 @@ a run manifest beside them. ``gio-studio select --manifest RUN.manifest.json --o
 recorded selection again from its manifest and checks that it comes out identical.
 
 Exit status: 0 on success; 2 on bad input or arguments (one line on stderr, never a traceback); 1 when
-a rerun from a manifest gives a different selection or on an unexpected internal error; 130 when
-interrupted.
+a rerun from a manifest gives a different selection or on an unexpected internal error; 128 + the signal
+number when stopped (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). A stopped or failed run leaves no
+partial file: outputs are written to a temporary name beside ``--out`` and renamed when complete, so a
+file already at ``--out`` stays as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Sequence
@@ -733,6 +738,35 @@ def _app(args) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread so every ``finally`` (temporary files) runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame):
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stop_signals_raise():
+    """While selecting, SIGTERM and SIGHUP stop the run like Ctrl-C does: cleanly, removing partial output.
+
+    (Their default action kills the process at once, leaving a temporary file behind.)
+    """
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
+        yield
+        return
+    previous = {number: signal.signal(number, _raise_stopped) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gio-studio`` console script; returns the exit status."""
     from .data import DataError
@@ -751,7 +785,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "app":
             return _app(args)
-        return _select(args, gio_names)
+        with _stop_signals_raise():
+            return _select(args, gio_names)
     except (DataError, _UsageError, ValueError, TypeError) as error:
         print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
         return _STATUS_BAD_INPUT
@@ -763,9 +798,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: out of memory; quantise (--clusters K), use float32 .npy input, or a smaller pool.",
               file=sys.stderr)
         return _STATUS_FAILED
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        signum = getattr(stop, "signum", signal.SIGINT)
+        print(f"{PROG}: stopped by {signal.Signals(signum).name}; an output not yet complete was removed and the file "
+              "that was there before is untouched", file=sys.stderr)
+        return 128 + int(signum)
     except Exception as error:  # noqa: BLE001 - the command line never shows a traceback
         if os.environ.get("GIO_STUDIO_DEBUG"):
             raise
