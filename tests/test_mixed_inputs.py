@@ -371,3 +371,33 @@ def test_columns_of_a_headerless_pool_are_its_own(tmp_path, target_frame, target
     again = prepare_vectors(pool, target, **{key: value for key, value in prepared.choice().items() if value})
     np.testing.assert_array_equal(again.target, prepared.target)
     np.testing.assert_allclose(again.target, target_matrix, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------
+# The app: a table and a bare array given together
+
+
+@pytest.mark.parametrize("pool_name, target_name", [("pool.csv", "target.npy"), ("pool.npy", "target.parquet")],
+                         ids=["table-pool", "array-pool"])
+def test_app_matches_a_bare_array_by_position(tmp_path, monkeypatch, pool_name, target_name):
+    from streamlit.testing.v1 import AppTest
+
+    rng = np.random.default_rng(2)
+    for name, rows in ((pool_name, 300), (target_name, 40)):
+        values = rng.normal(size=(rows, 3)).astype(np.float32)
+        if name.endswith(".npy"):
+            np.save(tmp_path / name, values)
+        else:
+            frame = pd.DataFrame(values, columns=["f0", "f1", "f2"])
+            frame.to_csv(tmp_path / name, index=False) if name.endswith(".csv") else frame.to_parquet(tmp_path / name)
+    monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+    at.session_state["data_source"] = "Upload files"
+    at.run()
+    at.text_input(key="pool_path").input(pool_name).run()
+    at.text_input(key="target_path").input(target_name).run()
+    assert not at.exception and not at.error, [item.value for item in at.error]
+    nameless = pool_name if pool_name.endswith(".npy") else target_name
+    assert any(f"{nameless} has no column names: its columns are matched by position" in item.value
+               for item in at.caption), [item.value for item in at.caption]
+    assert any("matched to the pool's by position" in item.value for item in at.caption)

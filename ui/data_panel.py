@@ -220,6 +220,13 @@ def _common(pool: LoadedData, target: LoadedData, names: list[str]) -> list[str]
 
 def _vector_choice(pool: LoadedData, target: LoadedData, widget_key: str, demo_choice: dict | None) -> dict | None:
     """Widgets that choose where the vectors come from; returns ``prepare_vectors`` keyword arguments."""
+    if pool.has_column_names != target.has_column_names:
+        # one side is a bare array (or a table without a header): prepare_vectors matches its columns by
+        # position to the named side's default vector columns, and refuses in one line when the widths differ
+        nameless, named = (pool, target) if not pool.has_column_names else (target, pool)
+        st.caption(f"{nameless.name} has no column names: its columns are matched by position to the vector "
+                   f"columns of {named.name}.")
+        return {}
     if pool.array is not None or target.array is not None:
         if pool.array is None or target.array is None:
             st.error(f"{pool.name if pool.array is None else target.name} is a table while the other file is an "
