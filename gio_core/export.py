@@ -238,20 +238,25 @@ def _csv_table(table):
     return pa.Table.from_arrays(columns, names=names)
 
 
-def _csv_bytes(table, *, header: bool = True, delimiter: str = ",") -> bytes:
+def _csv_header(names: list[str], delimiter: str) -> bytes:
+    """The header line, quoted only where needed, as people and spreadsheets expect a header."""
+    line = io.StringIO()
+    csv.writer(line, delimiter=delimiter, lineterminator="\n").writerow(names)
+    return line.getvalue().encode("utf-8")
+
+
+def _csv_buffer(table, *, header: bool = True, delimiter: str = ","):
     """One table as CSV bytes (Arrow's writer: text cells quoted, missing values empty, ``\\n`` line ends)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     ready = _csv_table(table)
     sink = pa.BufferOutputStream()
-    if header:  # quoted only where needed, as people and spreadsheets expect a header
-        line = io.StringIO()
-        csv.writer(line, delimiter=delimiter, lineterminator="\n").writerow(ready.column_names)
-        sink.write(line.getvalue().encode("utf-8"))
+    if header:
+        sink.write(_csv_header(ready.column_names, delimiter))
     if ready.num_rows:
         pa_csv.write_csv(ready, sink, pa_csv.WriteOptions(include_header=False, delimiter=delimiter))
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()  # an Arrow buffer: files and zlib take it as it is, without a copy to bytes
 
 
 def selection_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -263,7 +268,7 @@ def selection_csv_bytes(frame: pd.DataFrame) -> bytes:
     >>> selection_csv_bytes(pd.DataFrame({"text": ["=1+1", "ok"], "gio_rank": [1, 2]})).decode()
     'text,gio_rank\\n"\\'=1+1",1\\n"ok",2\\n'
     """
-    return _csv_bytes(_arrow_table(frame))
+    return _csv_buffer(_arrow_table(frame)).to_pybytes()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -340,36 +345,61 @@ def _in_order(tasks, work, *, workers: int):
 def _write_parts(parts: Sequence[Callable[[], Any]], out, *, total: int, progress=None, chunk_rows: int) -> int:
     """Write the Arrow tables ``part()`` returns, in order, to ``out`` (a path, written atomically, or a stream).
 
-    CSV parts are built and formatted on worker threads and written in order; a ``.csv.gz`` is a series
-    of gzip members, one per part (a valid gzip file: every reader decompresses it as one stream).
+    Parts are built (rows read from the pool) on worker threads ahead of the writer. CSV and TSV are
+    formatted by Arrow straight into the file, as ``pyarrow.csv.write_csv`` does; a ``.csv.gz`` is
+    formatted and compressed on the workers, one gzip member per part (a valid gzip file: every reader
+    decompresses it as one stream).
     """
     kind = _output_kind(out)
     if hasattr(out, "write"):
-        return _write_csv_parts(parts, out, kind="csv", total=total, progress=progress)
+        import pyarrow as pa
+
+        return _write_csv_parts(parts, pa.PythonFile(out, mode="w"), kind="csv", total=total, progress=progress)
     if kind == "parquet":
         return write_atomically(out, lambda path: _write_parquet_parts(parts, path, total=total, progress=progress,
                                                                        chunk_rows=chunk_rows))
+    if kind == "csv.gz":
+        def write(path: str) -> int:
+            with open(path, "wb") as handle:
+                return _write_gzip_parts(parts, handle, total=total, progress=progress)
+    else:
+        def write(path: str) -> int:
+            import pyarrow as pa
 
-    def write(path: str) -> int:
-        with open(path, "wb") as handle:
-            return _write_csv_parts(parts, handle, kind=kind, total=total, progress=progress)
+            with pa.OSFile(path, "wb") as sink:
+                return _write_csv_parts(parts, sink, kind=kind, total=total, progress=progress)
 
     return write_atomically(out, write)
 
 
-def _write_csv_parts(parts, handle, *, kind: str, total: int, progress=None) -> int:
-    delimiter = "\t" if kind == "tsv" else ","
+def _write_csv_parts(parts, sink, *, kind: str, total: int, progress=None) -> int:
+    """Format each part into ``sink`` (an Arrow output stream) in the calling thread: writing straight to
+    the file, rather than to a growing buffer per part, costs what Arrow's own ``write_csv`` costs."""
+    import pyarrow.csv as pa_csv
 
-    def format_part(numbered):
+    delimiter = "\t" if kind == "tsv" else ","
+    options = pa_csv.WriteOptions(include_header=False, delimiter=delimiter)
+    done = 0
+    for number, table in enumerate(_in_order(parts, lambda part: part(), workers=EXPORT_THREADS)):
+        ready = _csv_table(table)
+        if number == 0:
+            sink.write(_csv_header(ready.column_names, delimiter))
+        if ready.num_rows:
+            pa_csv.write_csv(ready, sink, options)
+        done += table.num_rows
+        if progress:
+            progress("writing the selection", done, total)
+    return done
+
+
+def _write_gzip_parts(parts, handle, *, total: int, progress=None) -> int:
+    def compressed(numbered):
         number, part = numbered
         table = part()
-        data = _csv_bytes(table, header=number == 0, delimiter=delimiter)
-        if kind == "csv.gz":
-            data = gzip.compress(data, compresslevel=6, mtime=0)
-        return table.num_rows, data
+        return table.num_rows, gzip.compress(_csv_buffer(table, header=number == 0), compresslevel=6, mtime=0)
 
     done = 0
-    for rows, data in _in_order(enumerate(parts), format_part, workers=EXPORT_THREADS):
+    for rows, data in _in_order(enumerate(parts), compressed, workers=EXPORT_THREADS):
         handle.write(data)
         done += rows
         if progress:
@@ -486,7 +516,7 @@ def _selection_table(data: LoadedData, indices: NDArray, labels: NDArray | None,
         vectors = take_rows(data.array, indices, dtype=data.array.dtype)
         by_column = np.ascontiguousarray(vectors.reshape(len(indices), -1).T)
         names += [f"dim_{i}" for i in range(by_column.shape[0])]
-        columns += [pa.array(values, from_pandas=True) for values in by_column]
+        columns += [pa.array(values) for values in by_column]  # NaN becomes a missing cell in _csv_table
     names += ["gio_rank", "gio_row"]
     columns += [pa.array(np.arange(first_rank, first_rank + len(indices), dtype=np.int64)),
                 pa.array(indices.astype(np.int64))]
