@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import math
+import threading
 import time
 
 import numpy as np
@@ -48,6 +49,23 @@ _NORMAL_PACED_SECONDS = 2.5
 _PLAY_FPS = 6.0
 # Charts redrawn into one placeholder need distinct element ids within a script run.
 _chart_ids = itertools.count()
+# A data set's hover texts (ui.rows.HoverText) are cached for all its sessions (st.cache_resource) and keep
+# a small memo that two sessions' script threads must not change at once: a key evicted under another
+# thread's lookup raises KeyError or "dictionary changed size during iteration" in the middle of a redraw
+# (tests/test_concurrent_sessions.py).
+_HOVER_LOCK = threading.Lock()
+
+
+def _one_at_a_time(hover):
+    """``hover`` (a shared hover-text callable, or None), called under :data:`_HOVER_LOCK`."""
+    if hover is None:
+        return None
+
+    def call(rows):
+        with _HOVER_LOCK:
+            return hover(rows)
+
+    return call
 
 
 class _Slots:
@@ -74,8 +92,8 @@ def _draw(slots: _Slots, trace: RunTrace, step: int, dataset: Dataset, view: Vie
                         pool_labels=dataset.pool_labels, label_name=dataset.label_column,
                         color_picks_by=view.color_picks_by,
                         max_rank=int(trace.n_selected.max()) if trace.n_steps else None,
-                        uirevision=map_state.key, height=540, pool_text=content.pool_hover,
-                        target_text=content.target_hover)
+                        uirevision=map_state.key, height=540, pool_text=_one_at_a_time(content.pool_hover),
+                        target_text=_one_at_a_time(content.target_hover))
     if select_key is None:
         slots.map.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key=f"map_chart_{next(_chart_ids)}")
     else:
@@ -275,7 +293,8 @@ def report_html(record: RunRecord, dataset: Dataset, view: ViewSettings, map_sta
                            inputs=dataset.inputs(), title=title, target_labels=dataset.target_labels,
                            pool_labels=dataset.pool_labels, label_name=dataset.label_column,
                            color_picks_by=view.color_picks_by, seconds=record.seconds,
-                           pool_text=content.pool_hover, target_text=content.target_hover)
+                           pool_text=_one_at_a_time(content.pool_hover),
+                           target_text=_one_at_a_time(content.target_hover))
 
 
 def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:
