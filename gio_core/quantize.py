@@ -274,10 +274,15 @@ def centroid_index(centers: NDArray) -> CentroidIndex:
     return CentroidIndex(centers)
 
 
-#: Candidates faiss returns per row; rows whose float32 distances cannot tell them apart are settled exactly.
+#: Candidates faiss returns per row at first; rows whose float32 distances cannot tell them apart are settled
+#: exactly, after a second search for more candidates when the first ones all lie that close.
+_FIRST_CANDIDATES = 4
+#: Candidates of that second search (past them, every centroid).
 _CANDIDATES = 16
 #: Relative error allowed for faiss's float32 ||x||^2 + ||c||^2 - 2 x.c (about 4x the worst case for d = 384).
 _RELATIVE_ERROR = 1e-4
+#: Row-centroid pairs measured exactly at a time.
+_PAIRS_PER_BLOCK = 2048
 
 
 def assign_rows(index: CentroidIndex, chunk: NDArray) -> NDArray[np.int64]:
@@ -287,8 +292,10 @@ def assign_rows(index: CentroidIndex, chunk: NDArray) -> NDArray[np.int64]:
     on how a batch is blocked and threaded: one row in 10^5 of a 1M x 384 pool with K = 1500 changed
     cluster between 65,536-row chunks in process and Spark's 10,000-row batches on single-threaded
     executors. So the rows whose best candidates lie within the float32 error of each other are settled
-    by exact float64 distances to those candidates (to every centroid when more than 16 are that close),
-    ties going to the lower cluster number: the result depends on the row and the centroids only.
+    by exact float64 distances to those candidates, ties going to the lower cluster number: the result
+    depends on the row and the centroids only. faiss returns the 4 nearest candidates (a third of the rows
+    of such a pool have a near tie, mostly of 2 or 3 centroids); a row whose 4 all lie within the error
+    is searched again for 16, and one whose 16 all do is compared with every centroid.
 
     Parameters
     ----------
@@ -302,22 +309,33 @@ def assign_rows(index: CentroidIndex, chunk: NDArray) -> NDArray[np.int64]:
     ndarray of int64, shape (n,)
     """
     chunk = np.ascontiguousarray(chunk, dtype=np.float32)
-    finite = np.isfinite(chunk).all(axis=1)
+    # squared norms in float64 cannot overflow from float32 values: they are NaN/inf exactly for the rows
+    # holding a NaN or inf, so one pass gives both the error window and the rows to leave out
+    norms = np.einsum("ij,ij->i", chunk, chunk, dtype=np.float64)
+    finite = np.isfinite(norms)
     if not finite.all():
         chunk = chunk.copy()  # the caller's rows stay as they were
         chunk[~finite] = 0.0
-    pair = min(2, index.n_clusters)
-    distances, labels = index.index.search(chunk, pair)
+        norms[~finite] = 0.0
+    first = min(_FIRST_CANDIDATES, index.n_clusters)
+    distances, labels = index.index.search(chunk, first)
     nearest = labels[:, 0].astype(np.int64)
-    if pair > 1:
-        norms = np.einsum("ij,ij->i", chunk, chunk, dtype=np.float64)
+    if first > 1:
         window = 2.0 * _RELATIVE_ERROR * (norms + index.norm_max)
         unsure = np.flatnonzero(distances[:, 1] - distances[:, 0] <= window)
-        for block in np.array_split(unsure, max(1, unsure.size // 1024)) if unsure.size else []:
-            rows = np.ascontiguousarray(chunk[block])
-            close_distances, close_labels = index.index.search(rows, min(_CANDIDATES, index.n_clusters))
-            nearest[block] = _exact_nearest(index, rows, close_labels.astype(np.int64), close_distances,
-                                            window[block])
+        if unsure.size:
+            close = distances[unsure]
+            wide = close[:, -1] <= close[:, 0] + window[unsure]  # every first candidate within the error
+            if index.n_clusters > first and wide.any():
+                rows = unsure[wide]
+                more_distances, more_labels = index.index.search(np.ascontiguousarray(chunk[rows]),
+                                                                 min(_CANDIDATES, index.n_clusters))
+                nearest[rows] = _exact_nearest(index, chunk[rows], more_labels.astype(np.int64), more_distances,
+                                               window[rows])
+                unsure = unsure[~wide]
+            if unsure.size:
+                nearest[unsure] = _exact_nearest(index, chunk[unsure], labels[unsure].astype(np.int64),
+                                                 distances[unsure], window[unsure])
     nearest[~finite] = -1
     return nearest
 
@@ -351,15 +369,26 @@ def nearest_distances(index: CentroidIndex, chunk: NDArray) -> NDArray[np.float6
 
 def _exact_nearest(index: CentroidIndex, rows: NDArray, labels: NDArray, distances: NDArray,
                    window: NDArray) -> NDArray[np.int64]:
-    """Exact float64 nearest among the candidates float32 cannot separate (all centroids when they all tie)."""
-    rows64 = rows.astype(np.float64)
+    """Exact float64 nearest among the candidates float32 cannot separate (all centroids when they all tie).
+
+    Only the candidates within the window of the best are measured (two or three per row, mostly), each
+    pair summed the same way whatever the batch.
+    """
     inside = distances <= distances[:, :1] + window[:, None]
-    difference = rows64[:, None, :] - index.centers64[labels]
-    exact = np.where(inside, np.einsum("ijk,ijk->ij", difference, difference), np.inf)
+    row_of, slot = np.nonzero(inside)
+    centre_of = labels[row_of, slot]
+    exact = np.full(inside.shape, np.inf)
+    squared = np.empty(row_of.size)
+    for start in range(0, row_of.size, _PAIRS_PER_BLOCK):  # a few MB at a time, in cache
+        pairs = slice(start, start + _PAIRS_PER_BLOCK)
+        # float32 to float64 is exact, so this is the float64 difference of the two points
+        difference = np.subtract(rows[row_of[pairs]], index.centers32[centre_of[pairs]], dtype=np.float64)
+        squared[pairs] = np.einsum("ij,ij->i", difference, difference)
+    exact[row_of, slot] = squared
     best = exact.min(axis=1)
     result = np.where(exact == best[:, None], labels, np.iinfo(np.int64).max).min(axis=1)
     for position in np.flatnonzero(inside[:, -1]):  # the window reaches past the candidates: every centroid
-        difference = index.centers64 - rows64[position]
+        difference = index.centers64 - rows[position].astype(np.float64)
         every = np.einsum("ij,ij->i", difference, difference)
         result[position] = int(np.flatnonzero(every == every.min())[0])
     return result
