@@ -67,6 +67,11 @@ class PoolVectors:
         rows = np.asarray(rows, dtype=np.int64)
         return rows if self.kept_rows is None else self.kept_rows[rows]
 
+    def vector_rows(self, file_rows: NDArray) -> NDArray[np.int64]:
+        """Vector rows of pool file rows (the inverse of :meth:`file_rows`; every one must be kept)."""
+        file_rows = np.asarray(file_rows, dtype=np.int64)
+        return file_rows if self.kept_rows is None else np.searchsorted(self.kept_rows, file_rows).astype(np.int64)
+
 
 class StageMeter:
     """Peak resident memory and CPU time at the end of each stage, for the manifest's ``resources``."""
@@ -119,6 +124,10 @@ class SelectionPipeline:
         ``progress(stage, done, total)``.
     callback : callable, optional
         Called with each :class:`gio_core.GIOStep`.
+    step_rows : bool, default=False
+        When quantised in process: keep every row's cluster, so that each step names the pool rows its
+        cluster brings (``GIOStep.rows``, for a live map) and :attr:`cluster_labels` is set. Off by
+        default: a pipeline that only exports does not need them.
 
     Examples
     --------
@@ -131,7 +140,8 @@ class SelectionPipeline:
                  start: str = "empty", columns=None, vector_column: str | None = None, text_column: str | None = None,
                  text_model: str | None = None, drop_nonfinite: bool = False, id_column: str | None = None,
                  max_bytes: int | None = DEFAULT_MAX_BYTES, encoding: str | None = None,
-                 progress: ProgressCallback | None = None, callback: Callable | None = None):
+                 progress: ProgressCallback | None = None, callback: Callable | None = None,
+                 step_rows: bool = False):
         from .backends import Backend, get_backend
         from .gio import GIOSelector
 
@@ -154,6 +164,7 @@ class SelectionPipeline:
         self.encoding = encoding
         self.progress = progress
         self.callback = callback
+        self.step_rows = bool(step_rows)
         self.timings: dict[str, float] = {}
         self.meter = StageMeter()
         self.pool_data = self.target_data = None
@@ -331,7 +342,8 @@ class SelectionPipeline:
             raise DataError(nonfinite_message("pool", self.assignment.nonfinite_rows), code="nonfinite",
                             nonfinite_rows=self.assignment.nonfinite_rows)
         assigned = time.perf_counter()
-        self.quantization = compact_quantization(centers, self.assignment.counts, None, name="pool", seconds={
+        labels = self.assignment.labels if self.step_rows else None  # None too when the rows live elsewhere
+        self.quantization = compact_quantization(centers, self.assignment.counts, labels, name="pool", seconds={
             "sample": sampled - started, "train": trained - sampled, "assign": assigned - assigning})
         self.raw_clusters = raw_cluster_numbers(self.assignment.counts)
         self.timings["quantize_pool"] = (self.timings.get("quantize_pool", 0.0) + time.perf_counter() - started
@@ -483,6 +495,18 @@ class SelectionPipeline:
     @property
     def n_selected(self) -> int:
         return 0 if self.selection is None else int(self.selection.rows.size)
+
+    @property
+    def selected_vector_rows(self) -> NDArray[np.int64]:
+        """The selection as rows of the pool's vectors (``pool.matrix``), in pick order (after :meth:`explode`)."""
+        if self.selection is None:
+            return np.empty(0, dtype=np.int64)
+        return self.pool.vector_rows(self.selection.rows)
+
+    @property
+    def cluster_labels(self) -> NDArray[np.int64] | None:
+        """Each vector row's cluster (an index into the centroids GIO ran on), with ``step_rows``; else None."""
+        return None if self.quantization is None else self.quantization.labels
 
     def run(self, out, *, manifest_out=None) -> dict:
         """Every stage; writes ``out`` and (when given) the manifest; returns the manifest."""

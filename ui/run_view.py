@@ -1,7 +1,8 @@
 """Running GIO live, replaying it step by step, and the downloads.
 
-The live run iterates :meth:`gio_core.GIOSelector.iter_fit` and redraws the map, the KL curve and the
-progress bar at most every ``APP_SETTINGS['redraw_seconds']`` (four times a second), and at once when
+The live run goes through the same pipeline as the CLI (:class:`gio_core.SelectionPipeline`, from the
+session's cached vectors: quantise, then :meth:`~gio_core.SelectionPipeline.iter_select` step by step,
+then explode) and redraws the map, the KL curve and the progress bar at most every ``APP_SETTINGS['redraw_seconds']`` (four times a second), and at once when
 the first finite KL arrives. The live speed paces the first steps so a person can follow them: 'Slow'
 for the whole run, 'Normal' for its first ``_NORMAL_PACED_SECONDS`` (then as fast as the engine goes,
 so a long run still finishes in seconds), 'Max' not at all. The Stop button works through Streamlit's rerun: clicking
@@ -15,7 +16,6 @@ import itertools
 import json
 import logging
 import math
-import threading
 import time
 
 import numpy as np
@@ -49,25 +49,6 @@ _NORMAL_PACED_SECONDS = 2.5
 _PLAY_FPS = 6.0
 # Charts redrawn into one placeholder need distinct element ids within a script run.
 _chart_ids = itertools.count()
-# A data set's hover texts (ui.rows.HoverText) are cached for all its sessions (st.cache_resource) and keep
-# a small memo that two sessions' script threads must not change at once: a key evicted under another
-# thread's lookup raises KeyError or "dictionary changed size during iteration" in the middle of a redraw
-# (tests/test_concurrent_sessions.py).
-_HOVER_LOCK = threading.Lock()
-
-
-def _one_at_a_time(hover):
-    """``hover`` (a shared hover-text callable, or None), called under :data:`_HOVER_LOCK`."""
-    if hover is None:
-        return None
-
-    def call(rows):
-        with _HOVER_LOCK:
-            return hover(rows)
-
-    return call
-
-
 class _Slots:
     """Placeholders the live run and the replay draw into."""
 
@@ -92,8 +73,8 @@ def _draw(slots: _Slots, trace: RunTrace, step: int, dataset: Dataset, view: Vie
                         pool_labels=dataset.pool_labels, label_name=dataset.label_column,
                         color_picks_by=view.color_picks_by,
                         max_rank=int(trace.n_selected.max()) if trace.n_steps else None,
-                        uirevision=map_state.key, height=540, pool_text=_one_at_a_time(content.pool_hover),
-                        target_text=_one_at_a_time(content.target_hover))
+                        uirevision=map_state.key, height=540, pool_text=content.pool_hover,
+                        target_text=content.target_hover)
     if select_key is None:
         slots.map.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key=f"map_chart_{next(_chart_ids)}")
     else:
@@ -123,7 +104,6 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
     record = new_run(dataset.key, settings, dataset.dimensions)
     stop_slot.button("Stop", key=f"stop_{record.run_id}", icon=":material/stop:",
                      help="Stop the run and keep the picks so far.")
-    selector = settings.selector()
     budget = _budget(settings, dataset.n_pool)
     pace = LIVE_SPEEDS.get(view.live_speed)
     paced_seconds = _NORMAL_PACED_SECONDS if view.live_speed == "Normal" else math.inf
@@ -131,10 +111,10 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
     progress = slots.progress.progress(0.0, text="Starting…")
 
     def quantize_progress(stage: str, done: int, total: int) -> None:
-        progress.progress(min(done / max(total, 1), 1.0), text=f"K-means ({stage}): {done:,} of {total:,}")
+        counted = f": {done:,} of {total:,}" if total > 1 else "…"  # 0 of 1 is a stage just started
+        progress.progress(min(done / max(total, 1), 1.0), text=f"{stage[:1].upper()}{stage[1:]}{counted}")
 
-    steps = selector.iter_fit(dataset.prepared.pool, dataset.prepared.target, settings.init(dataset.dimensions),
-                              record_path=True, progress=quantize_progress)
+    steps = None
     started = time.perf_counter()
     # The first draw waits for the first finite KL (an empty start has none for its first k picks) or
     # for one redraw interval: in a browser each redraw costs a few hundred ms, and a draw of a
@@ -142,6 +122,8 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
     last_draw = started
     curve_drawn = False  # whether a finite KL is on screen yet
     try:
+        pipeline = settings.pipeline(dataset.pool, dataset.target, dataset.prepared, progress=quantize_progress)
+        steps = pipeline.quantise().iter_select(record_path=True)
         for step in steps:
             record.add(step)
             if pace and time.perf_counter() - started < paced_seconds:
@@ -160,8 +142,11 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
     except (ValueError, TypeError, DataError, MemoryError) as problem:
         record.error = " ".join(str(problem).split())
     finally:
-        steps.close()
-        record.finish(selector)
+        if steps is not None:
+            steps.close()  # a Stop keeps the picks so far
+            if not record.error and getattr(pipeline.selector, "result_", None) is not None:
+                pipeline.explode()
+        record.finish(pipeline if steps is not None else None)
         if record.error:
             record.status = "error"
     stop_slot.empty()
@@ -277,7 +262,8 @@ def manifest(record: RunRecord, dataset: Dataset) -> dict:
     params.update(start=record.settings.start, drop_nonfinite=bool(dataset.choice.get("drop_nonfinite", False)))
     document = export.build_manifest(params=params, seed=record.settings.seed,
                                      inputs={"pool": dataset.pool, "target": dataset.target},
-                                     result=record.result, timings={"select": record.seconds}, vectors=vectors)
+                                     result=record.result, timings={"select": record.seconds}, vectors=vectors,
+                                     selected_rows=record.selected_indices)
     document["app"] = {"source": dataset.source, "demo": dataset.demo.info.key if dataset.demo else None,
                        "label_column": dataset.label_column}
     if dataset.target_origin is not None:  # the target is rows of the pool file, chosen on the map
@@ -293,8 +279,8 @@ def report_html(record: RunRecord, dataset: Dataset, view: ViewSettings, map_sta
                            inputs=dataset.inputs(), title=title, target_labels=dataset.target_labels,
                            pool_labels=dataset.pool_labels, label_name=dataset.label_column,
                            color_picks_by=view.color_picks_by, seconds=record.seconds,
-                           pool_text=_one_at_a_time(content.pool_hover),
-                           target_text=_one_at_a_time(content.target_hover))
+                           pool_text=content.pool_hover,
+                           target_text=content.target_hover)
 
 
 def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gio_core import GIOSelector
+from gio_core import SelectionPipeline
 from gio_core.data import LoadedData, PreparedVectors
 from gio_core.demos import Demo
 from gio_core.figures import RunTrace
@@ -129,12 +129,12 @@ class RunSettings:
     live_speed: str = "Normal"
     error: str | None = None
 
-    def selector(self) -> GIOSelector:
-        return GIOSelector(**self.params, random_state=self.seed)
-
-    def init(self, dimensions: int):
-        """The ``init`` argument of ``fit``: None (uniform start or pool sample) or an empty start."""
-        return np.zeros((0, dimensions)) if self.start == "empty" else None
+    def pipeline(self, pool: LoadedData, target: LoadedData, prepared: PreparedVectors, *,
+                 progress=None) -> SelectionPipeline:
+        """The run as the CLI makes it (:class:`gio_core.SelectionPipeline`), from vectors prepared already; with
+        ``step_rows`` so that each step names the rows it brings (the live map draws them)."""
+        return SelectionPipeline.from_prepared(pool, target, prepared, params=self.params, seed=self.seed,
+                                               start=self.start, progress=progress, step_rows=True)
 
     def record(self) -> dict[str, Any]:
         """Every parameter of the run, for a report or a manifest."""
@@ -159,6 +159,7 @@ class RunRecord:
     stop_reason: str | None = None
     stop_message: str | None = None
     result: Any = None
+    selected: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     cluster_labels: np.ndarray | None = None
     cluster_centers: np.ndarray | None = None
     seconds: float = 0.0
@@ -178,24 +179,25 @@ class RunRecord:
                                 None if path is None else np.asarray(path, dtype=np.float32), step.stop_reason))
         self._trace = None
 
-    def finish(self, selector: GIOSelector) -> None:
-        """Record the end of the run from the selector (finished, or closed early by Stop)."""
+    def finish(self, pipeline: SelectionPipeline | None) -> None:
+        """Record the end of the run from its pipeline (finished, or closed early by Stop; exploded when it has
+        a result), or from None when it failed before it could start."""
         self.seconds = time.perf_counter() - self.started
-        result = getattr(selector, "result_", None)
-        if result is None:
+        result = getattr(getattr(pipeline, "selector", None), "result_", None)
+        if result is None or pipeline.selection is None:
             self.status = "error" if self.error else "stopped"
             return
         self.result = result
+        self.selected = pipeline.selected_vector_rows
         self.initial_kl = float(result.initial_kl)
         self.stop_reason = result.stop_reason
         self.stop_message = result.stop_message
-        self.cluster_labels = selector.cluster_labels_
-        self.cluster_centers = selector.cluster_centers_
-        if result.row_quotas is not None and result.selected_indices is not None:
+        self.cluster_labels = pipeline.cluster_labels
+        self.cluster_centers = pipeline.selector.cluster_centers_
+        if result.row_quotas is not None:
             # explode='target_share' takes a share of each chosen cluster once the run is over: the map and
             # the picks table show the rows the selection holds, not the whole clusters the steps named
-            selected = np.asarray(result.selected_indices, dtype=np.int64)
-            self.steps = [replace(step, rows=step.rows[np.isin(step.rows, selected)]) for step in self.steps]
+            self.steps = [replace(step, rows=step.rows[np.isin(step.rows, self.selected)]) for step in self.steps]
         self.status = "stopped" if result.stop_reason == "interrupted" else "done"
         self._trace = None
 
@@ -205,10 +207,8 @@ class RunRecord:
 
     @property
     def selected_indices(self) -> np.ndarray:
-        """Selected rows of the prepared pool, in pick order."""
-        if self.result is None:
-            return np.empty(0, dtype=np.int64)
-        return np.asarray(self.result.selected_indices, dtype=np.int64)
+        """Selected rows of the prepared pool, in pick order (as the pipeline exploded them)."""
+        return self.selected
 
     def trace(self) -> RunTrace:
         """The run as a :class:`gio_core.figures.RunTrace` (cached once the run is over)."""
