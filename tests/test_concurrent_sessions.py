@@ -105,13 +105,14 @@ def test_eight_sessions_at_once_all_finish_and_each_shows_its_own_selection(app_
 # ------------------------------------------------------------------- what sessions share, used at once
 
 
-def test_shared_hover_text_is_called_by_one_session_at_a_time():
+def test_shared_hover_text_is_called_by_one_session_at_a_time(monkeypatch):
     """While one session's thread is inside the shared hover text, another's waits for it."""
-    from ui.run_view import _one_at_a_time
+    import ui.rows
+    from ui.rows import HoverText
 
     inside, second_entered, leave = threading.Event(), threading.Event(), threading.Event()
 
-    def hover(rows):
+    def describe(frame, rows, **fields):
         if inside.is_set():
             second_entered.set()
             return np.asarray(["second"] * len(rows), dtype=object)
@@ -119,7 +120,8 @@ def test_shared_hover_text_is_called_by_one_session_at_a_time():
         leave.wait(timeout=30)
         return np.asarray(["first"] * len(rows), dtype=object)
 
-    shared = _one_at_a_time(hover)
+    monkeypatch.setattr(ui.rows, "_hover", describe)
+    shared = HoverText(pd.DataFrame({"id": range(5)}), np.arange(5), id_column="id")
     first = threading.Thread(target=shared, args=(np.arange(2),))
     first.start()
     assert inside.wait(timeout=30)
@@ -131,18 +133,15 @@ def test_shared_hover_text_is_called_by_one_session_at_a_time():
     second.join(timeout=30)
     assert not entered_meanwhile
     assert second_entered.is_set()  # and it ran once the first one was done
-    assert _one_at_a_time(None) is None
 
 
 def test_eight_threads_share_one_hover_text_without_errors():
     """The real cached hover text, asked for different rows by eight threads switching as often as Python can
     (without the lock about half the runs raised KeyError or "dictionary changed size during iteration")."""
     from ui.rows import HoverText
-    from ui.run_view import _one_at_a_time
 
     frame = pd.DataFrame({"id": [f"p{i}" for i in range(200)], "label": np.arange(200) % 10})
-    shared = HoverText(frame, np.arange(200), id_column="id", label_column="label", text_column=None, images=False)
-    hover = _one_at_a_time(shared)
+    hover = HoverText(frame, np.arange(200), id_column="id", label_column="label", text_column=None, images=False)
     problems: list[str] = []
 
     def session(seed: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,6 +148,10 @@ class HoverText:
     A pool may hold millions of rows while a map draws at most 20,000 of them and the picks: only those
     are described, and the last few requests are kept (each redraw of a live run asks for the same
     sample again).
+
+    One is cached for all the sessions on a data set, so calls are taken one at a time: two sessions'
+    script threads changing the memo at once raised KeyError or "dictionary changed size during
+    iteration" in the middle of a redraw (tests/test_concurrent_sessions.py).
     """
 
     _KEPT = 4
@@ -154,15 +159,17 @@ class HoverText:
     def __init__(self, frame: pd.DataFrame, file_rows: np.ndarray, **fields):
         self._frame, self._file_rows, self._fields = frame, file_rows, fields
         self._memo: dict = {}
+        self._lock = threading.Lock()
 
     def __call__(self, rows) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)
         key = hash(rows.tobytes())
-        if key not in self._memo:
-            if len(self._memo) >= self._KEPT:
-                self._memo.pop(next(iter(self._memo)))
-            self._memo[key] = _hover(self._frame, self._file_rows[rows], **self._fields)
-        return self._memo[key]
+        with self._lock:
+            if key not in self._memo:
+                if len(self._memo) >= self._KEPT:
+                    self._memo.pop(next(iter(self._memo)))
+                self._memo[key] = _hover(self._frame, self._file_rows[rows], **self._fields)
+            return self._memo[key]
 
 
 def _describable(frame: pd.DataFrame, *names) -> bool:
