@@ -1,5 +1,7 @@
-"""Starting the app as a person would (``streamlit run app.py``), shared by the browser test and
-``benchmarks/app_latency.py``: a free port, a health check, and a server that dies with its parent."""
+"""Starting the app as a person would (``streamlit run app.py``), shared by the browser tests and
+``benchmarks/app_latency.py``: a free port, a health check, and a server that dies with its parent; and
+two steps of driving it in a browser that every browser test needs (waiting for a script run to end,
+clicking until the click takes)."""
 
 from __future__ import annotations
 
@@ -47,3 +49,32 @@ def stop_server(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=20)
+
+
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def wait_until_idle(page) -> None:
+    """Wait until the session's script run has ended (Streamlit marks its root with the run state)."""
+    page.locator(IDLE_APP).wait_for(state="attached")
+
+
+def click_until(page, target, outcome, tries: int = 3, wait_ms: int = 30_000) -> None:
+    """Click ``target`` until ``outcome`` is visible, then wait until the session is idle.
+
+    For clicks whose effect can be seen: on a loaded machine a rerun started by something else (the
+    background UMAP fit finishing) can redraw a widget under the click, which is then lost; a person would
+    click again, and so does this. Only for clicks that are harmless to repeat (choosing an option).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(tries):
+        wait_until_idle(page)
+        target.click()
+        try:
+            outcome.wait_for(state="visible", timeout=wait_ms)
+            break
+        except PlaywrightTimeout:
+            continue
+    outcome.wait_for(state="visible")
+    wait_until_idle(page)

@@ -24,7 +24,7 @@ import pytest
 from .app_server import die_with_parent as _die_with_parent
 from .app_server import free_port as _free_port
 from .app_server import healthy as _healthy
-from .app_server import stop_server
+from .app_server import click_until, stop_server, wait_until_idle
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +106,7 @@ def _new_page(browser, url: str):
     page = context.new_page()
     page.goto(url)
     _run_button(page).wait_for(state="visible")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     return page
 
 
@@ -153,20 +153,17 @@ def _run_selection(page) -> None:
     page.get_by_text(_SELECTED).wait_for(state="visible")
 
 
-def _wait_until_idle(page) -> None:
-    """Wait until the session's script run has ended (Streamlit marks its root with the run state)."""
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached")
-
-
 def _rerun_after(page, action) -> None:
     """Do ``action`` (a widget change) and wait until the script run it starts has ended."""
+    # watches the whole document, not one element: if the app's root is drawn anew the run is still seen
     page.evaluate("""() => {
-        const app = document.querySelector('[data-testid="stApp"]');
         window.__gioRunSeen = false;
         new MutationObserver(records => {
-            if (records.some(record => record.oldValue === 'running')
-                || app.getAttribute('data-test-script-state') === 'running') window.__gioRunSeen = true;
-        }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+            if (records.some(record => record.oldValue === 'running'
+                    || record.target.getAttribute?.('data-test-script-state') === 'running'))
+                window.__gioRunSeen = true;
+        }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                              attributeFilter: ['data-test-script-state']});
     }""")
     action()
     page.wait_for_function("""() => window.__gioRunSeen && document.querySelector('[data-testid="stApp"]')
@@ -176,21 +173,10 @@ def _rerun_after(page, action) -> None:
 def _switch_to_uploads(page) -> None:
     """Choose "Upload files" and wait until its file uploaders are drawn and the session is idle.
 
-    Waits on the outcome rather than on one rerun: on a loaded machine a rerun started by something else
-    (the background UMAP fit finishing) can redraw the sidebar under the click, which is then lost; a
-    person would click again, and so does this (at most three times).
+    Idle matters: an upload into a widget that a running rerun then replaces is lost.
     """
-    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Pool file")
-    for _ in range(3):
-        _wait_until_idle(page)
-        page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True).click()
-        try:
-            uploader.wait_for(state="visible", timeout=30_000)
-            break
-        except sync_api.TimeoutError:
-            continue
-    uploader.wait_for(state="visible")
-    _wait_until_idle(page)  # an upload into a widget that a running rerun then replaces is lost
+    click_until(page, page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True),
+                 page.get_by_test_id("stFileUploader").filter(has_text="Pool file"))
 
 
 def _set_k(page, value: int):
@@ -379,7 +365,7 @@ def test_every_page_opens_from_the_sidebar_without_error(page, link, url_path, c
             assert chart.locator(".scatterlayer .trace .points path").count() > 0
     # formulas fit their column (KaTeX's aligned lines stick out by a pixel or two, which shows nothing)
     assert _cut_off(page, ".katex-display", tolerance_px=8) == []
-    _wait_until_idle(page)  # the picture shows the whole page, not one half drawn
+    wait_until_idle(page)  # the picture shows the whole page, not one half drawn
     _assert_no_error(page)
     _screenshot(page, f"page_{link.lower().replace(' ', '_')}")
 
@@ -412,7 +398,7 @@ def test_two_sessions_do_not_see_each_others_parameters_uploads_or_runs(browser,
         # the first session's map turns into UMAP when the background fit is done; meanwhile a rerun
         # started by that could undo a half-typed value, so wait for it as a person would
         first.wait_for_function(_UMAP_MAP_DRAWN)
-        _wait_until_idle(first)
+        wait_until_idle(first)
         # a rerun of the first session (k changed again) shows its own files and no run
         _set_k(first, 6)
         assert k_first.input_value() == "6"
@@ -435,7 +421,7 @@ def test_the_data_choice_follows_the_user_across_pages(page):
     for link, url_path in (("Compare methods", "compare"), ("Select data", "")):
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
         page.wait_for_url(re.compile(rf"/{url_path}$"))
-        _wait_until_idle(page)
+        wait_until_idle(page)
         _screenshot(page, f"data_choice_{url_path or 'select'}")
         digits_pool_rows.wait_for(state="visible")
         _assert_no_error(page)
@@ -525,7 +511,7 @@ def test_hovering_a_point_of_the_text_demo_shows_its_sentence(page):
 
     _choose_demo(page, "Clean vs misspelt sentences (text quality)")
     page.wait_for_function(_UMAP_MAP_DRAWN)  # no redraw can come after this one
-    _wait_until_idle(page)
+    wait_until_idle(page)
     demo = load_demo("text-spelling")
     sentences = [" ".join(text.split()) for text in list(demo.pool.frame["text"]) + list(demo.target.frame["text"])]
     for trace, index in (("pool", 0), ("target", 3)):
@@ -542,7 +528,7 @@ def test_the_image_demo_shows_a_gallery_of_picked_images_and_the_images_of_click
     _choose_demo(page, "Fashion-MNIST footwear (images)")
     assert _metric(page, "Pool rows") == "3,850"
     page.wait_for_function(_UMAP_MAP_DRAWN)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     _run_selection(page)
     _assert_no_error(page)
     gallery = page.locator(".st-key-picks_gallery")
@@ -573,12 +559,13 @@ def test_a_target_boxed_on_the_map_of_a_pool_becomes_the_target_of_a_run(page, t
     load_demo(DEFAULT_DEMO).pool.frame.to_csv(pool_path, index=False)
     _switch_to_uploads(page)
     target_mode = page.get_by_test_id("stButtonGroup").filter(has_text="Rows of the pool, chosen on the map")
-    _rerun_after(page, lambda: target_mode.get_by_role("radio", name="Rows of the pool, chosen on the map").click())
+    click_until(page, target_mode.get_by_role("radio", name="Rows of the pool, chosen on the map"),
+                 page.get_by_text("Choose the target below, on a map of the pool."))
     page.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator("input[type=file]") \
         .set_input_files(pool_path)
     chooser = page.get_by_test_id("stPlotlyChart")
     chooser.locator(".js-plotly-plot .nsewdrag").wait_for(state="visible")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     _screenshot(page, "target_chooser_before")
     # drag a box around cluster C (centre 3.0, 2.5; spread 0.6)
     chooser.locator(".js-plotly-plot .nsewdrag").scroll_into_view_if_needed()

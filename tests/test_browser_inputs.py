@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .app_server import die_with_parent, free_port, healthy, stop_server
+from .app_server import click_until, die_with_parent, free_port, healthy, stop_server, wait_until_idle
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,28 +117,15 @@ def browser():
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _wait_until_idle(page) -> None:
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached")
-
-
 def _uploads_page(browser, url: str):
     """A fresh session on the app with "Upload files" chosen and its uploaders drawn."""
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(PAGE_MS)
     page = context.new_page()
     page.goto(url)
-    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Pool file")
-    for _ in range(3):  # a rerun started by something else can swallow the click; a person clicks again
-        page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True).wait_for()
-        _wait_until_idle(page)
-        page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True).click()
-        try:
-            uploader.wait_for(state="visible", timeout=30_000)
-            break
-        except sync_api.TimeoutError:
-            continue
-    uploader.wait_for(state="visible")
-    _wait_until_idle(page)
+    upload_files = page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True)
+    upload_files.wait_for()
+    click_until(page, upload_files, page.get_by_test_id("stFileUploader").filter(has_text="Pool file"))
     return page
 
 
@@ -213,7 +200,7 @@ def test_an_upload_over_the_limit_is_refused_with_a_clear_message(browser, plain
         # our line under it: the limit and what to do with bigger files
         caption = _caption(page).first
         assert caption.is_visible() and "data root" in caption.inner_text()
-        _wait_until_idle(page)
+        wait_until_idle(page)
         assert page.get_by_test_id("stException").count() == 0 and _errors(page) == []
         assert page.get_by_test_id("stMetric").filter(has_text="Pool rows").count() == 0  # nothing was read
         _screenshot(page, "inputs_upload_over_limit")
@@ -235,7 +222,7 @@ def test_with_a_data_root_the_path_box_reads_inside_it_and_refuses_outside(brows
                                 ("escape.csv", f"leads outside the data root {root}")):
             _type_path(page, pool_box, typed)
             page.get_by_test_id("stAlertContentError").filter(has_text=expected).wait_for(state="visible")
-            _wait_until_idle(page)
+            wait_until_idle(page)
             assert page.get_by_test_id("stException").count() == 0
             assert "secret" not in " ".join(page.get_by_test_id("stDataFrame").all_inner_texts())
             if typed == "escape.csv":
@@ -245,7 +232,7 @@ def test_with_a_data_root_the_path_box_reads_inside_it_and_refuses_outside(brows
         page.get_by_text("pool.csv · csv").wait_for(state="visible")  # the pool's file card
         _type_path(page, target_box, str(root / "target.csv"))
         page.get_by_test_id("stMetric").filter(has_text="Pool rows").get_by_text("300", exact=True).wait_for()
-        _wait_until_idle(page)
+        wait_until_idle(page)
         assert _errors(page) == [] and page.get_by_test_id("stException").count() == 0
         _screenshot(page, "inputs_path_box_read")
     finally:
