@@ -398,3 +398,48 @@ def test_a_pool_whose_vectors_cannot_be_made_is_a_message_on_the_map_chooser(tmp
     at.text_input(key="pool_path").set_value(str(pool_path)).run()
     _no_exception(at)
     assert any("NaN" in item.value or "missing" in item.value for item in at.error), [e.value for e in at.error]
+
+
+def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp_path, monkeypatch, capsys):
+    """Files given by path, K-means with fewer clusters than target rows and a data-size budget (where the app's
+    own orchestration used to order a cluster's rows differently from the CLI): the manifest the app offers is
+    rerun by ``gio-studio select --manifest`` to the very same rows."""
+    import json
+
+    import pandas as pd
+
+    from gio_core.cli import main
+    from gio_core.data import prepare_vectors, read_data
+    from gio_core.demos import load_demo
+    from ui.run_view import manifest, selection_frame
+    from ui.state import Dataset
+
+    demo = load_demo("clusters-2d")
+    pool_path, target_path = tmp_path / "pool.csv", tmp_path / "target.csv"
+    demo.pool.frame.to_csv(pool_path, index=False)
+    demo.target.frame.to_csv(target_path, index=False)
+    monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))
+    at = _open(view_live_speed="Max", data_source="Upload files")
+    at.text_input(key="pool_path").set_value(str(pool_path)).run()
+    at.text_input(key="target_path").set_value(str(target_path)).run()
+    at.toggle(key="p_quantize").set_value(True).run()
+    at.number_input(key="p_n_clusters").set_value(60).run()
+    at.selectbox(key="p_stop_criterion").set_value("data_size").run()
+    at.slider(key="p_max_data_size").set_value(0.08).run()
+    at.number_input(key="p_max_iter").set_value(60).run()
+    _no_exception(at)
+    _run_selection(at)
+    record = at.session_state["gio_run"]
+    assert record.finished and record.settings.params["n_clusters"] == 60 and len(record.selected_indices) == 160
+
+    pool, target = read_data(pool_path), read_data(target_path)
+    choice = {"columns": ["x", "y"]}
+    dataset = Dataset(source="upload", pool=pool, target=target, prepared=prepare_vectors(pool, target, **choice),
+                      choice=choice, key="test")
+    manifest_path = tmp_path / "app.manifest.json"
+    manifest_path.write_text(json.dumps(manifest(record, dataset)))
+    status = main(["select", "--manifest", str(manifest_path), "--out", str(tmp_path / "again.csv")])
+    err = capsys.readouterr().err
+    assert status == 0 and "reproduced the manifest's selection exactly" in err, err
+    again = pd.read_csv(tmp_path / "again.csv")
+    assert again["gio_row"].tolist() == selection_frame(record, dataset)["gio_row"].tolist()
