@@ -709,9 +709,15 @@ def _streamlit_settings(folder: Path) -> dict[str, str]:
     settings = {}
     for section, options in tomllib.loads(path.read_text(encoding="utf-8")).items():
         for key, value in options.items():
-            name = re.sub(r"(?<!^)(?=[A-Z])", "_", f"{section}_{key}").upper()
-            settings[f"STREAMLIT_{name}"] = str(value).lower() if isinstance(value, bool) else str(value)
+            settings[_streamlit_variable(section, key)] = str(value).lower() if isinstance(value, bool) else str(value)
     return settings
+
+
+def _streamlit_variable(section: str, key: str) -> str:
+    """The environment variable Streamlit reads for ``section.key``: camelCase words, an acronym kept whole
+    (``runner.postScriptGC`` → ``STREAMLIT_RUNNER_POST_SCRIPT_GC``), as Streamlit names them."""
+    words = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", f"{section}_{key}")
+    return "STREAMLIT_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", words).upper()
 
 
 def _app(args) -> int:

@@ -1,6 +1,7 @@
 """``gio-studio app``: streamlit's options pass through, the app is found, its config travels with it, and
 the operator's data root and upload limit are checked and handed to the app."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,25 @@ def test_the_apps_streamlit_config_is_passed_as_environment_and_the_users_wins(l
     assert environment["STREAMLIT_SERVER_MAX_UPLOAD_SIZE"] == "500"  # uploads are held in memory: 500 MB each
     assert environment["STREAMLIT_SERVER_HEADLESS"] == "true"
     assert environment["STREAMLIT_THEME_BASE"] == "dark"  # the user's own setting is kept
+
+
+def test_every_option_of_the_apps_config_reaches_streamlit_under_its_own_name(launched, monkeypatch):
+    """Each option in .streamlit/config.toml becomes the variable Streamlit reads for it (acronyms included:
+    runner.postScriptGC is STREAMLIT_RUNNER_POST_SCRIPT_GC, not ..._G_C, which Streamlit would ignore)."""
+    import tomllib
+
+    from streamlit import config
+
+    for name in [name for name in os.environ if name.startswith("STREAMLIT_")]:
+        monkeypatch.delenv(name)
+    assert cli.main(["app"]) == 0
+    (_, kwargs), = launched
+    given = {name: value for name, value in kwargs["env"].items() if name.startswith("STREAMLIT_")}
+    known = {option.env_var: key for key, option in config.get_config_options().items()}
+    expected = {f"{section}.{key}" for section, options in tomllib.loads(
+        (ROOT / ".streamlit" / "config.toml").read_text()).items() for key in options}
+    assert {known.get(name) for name in given} >= expected, sorted(set(given) - set(known))
+    assert given["STREAMLIT_RUNNER_POST_SCRIPT_GC"] == "false"
 
 
 def test_app_help_describes_the_command_and_starts_nothing(launched, capsys):
