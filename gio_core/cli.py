@@ -215,7 +215,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
                        "stdout)")
     files.add_argument("--manifest", metavar="M", help="run again from this manifest (its inputs, vectors, "
                        "parameters and seed) and check that the selection is identical; --pool/--target may point "
-                       "to moved copies of the same files")
+                       "to moved copies of the same files (a target chosen on the app's map is taken out of the pool "
+                       "file again: give only --pool)")
     files.add_argument("--manifest-out", metavar="PATH", help="where to write the manifest (default: beside OUT, "
                        "OUT's name with .manifest.json)")
     files.add_argument("--max-bytes", type=_parse_size, metavar="SIZE", default=None,
@@ -371,6 +372,11 @@ def _locate_input(role: str, record: dict, manifest_path: Path) -> str:
                       f"found; pass it with --{role}.")
 
 
+def _target_from_pool(manifest: dict) -> dict | None:
+    """Where a manifest says its target was rows of its pool file: the CLI's own key, or the app's."""
+    return manifest.get("target_from_pool") or (manifest.get("app") or {}).get("target_from_pool")
+
+
 def _options_from_manifest(args, gio_names: list[str]) -> dict:
     from .export import read_manifest
 
@@ -392,9 +398,23 @@ def _options_from_manifest(args, gio_names: list[str]) -> dict:
     manifest = read_manifest(manifest_path)
     params = dict(manifest["params"])
     vectors = manifest["vectors"]
+    from_pool = _target_from_pool(manifest)
+    if from_pool is not None:  # the target was rows of the pool file (chosen on the app's map)
+        if args.target:
+            raise _UsageError(f"--target cannot be combined with {manifest_path.name}: its target is "
+                              f"{len(from_pool['rows']):,} rows of its pool file {from_pool['pool']} "
+                              f"({from_pool.get('how', 'chosen rows')}), taken out of the pool again on a rerun. "
+                              "Drop --target (give the pool file with --pool if it is not found).")
+        pool = args.pool or _locate_input("pool", {key: from_pool.get(key) for key in ("path", "abs_path")}
+                                          | {"name": from_pool["pool"]}, manifest_path)
+        target = None
+    else:
+        pool = args.pool or _locate_input("pool", manifest["inputs"]["pool"], manifest_path)
+        target = args.target or _locate_input("target", manifest["inputs"]["target"], manifest_path)
     return {
-        "pool": args.pool or _locate_input("pool", manifest["inputs"]["pool"], manifest_path),
-        "target": args.target or _locate_input("target", manifest["inputs"]["target"], manifest_path),
+        "pool": pool,
+        "target": target,
+        "target_from_pool": None if from_pool is None else {"rows": from_pool["rows"], "how": from_pool.get("how")},
         "gio": {name: params[name] for name in gio_names if name in params},
         "seed": manifest["seed"],
         "start": params.get("start", "uniform"),
@@ -514,7 +534,8 @@ def _select(args, gio_names: list[str]) -> int:
         seed=options["seed"], start=options["start"], columns=options["columns"],
         vector_column=options["vector_column"], text_column=options["text_column"], text_model=options["text_model"],
         drop_nonfinite=options["drop_nonfinite"], id_column=options["id_column"],
-        max_bytes=options["max_bytes"] or None, encoding=options["encoding"], progress=progress, callback=on_step)
+        max_bytes=options["max_bytes"] or None, encoding=options["encoding"], progress=progress, callback=on_step,
+        target_from_pool=options.get("target_from_pool"))
     try:
         try:
             pipeline.read()
@@ -582,8 +603,12 @@ def _step_budget(params: dict, n_pool: int) -> int:
 def _check_same_inputs(manifest: dict, pool, target) -> None:
     from .data import DataError
 
-    for role, data in (("pool", pool), ("target", target)):
-        recorded = manifest["inputs"][role].get("sha256")
+    from_pool = _target_from_pool(manifest)
+    # a target of pool rows is made from the pool file and the manifest's rows: checking the file checks both
+    checks = (("pool", pool, from_pool.get("pool_sha256")),) if from_pool is not None else (
+        ("pool", pool, manifest["inputs"]["pool"].get("sha256")),
+        ("target", target, manifest["inputs"]["target"].get("sha256")))
+    for role, data, recorded in checks:
         if recorded and recorded != data.sha256:
             raise DataError(f"{data.name} is not the {role} file the manifest was made with (SHA-256 {data.sha256[:12]}… "
                             f"≠ {recorded[:12]}…); pass the original file with --{role}.", code="invalid")

@@ -102,8 +102,8 @@ class SelectionPipeline:
     pool : str, PathLike, bytes or file-like
         One file (every format :func:`gio_core.data.read_data` reads), or a folder or glob of Parquet
         shards.
-    target : str, PathLike, bytes or file-like
-        One file.
+    target : str, PathLike, bytes, file-like or None
+        One file; None with ``target_from_pool``.
     engine : {'inprocess', 'spark'} or Backend, default='inprocess'
         Where the row-level stages run (:func:`gio_core.backends.get_backend`).
     params : dict, optional
@@ -124,6 +124,11 @@ class SelectionPipeline:
         ``progress(stage, done, total)``.
     callback : callable, optional
         Called with each :class:`gio_core.GIOStep`.
+    target_from_pool : dict, optional
+        The target is rows of the pool file, taken out of the pool (as the app's "Rows of the pool, chosen
+        on the map" does): ``{"rows": [...], "how": "..."}`` with the file's row numbers from 0. The
+        exported ``gio_row`` numbers rows of the whole file; the manifest records the split. One pool file,
+        in process.
     step_rows : bool, default=False
         When quantised in process: keep every row's cluster, so that each step names the pool rows its
         cluster brings (``GIOStep.rows``, for a live map) and :attr:`cluster_labels` is set. Off by
@@ -141,7 +146,7 @@ class SelectionPipeline:
                  text_model: str | None = None, drop_nonfinite: bool = False, id_column: str | None = None,
                  max_bytes: int | None = DEFAULT_MAX_BYTES, encoding: str | None = None,
                  progress: ProgressCallback | None = None, callback: Callable | None = None,
-                 step_rows: bool = False):
+                 target_from_pool: dict | None = None, step_rows: bool = False):
         from .backends import Backend, get_backend
         from .gio import GIOSelector
 
@@ -154,6 +159,16 @@ class SelectionPipeline:
         if self.backend.name != "inprocess" and not self.params.get("n_clusters"):
             raise ValueError(f"--engine {self.backend.name} runs GIO on K-means centroids: give --clusters K "
                              "(n_clusters).")
+        if (target is None) == (target_from_pool is None):
+            raise ValueError("give the target as a file, or as rows of the pool (target_from_pool), not both or "
+                             "neither.")
+        if target_from_pool is not None and self.backend.name != "inprocess":
+            raise ValueError(f"a target made of pool rows runs in process; drop --engine {self.backend.name}, or "
+                             "write the target rows to a file of their own.")
+        self.target_from_pool = None if target_from_pool is None else {
+            "rows": [int(row) for row in np.unique(np.asarray(target_from_pool["rows"], dtype=np.int64))],
+            "how": str(target_from_pool.get("how", "rows of the pool"))}
+        self._rest = None  # the pool file without the target's rows, with them as the target
         self.pool_source, self.target_source = pool, target
         self.start = start
         self.choice = {"columns": None if columns is None else [str(column) for column in columns],
@@ -189,9 +204,11 @@ class SelectionPipeline:
         Parameters
         ----------
         pool, target : LoadedData
-            As :func:`gio_core.data.read_data` returned them.
+            As :func:`gio_core.data.read_data` returned them. With ``target_from_pool`` in the options:
+            the whole pool file, and the target :func:`gio_core.targets.split_pool` took out of it.
         prepared : PreparedVectors
-            As :func:`gio_core.data.prepare_vectors` returned it for these two files.
+            As :func:`gio_core.data.prepare_vectors` returned it for these two files (for the pool
+            without the target's rows, with ``target_from_pool``).
         **options
             As for the constructor (``params``, ``seed``, ``start``, ``progress``, ``callback``, ...).
 
@@ -202,9 +219,10 @@ class SelectionPipeline:
         from .embed import describe_text_model
         from .export import manifest_vectors_record
 
-        pipeline = cls(pool, target, **{**prepared.choice(), **options})
+        from_pool = options.get("target_from_pool") is not None
+        pipeline = cls(pool, None if from_pool else target, **{**prepared.choice(), **options})
         pipeline.pool_data, pipeline.target_data = pool, target
-        kept = None if prepared.pool_nonfinite_rows == 0 else prepared.pool_rows
+        kept = pipeline._kept_rows(prepared)
         pipeline.drop_nonfinite = bool(prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows)
         pipeline.pool = PoolVectors(data=pool, matrix=prepared.pool, vectors=None, kept_rows=kept,
                                     n_rows=int(prepared.pool.shape[0]))
@@ -237,8 +255,16 @@ class SelectionPipeline:
                              "glob; write the pool as Parquet shards, or use --engine inprocess.")
         else:
             self.pool_data = read_data(source, max_bytes=self.max_bytes, encoding=self.encoding, progress=self.progress)
-        self.target_data = read_data(self.target_source, max_bytes=self.max_bytes, encoding=self.encoding,
-                                     progress=self.progress)
+        if self.target_from_pool is not None:
+            from .targets import split_pool
+
+            if shards:
+                raise ValueError(f"{self.pool_data.name}: a target made of pool rows needs one pool file, not a "
+                                 "folder of shards; write the target rows to a file of their own.")
+            self._rest, self.target_data = split_pool(self.pool_data, self.target_from_pool["rows"], k=self._k())
+        else:
+            self.target_data = read_data(self.target_source, max_bytes=self.max_bytes, encoding=self.encoding,
+                                         progress=self.progress)
         self._timed("read", started)
         return self
 
@@ -282,9 +308,9 @@ class SelectionPipeline:
                 source, default = _default_source(pool)
                 if source == "columns" and self.id_column in default:
                     choice["columns"] = [column for column in default if column != self.id_column]
-            prepared = prepare_vectors(pool, self.target_data, **choice, drop_nonfinite=self.drop_nonfinite, k=k,
-                                       progress=self.progress)
-            kept = None if prepared.pool_nonfinite_rows == 0 else prepared.pool_rows
+            prepared = prepare_vectors(pool if self._rest is None else self._rest, self.target_data, **choice,
+                                       drop_nonfinite=self.drop_nonfinite, k=k, progress=self.progress)
+            kept = self._kept_rows(prepared)
             self.pool = PoolVectors(data=pool, matrix=prepared.pool, vectors=None, kept_rows=kept,
                                     n_rows=int(prepared.pool.shape[0]))
             self.target_matrix = prepared.target
@@ -463,7 +489,10 @@ class SelectionPipeline:
         manifest = build_manifest(params=params, seed=self.seed, inputs={"pool": self.pool_data,
                                                                          "target": self.target_data},
                                   result=self.selector, timings=timings, vectors=self.vectors_record,
-                                  selected_rows=self.selection.rows if self.quantization is not None else None)
+                                  selected_rows=self.selection.rows)
+        if self.target_from_pool is not None:
+            manifest["target_from_pool"] = {"pool": self.pool_data.name, "pool_sha256": self.pool_data.sha256,
+                                            **self.target_from_pool}
         manifest["engine"] = {"name": self.backend.name, **getattr(self.backend, "describe", lambda: {})()}
         manifest["resources"] = self.meter.record()
         columns = self.output_columns()
@@ -486,6 +515,15 @@ class SelectionPipeline:
             columns += [f"dim_{i}" for i in range(data.array.shape[1])]
         added = ["gio_rank", "gio_row"] + (["gio_cluster"] if self.quantization is not None else [])
         return columns + added
+
+    def _kept_rows(self, prepared) -> NDArray[np.int64] | None:
+        """File row of each vector row: rows with NaN/inf dropped, the target's rows taken out; None when the
+        vectors are the file's rows one for one."""
+        if self.target_from_pool is None:
+            return None if prepared.pool_nonfinite_rows == 0 else prepared.pool_rows
+        rest = np.setdiff1d(np.arange(self.pool_data.n_rows, dtype=np.int64),
+                            np.asarray(self.target_from_pool["rows"], dtype=np.int64))
+        return rest[prepared.pool_rows]
 
     def _k(self) -> int:
         from .gio import GIOSelector

@@ -327,7 +327,7 @@ def test_image_demo_shows_a_gallery_and_an_image_column():
     assert f"the first {min(60, len(table))} of {len(table):,}" in gallery
 
 
-def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, monkeypatch):
+def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, monkeypatch, capsys):
     import pandas as pd
 
     from gio_core.demos import load_demo
@@ -360,6 +360,21 @@ def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, m
     # gio_row numbers rows of the file the person gave, not of the pool left after the split
     assert (original.loc[frame["gio_row"], "id"].to_numpy() == frame["id"].to_numpy()).all()
     assert not set(frame["gio_row"]) & set(origin["rows"])
+    # the CLI reruns it from the manifest alone: the same 400 rows are taken out of the pool file again
+    import json
+
+    from gio_core.cli import main
+
+    (tmp_path / "run").mkdir()
+    manifest_path = tmp_path / "run" / "app.manifest.json"
+    manifest_path.write_text(json.dumps(document))
+    status = main(["select", "--manifest", str(manifest_path), "--out", str(tmp_path / "run" / "again.csv")])
+    err = capsys.readouterr().err
+    assert status == 0 and "reproduced the manifest's selection exactly" in err, err
+    again = pd.read_csv(tmp_path / "run" / "again.csv")
+    assert again["gio_row"].tolist() == frame["gio_row"].tolist() and again["id"].tolist() == frame["id"].tolist()
+    rerun = json.loads((tmp_path / "run" / "again.manifest.json").read_text())
+    assert rerun["target_from_pool"]["rows"] == origin["rows"] and rerun["inputs"]["target"]["rows"] == 400
 
 
 def test_choosing_every_row_as_the_target_is_a_message():

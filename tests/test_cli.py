@@ -316,3 +316,86 @@ def test_console_script_runs_without_a_tty(files):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == ["gio-studio: error: nope.csv: no such file "
                                                f"({files / 'nope.csv'}); check the path."]
+
+
+# ------------------------------------------------------------------ a target made of rows of the pool file
+
+
+def _from_pool_manifest(files, rows) -> Path:
+    """A manifest whose target is ``rows`` of pool.csv, made through the Python API, with the split recorded
+    where the app records it ("app"), not where the pipeline does."""
+    from gio_core.pipeline import run_selection
+
+    path = files / "app.manifest.json"
+    run_selection(files / "pool.csv", None, files / "first.csv", manifest_out=path, seed=3,
+                  params={"max_iter": 12, "n_clusters": 30},
+                  target_from_pool={"rows": rows, "how": "boxed or lassoed on the map"})
+    manifest = json.loads(path.read_text())
+    manifest["app"] = {"source": "upload", "target_from_pool": manifest.pop("target_from_pool")}
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def test_a_manifest_whose_target_is_pool_rows_reruns_with_the_pool_file_alone(files, capsys):
+    rows = list(range(0, 200, 5))  # 40 rows become the target and leave the pool
+    manifest_path = _from_pool_manifest(files, rows)
+    status, _, err = run(["select", "--manifest", manifest_path, "--out", files / "again.csv"], capsys)
+    assert status == 0 and "reproduced the manifest's selection exactly" in err, err
+    assert "target pool.csv (chosen rows): 40 rows" in err
+    selection = pd.read_csv(files / "again.csv")
+    assert len(selection) > 0 and not set(selection["gio_row"]) & set(rows)
+    original = pd.read_csv(files / "pool.csv")
+    assert selection["id"].tolist() == original.loc[selection["gio_row"], "id"].tolist()  # rows of the whole file
+    recorded = json.loads((files / "again.manifest.json").read_text())
+    assert recorded["target_from_pool"]["rows"] == rows and recorded["inputs"]["pool"]["name"] == "pool.csv"
+    # its own manifest reruns too, to the same rows
+    status, _, err = run(["select", "--manifest", files / "again.manifest.json", "--out", files / "third.csv"], capsys)
+    assert status == 0 and "reproduced the manifest's selection exactly" in err, err
+
+
+def test_the_same_split_by_hand_gives_the_same_rows(files):
+    """Taking the rows out in the pipeline is the same as writing the two files yourself, up to row numbers."""
+    from gio_core.pipeline import SelectionPipeline
+
+    rows = list(range(3, 200, 4))
+    original = pd.read_csv(files / "pool.csv")
+    rest = np.setdiff1d(np.arange(200), rows)
+    original.iloc[rest].to_csv(files / "rest.csv", index=False)
+    original.iloc[rows][["a", "b", "c"]].to_csv(files / "chosen.csv", index=False)
+    params = {"n_clusters": 25, "stop_criterion": "data_size", "max_data_size": 0.2, "max_iter": 25}
+    split = SelectionPipeline(files / "pool.csv", None, target_from_pool={"rows": rows}, params=params, seed=1,
+                              columns=["a", "b", "c"])
+    split.read().vectors().quantise().select().explode()
+    by_hand = SelectionPipeline(files / "rest.csv", files / "chosen.csv", params=params, seed=1,
+                                columns=["a", "b", "c"])
+    by_hand.read().vectors().quantise().select().explode()
+    assert split.selection.rows.size > 0
+    np.testing.assert_array_equal(split.selection.rows, rest[by_hand.selection.rows])
+
+
+def test_a_pool_rows_manifest_refuses_a_target_file_and_a_changed_pool(files, capsys):
+    manifest_path = _from_pool_manifest(files, list(range(40)))
+    status, _, err = run(["select", "--manifest", manifest_path, "--target", files / "target.csv", "--out",
+                          files / "x.csv"], capsys)
+    assert status == 2 and "--target cannot be combined with app.manifest.json: its target is 40 rows of its pool" in err
+    assert not (files / "x.csv").exists()
+    changed = files / "changed.csv"
+    changed.write_text((files / "pool.csv").read_text().replace("r001", "x001"))
+    status, _, err = run(["select", "--manifest", manifest_path, "--pool", changed, "--out", files / "x.csv"], capsys)
+    assert status == 2 and "changed.csv is not the pool file the manifest was made with" in err
+    (files / "pool.csv").rename(files / "elsewhere.csv")
+    status, _, err = run(["select", "--manifest", manifest_path, "--out", files / "x.csv"], capsys)
+    assert status == 2 and "pass it with --pool" in err
+
+
+def test_pool_rows_as_the_target_are_checked_before_anything_runs(files):
+    from gio_core.pipeline import SelectionPipeline
+
+    with pytest.raises(ValueError, match="not both or neither"):
+        SelectionPipeline(files / "pool.csv", files / "target.csv", target_from_pool={"rows": [1, 2]})
+    with pytest.raises(ValueError, match="not both or neither"):
+        SelectionPipeline(files / "pool.csv", None)
+    with pytest.raises(ValueError, match="k=5 needs a target of at least k\\+1=6 rows"):
+        SelectionPipeline(files / "pool.csv", None, target_from_pool={"rows": [1, 2]}).read()
+    with pytest.raises(ValueError, match="outside pool.csv's 200 rows"):
+        SelectionPipeline(files / "pool.csv", None, target_from_pool={"rows": list(range(190, 210))}).read()

@@ -263,11 +263,12 @@ def manifest(record: RunRecord, dataset: Dataset) -> dict:
     document = export.build_manifest(params=params, seed=record.settings.seed,
                                      inputs={"pool": dataset.pool, "target": dataset.target},
                                      result=record.result, timings={"select": record.seconds}, vectors=vectors,
-                                     selected_rows=record.selected_indices)
+                                     selected_rows=dataset.pool_file_rows(record.selected_indices))
     document["app"] = {"source": dataset.source, "demo": dataset.demo.info.key if dataset.demo else None,
                        "label_column": dataset.label_column}
     if dataset.target_origin is not None:  # the target is rows of the pool file, chosen on the map
         document["app"]["target_from_pool"] = dataset.target_origin
+        document["target_from_pool"] = dataset.target_origin  # as the CLI records it, to rerun it
     return document
 
 

@@ -35,8 +35,12 @@ class ChosenTarget:
     how: str
 
     def record(self, pool: LoadedData) -> dict:
-        """What the manifest keeps: the pool file, the rows taken from it, and how they were chosen."""
-        return {"pool": pool.name, "pool_sha256": pool.sha256, "rows": self.rows.tolist(), "how": self.how}
+        """What the manifest keeps: the pool file (and its path, when it was read from one), the rows taken from
+        it, and how they were chosen; ``gio-studio select --manifest`` takes the same rows out again."""
+        record = {"pool": pool.name, "pool_sha256": pool.sha256, "rows": self.rows.tolist(), "how": self.how}
+        if pool.path is not None:
+            record["path"] = str(pool.path)
+        return record
 
 
 def _state_key(pool: LoadedData) -> str:
