@@ -421,7 +421,8 @@ def _options_from_manifest(args, gio_names: list[str]) -> dict:
         "drop_nonfinite": bool(params.get("drop_nonfinite", False)),
         "encoding": params.get("encoding"),
         "max_bytes": args.max_bytes if args.max_bytes is not None else params.get("max_bytes"),
-        "columns": vectors.get("columns") if vectors.get("source") == "columns" else None,
+        # columns named for a bare pool are the target's (matched by position), recorded with source 'array'
+        "columns": vectors.get("columns") if vectors.get("source") in ("columns", "array") else None,
         "vector_column": vectors.get("vector_column"),
         "text_column": vectors.get("text_column"),
         "text_model": vectors.get("text_model"),

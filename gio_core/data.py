@@ -218,6 +218,9 @@ class PreparedVectors:
         One file had no column names (a bare ``.npy``/``.npz`` array or a CSV without a header) and the
         other had: its columns were matched to the other file's vector columns by position, in order.
         :attr:`description` says so.
+    target_choice : dict or None, default=None
+        With a bare pool matched by position: the ``columns``/``vector_column`` named in the target, as
+        given (None when the target's default columns were used), so that :meth:`choice` repeats them.
     """
 
     pool: NDArray[np.float32] = field(repr=False)
@@ -233,6 +236,7 @@ class PreparedVectors:
     vector_column: str | None = None
     text_column: str | None = None
     matched_by_position: bool = False
+    target_choice: dict | None = None
 
     @property
     def dimensions(self) -> int:
@@ -240,6 +244,9 @@ class PreparedVectors:
 
     def choice(self) -> dict:
         """The vector choice as keyword arguments of :func:`prepare_vectors` (for a run manifest)."""
+        if self.target_choice is not None:  # a bare pool: the columns were named in the target
+            return {"columns": self.target_choice.get("columns"), "vector_column": self.target_choice.get("vector_column"),
+                    "text_column": None, "text_model": None}
         return {"columns": list(self.columns) if self.source == "columns" else None,
                 "vector_column": self.vector_column, "text_column": self.text_column,
                 "text_model": self.text_model}
@@ -1459,6 +1466,10 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
                          "say where the vectors are.")
     text_used = None
     matched = text_column is None and pool.has_column_names != target.has_column_names
+    target_choice = None
+    if matched and not pool.has_column_names and (columns is not None or vector_column is not None):
+        target_choice = {"columns": None if columns is None else [str(column) for column in columns],
+                         "vector_column": vector_column}
     if matched:
         pool_vectors, target_vectors, source, choice, description = _vectors_by_position(
             pool, target, columns=columns, vector_column=vector_column)
@@ -1509,7 +1520,7 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
                            columns=tuple(columns) if source == "columns" else (),
                            vector_column=vector_column if source == "vector_column" else None,
                            text_column=text_column if source == "text_column" else None,
-                           matched_by_position=matched)
+                           matched_by_position=matched, target_choice=target_choice)
 
 
 #: What the description of vectors matched by position says (the CLI prints it; the app shows it).

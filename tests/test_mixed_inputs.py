@@ -401,3 +401,21 @@ def test_app_matches_a_bare_array_by_position(tmp_path, monkeypatch, pool_name, 
     assert any(f"{nameless} has no column names: its columns are matched by position" in item.value
                for item in at.caption), [item.value for item in at.caption]
     assert any("matched to the pool's by position" in item.value for item in at.caption)
+
+
+@pytest.mark.parametrize("choice", [["--columns", "f3", "f1", "f0"], []], ids=["named-columns", "default"])
+def test_a_bare_pool_run_reruns_from_its_manifest(tmp_path, rng, choice, capsys):
+    """The target's columns named for a bare pool are recorded, so ``--manifest`` repeats the same choice (it
+    used to be dropped: the rerun matched all of the target's columns and refused the widths)."""
+    np.save(tmp_path / "pool.npy", rng.normal(size=(120, 3 if choice else 5)).astype(np.float32))
+    target = pd.DataFrame(rng.normal(size=(30, 5)), columns=[f"f{i}" for i in range(5)])
+    target.insert(0, "name", [f"t{i}" for i in range(30)])
+    target.to_csv(tmp_path / "target.csv", index=False)
+    assert main(["select", "--pool", str(tmp_path / "pool.npy"), "--target", str(tmp_path / "target.csv"),
+                 "--out", str(tmp_path / "a.csv"), "--max-iter", "8", *choice]) == 0
+    capsys.readouterr()
+    status = main(["select", "--manifest", str(tmp_path / "a.manifest.json"), "--out", str(tmp_path / "b.csv")])
+    err = capsys.readouterr().err
+    assert status == 0 and "reproduced the manifest's selection exactly" in err, err
+    if choice:
+        assert "3 numeric columns (f3, f1, f0)" in err
