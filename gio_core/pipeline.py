@@ -186,6 +186,7 @@ class SelectionPipeline:
         self.pool: PoolVectors | None = None
         self.target_matrix = None
         self.vectors_record: dict = {}
+        self._prepared = None
         self.description = ""
         self.text_model = None
         self.dropped = (0, 0)
@@ -216,9 +217,6 @@ class SelectionPipeline:
         -------
         SelectionPipeline
         """
-        from .embed import describe_text_model
-        from .export import manifest_vectors_record
-
         from_pool = options.get("target_from_pool") is not None
         pipeline = cls(pool, None if from_pool else target, **{**prepared.choice(), **options})
         pipeline.pool_data, pipeline.target_data = pool, target
@@ -229,8 +227,7 @@ class SelectionPipeline:
         pipeline.target_matrix = prepared.target
         pipeline.description, pipeline.text_model = prepared.description, prepared.text_model
         pipeline.dropped = (prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows)
-        pipeline.vectors_record = manifest_vectors_record(prepared, text_model_detail=(
-            describe_text_model(prepared.text_model) if prepared.text_model else None))
+        pipeline._prepared = prepared  # its manifest record (vector hashes) is made only if a manifest is asked for
         pipeline.backend.check_pool(pipeline.pool)
         return pipeline
 
@@ -488,7 +485,7 @@ class SelectionPipeline:
         self.meter.mark("manifest")
         manifest = build_manifest(params=params, seed=self.seed, inputs={"pool": self.pool_data,
                                                                          "target": self.target_data},
-                                  result=self.selector, timings=timings, vectors=self.vectors_record,
+                                  result=self.selector, timings=timings, vectors=self._vectors_record(),
                                   selected_rows=self.selection.rows)
         if self.target_from_pool is not None:
             manifest["target_from_pool"] = {"pool": self.pool_data.name, "pool_sha256": self.pool_data.sha256,
@@ -515,6 +512,17 @@ class SelectionPipeline:
             columns += [f"dim_{i}" for i in range(data.array.shape[1])]
         added = ["gio_rank", "gio_row"] + (["gio_cluster"] if self.quantization is not None else [])
         return columns + added
+
+    def _vectors_record(self) -> dict:
+        """The manifest's ``vectors``: recorded by :meth:`vectors`, or made now from :meth:`from_prepared`'s vectors."""
+        if not self.vectors_record and self._prepared is not None:
+            from .embed import describe_text_model
+            from .export import manifest_vectors_record
+
+            prepared = self._prepared
+            self.vectors_record = manifest_vectors_record(prepared, text_model_detail=(
+                describe_text_model(prepared.text_model) if prepared.text_model else None))
+        return self.vectors_record
 
     def _kept_rows(self, prepared) -> NDArray[np.int64] | None:
         """File row of each vector row: rows with NaN/inf dropped, the target's rows taken out; None when the
