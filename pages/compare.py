@@ -3,6 +3,9 @@
 import streamlit as st
 
 from ui import cache, compare_view, data_panel, maps
+from ui.navigation import routed_page
+
+routed_page()  # a first visit on this page's own address runs the app's router instead
 
 cache.start_background()
 

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from ui.explain import illustration
+from ui.navigation import routed_page
+
+routed_page()  # a first visit on this page's own address runs the app's router instead
 
 st.title("How GIO works")
 st.markdown(

@@ -9,8 +9,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -78,3 +83,27 @@ def click_until(page, target, outcome, tries: int = 3, wait_ms: int = 30_000) ->
             continue
     outcome.wait_for(state="visible")
     wait_until_idle(page)
+
+
+def start_app(log_folder: Path, *, environment: dict | None = None, start_seconds: float = 180):
+    """``streamlit run app.py`` on a free localhost port, healthy: ``(server, url)``; stop it with
+    :func:`stop_server`. Raises RuntimeError with the end of the server's log when it does not answer."""
+    port = free_port()
+    log_path = Path(log_folder) / "server.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True, preexec_fn=die_with_parent)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + start_seconds
+    while not healthy(url):
+        if server.poll() is not None or time.monotonic() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"streamlit did not answer {url} (exit code {server.returncode}):\n"
+                               f"{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            server.wait(timeout=0.5)  # the pause between two health checks; returns early if it exits
+        except subprocess.TimeoutExpired:
+            pass
+    return server, url

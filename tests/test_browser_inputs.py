@@ -11,16 +11,13 @@ state is saved under ``screenshots/`` so a person can look at it.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from .app_server import click_until, die_with_parent, free_port, healthy, stop_server, wait_until_idle
+from .app_server import click_until, start_app, stop_server, wait_until_idle
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,29 +41,14 @@ LIMIT_MB = 1
 
 def _start_server(log_folder: Path, *, data_root: Path | None):
     """``streamlit run app.py`` on a free port with a 1 MB upload limit (and the data root, if any)."""
-    port = free_port()
-    log_path = log_folder / "server.log"
     environment = {key: value for key, value in os.environ.items() if key != "GIO_STUDIO_DATA_ROOT"}
     environment["STREAMLIT_SERVER_MAX_UPLOAD_SIZE"] = str(LIMIT_MB)  # what gio-studio app --max-upload-mb 1 sets
     if data_root is not None:
         environment["GIO_STUDIO_DATA_ROOT"] = str(data_root)  # what gio-studio app --data-root sets
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True, preexec_fn=die_with_parent)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while not healthy(url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            stop_server(server)
-            pytest.fail(f"streamlit did not answer {url} (exit code {server.returncode}):\n"
-                        f"{log_path.read_text(errors='replace')[-3000:]}")
-        try:
-            server.wait(timeout=0.5)  # the pause between two health checks; returns early if it exits
-        except subprocess.TimeoutExpired:
-            pass
-    return server, url
+    try:
+        return start_app(log_folder, environment=environment, start_seconds=SERVER_START_SECONDS)
+    except RuntimeError as problem:
+        pytest.fail(str(problem))
 
 
 @pytest.fixture(scope="module")
