@@ -351,6 +351,10 @@ def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, m
     _run_selection(at)
     record = at.session_state["gio_run"]
     assert record.finished and len(record.selected_indices) > 0
+    # the chosen cluster left the pool with the target: the default rule stops after a few picks, and says what to do
+    assert record.stop_reason == "sequential_increase_tolerance" and len(record.selected_indices) <= 20
+    assert any(caption.value.startswith(f"Only {len(record.selected_indices):,} rows: the KL stopped falling early")
+               and "Stop at a budget" in caption.value for caption in at.caption)
     dataset = _dataset_from_page(at, pool_path)
     document = manifest(record, dataset)
     origin = document["app"]["target_from_pool"]
@@ -458,3 +462,19 @@ def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp
     assert status == 0 and "reproduced the manifest's selection exactly" in err, err
     again = pd.read_csv(tmp_path / "again.csv")
     assert again["gio_row"].tolist() == selection_frame(record, dataset)["gio_row"].tolist()
+
+
+@pytest.mark.parametrize("stop_reason, rows, shown", [
+    ("sequential_increase_tolerance", 8, True), ("increase", 20, True), ("min_difference", 21, False),
+    ("data_size", 8, False), ("max_iter", 8, False), ("interrupted", 3, False), ("min_kl", 8, False),
+], ids=["repeated-rises", "kl-rose-at-k+15", "past-k+15", "budget", "max-picks", "stopped", "floor"])
+def test_an_early_stop_of_the_kls_own_rule_gets_a_hint(stop_reason, rows, shown):
+    from ui.run_view import early_stop_hint
+    from ui.state import RunRecord, RunSettings
+
+    record = RunRecord(run_id=1, data_key="test", settings=RunSettings(params={"k": 5}, seed=0, start="empty"),
+                       dimensions=2, stop_reason=stop_reason, selected=np.arange(rows))
+    hint = early_stop_hint(record)
+    assert (hint is not None) == shown
+    if shown:
+        assert hint.startswith(f"Only {rows} rows") and "Stop at a budget" in hint

@@ -207,8 +207,30 @@ def _summary(slots: _Slots, record: RunRecord, dataset: Dataset) -> None:
         reason = STOP_LABELS.get(record.stop_reason or "", record.stop_reason or "")
         message = f"**{reason[:1].upper() + reason[1:]}**" + (f": {record.stop_message}" if record.stop_message else "")
         st.markdown(f"{message}  \n{summary['Rows selected']} rows selected in {record.seconds:.2f} s.")
+        hint = early_stop_hint(record)
+        if hint:
+            st.caption(hint)
         if dataset.pool_labels is not None and dataset.label_column and len(record.selected_indices):
             _label_breakdown(record, dataset)
+
+
+#: Stopping rules that end a run on the KL's own course (not on a budget or a count a person set).
+_KL_RULES = ("increase", "min_difference", "sequential_increase_tolerance")
+#: A run that stops on its own within this many picks of the k it needs for a KL gets a hint.
+_FEW_PICKS_OVER_K = 15
+
+
+def early_stop_hint(record: RunRecord) -> str | None:
+    """What to do when the KL's own rule ended a run after only a few picks (the pool has little like the
+    target left, or the small-sample estimate stopped falling), for a person who wanted more rows."""
+    if record.stop_reason not in _KL_RULES:
+        return None
+    rows = len(record.selected_indices)
+    if rows > int(record.settings.params.get("k", 5)) + _FEW_PICKS_OVER_K:
+        return None
+    return (f"Only {rows:,} rows: the KL stopped falling early, so the pool has few more rows "
+            "that bring it closer to the target. For a set number of rows anyway, choose **Stopping rule → Stop at "
+            "a budget** and set the share of pool rows.")
 
 
 def _short(number: str) -> str:
