@@ -64,6 +64,29 @@ def wait_until_idle(page) -> None:
     page.locator(IDLE_APP).wait_for(state="attached")
 
 
+def choose_until(page, box, option: str, outcome, tries: int = 3, wait_ms: int = 30_000) -> None:
+    """Choose ``option`` in the select box ``box`` until ``outcome`` is visible, then wait until idle.
+
+    A rerun started by something else (the background UMAP fit finishing) can redraw the box under the
+    click and close its list, so the option is never there to click; a person would open it again, and so
+    does this. ``outcome`` must be something only the rerun the choice starts draws.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(tries):
+        wait_until_idle(page)
+        try:
+            if option not in box.inner_text():
+                box.click()
+                page.get_by_role("option", name=option).click(timeout=wait_ms)
+            outcome.wait_for(state="visible", timeout=wait_ms)
+            break
+        except PlaywrightTimeout:
+            continue
+    outcome.wait_for(state="visible")
+    wait_until_idle(page)
+
+
 def click_until(page, target, outcome, tries: int = 3, wait_ms: int = 30_000) -> None:
     """Click ``target`` until ``outcome`` is visible, then wait until the session is idle.
 

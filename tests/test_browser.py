@@ -24,7 +24,7 @@ import pytest
 from .app_server import die_with_parent as _die_with_parent
 from .app_server import free_port as _free_port
 from .app_server import healthy as _healthy
-from .app_server import click_until, stop_server, wait_until_idle
+from .app_server import choose_until, click_until, stop_server, wait_until_idle
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,8 +153,9 @@ def _run_selection(page) -> None:
     page.get_by_text(_SELECTED).wait_for(state="visible")
 
 
-def _rerun_after(page, action) -> None:
-    """Do ``action`` (a widget change) and wait until the script run it starts has ended."""
+def _rerun_after(page, action, *, timeout: float | None = None) -> None:
+    """Do ``action`` (a widget change) and wait until the script run it starts has ended (at most ``timeout``
+    ms, else the page's default)."""
     # watches the whole document, not one element: if the app's root is drawn anew the run is still seen
     page.evaluate("""() => {
         window.__gioRunSeen = false;
@@ -167,7 +168,7 @@ def _rerun_after(page, action) -> None:
     }""")
     action()
     page.wait_for_function("""() => window.__gioRunSeen && document.querySelector('[data-testid="stApp"]')
-        .getAttribute('data-test-script-state') === 'notRunning'""")
+        .getAttribute('data-test-script-state') === 'notRunning'""", timeout=timeout)
 
 
 def _switch_to_uploads(page) -> None:
@@ -180,9 +181,20 @@ def _switch_to_uploads(page) -> None:
 
 
 def _set_k(page, value: int):
+    """Type ``value`` into k and press Enter, again if a rerun started by something else redrew the field
+    with its old value meanwhile (as a person would)."""
     field = page.get_by_test_id("stNumberInput").filter(has_text="k (neighbours)").locator("input")
-    field.fill(str(value))
-    _rerun_after(page, lambda: field.press("Enter"))
+    for _ in range(3):
+        wait_until_idle(page)
+        field.fill(str(value))
+        try:
+            _rerun_after(page, lambda: field.press("Enter"), timeout=30_000)
+        except sync_api.TimeoutError:
+            continue
+        wait_until_idle(page)
+        if field.input_value() == str(value):
+            break
+    assert field.input_value() == str(value)
     return field
 
 
@@ -415,8 +427,7 @@ def test_two_sessions_do_not_see_each_others_parameters_uploads_or_runs(browser,
 def test_the_data_choice_follows_the_user_across_pages(page):
     """A demo picked on one page is the one the other pages show (Streamlit forgets widgets on a page switch)."""
     digits_pool_rows = page.get_by_test_id("stMetric").filter(has_text="Pool rows").filter(has_text="1,647")
-    page.get_by_test_id("stSelectbox").filter(has_text="Demo").click()
-    _rerun_after(page, lambda: page.get_by_role("option", name="Digits 0, 3, 7 (target subset)").click())
+    _choose_demo(page, "Digits 0, 3, 7 (target subset)")
     digits_pool_rows.wait_for(state="visible")
     for link, url_path in (("Compare methods", "compare"), ("Select data", "")):
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
@@ -458,8 +469,12 @@ def _hover_label(page) -> str:
 
 
 def _choose_demo(page, title: str) -> None:
-    page.get_by_test_id("stSelectbox").filter(has_text="Demo").click()
-    _rerun_after(page, lambda: page.get_by_role("option", name=title).click())
+    """Choose a demo in the sidebar and wait until its data are drawn (its pool-row count)."""
+    from gio_core.demos import available_demos, load_demo
+
+    pool_rows = next(load_demo(key).pool.n_rows for key in available_demos() if load_demo(key).info.title == title)
+    choose_until(page, page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Demo"), title,
+                 page.get_by_test_id("stMetric").filter(has_text="Pool rows").get_by_text(f"{pool_rows:,}", exact=True))
 
 
 def _picks_heading(page, step: int, rows: int):
