@@ -35,10 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from app_server import die_with_parent as _die_with_parent  # noqa: E402
 from app_server import free_port as _free_port  # noqa: E402
 from app_server import healthy as _healthy  # noqa: E402
-from app_server import stop_server  # noqa: E402
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from app_server import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
 VIEWPORT = {"width": 1400, "height": 900}
 WAIT_MS = 300_000
 UPLOAD_ROWS, UPLOAD_TARGET_ROWS, UPLOAD_DIMENSIONS = 10_000, 500, 32
@@ -196,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
               "(figures grow with other processes' load)", flush=True)
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
                 page, seconds = open_session(browser, url)
                 _line("app ready after open (first session)", seconds)
                 page.context.close()

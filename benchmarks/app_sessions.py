@@ -52,11 +52,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from app_server import die_with_parent as _die_with_parent  # noqa: E402
 from app_server import free_port as _free_port  # noqa: E402
 from app_server import healthy as _healthy  # noqa: E402
-from app_server import stop_server  # noqa: E402
+from app_server import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
 WAIT_MS = 180_000  # one wait on the page (a load, a rerun, a run); generous: 8 sessions share 2 cores
 SERVER_START_SECONDS = 300
@@ -513,7 +510,7 @@ async def run_sessions_async(url: str, settings: list[SessionSettings], *, scree
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             start_line = _StartLine(len(settings))
             return list(await asyncio.gather(*(

@@ -16,6 +16,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Debian's Chromium, which every browser test and benchmark drives headless with these flags.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+CHROMIUM_MISSING = f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps`) to run the browser tests"
 
 
 def free_port() -> int:
@@ -64,48 +69,44 @@ def wait_until_idle(page) -> None:
     page.locator(IDLE_APP).wait_for(state="attached")
 
 
+def _until(page, act, outcome, tries: int, wait_ms: int) -> None:
+    """Do ``act`` until ``outcome`` is visible (at most ``tries`` times), then wait until the session is idle.
+
+    On a loaded machine a rerun started by something else (the background UMAP fit finishing) can redraw
+    a widget under a click, which is then lost; a person would do it again, and so does this.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(tries):
+        wait_until_idle(page)
+        try:
+            act()
+            outcome.wait_for(state="visible", timeout=wait_ms)
+            break
+        except PlaywrightTimeout:
+            continue
+    outcome.wait_for(state="visible")
+    wait_until_idle(page)
+
+
 def choose_until(page, box, option: str, outcome, tries: int = 3, wait_ms: int = 30_000) -> None:
     """Choose ``option`` in the select box ``box`` until ``outcome`` is visible, then wait until idle.
 
-    A rerun started by something else (the background UMAP fit finishing) can redraw the box under the
-    click and close its list, so the option is never there to click; a person would open it again, and so
-    does this. ``outcome`` must be something only the rerun the choice starts draws.
+    A redrawn box closes its list, so the option is never there to click: the box is opened again.
+    ``outcome`` must be something only the rerun the choice starts draws.
     """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    def choose() -> None:
+        if option not in box.inner_text():
+            box.click()
+            page.get_by_role("option", name=option).click(timeout=wait_ms)
 
-    for _ in range(tries):
-        wait_until_idle(page)
-        try:
-            if option not in box.inner_text():
-                box.click()
-                page.get_by_role("option", name=option).click(timeout=wait_ms)
-            outcome.wait_for(state="visible", timeout=wait_ms)
-            break
-        except PlaywrightTimeout:
-            continue
-    outcome.wait_for(state="visible")
-    wait_until_idle(page)
+    _until(page, choose, outcome, tries, wait_ms)
 
 
 def click_until(page, target, outcome, tries: int = 3, wait_ms: int = 30_000) -> None:
-    """Click ``target`` until ``outcome`` is visible, then wait until the session is idle.
-
-    For clicks whose effect can be seen: on a loaded machine a rerun started by something else (the
-    background UMAP fit finishing) can redraw a widget under the click, which is then lost; a person would
-    click again, and so does this. Only for clicks that are harmless to repeat (choosing an option).
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for _ in range(tries):
-        wait_until_idle(page)
-        target.click()
-        try:
-            outcome.wait_for(state="visible", timeout=wait_ms)
-            break
-        except PlaywrightTimeout:
-            continue
-    outcome.wait_for(state="visible")
-    wait_until_idle(page)
+    """Click ``target`` until ``outcome`` is visible, then wait until the session is idle. Only for clicks
+    that are harmless to repeat (choosing an option)."""
+    _until(page, target.click, outcome, tries, wait_ms)
 
 
 def start_app(log_folder: Path, *, environment: dict | None = None, start_seconds: float = 180):

@@ -12,34 +12,25 @@ never by sleeping; timeouts are generous because CI machines are small and share
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from .app_server import die_with_parent as _die_with_parent
-from .app_server import free_port as _free_port
-from .app_server import healthy as _healthy
-from .app_server import choose_until, click_until, stop_server, wait_until_idle
+from .app_server import (CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, choose_until, click_until, start_app, stop_server,
+                         wait_until_idle)
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: install Debian's chromium "
-                                                      "(`make system-deps`) to run the browser tests"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')")
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
 SERVER_START_SECONDS = 180  # a cold start imports numpy, faiss, sklearn and plotly on a busy 2-core machine
 PAGE_MS = 120_000  # waits for the app (a run, a page load); generous for shared CI machines
@@ -65,27 +56,11 @@ _UMAP_MAP_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotly
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """``streamlit run app.py`` on a free localhost port, healthy; stopped after the module."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                  preexec_fn=_die_with_parent)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_SECONDS
     try:
-        while not _healthy(url):
-            if server.poll() is not None:
-                pytest.fail(f"streamlit exited with code {server.returncode} before answering:\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer {url}/_stcore/health within {SERVER_START_SECONDS} s:\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                server.wait(timeout=0.5)  # the pause between two health checks; returns early if it exits
-            except subprocess.TimeoutExpired:
-                pass
+        server, url = start_app(tmp_path_factory.mktemp("streamlit"), start_seconds=SERVER_START_SECONDS)
+    except RuntimeError as problem:
+        pytest.fail(str(problem))
+    try:
         yield url
     finally:
         stop_server(server)

@@ -17,22 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .app_server import click_until, start_app, stop_server, wait_until_idle
+from .app_server import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, click_until, start_app, stop_server, wait_until_idle
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: install Debian's chromium "
-                                                      "(`make system-deps`) to run the browser tests"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')")
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
 SERVER_START_SECONDS = 180  # a cold start imports numpy, faiss, sklearn and plotly on a busy 2-core machine
 PAGE_MS = 120_000

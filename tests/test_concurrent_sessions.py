@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from .app_server import CHROMIUM, CHROMIUM_MISSING
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 SESSIONS = 8
 # Generous: on a busy 2-core machine eight sessions took 90-240 s (benchmarks/results/app_sessions.md)
 WHOLE_RUN_SECONDS = 600
 
-_needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: install Debian's chromium "
-                                                                   "(`make system-deps`) to run the browser tests")
+_needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)
 
 
 @pytest.fixture(scope="module")

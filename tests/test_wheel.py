@@ -20,12 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from .app_server import die_with_parent, free_port, healthy, stop_server
+from .app_server import CHROMIUM, CHROMIUM_ARGS, die_with_parent, free_port, healthy, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 SCREENSHOTS = ROOT / "screenshots"
 SERVER_START_SECONDS = 180
 PAGE_MS = 120_000
