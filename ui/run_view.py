@@ -2,12 +2,13 @@
 
 The live run goes through the same pipeline as the CLI (:class:`gio_core.SelectionPipeline`, from the
 session's cached vectors: quantise, then :meth:`~gio_core.SelectionPipeline.iter_select` step by step,
-then explode) and redraws the map, the KL curve and the progress bar at most every ``APP_SETTINGS['redraw_seconds']`` (four times a second), and at once when
-the first finite KL arrives. The live speed paces the first steps so a person can follow them: 'Slow'
-for the whole run, 'Normal' for its first ``_NORMAL_PACED_SECONDS`` (then as fast as the engine goes,
-so a long run still finishes in seconds), 'Max' not at all. The Stop button works through Streamlit's rerun: clicking
-it interrupts the script at its next redraw, the generator is closed, and the selector keeps the picks
-so far (``stop_reason_ == 'interrupted'``). After a run, a step slider and Play replay every step.
+then explode) and redraws the map, the KL curve and the progress bar at most every
+``APP_SETTINGS['redraw_seconds']`` (four times a second), and at once when the first finite KL arrives.
+The live speed paces the first steps so a person can follow them: 'Slow' for the whole run, 'Normal'
+for its first ``_NORMAL_PACED_SECONDS`` (then as fast as the engine goes, so a long run still finishes
+in seconds), 'Max' not at all. The Stop button works through Streamlit's rerun: clicking it interrupts
+the script at its next redraw, the generator is closed, and the selector keeps the picks so far
+(``stop_reason_ == 'interrupted'``). After a run, a step slider and Play replay every step.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
         counted = f": {done:,} of {total:,}" if total > 1 else "…"  # 0 of 1 is a stage just started
         progress.progress(min(done / max(total, 1), 1.0), text=f"{stage[:1].upper()}{stage[1:]}{counted}")
 
-    steps = None
+    pipeline = steps = None
     started = time.perf_counter()
     # The first draw waits for the first finite KL (an empty start has none for its first k picks) or
     # for one redraw interval: in a browser each redraw costs a few hundred ms, and a draw of a
@@ -146,7 +147,7 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
             steps.close()  # a Stop keeps the picks so far
             if not record.error and getattr(pipeline.selector, "result_", None) is not None:
                 pipeline.explode()
-        record.finish(pipeline if steps is not None else None)
+        record.finish(pipeline)  # None (or a pipeline without picks) when the run failed before its first step
         if record.error:
             record.status = "error"
     stop_slot.empty()
