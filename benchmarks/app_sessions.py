@@ -86,7 +86,7 @@ class SessionSettings:
 
     def gio_params(self) -> dict:
         """The GIO parameters the app should run with: its defaults, the demo's own, and these three."""
-        from gio_core.demos import load_demo
+        from gio_core.io.demos import load_demo
         from ui.defaults import default_params
 
         params = default_params()
@@ -106,8 +106,8 @@ def session_settings(n_sessions: int) -> list[SessionSettings]:
 
 @lru_cache(maxsize=1)
 def _demo_vectors():
-    from gio_core.data import prepare_vectors
-    from gio_core.demos import load_demo
+    from gio_core.io.vectors import prepare_vectors
+    from gio_core.io.demos import load_demo
 
     demo = load_demo(DEMO_KEY)
     return prepare_vectors(demo.pool, demo.target, **demo.vectors, drop_nonfinite=False)

@@ -49,9 +49,9 @@ def _selection(rows: int, select: int) -> np.ndarray:
 
 def run_writer(writer: str, pool_path: Path, select: int, out: Path) -> dict:
     """One writer, in this process; returns seconds and this process's peak RSS."""
-    from gio_core import export
-    from gio_core.data import read_data
-    from gio_core.largefiles import take_rows
+    from gio_core.io import export
+    from gio_core.io.read import read_data
+    from gio_core.io.largefiles import take_rows
 
     pool = read_data(pool_path)
     picks = _selection(pool.n_rows, select)

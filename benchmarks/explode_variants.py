@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import real_data  # noqa: E402
 
-from gio_core.explode import distinct_in_order, explode_rows, nearest_target_distances  # noqa: E402
+from gio_core.scale.explode import distinct_in_order, explode_rows, nearest_target_distances  # noqa: E402
 
 VARIANTS = ("random", "hash", "near-target", "medoids")
 

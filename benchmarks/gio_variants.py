@@ -41,13 +41,18 @@ import quality_tasks as qt  # noqa: E402
 
 from gio_core import GIOSelector  # noqa: E402
 from gio_core._validation import check_random_state  # noqa: E402
-from gio_core.baselines import (PAPER_GIO_PARAMS, GreedyKLSelector, KCenterGreedySelector,  # noqa: E402
-                                NearestToTargetSelector, RandomSelector)
-from gio_core.gio import _Run, _start_set  # noqa: E402
-from gio_core.kl import EPS, AveragedKL  # noqa: E402
-from gio_core.metrics import classifier_accuracy, evaluate_selection  # noqa: E402
-from gio_core.neighbors import MIN_SQUARED_DISTANCE, NearestUnused, squared_distances  # noqa: E402
-from gio_core.objectives import SmoothKNNKL  # noqa: E402
+from gio_core.methods.baselines import (
+    PAPER_GIO_PARAMS,
+    GreedyKLSelector,
+    KCenterGreedySelector,
+    NearestToTargetSelector,
+    RandomSelector,
+)
+from gio_core.gio.selector import _Run, _start_set  # noqa: E402
+from gio_core.gio.kl import EPS, AveragedKL  # noqa: E402
+from gio_core.evaluate.metrics import classifier_accuracy, evaluate_selection  # noqa: E402
+from gio_core.gio.neighbors import MIN_SQUARED_DISTANCE, NearestUnused, squared_distances  # noqa: E402
+from gio_core.gio.objectives import SmoothKNNKL  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -435,7 +440,7 @@ def probes() -> str:
     # 3. where the paper's uniform start sits
     start = np.random.default_rng(0).uniform(-1, 1, size=(20, pool.shape[1]))
     start /= np.linalg.norm(start, axis=1, keepdims=True)
-    from gio_core.neighbors import kth_neighbor_distances
+    from gio_core.gio.neighbors import kth_neighbor_distances
     lines.append(f"- uniform start: median distance from a start point to its nearest target row "
                  f"{np.median(kth_neighbor_distances(start, target, 1)):.2f}, vs the target's median 5-NN radius "
                  f"{np.median(kth_neighbor_distances(target, target, 5, exclude_self=True)):.2f}")

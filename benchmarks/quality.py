@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_tasks as qt  # noqa: E402
 
-from gio_core.baselines import METHODS  # noqa: E402
-from gio_core.dsir import TEXT_METHODS  # noqa: E402
-from gio_core.metrics import METRIC_DIRECTIONS, evaluate_selection  # noqa: E402
+from gio_core.methods.baselines import METHODS  # noqa: E402
+from gio_core.methods.dsir import TEXT_METHODS  # noqa: E402
+from gio_core.evaluate.metrics import METRIC_DIRECTIONS, evaluate_selection  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 METRICS = ("kl", "mmd2", "coverage", "precision", "accuracy")

@@ -49,8 +49,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gio_core import GIOSelector  # noqa: E402
-from gio_core.baselines import METHODS  # noqa: E402
-from gio_core.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist  # noqa: E402
+from gio_core.methods.baselines import METHODS  # noqa: E402
+from gio_core.io.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -49,8 +49,8 @@ def _load() -> float:
 
 def run_engine(engine: str, pool: Path, target: Path, out: Path, *, spark_conf: dict) -> dict:
     """One end-to-end run; per stage ``(seconds, load)``, the quantisation's parts, the selected rows."""
-    from gio_core.backends import get_backend
-    from gio_core.pipeline import SelectionPipeline
+    from gio_core.pipeline.backends import get_backend
+    from gio_core.pipeline.pipeline import SelectionPipeline
 
     stages: dict[str, tuple[float, float]] = {}
     started = time.perf_counter()
@@ -89,7 +89,7 @@ def assignment_rate(*, clusters: int = 1500, rows: int = 65_536, repeats: int = 
     """
     import faiss
 
-    from gio_core.quantize import assign_rows, centroid_index
+    from gio_core.scale.quantize import assign_rows, centroid_index
     from scale_data import COMPONENTS, SEED, _draw, _mixture
 
     faiss.omp_set_num_threads(1)
@@ -114,7 +114,7 @@ def assignment_rate(*, clusters: int = 1500, rows: int = 65_536, repeats: int = 
 def _warm_up(session) -> None:
     """One tiny mapInArrow job: Python workers start and import gio_core and faiss (they are then reused)."""
     def touch(batches):
-        import gio_core.quantize  # noqa: F401
+        import gio_core.scale.quantize  # noqa: F401
 
         yield from batches
 

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gio_core import GIOSelector  # noqa: E402
-from gio_core.dsir import DSIRSelector  # noqa: E402
-from gio_core.embed import available_text_models, embed_texts, tfidf_embed  # noqa: E402
+from gio_core.methods.dsir import DSIRSelector  # noqa: E402
+from gio_core.io.embeddings import available_text_models, embed_texts, tfidf_embed  # noqa: E402
 
 
 def tfidf_svd(texts, *, components=100, seed=0):

@@ -110,7 +110,7 @@ def _parse_scale(text: str):
 
 
 def _parse_size(text: str) -> int:
-    from .data import parse_size
+    from .io.tables import parse_size
 
     if str(text).strip().lower() in ("none", "off", "unlimited"):
         return 0
@@ -122,7 +122,7 @@ def _parse_size(text: str) -> int:
 
 def _parameter_help() -> dict[str, str]:
     """Per-parameter help from GIOSelector's numpydoc Parameters section."""
-    from .gio import GIOSelector
+    from .gio.selector import GIOSelector
 
     doc = GIOSelector.__doc__ or ""
     section = doc.split("Parameters\n    ----------\n", 1)[-1].split("\n\n    Attributes", 1)[0]
@@ -145,9 +145,9 @@ def _parameter_help() -> dict[str, str]:
 
 def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
     """One option per GIOSelector parameter, typed from GIOConfig; defaults read from the engine."""
-    from .explode import EXPLODE_MODES
-    from .gio import STOP_CRITERIA, V_INITS, GIOConfig, GIOSelector
-    from .objectives import OBJECTIVES, STEP_RULES
+    from .scale.explode import EXPLODE_MODES
+    from .gio.selector import STOP_CRITERIA, V_INITS, GIOConfig, GIOSelector
+    from .gio.objectives import OBJECTIVES, STEP_RULES
 
     defaults = GIOSelector().get_params()
     helps = _parameter_help()
@@ -193,9 +193,9 @@ def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
-    from . import __version__
-    from .data import SUPPORTED_FORMATS
-    from .embed import TEXT_MODELS
+    from ._version import __version__
+    from .io.tables import SUPPORTED_FORMATS
+    from .io.embeddings import TEXT_MODELS
 
     parser = _Parser(prog=PROG, description="Target-aware training-data selection with Gradient Information "
                      "Optimization (GIO).", epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -378,7 +378,7 @@ def _target_from_pool(manifest: dict) -> dict | None:
 
 
 def _options_from_manifest(args, gio_names: list[str]) -> dict:
-    from .export import read_manifest
+    from .io.export import read_manifest
 
     given = [name for name in gio_names if getattr(args, name) is not None]
     for flag, value in (("columns", args.columns), ("vector-column", args.vector_column), ("id-column", args.id_column),
@@ -433,7 +433,7 @@ def _options_from_manifest(args, gio_names: list[str]) -> dict:
 
 
 def _options_from_args(args, gio_names: list[str]) -> dict:
-    from .data import DEFAULT_MAX_BYTES
+    from .io.tables import DEFAULT_MAX_BYTES
 
     missing = [flag for flag, value in (("--pool", args.pool), ("--target", args.target)) if not value]
     if missing:
@@ -471,7 +471,7 @@ def _options_from_args(args, gio_names: list[str]) -> dict:
 
 def _gio_params(args, gio_names: list[str]) -> dict:
     """The GIO parameters the options set: ``--paper``'s values first, then every option given."""
-    from .gio import PAPER_GIO_PARAMS
+    from .gio.selector import PAPER_GIO_PARAMS
 
     params = dict(PAPER_GIO_PARAMS) if args.paper else {}
     for name in gio_names:
@@ -494,7 +494,7 @@ def _spark_conf(values: Sequence[str] | None) -> dict:
 
 
 def _backend(args, options: dict):
-    from .backends import get_backend
+    from .pipeline.backends import get_backend
 
     engine = options["engine"]
     if engine != "spark":
@@ -507,10 +507,10 @@ def _backend(args, options: dict):
 
 
 def _select(args, gio_names: list[str]) -> int:
-    from .data import format_bytes
-    from .embed import describe_text_model
-    from .export import write_manifest
-    from .pipeline import SelectionPipeline
+    from .io.tables import format_bytes
+    from .io.embeddings import describe_text_model
+    from .io.export import write_manifest
+    from .pipeline.pipeline import SelectionPipeline
 
     if not args.out:
         raise _UsageError("--out is required: where to write the selection (.csv, .csv.gz, .tsv, .parquet or '-').")
@@ -592,7 +592,7 @@ def _select(args, gio_names: list[str]) -> int:
 
 
 def _step_budget(params: dict, n_pool: int) -> int:
-    from .gio import GIOSelector
+    from .gio.selector import GIOSelector
 
     params = GIOSelector(**params).get_params()
     budget = int(params["max_iter"])
@@ -602,7 +602,7 @@ def _step_budget(params: dict, n_pool: int) -> int:
 
 
 def _check_same_inputs(manifest: dict, pool, target) -> None:
-    from .data import DataError
+    from .io.errors import DataError
 
     from_pool = _target_from_pool(manifest)
     # a target of pool rows is made from the pool file and the manifest's rows: checking the file checks both
@@ -801,7 +801,7 @@ def _stop_signals_raise():
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gio-studio`` console script; returns the exit status."""
-    from .data import DataError
+    from .io.errors import DataError
 
     # faiss's OpenMP threads spin while they wait; on a shared machine a spinning thread takes the core
     # another process (or the other faiss thread) needs, which made K-means up to 2x slower here

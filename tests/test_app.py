@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gio_core.demos import available_demos
+from gio_core.io.demos import available_demos
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
@@ -199,9 +199,9 @@ def test_pca_map_option_is_honoured():
 
 def _dataset(at):
     """The Dataset the page built, rebuilt from the session's choices (the page does not store it)."""
-    from gio_core.demos import load_demo
+    from gio_core.io.demos import load_demo
     from ui.state import Dataset
-    from gio_core.data import prepare_vectors
+    from gio_core.io.vectors import prepare_vectors
 
     demo = load_demo(at.session_state["demo_key"])
     prepared = prepare_vectors(demo.pool, demo.target, **demo.vectors)
@@ -214,7 +214,7 @@ def test_export_of_a_demo_run_matches_the_selection():
     at = _open(view_live_speed="Max", demo_key="digits-subset")
     _run_selection(at)
     record = at.session_state["gio_run"]
-    from gio_core.export import selection_csv_bytes
+    from gio_core.io.export import selection_csv_bytes
     from ui.run_view import manifest, selection_frame
     import io
     import pandas as pd
@@ -305,7 +305,7 @@ def test_picks_table_follows_the_step_slider_and_the_search():
 def test_text_demo_puts_its_sentences_in_the_map_hover_and_the_picks_table():
     at = _open(view_live_speed="Max", demo_key="text-spelling", view_map_method="pca")
     spec = at.get("plotly_chart")[0].proto.spec
-    from gio_core.demos import load_demo
+    from gio_core.io.demos import load_demo
 
     first = " ".join(load_demo("text-spelling").pool.frame["text"].iloc[0].split())
     assert first[:30] in spec
@@ -330,7 +330,7 @@ def test_image_demo_shows_a_gallery_and_an_image_column():
 def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, monkeypatch, capsys):
     import pandas as pd
 
-    from gio_core.demos import load_demo
+    from gio_core.io.demos import load_demo
     from ui.run_view import manifest, selection_frame
 
     pool_path = tmp_path / "pool.csv"
@@ -384,8 +384,8 @@ def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, m
 def test_choosing_every_row_as_the_target_is_a_message():
     import pandas as pd
 
-    from gio_core.data import read_data
-    from gio_core.targets import split_pool
+    from gio_core.io.read import read_data
+    from gio_core.io.targets import split_pool
 
     pool = read_data(pd.DataFrame({"x": range(8), "kind": ["a"] * 8}).to_csv(index=False).encode(), name="p.csv")
     with pytest.raises(ValueError, match="all 8 rows of p.csv were chosen"):
@@ -394,8 +394,9 @@ def test_choosing_every_row_as_the_target_is_a_message():
 
 def _dataset_from_page(at, pool_path):
     """The Dataset of a pool-only upload with the target the session chose, rebuilt as the page builds it."""
-    from gio_core.data import prepare_vectors, read_data
-    from gio_core.targets import split_pool
+    from gio_core.io.vectors import prepare_vectors
+    from gio_core.io.read import read_data
+    from gio_core.io.targets import split_pool
     from ui.state import Dataset
 
     pool_file = read_data(pool_path)
@@ -428,8 +429,9 @@ def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp
     import pandas as pd
 
     from gio_core.cli import main
-    from gio_core.data import prepare_vectors, read_data
-    from gio_core.demos import load_demo
+    from gio_core.io.vectors import prepare_vectors
+    from gio_core.io.read import read_data
+    from gio_core.io.demos import load_demo
     from ui.run_view import manifest, selection_frame
     from ui.state import Dataset
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core import export
-from gio_core.data import read_data
-from gio_core.export import write_atomically, write_manifest, write_selection_rows
+from gio_core.io import export
+from gio_core.io.read import read_data
+from gio_core.io.export import write_atomically, write_manifest, write_selection_rows
 
 EARLIER = b"the user's earlier file\n"
 
@@ -121,7 +121,8 @@ def test_manifest_write_is_atomic(tmp_path, monkeypatch):
 _HOLD_MID_EXPORT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from gio_core import cli, export
+    from gio_core import cli
+    from gio_core.io import export
 
     export.EXPORT_THREADS = 1
     export.CSV_CHUNK_ROWS = export.EXPORT_CHUNK_ROWS = 200

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gio_core import GIOSelector
-from gio_core.baselines import (
+from gio_core.methods.baselines import (
     METHODS,
     PAPER_GIO_PARAMS,
     GreedyKLSelector,
@@ -15,8 +15,8 @@ from gio_core.baselines import (
     NearestToTargetSelector,
     RandomSelector,
 )
-from gio_core.metrics import kl_curve
-from gio_core.neighbors import kth_neighbor_distances
+from gio_core.evaluate.metrics import kl_curve
+from gio_core.gio.neighbors import kth_neighbor_distances
 
 SELECTORS = [RandomSelector, KCenterGreedySelector, NearestToTargetSelector, GreedyKLSelector]
 IDS = [cls.__name__ for cls in SELECTORS]
@@ -114,7 +114,7 @@ def test_greedy_kl_takes_the_best_candidate_every_step(rng, k, with_init):
 
 
 def test_greedy_kl_without_the_stored_matrix_agrees(rng, monkeypatch):
-    import gio_core.baselines as baselines
+    import gio_core.methods.baselines as baselines
 
     pool, target = rng.normal(size=(50, 3)), rng.normal(size=(20, 3))
     stored = GreedyKLSelector(n_select=15, k=3).fit(pool, target).selected_indices_
@@ -196,8 +196,8 @@ def test_data_validation(cls, rng):
 
 
 def test_kl_curve_is_measured_when_first_read(rng, monkeypatch):
-    import gio_core.baselines as baselines
-    from gio_core.metrics import kl_curve
+    import gio_core.methods.baselines as baselines
+    from gio_core.evaluate.metrics import kl_curve
 
     calls = []
     monkeypatch.setattr(baselines, "_kl_curve", lambda *args, **kwargs: calls.append(1) or kl_curve(*args, **kwargs))

@@ -290,7 +290,7 @@ def test_main_page_runs_the_default_demo_and_draws_the_curve_map_and_summary(pag
 
 
 def test_csv_download_holds_the_selected_rows_with_gio_rank_and_the_original_columns(finished_page):
-    from gio_core.demos import load_demo
+    from gio_core.io.demos import load_demo
 
     page = finished_page
     with page.expect_download() as download_info:
@@ -445,7 +445,7 @@ def _hover_label(page) -> str:
 
 def _choose_demo(page, title: str) -> None:
     """Choose a demo in the sidebar and wait until its data are drawn (its pool-row count)."""
-    from gio_core.demos import available_demos, load_demo
+    from gio_core.io.demos import available_demos, load_demo
 
     pool_rows = next(load_demo(key).pool.n_rows for key in available_demos() if load_demo(key).info.title == title)
     choose_until(page, page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Demo"), title,
@@ -497,7 +497,7 @@ def test_the_picks_table_follows_the_step_slider_and_can_be_searched(page):
 
 @pytest.mark.slow  # waits for a UMAP map or runs twice
 def test_hovering_a_point_of_the_text_demo_shows_its_sentence(page):
-    from gio_core.demos import load_demo
+    from gio_core.io.demos import load_demo
 
     _choose_demo(page, "Clean vs misspelt sentences (text quality)")
     page.wait_for_function(_UMAP_MAP_DRAWN)  # no redraw can come after this one
@@ -543,7 +543,7 @@ def test_the_image_demo_shows_a_gallery_of_picked_images_and_the_images_of_click
 def test_a_target_boxed_on_the_map_of_a_pool_becomes_the_target_of_a_run(page, tmp_path):
     import json
 
-    from gio_core.demos import load_demo
+    from gio_core.io.demos import load_demo
 
     pool_path = tmp_path / "only_a_pool.csv"
     load_demo(DEFAULT_DEMO).pool.frame.to_csv(pool_path, index=False)

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core import GIOSelector, __version__
+from gio_core import GIOSelector
+from gio_core._version import __version__
 from gio_core.cli import _Progress, main
-from gio_core.data import read_data
+from gio_core.io.read import read_data
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSET = ROOT / "assets" / "text"
@@ -57,7 +58,7 @@ def test_select_writes_selection_and_manifest(files, capsys):
 
     # the same selection as the Python API gives
     pool, target = read_data(files / "pool.csv"), read_data(files / "target.csv")
-    from gio_core.data import prepare_vectors
+    from gio_core.io.vectors import prepare_vectors
 
     prepared = prepare_vectors(pool, target)
     selector = GIOSelector(max_iter=12, random_state=4).fit(prepared.pool, prepared.target)
@@ -189,7 +190,7 @@ def test_paper_flag_sets_grad_info_opt_values_and_the_uniform_start(files, capsy
         if name != "max_iter":
             assert params[name] == value, name
     # the same run through the Python API, with the paper's uniform start
-    from gio_core.data import prepare_vectors
+    from gio_core.io.vectors import prepare_vectors
 
     prepared = prepare_vectors(read_data(files / "pool.csv"), read_data(files / "target.csv"))
     selector = GIOSelector(**{**PAPER_GIO_PARAMS, "max_iter": 7}, random_state=0).fit(prepared.pool, prepared.target)
@@ -324,7 +325,7 @@ def test_console_script_runs_without_a_tty(files):
 def _from_pool_manifest(files, rows) -> Path:
     """A manifest whose target is ``rows`` of pool.csv, made through the Python API, with the split recorded
     where the app records it ("app"), not where the pipeline does."""
-    from gio_core.pipeline import run_selection
+    from gio_core.pipeline.pipeline import run_selection
 
     path = files / "app.manifest.json"
     run_selection(files / "pool.csv", None, files / "first.csv", manifest_out=path, seed=3,
@@ -355,7 +356,7 @@ def test_a_manifest_whose_target_is_pool_rows_reruns_with_the_pool_file_alone(fi
 
 def test_the_same_split_by_hand_gives_the_same_rows(files):
     """Taking the rows out in the pipeline is the same as writing the two files yourself, up to row numbers."""
-    from gio_core.pipeline import SelectionPipeline
+    from gio_core.pipeline.pipeline import SelectionPipeline
 
     rows = list(range(3, 200, 4))
     original = pd.read_csv(files / "pool.csv")
@@ -389,7 +390,7 @@ def test_a_pool_rows_manifest_refuses_a_target_file_and_a_changed_pool(files, ca
 
 
 def test_pool_rows_as_the_target_are_checked_before_anything_runs(files):
-    from gio_core.pipeline import SelectionPipeline
+    from gio_core.pipeline.pipeline import SelectionPipeline
 
     with pytest.raises(ValueError, match="not both or neither"):
         SelectionPipeline(files / "pool.csv", files / "target.csv", target_from_pool={"rows": [1, 2]})

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gio_core import baselines, comparison
+from gio_core.methods import baselines
+from gio_core.evaluate import comparison
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
@@ -181,7 +182,7 @@ def test_the_methods_are_pills_in_the_main_area_with_a_line_each_on_what_they_op
 
 
 def _text_demo(at) -> "AppTest":
-    from gio_core import demos
+    from gio_core.io import demos
 
     if "text-spelling" not in demos.available_demos():
         pytest.skip("the text demo's assets are not present")

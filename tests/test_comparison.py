@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from gio_core.baselines import METHODS, NearestToTargetSelector, RandomSelector
-from gio_core.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
-from gio_core.comparison import (
+from gio_core.methods.baselines import METHODS, NearestToTargetSelector, RandomSelector
+from gio_core.plots.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
+from gio_core.evaluate.comparison import (
     DEFAULT_METHODS,
     GREEDY_KL_MAX_PAIRS,
     GREEDY_KL_SLOW_PAIRS,
@@ -19,8 +19,8 @@ from gio_core.comparison import (
     split_sizes,
     split_target,
 )
-from gio_core.metrics import evaluate_selection, kl_curve
-from gio_core.projection import MapPlacer, project
+from gio_core.evaluate.metrics import evaluate_selection, kl_curve
+from gio_core.plots.projection import MapPlacer, project
 
 
 @pytest.fixture
@@ -197,8 +197,8 @@ def test_dsir_runs_next_to_the_vector_methods_and_picks_the_target_texts(two_clu
 
 
 def test_every_method_has_a_one_line_summary():
-    from gio_core.comparison import METHOD_SUMMARIES
-    from gio_core.dsir import TEXT_METHODS
+    from gio_core.evaluate.comparison import METHOD_SUMMARIES
+    from gio_core.methods.dsir import TEXT_METHODS
 
     assert set(METHOD_SUMMARIES) == set(METHODS) | set(TEXT_METHODS)
     assert all(summary and "\n" not in summary for summary in METHOD_SUMMARIES.values())

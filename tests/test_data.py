@@ -11,22 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core.data import (
-    DEFAULT_MAX_BYTES,
-    SUPPORTED_FORMATS,
-    DataError,
-    LoadedData,
-    PreparedVectors,
-    check_target_rows_for_k,
-    extract_vectors,
-    format_bytes,
-    numeric_columns,
-    parse_size,
-    prepare_vectors,
-    read_data,
-    text_columns,
-    vector_list_columns,
-)
+from gio_core.io.tables import DEFAULT_MAX_BYTES, SUPPORTED_FORMATS, LoadedData, format_bytes, parse_size
+from gio_core.io.errors import DataError
+from gio_core.io.vectors import PreparedVectors, check_target_rows_for_k, extract_vectors, prepare_vectors
+from gio_core.io.columns import numeric_columns, text_columns, vector_list_columns
+from gio_core.io.read import read_data
 
 TABLE_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "jsonl")
 
@@ -476,7 +465,7 @@ def test_loaded_data_is_frozen():
 
 def test_fast_and_careful_vector_parsers_agree(monkeypatch, rng):
     """Well-formed chunks are parsed in C; a chunk with an odd row goes row by row; results agree."""
-    import gio_core.data as data_module
+    import gio_core.io.vectors as data_module
 
     vectors = rng.normal(size=(23, 5)).astype(np.float32)
     cells = ["[" + ", ".join(repr(float(v)) for v in row) + "]" for row in vectors]
@@ -494,7 +483,7 @@ def test_fast_and_careful_vector_parsers_agree(monkeypatch, rng):
 
 
 def test_fast_list_parser_falls_back_on_ragged_lists(monkeypatch):
-    import gio_core.data as data_module
+    import gio_core.io.vectors as data_module
 
     monkeypatch.setattr(data_module, "_PARSE_CHUNK_ROWS", 2)
     frame = pd.DataFrame({"v": [np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0])]})

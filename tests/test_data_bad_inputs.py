@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from gio_core.cli import main
-from gio_core.data import DataError, prepare_vectors, read_data
+from gio_core.io.errors import DataError
+from gio_core.io.vectors import prepare_vectors
+from gio_core.io.read import read_data
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 CASES = json.loads((CORPUS / "expected.json").read_text())

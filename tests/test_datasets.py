@@ -5,8 +5,14 @@ import gzip
 import numpy as np
 import pytest
 
-from gio_core.data import DataError
-from gio_core.datasets import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, fashion_mnist_sample, load_fashion_mnist, read_idx
+from gio_core.io.errors import DataError
+from gio_core.io.datasets import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_DIR,
+    fashion_mnist_sample,
+    load_fashion_mnist,
+    read_idx,
+)
 
 
 def _idx_bytes(values: np.ndarray, type_code: int = 0x08) -> bytes:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gio_core.data import prepare_vectors
-from gio_core.demos import DEMOS, available_demos, load_demo, text_assets_folder
+from gio_core.io.vectors import prepare_vectors
+from gio_core.io.demos import DEMOS, available_demos, load_demo, text_assets_folder
 
 
 def test_at_least_three_demos_are_available_offline():
@@ -97,7 +97,7 @@ def test_opening_demo_run_covers_every_target_cluster_and_the_kl_falls():
 
 
 def test_fashion_demo_target_is_footwear_held_out_with_images_and_quantised():
-    from gio_core.demos import FASHION_TARGET_CLASSES
+    from gio_core.io.demos import FASHION_TARGET_CLASSES
 
     demo = load_demo("fashion-mnist")
     assert set(demo.target.frame["label"]) <= set(FASHION_TARGET_CLASSES) == set(demo.good_labels)
@@ -110,7 +110,7 @@ def test_fashion_demo_target_is_footwear_held_out_with_images_and_quantised():
 
 
 def test_pixel_pca_scores_are_uncorrelated_and_ordered_by_variance(rng):
-    from gio_core.demos import pixel_pca
+    from gio_core.io.demos import pixel_pca
 
     images = rng.integers(0, 256, size=(300, 6, 6)).astype(np.uint8)
     scores = pixel_pca(images, 5)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gio_core.dsir import TEXT_METHODS, DSIRSelector, hashed_ngram_counts
+from gio_core.methods.dsir import TEXT_METHODS, DSIRSelector, hashed_ngram_counts
 
 from .selection_checks import assert_distinct_at_budget, assert_seed_decides
 

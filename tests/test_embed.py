@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core import embed
-from gio_core.embed import (
+from gio_core.io import embeddings as embed
+from gio_core.io.embeddings import (
     TEXT_MODELS,
     available_text_models,
     default_text_model,

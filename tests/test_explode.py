@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from gio_core import GIOSelector, PAPER_GIO_PARAMS, Quantization, quantize
-from gio_core.explode import allocate_rows, distinct_in_order, explode_rows, row_priority, target_shares
+from gio_core import GIOSelector, PAPER_GIO_PARAMS, Quantization
+from gio_core.scale import quantize
+from gio_core.scale.explode import allocate_rows, distinct_in_order, explode_rows, row_priority, target_shares
 
 
 def test_row_priority_is_splitmix64():
@@ -139,7 +140,7 @@ def test_explode_rows_takes_the_rows_nearest_the_target_first():
 
 
 def test_nearest_target_distances_are_exact():
-    from gio_core.explode import nearest_target_distances
+    from gio_core.scale.explode import nearest_target_distances
 
     target = np.array([[0.0, 0.0], [10.0, 0.0]])
     np.testing.assert_allclose(nearest_target_distances(np.array([[3.0, 4.0], [10.0, 1.0]]), target), [5.0, 1.0],
@@ -147,7 +148,7 @@ def test_nearest_target_distances_are_exact():
 
 
 def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blobs):
-    from gio_core.explode import nearest_target_distances
+    from gio_core.scale.explode import nearest_target_distances
 
     pool, target = two_blobs
     selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,

@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core import GIOSelector, export
-from gio_core.data import DataError, prepare_vectors, read_data
-from gio_core.export import (
+from gio_core import GIOSelector
+from gio_core.io import export
+from gio_core.io.errors import DataError
+from gio_core.io.vectors import prepare_vectors
+from gio_core.io.read import read_data
+from gio_core.io.export import (
     EXPORT_COLUMNS,
     FORMULA_PREFIXES,
     build_manifest,
@@ -178,7 +181,7 @@ def test_manifest_contents(tmp_path, fitted):
     params = {name: value for name, value in selector.get_params().items() if name != "random_state"}
     manifest = build_manifest(params=params, seed=3, inputs={"pool": pool_data, "target": target_data},
                               result=selector, timings={"select": 0.25}, vectors=manifest_vectors_record(prepared))
-    from gio_core import __version__
+    from gio_core._version import __version__
 
     assert manifest["tool"] == "gio-studio" and manifest["version"] == __version__
     assert manifest["seed"] == 3

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.figures import (
+from gio_core.plots.figures import (
     STOP_LABELS,
     RunTrace,
     animated_run_figure,
@@ -13,7 +13,7 @@ from gio_core.figures import (
     map_figure,
     map_overlay,
 )
-from gio_core.projection import MapPlacer, project
+from gio_core.plots.projection import MapPlacer, project
 
 
 def _run(pool, target, **params):
@@ -219,7 +219,7 @@ def test_many_labels_put_the_legend_below_the_map_and_make_room_for_it(rng):
 
 
 def test_pool_map_takes_boxes_colours_labels_and_rings_the_chosen_rows(rng):
-    from gio_core.figures import pool_map_figure
+    from gio_core.plots.figures import pool_map_figure
 
     pool = rng.normal(size=(100, 2))
     projection = project(pool, pool[:1])

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gio_core import PAPER_GIO_PARAMS, GIOConfig, GIOSelector, averaged_knn_kl, knn_kl, quantize, select
-from gio_core.neighbors import knn_squared_distances, kth_neighbor_distances
+from gio_core import PAPER_GIO_PARAMS, GIOConfig, GIOSelector, averaged_knn_kl, knn_kl, select
+from gio_core.scale import quantize
+from gio_core.gio.neighbors import knn_squared_distances, kth_neighbor_distances
 
 # every parameter at grad-info-opt 0.1.2's value
 PAPER = {name: PAPER_GIO_PARAMS[name] for name in (

@@ -5,9 +5,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gio_core import PAPER_GIO_PARAMS, GIOSelector, knn_kl
-from gio_core.kl import AveragedKL
-from gio_core.neighbors import NearestUnused, kth_neighbor_distances
-from gio_core.objectives import SmoothKNNKL, SteeredAveragedKL
+from gio_core.gio.kl import AveragedKL
+from gio_core.gio.neighbors import NearestUnused, kth_neighbor_distances
+from gio_core.gio.objectives import SmoothKNNKL, SteeredAveragedKL
 
 
 @pytest.fixture

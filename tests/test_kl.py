@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gio_core import AveragedKL, averaged_knn_kl, averaged_knn_kl_gradient, knn_kl
-from gio_core.kl import EPS
+from gio_core.gio.kl import EPS
 
 from .conftest import load_reference
 
@@ -182,7 +182,7 @@ def test_validation_messages(call, error, match):
 
 
 def test_large_targets_descend_in_float32_close_to_float64(monkeypatch):
-    from gio_core import kl as kl_module
+    from gio_core.gio import kl as kl_module
 
     rng = np.random.default_rng(5)
     target = rng.normal(size=(1_500, 200))  # 2.4 MiB as float64 augmented: above the float32 threshold

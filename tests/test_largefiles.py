@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.largefiles import NpyRows, ParquetRows, to_float32
+from gio_core.io.largefiles import NpyRows, ParquetRows, to_float32
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gio_core import knn_kl
-from gio_core.metrics import (
+from gio_core.evaluate.metrics import (
     METRIC_DIRECTIONS,
     classifier_accuracy,
     coverage,
@@ -35,7 +35,7 @@ def test_kl_curve_equals_the_estimator_after_every_pick(rng, k, with_init):
 
 
 def test_kl_curve_handles_duplicates_and_blocks(rng, monkeypatch):
-    import gio_core.metrics as metrics
+    import gio_core.evaluate.metrics as metrics
 
     monkeypatch.setattr(metrics, "_BLOCK_PAIRS", 50)  # force several blocks
     target = rng.normal(size=(20, 2))
@@ -82,7 +82,7 @@ def test_mmd2_tells_same_from_shifted(rng):
 
 
 def test_mmd2_blocks_agree(rng, monkeypatch):
-    import gio_core.metrics as metrics
+    import gio_core.evaluate.metrics as metrics
 
     x, y = rng.normal(size=(30, 2)), rng.normal(size=(25, 2))
     whole = mmd2(x, y, bandwidth=0.8)

@@ -13,10 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gio_core import data as data_module
+from gio_core.io import formats as data_module
 from gio_core.cli import main
-from gio_core.data import (DataError, dataset_vectors, extract_vectors, open_parquet_dataset, prepare_vectors,
-                           read_data, target_vectors)
+from gio_core.io.errors import DataError
+from gio_core.io.shards import dataset_vectors, open_parquet_dataset, target_vectors
+from gio_core.io.vectors import extract_vectors, prepare_vectors
+from gio_core.io.read import read_data
 
 NOTE = "target columns matched to the pool's by position"
 
@@ -61,7 +63,7 @@ def test_named_pool_and_bare_target_match_by_position(tmp_path, pool_frame, targ
     pool = read_data(write(pool_frame, tmp_path / f"pool.{pool_kind}"))
     np.save(tmp_path / "target.npy", target_matrix)
     target = read_data(tmp_path / "target.npy")
-    with caplog.at_level(logging.INFO, logger="gio_core.data"):
+    with caplog.at_level(logging.INFO, logger="gio_core.io.vectors"):
         prepared = prepare_vectors(pool, target, k=5)
     np.testing.assert_allclose(prepared.pool, pool_frame[["f0", "f1", "f2"]].to_numpy(), rtol=1e-6)
     np.testing.assert_array_equal(prepared.target, target_matrix)

@@ -14,7 +14,7 @@ import pytest
 
 from gio_core import GIOSelector
 from gio_core.cli import main
-from gio_core.pipeline import SelectionPipeline, run_selection
+from gio_core.pipeline.pipeline import SelectionPipeline, run_selection
 
 
 def _shards(folder, sizes, *, rng, width=6, fixed=False, names=None):
@@ -148,7 +148,7 @@ def test_engine_spark_without_pyspark_says_what_to_install(pool_and_target, monk
 
 def test_engine_spark_without_java_says_what_to_install(monkeypatch):
     pytest.importorskip("pyspark")
-    from gio_core.backends import BackendUnavailable, get_backend
+    from gio_core.pipeline.backends import BackendUnavailable, get_backend
 
     monkeypatch.setattr("shutil.which", lambda name: None)
     monkeypatch.delenv("JAVA_HOME", raising=False)
@@ -183,7 +183,8 @@ def test_iter_select_stopped_early_keeps_the_picks_so_far(pool_and_target):
 
 
 def test_from_prepared_skips_reading_and_gives_the_same_rows(tmp_path, rng):
-    from gio_core.data import prepare_vectors, read_data
+    from gio_core.io.vectors import prepare_vectors
+    from gio_core.io.read import read_data
 
     pool = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
     pool.insert(0, "id", [f"r{i}" for i in range(300)])
@@ -212,7 +213,7 @@ def test_target_share_orders_partial_clusters_as_the_selector_does(tmp_path, rng
     pipeline = SelectionPipeline(tmp_path / "pool.npy", tmp_path / "target.npy", params=params, seed=5)
     pipeline.read().vectors().quantise().select().explode()
     expected = GIOSelector(**params, random_state=5).fit(pool, target, np.zeros((0, 5)))
-    from gio_core.explode import distinct_in_order
+    from gio_core.scale.explode import distinct_in_order
 
     chosen = distinct_in_order(pipeline.selector.result_.selected_candidates)
     assert (pipeline.selector.result_.row_quotas < pipeline.quantization.counts[chosen]).any()  # partly taken

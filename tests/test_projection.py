@@ -3,14 +3,7 @@
 import numpy as np
 import pytest
 
-from gio_core.projection import (
-    MAX_MAP_POOL_ROWS,
-    UMAP_MIN_ROWS,
-    MapPlacer,
-    map_sample,
-    project,
-    resolve_method,
-)
+from gio_core.plots.projection import MAX_MAP_POOL_ROWS, UMAP_MIN_ROWS, MapPlacer, map_sample, project, resolve_method
 
 
 @pytest.fixture

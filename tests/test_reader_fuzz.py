@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from gio_core.data import DataError, prepare_vectors, read_data
+from gio_core.io.errors import DataError
+from gio_core.io.vectors import prepare_vectors
+from gio_core.io.read import read_data
 
 NAMES = ["data.csv", "data.tsv", "data.csv.gz", "data.tsv.gz", "data.parquet", "data.jsonl", "data.json",
          "data.npy", "data.npz", "data.txt", "data.gz", "upload", "data.xlsx"]

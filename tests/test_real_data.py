@@ -10,7 +10,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from gio_core import PAPER_GIO_PARAMS, GIOSelector
-from gio_core.datasets import fashion_mnist_sample
+from gio_core.io.datasets import fashion_mnist_sample
 
 
 @pytest.fixture(scope="module")

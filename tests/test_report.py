@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.figures import RunTrace
-from gio_core.projection import MapPlacer, project
-from gio_core.report import run_report_html, run_summary
+from gio_core.plots.figures import RunTrace
+from gio_core.plots.projection import MapPlacer, project
+from gio_core.evaluate.report import run_report_html, run_summary
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_summary_of_an_empty_start_says_infinity():
 
 
 def test_an_empty_start_reports_the_first_defined_kl_instead_of_infinity(rng):
-    from gio_core.report import first_defined_kl
+    from gio_core.evaluate.report import first_defined_kl
 
     pool, target = rng.normal(size=(300, 2)), rng.normal(size=(50, 2)) + 0.5
     selector = GIOSelector(max_iter=12, stop_criterion="data_size", random_state=0)

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.data import prepare_vectors
-from gio_core.demos import load_demo
-from gio_core.figures import RunTrace
+from gio_core.io.vectors import prepare_vectors
+from gio_core.io.demos import load_demo
+from gio_core.plots.figures import RunTrace
 from ui import rows
 from ui.run_view import label_shares
 from ui.state import Dataset
@@ -94,7 +94,7 @@ def test_label_shares_compare_the_picks_with_the_target():
 def test_hover_is_made_for_the_rows_asked_only_and_not_at_all_for_arrays(monkeypatch):
     import io
 
-    from gio_core.data import read_data
+    from gio_core.io.read import read_data
 
     dataset = _dataset("clusters-2d")
     content = rows._content(dataset)

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core.data import prepare_vectors, read_data
-from gio_core.pipeline import SelectionPipeline
+from gio_core.io.vectors import prepare_vectors
+from gio_core.io.read import read_data
+from gio_core.pipeline.pipeline import SelectionPipeline
 from ui.state import RunRecord, RunSettings
 
 

@@ -10,13 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core import GIOSelector, quantize
-from gio_core.data import DataError, read_data
-from gio_core.export import selection_frame, write_selection, write_selection_rows
-from gio_core.largefiles import NpyRows, iter_row_chunks, release_pages, take_rows
+from gio_core import GIOSelector
+from gio_core.scale import quantize
+from gio_core.io.errors import DataError
+from gio_core.io.read import read_data
+from gio_core.io.export import selection_frame, write_selection, write_selection_rows
+from gio_core.io.largefiles import NpyRows, iter_row_chunks, release_pages, take_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-quantize_module = sys.modules["gio_core.quantize"]
+quantize_module = sys.modules["gio_core.scale.quantize"]
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gio_core.backends.spark import spark_available
+from gio_core.pipeline.backends.spark import spark_available
 from gio_core.cli import main
-from gio_core.pipeline import SelectionPipeline
+from gio_core.pipeline.pipeline import SelectionPipeline
 
 _MISSING = spark_available()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=f"Spark engine unavailable: {_MISSING}")
@@ -80,7 +80,7 @@ def _run(engine, root: Path, out: Path, **options):
 
 
 def _spark_backend(session):
-    from gio_core.backends.spark import SparkBackend
+    from gio_core.pipeline.backends.spark import SparkBackend
 
     return SparkBackend(session=session)
 
@@ -105,7 +105,7 @@ def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, expl
     np.testing.assert_array_equal(np.stack(got["emb"]), np.stack(expected["emb"]))
     assert got["gio_rank"].tolist() == list(range(1, len(got) + 1))
     if explode == "target_share":  # the budget (or all the chosen clusters hold), shared over them
-        from gio_core.explode import distinct_in_order
+        from gio_core.scale.explode import distinct_in_order
 
         assert len(got) == there.selector.result_.row_quotas.sum() <= int(0.05 * 2100)
         chosen = distinct_in_order(there.selector.result_.selected_candidates)

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core.data import read_data
-from gio_core.targets import split_pool
+from gio_core.io.read import read_data
+from gio_core.io.targets import split_pool
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gio_core.baselines import METHODS
-from gio_core.tsds import TSDSSelector
+from gio_core.methods.baselines import METHODS
+from gio_core.methods.tsds import TSDSSelector
 
 from .selection_checks import assert_distinct_at_budget, assert_seed_decides
 
@@ -135,7 +135,7 @@ def test_bad_data_is_refused_with_a_message(rng):
 
 
 def test_fetching_neighbours_a_few_at_a_time_gives_the_plan_over_all_of_them(rng, monkeypatch):
-    from gio_core import tsds
+    from gio_core.methods import tsds
 
     pool = rng.normal(size=(400, 3))
     target = rng.normal(size=(12, 3))

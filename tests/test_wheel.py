@@ -84,9 +84,9 @@ def test_the_wheel_carries_the_app_and_the_demo_data_under_package_names(wheel):
 
 
 def test_the_installed_package_imports_its_own_files_and_finds_its_data(environment, tmp_path):
-    script = ("import gio_core, gio_core.cli as cli, gio_core.backends.inprocess; "
-              "from gio_core._assets import assets_folder; "
-              "from gio_core.demos import available_demos; "
+    script = ("import gio_core, gio_core.cli as cli, gio_core.pipeline.backends.inprocess; "
+              "from gio_core.io._assets import assets_folder; "
+              "from gio_core.io.demos import available_demos; "
               "print(gio_core.__file__); print(cli._app_script()); print(assets_folder()); "
               "print(','.join(available_demos()))")
     done = subprocess.run([str(environment / "python"), "-c", script], cwd=tmp_path, capture_output=True, text=True,

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gio_core import export
-from gio_core.baselines import METHODS
-from gio_core.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
-from gio_core.comparison import (
+from gio_core.io import export
+from gio_core.methods.baselines import METHODS
+from gio_core.plots.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
+from gio_core.evaluate.comparison import (
     DEFAULT_METHODS,
     METHOD_SUMMARIES,
     Comparison,
@@ -30,9 +30,9 @@ from gio_core.comparison import (
     method_cost,
     split_sizes,
 )
-from gio_core.data import DataError
-from gio_core.dsir import TEXT_METHODS
-from gio_core.metrics import METRIC_DIRECTIONS
+from gio_core.io.errors import DataError
+from gio_core.methods.dsir import TEXT_METHODS
+from gio_core.evaluate.metrics import METRIC_DIRECTIONS
 
 from .defaults import APP_SETTINGS
 from .maps import MapState, map_status

@@ -22,19 +22,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gio_core import embed
-from gio_core.data import (
-    DataError,
-    LoadedData,
-    SUPPORTED_FORMATS,
-    format_bytes,
-    numeric_columns,
-    read_data,
-    text_columns,
-    vector_list_columns,
-)
-from gio_core.demos import DEMOS, available_demos
-from gio_core.targets import split_pool
+from gio_core.io import embeddings as embed
+from gio_core.io.errors import DataError
+from gio_core.io.tables import LoadedData, SUPPORTED_FORMATS, format_bytes
+from gio_core.io.columns import numeric_columns, text_columns, vector_list_columns
+from gio_core.io.read import read_data
+from gio_core.io.demos import DEMOS, available_demos
+from gio_core.io.targets import split_pool
 
 from . import cache, target_picker
 from .data_root import DATA_ROOT_VARIABLE, FORMATS_TEXT, HOW_TO_ENABLE, check_path, data_root

@@ -6,8 +6,8 @@ import numpy as np
 import streamlit as st
 
 from gio_core import GIOSelector
-from gio_core.figures import RunTrace, kl_figure, map_figure, map_overlay
-from gio_core.projection import MapPlacer, project
+from gio_core.plots.figures import RunTrace, kl_figure, map_figure, map_overlay
+from gio_core.plots.projection import MapPlacer, project
 
 
 @st.cache_resource(show_spinner=False)

@@ -22,10 +22,10 @@ import time
 import numpy as np
 import streamlit as st
 
-from gio_core import export
-from gio_core.data import DataError
-from gio_core.figures import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
-from gio_core.report import first_defined_kl, run_report_html, run_summary
+from gio_core.io import export
+from gio_core.io.errors import DataError
+from gio_core.plots.figures import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
+from gio_core.evaluate.report import first_defined_kl, run_report_html, run_summary
 
 from . import rows
 from .controls import ViewSettings

@@ -16,9 +16,10 @@ import numpy as np
 import streamlit as st
 
 from gio_core import SelectionPipeline
-from gio_core.data import LoadedData, PreparedVectors
-from gio_core.demos import Demo
-from gio_core.figures import RunTrace
+from gio_core.io.tables import LoadedData
+from gio_core.io.vectors import PreparedVectors
+from gio_core.io.demos import Demo
+from gio_core.plots.figures import RunTrace
 
 RUN_KEY = "gio_run"
 _run_ids = itertools.count(1)

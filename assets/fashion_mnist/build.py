@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gio_core.datasets import load_fashion_mnist
+from gio_core.io.datasets import load_fashion_mnist
 
 PER_CLASS = 400
 SEED = 20171025  # the data set's release date

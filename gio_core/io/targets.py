@@ -9,7 +9,7 @@ import logging
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .data import LoadedData
+from .tables import LoadedData
 
 logger = logging.getLogger(__name__)
 

@@ -44,8 +44,9 @@ import numpy as np
 import pandas as pd
 
 from ._assets import assets_folder
-from ._validation import check_random_state
-from .data import LoadedData, read_data
+from .._validation import check_random_state
+from .tables import LoadedData
+from .read import read_data
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state
 from .explode import explode_rows
-from .largefiles import iter_row_chunks, take_rows
+from ..io.largefiles import iter_row_chunks, take_rows
 
 logger = logging.getLogger(__name__)
 

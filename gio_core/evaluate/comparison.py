@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_matrix, check_float, check_int, check_random_state, check_same_dimension
-from .baselines import METHODS
-from .dsir import TEXT_METHODS
+from .._validation import as_matrix, check_float, check_int, check_random_state, check_same_dimension
+from ..methods.baselines import METHODS
+from ..methods.dsir import TEXT_METHODS
 from .metrics import METRIC_DIRECTIONS, evaluate_selection, kl_curve
 
 logger = logging.getLogger(__name__)

@@ -19,14 +19,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_matrix, as_points, check_int, check_same_dimension, check_target_rows
-from .neighbors import (
-    MIN_SQUARED_DISTANCE,
-    Backend,
-    kth_neighbor_distances,
-    squared_distances,
-    squared_norms,
-)
+from .._validation import as_matrix, as_points, check_int, check_same_dimension, check_target_rows
+from .neighbors import MIN_SQUARED_DISTANCE, Backend, kth_neighbor_distances, squared_distances, squared_norms
 
 #: Added to every distance before its logarithm, as in grad-info-opt.
 EPS = 1e-8

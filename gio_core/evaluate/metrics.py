@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_matrix, as_points, check_int, check_random_state, check_same_dimension, check_target_rows
-from .kl import knn_kl
-from .neighbors import kth_neighbor_distances, squared_distances, squared_norms
+from .._validation import as_matrix, as_points, check_int, check_random_state, check_same_dimension, check_target_rows
+from ..gio.kl import knn_kl
+from ..gio.neighbors import kth_neighbor_distances, squared_distances, squared_norms
 
 __all__ = [
     "METRIC_DIRECTIONS",

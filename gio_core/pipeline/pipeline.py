@@ -31,7 +31,9 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .data import DEFAULT_MAX_BYTES, DataError, LoadedData, ParquetDataset
+from ..io.tables import DEFAULT_MAX_BYTES, LoadedData
+from ..io.errors import DataError
+from ..io.shards import ParquetDataset
 
 __all__ = ["PoolVectors", "SelectionPipeline", "StageMeter", "run_selection"]
 
@@ -148,7 +150,7 @@ class SelectionPipeline:
                  progress: ProgressCallback | None = None, callback: Callable | None = None,
                  target_from_pool: dict | None = None, step_rows: bool = False):
         from .backends import Backend, get_backend
-        from .gio import GIOSelector
+        from ..gio.selector import GIOSelector
 
         if start not in ("empty", "uniform", "pool_sample"):
             raise ValueError(f"start must be 'empty', 'uniform' or 'pool_sample'; got {start!r}.")
@@ -239,7 +241,8 @@ class SelectionPipeline:
 
     def read(self) -> "SelectionPipeline":
         """Read (or, for shards, list and check) the pool and read the target."""
-        from .data import is_parquet_dataset, open_parquet_dataset, read_data
+        from ..io.shards import is_parquet_dataset, open_parquet_dataset
+        from ..io.read import read_data
 
         started = time.perf_counter()
         source = self.pool_source
@@ -253,7 +256,7 @@ class SelectionPipeline:
         else:
             self.pool_data = read_data(source, max_bytes=self.max_bytes, encoding=self.encoding, progress=self.progress)
         if self.target_from_pool is not None:
-            from .targets import split_pool
+            from ..io.targets import split_pool
 
             if shards:
                 raise ValueError(f"{self.pool_data.name}: a target made of pool rows needs one pool file, not a "
@@ -267,8 +270,9 @@ class SelectionPipeline:
 
     def vectors(self) -> "SelectionPipeline":
         """Choose and check the vectors of pool and target."""
-        from .data import dataset_vectors, prepare_vectors, target_vectors
-        from .export import manifest_vectors_record, vectors_sha256
+        from ..io.shards import dataset_vectors, target_vectors
+        from ..io.vectors import prepare_vectors
+        from ..io.export import manifest_vectors_record, vectors_sha256
 
         started = time.perf_counter()
         k = self._k()
@@ -300,7 +304,7 @@ class SelectionPipeline:
             choice = dict(self.choice)
             if self.id_column is not None and not any(choice[key] for key in ("columns", "vector_column",
                                                                               "text_column")):
-                from .data import _default_source
+                from ..io.vectors import _default_source
 
                 source, default = _default_source(pool)
                 if source == "columns" and self.id_column in default:
@@ -314,7 +318,7 @@ class SelectionPipeline:
             self.description = prepared.description
             self.text_model = prepared.text_model
             self.dropped = (prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows)
-            from .embed import describe_text_model
+            from ..io.embeddings import describe_text_model
 
             self.vectors_record = manifest_vectors_record(prepared, text_model_detail=(
                 describe_text_model(prepared.text_model) if prepared.text_model else None))
@@ -324,9 +328,15 @@ class SelectionPipeline:
 
     def quantise(self) -> "SelectionPipeline":
         """K-means: the sample by global row number, trained here, every row assigned by the backend."""
-        from ._validation import check_random_state
-        from .quantize import (compact_quantization, draw_training_rows, nonfinite_message,
-                               quantize, raw_cluster_numbers, train_centroids)
+        from .._validation import check_random_state
+        from ..scale.quantize import (
+            compact_quantization,
+            draw_training_rows,
+            nonfinite_message,
+            quantize,
+            raw_cluster_numbers,
+            train_centroids,
+        )
 
         self._rng = check_random_state(self.seed)
         n_clusters = self.params.get("n_clusters")
@@ -378,7 +388,7 @@ class SelectionPipeline:
         """The target points rows are ordered by within a partly taken cluster (``explode='target_share'`` with a
         data-size budget): the points GIO runs on (the target's centroids when quantised), as GIOSelector
         does with a precomputed quantisation; None when rows are not ordered by distance."""
-        from .gio import GIOSelector
+        from ..gio.selector import GIOSelector
 
         params = GIOSelector(**self.params).get_params()
         if params["explode"] != "target_share" or params["stop_criterion"] != "data_size":
@@ -409,7 +419,7 @@ class SelectionPipeline:
         ------
         GIOStep
         """
-        from .gio import GIOSelector
+        from ..gio.selector import GIOSelector
 
         started = time.perf_counter()
         init = np.zeros((0, self.target_matrix.shape[1])) if self.start == "empty" else None
@@ -430,7 +440,7 @@ class SelectionPipeline:
     def explode(self) -> "SelectionPipeline":
         """The chosen clusters to pool rows (by the backend), or the picked rows themselves."""
         from .backends import Selection
-        from .explode import distinct_in_order
+        from ..scale.explode import distinct_in_order
 
         started = time.perf_counter()
         result = self.selector.result_
@@ -459,7 +469,7 @@ class SelectionPipeline:
             if out == "-":
                 sys.stdout.flush()
         else:
-            from .export import write_atomically
+            from ..io.export import write_atomically
 
             self.n_written = write_atomically(out, lambda path: self.backend.export(
                 self.pool, self.selection, path, progress=self.progress))
@@ -468,7 +478,7 @@ class SelectionPipeline:
 
     def manifest(self, *, out=None, extra: dict | None = None) -> dict:
         """The run manifest (see :func:`gio_core.export.build_manifest`)."""
-        from .export import EXPORT_COLUMNS, build_manifest, selection_sha256
+        from ..io.export import EXPORT_COLUMNS, build_manifest, selection_sha256
 
         started = time.perf_counter()
         params = {name: value for name, value in self.selector.get_params().items() if name != "random_state"}
@@ -504,7 +514,7 @@ class SelectionPipeline:
 
     def output_columns(self) -> list[str]:
         """The exported columns: the pool's (vector dimensions ``dim_i`` for an array) then the gio_* ones."""
-        from .export import EXPORT_COLUMNS
+        from ..io.export import EXPORT_COLUMNS
 
         data = self.pool_data
         columns = [column for column in data.columns if column not in EXPORT_COLUMNS]
@@ -516,8 +526,8 @@ class SelectionPipeline:
     def _vectors_record(self) -> dict:
         """The manifest's ``vectors``: recorded by :meth:`vectors`, or made now from :meth:`from_prepared`'s vectors."""
         if not self.vectors_record and self._prepared is not None:
-            from .embed import describe_text_model
-            from .export import manifest_vectors_record
+            from ..io.embeddings import describe_text_model
+            from ..io.export import manifest_vectors_record
 
             prepared = self._prepared
             self.vectors_record = manifest_vectors_record(prepared, text_model_detail=(
@@ -534,7 +544,7 @@ class SelectionPipeline:
         return rest[prepared.pool_rows]
 
     def _k(self) -> int:
-        from .gio import GIOSelector
+        from ..gio.selector import GIOSelector
 
         return int(GIOSelector(**self.params).get_params()["k"])
 
@@ -556,7 +566,7 @@ class SelectionPipeline:
 
     def run(self, out, *, manifest_out=None) -> dict:
         """Every stage; writes ``out`` and (when given) the manifest; returns the manifest."""
-        from .export import write_manifest
+        from ..io.export import write_manifest
 
         try:
             self.read().vectors().quantise().select().explode().export(out)

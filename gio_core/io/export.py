@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from .data import DataError, LoadedData
+from .errors import DataError
+from .tables import LoadedData
 from .largefiles import iter_row_chunks, take_rows
 
 __all__ = ["EXPORT_COLUMNS", "FORMULA_PREFIXES", "MANIFEST_KIND", "MANIFEST_VERSION", "build_manifest",
@@ -741,7 +742,7 @@ def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, v
     -------
     dict
     """
-    from . import __version__
+    from .._version import __version__
 
     manifest = {
         "kind": MANIFEST_KIND,

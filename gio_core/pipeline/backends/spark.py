@@ -94,7 +94,7 @@ def _global_rows(batch, offsets: dict) -> NDArray[np.int64]:
 
 
 def _vectors(batch, vectors: dict):
-    from ..largefiles import RaggedVectorsError, arrow_vectors, ragged_message
+    from ...io.largefiles import RaggedVectorsError, arrow_vectors, ragged_message
 
     try:
         return arrow_vectors(batch, vectors["width"], vector_column=vectors["vector_column"],
@@ -126,7 +126,7 @@ def _sample_batches(batches, *, offsets, sample_rows, vectors):
 def _assign_batches(batches, *, offsets, centers, vectors, target_points):
     import pyarrow as pa
 
-    from ..quantize import assign_rows, centroid_index, nearest_distances
+    from ...scale.quantize import assign_rows, centroid_index, nearest_distances
 
     index = centroid_index(centers)
     target = None if target_points is None else centroid_index(target_points)
@@ -142,7 +142,7 @@ def _assign_batches(batches, *, offsets, centers, vectors, target_points):
 def _priority_batches(batches, *, seed):
     import pyarrow as pa
 
-    from ..explode import row_priority
+    from ...scale.explode import row_priority
 
     for batch in batches:
         rows = batch.column("gio_row").to_numpy(zero_copy_only=False)
@@ -168,7 +168,7 @@ def _filter_batches(batches, *, offsets, bitmap, keep_columns):
 def _csv_batches(batches, *, names):
     import pyarrow as pa
 
-    from ..export import csv_text_table
+    from ...io.export import csv_text_table
 
     for batch in batches:
         text = csv_text_table(pa.Table.from_batches([batch]))
@@ -253,7 +253,7 @@ class SparkBackend(Backend):
         """Run a Spark action; an error raised by our code on an executor comes back as its one line."""
         import warnings
 
-        from ..data import DataError
+        from ...io.errors import DataError
 
         try:
             with warnings.catch_warnings():  # pyspark warns on every call that it does not fully support pandas 3
@@ -269,7 +269,7 @@ class SparkBackend(Backend):
     # -- the stages --------------------------------------------------------------------------------
 
     def check_pool(self, pool) -> None:
-        from ..data import ParquetDataset
+        from ...io.shards import ParquetDataset
 
         if not isinstance(pool.data, ParquetDataset):
             raise ValueError(f"--engine spark reads Parquet: {pool.data.name} is {pool.data.format}; write it as "
@@ -405,7 +405,7 @@ class SparkBackend(Backend):
         from pyspark.sql import functions as F
         from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-        from ..export import EXPORT_COLUMNS, _output_kind
+        from ...io.export import EXPORT_COLUMNS, _output_kind
 
         rows = selection.rows
         bitmap = np.zeros((pool.data.n_rows + 7) // 8, dtype=np.uint8)

@@ -23,9 +23,9 @@ from typing import Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_matrix, check_float, check_int, check_random_state
+from .._validation import as_matrix, check_float, check_int, check_random_state
 from .baselines import _BaseSelector, _gumbel_order
-from .metrics import kl_curve as _kl_curve
+from ..evaluate.metrics import kl_curve as _kl_curve
 
 logger = logging.getLogger(__name__)
 

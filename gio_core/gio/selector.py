@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
-from ._validation import (
+from .._validation import (
     as_matrix,
     as_points,
     check_choice,
@@ -31,13 +31,19 @@ from ._validation import (
     check_same_dimension,
     check_target_rows,
 )
-from .explode import (EXPLODE_MODES, allocate_rows, distinct_in_order, explode_rows, nearest_target_distances,
-                      target_shares)
+from ..scale.explode import (
+    EXPLODE_MODES,
+    allocate_rows,
+    distinct_in_order,
+    explode_rows,
+    nearest_target_distances,
+    target_shares,
+)
 from .kl import AveragedKL
 from .objectives import OBJECTIVES, STEP_RULES, SmoothKNNKL, SteeredAveragedKL
-from .largefiles import is_row_source, take_rows
+from ..io.largefiles import is_row_source, take_rows
 from .neighbors import NearestUnused, squared_distances
-from .quantize import ProgressCallback, Quantization, quantize
+from ..scale.quantize import ProgressCallback, Quantization, quantize
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_int
+from .._validation import check_int
 from .baselines import _BaseSelector
 
 logger = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ class PursuitSelector(_BaseSelector):
             raise ValueError(f"n_clusters={n_clusters} is more than the pool's {n_pool} rows; lower n_clusters "
                              "or leave it as None to choose by pool size.")
         labels, centers = self._clusters(pool, n_clusters, rng)
-        from .neighbors import knn_squared_distances
+        from ..gio.neighbors import knn_squared_distances
 
         _, nearest_center = knn_squared_distances(target, centers, 1)
         target_counts = np.bincount(nearest_center[:, 0], minlength=n_clusters).astype(np.float64)

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import check_choice, check_int, check_random_state
+from .._validation import check_choice, check_int, check_random_state
 
 logger = logging.getLogger(__name__)
 

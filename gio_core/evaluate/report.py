@@ -17,8 +17,8 @@ import numpy as np
 import plotly.io as pio
 from numpy.typing import ArrayLike
 
-from .figures import STOP_LABELS, RunTrace, animated_run_figure, kl_figure
-from .projection import MapPlacer, MapProjection
+from ..plots.figures import STOP_LABELS, RunTrace, animated_run_figure, kl_figure
+from ..plots.projection import MapPlacer, MapProjection
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlace
     >>> page.startswith("<!DOCTYPE html>")
     True
     """
-    from . import __version__
+    from .._version import __version__
 
     animated = animated_run_figure(trace, projection, placer, target_labels=target_labels, pool_labels=pool_labels,
                                    label_name=label_name, color_picks_by=color_picks_by, max_frames=max_frames,

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._assets import assets_folder
-from .data import DataError
+from .errors import DataError
 
 __all__ = ["FASHION_MNIST_CLASSES", "FASHION_MNIST_DIR", "fashion_mnist_sample", "load_fashion_mnist", "read_idx"]
 
