@@ -43,12 +43,12 @@ from gio_core import GIOSelector  # noqa: E402
 from gio_core._validation import check_random_state  # noqa: E402
 from gio_core.methods.baselines import (
     PAPER_GIO_PARAMS,
-    GreedyKLSelector,
     KCenterGreedySelector,
     NearestToTargetSelector,
     RandomSelector,
 )
-from gio_core.gio.selector import _Run, _start_set  # noqa: E402
+from gio_core.methods.greedy_kl import GreedyKLSelector
+from gio_core.gio.run import _Run, _start_set  # noqa: E402
 from gio_core.gio.kl import EPS, AveragedKL  # noqa: E402
 from gio_core.evaluate.metrics import classifier_accuracy, evaluate_selection  # noqa: E402
 from gio_core.gio.neighbors import MIN_SQUARED_DISTANCE, NearestUnused, squared_distances  # noqa: E402

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_tasks as qt  # noqa: E402
 
-from gio_core.methods.baselines import METHODS  # noqa: E402
+from gio_core.methods.registry import METHODS  # noqa: E402
 from gio_core.methods.dsir import TEXT_METHODS  # noqa: E402
 from gio_core.evaluate.metrics import METRIC_DIRECTIONS, evaluate_selection  # noqa: E402
 

@@ -49,7 +49,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gio_core import GIOSelector  # noqa: E402
-from gio_core.methods.baselines import METHODS  # noqa: E402
+from gio_core.methods.registry import METHODS  # noqa: E402
 from gio_core.io.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -89,7 +89,7 @@ def assignment_rate(*, clusters: int = 1500, rows: int = 65_536, repeats: int = 
     """
     import faiss
 
-    from gio_core.scale.quantize import assign_rows, centroid_index
+    from gio_core.scale.assign import assign_rows, centroid_index
     from scale_data import COMPONENTS, SEED, _draw, _mixture
 
     faiss.omp_set_num_threads(1)

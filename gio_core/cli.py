@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 __all__ = ["main"]
 
@@ -146,7 +145,8 @@ def _parameter_help() -> dict[str, str]:
 def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
     """One option per GIOSelector parameter, typed from GIOConfig; defaults read from the engine."""
     from .scale.explode import EXPLODE_MODES
-    from .gio.selector import STOP_CRITERIA, V_INITS, GIOConfig, GIOSelector
+    from .gio.config import STOP_CRITERIA, V_INITS, GIOConfig
+    from .gio.selector import GIOSelector
     from .gio.objectives import OBJECTIVES, STEP_RULES
 
     defaults = GIOSelector().get_params()
@@ -378,7 +378,7 @@ def _target_from_pool(manifest: dict) -> dict | None:
 
 
 def _options_from_manifest(args, gio_names: list[str]) -> dict:
-    from .io.export import read_manifest
+    from .io.manifest import read_manifest
 
     given = [name for name in gio_names if getattr(args, name) is not None]
     for flag, value in (("columns", args.columns), ("vector-column", args.vector_column), ("id-column", args.id_column),
@@ -471,7 +471,7 @@ def _options_from_args(args, gio_names: list[str]) -> dict:
 
 def _gio_params(args, gio_names: list[str]) -> dict:
     """The GIO parameters the options set: ``--paper``'s values first, then every option given."""
-    from .gio.selector import PAPER_GIO_PARAMS
+    from .gio.config import PAPER_GIO_PARAMS
 
     params = dict(PAPER_GIO_PARAMS) if args.paper else {}
     for name in gio_names:
@@ -507,10 +507,9 @@ def _backend(args, options: dict):
 
 
 def _select(args, gio_names: list[str]) -> int:
-    from .io.tables import format_bytes
     from .io.embeddings import describe_text_model
-    from .io.export import write_manifest
-    from .pipeline.pipeline import SelectionPipeline
+    from .io.tables import format_bytes
+    from .pipeline import SelectionPipeline
 
     if not args.out:
         raise _UsageError("--out is required: where to write the selection (.csv, .csv.gz, .tsv, .parquet or '-').")
@@ -523,11 +522,42 @@ def _select(args, gio_names: list[str]) -> int:
 
     say = _Reporter(quiet=args.quiet).say
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
-    budget = {"steps": 1}
+    seen: dict = {"picks": 1, "seconds": 0.0}
 
-    def on_step(step) -> None:
-        pipeline.meter.mark("gio")
-        progress("selecting", step.n_selected, budget["steps"], f"KL {step.kl:.4g}")
+    def on_event(event) -> None:
+        """The pipeline's events: the progress bar, and one line per stage for the person at the terminal."""
+        if event.kind == "progress":
+            progress(event.detail, event.done, event.total)
+        elif event.kind == "step":
+            progress("selecting", event.step.n_selected, seen["picks"], f"KL {event.step.kl:.4g}")
+        elif event.kind == "done":
+            progress.close()
+            if event.stage in ("quantise", "select", "explode"):
+                seen["seconds"] += event.seconds
+            if event.stage == "read":
+                pool, target = event.result.pool, event.result.target
+                shards = f", {len(pool.files):,} shards" if hasattr(pool, "files") else ""
+                say(f"pool {pool.name}: {pool.n_rows:,} rows ({pool.format}{shards}, {format_bytes(pool.n_bytes)}); "
+                    f"target {target.name}: {target.n_rows:,} rows ({target.format})")
+                seen["pool_rows"] = pool.n_rows
+                if options["manifest"] is not None:
+                    _check_same_inputs(options["manifest"], pool, target)
+            elif event.stage == "vectors":
+                vectors = event.result
+                pool_dropped, target_dropped = vectors.dropped
+                dropped = (f"; dropped {pool_dropped:,} pool and {target_dropped:,} target rows with NaN/inf"
+                           if pool_dropped or target_dropped else "")
+                say(f"vectors: {vectors.description}{dropped}")
+                if vectors.text_model is not None:
+                    say(f"text model: {describe_text_model(vectors.text_model)}")
+                seen["picks"] = pipeline.config.expected_picks(vectors.pool.n_rows)
+            elif event.stage == "select":
+                seen["result"] = event.result
+            elif event.stage == "explode":
+                result = seen["result"]
+                say(f"selected {event.result.n_rows:,} of {seen['pool_rows']:,} pool rows in {seen['seconds']:.1f} s; "
+                    f"KL {result.initial_kl:.4g} -> {result.final_kl:.4g}; stop: {result.stop_reason}: "
+                    f"{result.stop_message.rstrip('.')}")
 
     # bad parameters, a missing engine (pyspark, Java) and bad options fail here, before any file is read
     pipeline = SelectionPipeline(
@@ -535,70 +565,21 @@ def _select(args, gio_names: list[str]) -> int:
         seed=options["seed"], start=options["start"], columns=options["columns"],
         vector_column=options["vector_column"], text_column=options["text_column"], text_model=options["text_model"],
         drop_nonfinite=options["drop_nonfinite"], id_column=options["id_column"],
-        max_bytes=options["max_bytes"] or None, encoding=options["encoding"], progress=progress, callback=on_step,
+        max_bytes=options["max_bytes"] or None, encoding=options["encoding"], on_event=on_event,
         target_from_pool=options.get("target_from_pool"))
     try:
-        try:
-            pipeline.read()
-        finally:
-            progress.close()
-        pool, target = pipeline.pool_data, pipeline.target_data
-        shards = f", {len(pool.files):,} shards" if hasattr(pool, "files") else ""
-        say(f"pool {pool.name}: {pool.n_rows:,} rows ({pool.format}{shards}, {format_bytes(pool.n_bytes)}); target "
-            f"{target.name}: {target.n_rows:,} rows ({target.format})")
-        if options["manifest"] is not None:
-            _check_same_inputs(options["manifest"], pool, target)
-        try:
-            pipeline.vectors()
-        finally:
-            progress.close()
-        pool_dropped, target_dropped = pipeline.dropped
-        dropped = (f"; dropped {pool_dropped:,} pool and {target_dropped:,} target rows with NaN/inf"
-                   if pool_dropped or target_dropped else "")
-        say(f"vectors: {pipeline.description}{dropped}")
-        if pipeline.text_model is not None:
-            say(f"text model: {describe_text_model(pipeline.text_model)}")
-        budget["steps"] = _step_budget(pipeline.params, pipeline.pool.n_rows)
-        try:
-            pipeline.quantise().select().explode()
-        finally:
-            progress.close()
-        selector = pipeline.selector
-        seconds = sum(pipeline.timings.get(stage, 0.0) for stage in ("quantize_pool", "quantize_target", "gio",
-                                                                      "explode"))
-        kl_curve = selector.kl_curve_
-        final_kl = float(kl_curve[-1]) if len(kl_curve) else float(selector.initial_kl_)
-        say(f"selected {pipeline.n_selected:,} of {pool.n_rows:,} pool rows in {seconds:.1f} s; KL "
-            f"{selector.initial_kl_:.4g} -> {final_kl:.4g}; stop: {selector.stop_reason_}: "
-            f"{selector.stop_message_.rstrip('.')}")
-        try:
-            pipeline.export(args.out)
-        finally:
-            progress.close()
-        manifest = pipeline.manifest(out=args.out)
+        manifest = pipeline.run(args.out, manifest_out=manifest_out)
     finally:
-        pipeline.close()
-    if manifest_out is not None:
-        write_manifest(manifest, manifest_out)
+        progress.close()
     written = "stdout" if args.out == "-" else args.out
-    columns = manifest["selection"]["columns"]
-    added = manifest["selection"]["added_columns"]
-    say(f"wrote {written} ({pipeline.n_written:,} rows; the pool's {len(columns) - len(added)} columns + "
+    selection = manifest["selection"]
+    columns, added = selection["columns"], selection["added_columns"]
+    say(f"wrote {written} ({selection['rows']:,} rows; the pool's {len(columns) - len(added)} columns + "
         f"{', '.join(added)}){'' if manifest_out is None else f' and {manifest_out}'}")
 
     if options["manifest"] is not None:
         return _report_rerun(options["manifest"], manifest, say)
     return 0
-
-
-def _step_budget(params: dict, n_pool: int) -> int:
-    from .gio.selector import GIOSelector
-
-    params = GIOSelector(**params).get_params()
-    budget = int(params["max_iter"])
-    if params.get("n_clusters"):
-        budget = min(budget, int(params["n_clusters"]))
-    return max(1, min(budget, n_pool))
 
 
 def _check_same_inputs(manifest: dict, pool, target) -> None:
@@ -770,6 +751,30 @@ def _app(args) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
+#: The engine's messages name Python parameters (``vector_column=``, ``engine='spark'``); on the command line
+#: they are said as the options that set them.
+_FLAGS = {"n_clusters": "--clusters", "engine": "--engine", "vector_column": "--vector-column",
+          "columns": "--columns", "text_column": "--text-column", "text_model": "--text-model",
+          "drop_nonfinite": "--drop-nonfinite", "id_column": "--id-column", "max_bytes": "--max-bytes",
+          "encoding": "--encoding", "out": "--out", "pool": "--pool", "target": "--target"}
+_PARAMETER = re.compile(r"\b(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) +
+                        r")=(?:'([^']*)'|(True|False)\b|([A-Za-z0-9_.\-\[\]]+(?:\.\.\.)?))?")
+
+
+def _in_cli_words(message: str) -> str:
+    """An engine message with each ``name=value`` it names said as the option (``--name value``)."""
+
+    def flag(match: re.Match) -> str:
+        option = _FLAGS[match.group(1)]
+        quoted, boolean, bare = match.group(2), match.group(3), match.group(4)
+        if boolean is not None:
+            return option if boolean == "True" else f"no {option}"
+        value = quoted if quoted is not None else bare
+        return option if value is None else f"{option} {value}"
+
+    return _PARAMETER.sub(flag, message)
+
+
 class _Stopped(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised in the main thread so every ``finally`` (temporary files) runs."""
 
@@ -819,8 +824,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _app(args)
         with _stop_signals_raise():
             return _select(args, gio_names)
-    except (DataError, _UsageError, ValueError, TypeError) as error:
+    except _UsageError as error:
         print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return _STATUS_BAD_INPUT
+    except (DataError, ValueError, TypeError) as error:
+        print(f"{PROG}: error: {_in_cli_words(' '.join(str(error).split()))}", file=sys.stderr)
         return _STATUS_BAD_INPUT
     except PermissionError as error:
         print(f"{PROG}: error: cannot write or read {error.filename}: permission denied; choose another path.",

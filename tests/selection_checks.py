@@ -20,3 +20,15 @@ def assert_seed_decides(make, fit_args: tuple, seed: int, other_seed: int | None
     if other_seed is not None:
         assert first.selected_indices_.tolist() != make(other_seed).fit(*fit_args).selected_indices_.tolist()
     return first, again
+
+
+def run_stages(pipeline):
+    """A pipeline's read → vectors → quantise → select → explode stages, each given the results before it.
+
+    Returns ``(inputs, vectors, quantised, result, selection)``.
+    """
+    inputs = pipeline.read()
+    vectors = pipeline.vectors(inputs)
+    quantised = pipeline.quantise(vectors)
+    result = pipeline.select(vectors, quantised)
+    return inputs, vectors, quantised, result, pipeline.explode(vectors, quantised, result)

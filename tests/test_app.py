@@ -27,6 +27,15 @@ def _no_exception(at) -> None:
     assert not at.exception, [item.value for item in at.exception]
 
 
+def _exported(record):
+    """The run's CSV download, as a person gets it."""
+    import io
+
+    import pandas as pd
+
+    return pd.read_csv(io.BytesIO(record.outputs.csv_bytes()))
+
+
 def _run_selection(at):
     at.button(key="run_selection").click().run()
     _no_exception(at)
@@ -76,13 +85,11 @@ def test_every_demo_runs_without_exception(demo):
     record = at.session_state["gio_run"]
     assert record.finished and record.result is not None
     # the export holds the pool file's rows in pick order, with every original column
-    from ui.run_view import selection_frame
-
     dataset_rows = at.session_state["gio_run"].selected_indices
     assert len(dataset_rows) > 0
     caption = " ".join(item.value for item in at.caption)
     assert "rows selected" in " ".join(item.value for item in at.markdown) or "Step" in caption
-    assert callable(selection_frame)
+    assert _exported(record)["gio_rank"].tolist() == list(range(1, len(dataset_rows) + 1))
 
 
 def test_replay_slider_shows_an_earlier_step():
@@ -162,10 +169,7 @@ def test_quantised_run_exports_clusters():
     record = at.session_state["gio_run"]
     assert record.settings.params["n_clusters"] == 40
     assert record.cluster_labels is not None and record.finished
-    from ui.run_view import selection_frame
-
-    dataset = _dataset(at)
-    frame = selection_frame(record, dataset)
+    frame = _exported(record)
     assert list(frame.columns[-3:]) == ["gio_rank", "gio_row", "gio_cluster"]
     assert frame["gio_cluster"].nunique() <= 5
 
@@ -214,13 +218,10 @@ def test_export_of_a_demo_run_matches_the_selection():
     at = _open(view_live_speed="Max", demo_key="digits-subset")
     _run_selection(at)
     record = at.session_state["gio_run"]
-    from gio_core.io.export import selection_csv_bytes
-    from ui.run_view import manifest, selection_frame
-    import io
-    import pandas as pd
+    from ui.run_view import manifest
 
     dataset = _dataset(at)
-    frame = pd.read_csv(io.BytesIO(selection_csv_bytes(selection_frame(record, dataset))))
+    frame = _exported(record)
     assert list(frame.columns[:2]) == ["id", "label"] and list(frame.columns[-2:]) == ["gio_rank", "gio_row"]
     np.testing.assert_array_equal(frame["gio_row"], record.selected_indices)
     np.testing.assert_array_equal(frame["gio_rank"], np.arange(1, len(frame) + 1))
@@ -331,7 +332,7 @@ def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, m
     import pandas as pd
 
     from gio_core.io.demos import load_demo
-    from ui.run_view import manifest, selection_frame
+    from ui.run_view import manifest
 
     pool_path = tmp_path / "pool.csv"
     load_demo("clusters-2d").pool.frame.to_csv(pool_path, index=False)
@@ -359,7 +360,7 @@ def test_a_target_filtered_by_label_from_a_pool_runs_and_is_recorded(tmp_path, m
     document = manifest(record, dataset)
     origin = document["app"]["target_from_pool"]
     assert origin["how"] == "with cluster in {D}" and len(origin["rows"]) == 400
-    frame = selection_frame(record, dataset)
+    frame = _exported(record)
     original = pd.read_csv(pool_path)
     # gio_row numbers rows of the file the person gave, not of the pool left after the split
     assert (original.loc[frame["gio_row"], "id"].to_numpy() == frame["id"].to_numpy()).all()
@@ -432,7 +433,7 @@ def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp
     from gio_core.io.vectors import prepare_vectors
     from gio_core.io.read import read_data
     from gio_core.io.demos import load_demo
-    from ui.run_view import manifest, selection_frame
+    from ui.run_view import manifest
     from ui.state import Dataset
 
     demo = load_demo("clusters-2d")
@@ -463,7 +464,7 @@ def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp
     err = capsys.readouterr().err
     assert status == 0 and "reproduced the manifest's selection exactly" in err, err
     again = pd.read_csv(tmp_path / "again.csv")
-    assert again["gio_row"].tolist() == selection_frame(record, dataset)["gio_row"].tolist()
+    assert again["gio_row"].tolist() == _exported(record)["gio_row"].tolist()
 
 
 @pytest.mark.parametrize("stop_reason, rows, shown", [

@@ -4,7 +4,7 @@ the lowest number, the same whatever the batch; near-ties past the first candida
 import numpy as np
 import pytest
 
-from gio_core.scale.quantize import assign_rows, centroid_index
+from gio_core.scale.assign import assign_rows, centroid_index
 
 
 def _exact(rows, centers):

@@ -18,7 +18,9 @@ import pytest
 
 from gio_core.io import export
 from gio_core.io.read import read_data
-from gio_core.io.export import write_atomically, write_manifest, write_selection_rows
+from gio_core.io.atomic import write_atomically
+from gio_core.io.manifest import write_manifest
+from gio_core.io.export import write_selection_rows
 
 EARLIER = b"the user's earlier file\n"
 

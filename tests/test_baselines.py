@@ -6,16 +6,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gio_core import GIOSelector
-from gio_core.methods.baselines import (
-    METHODS,
-    PAPER_GIO_PARAMS,
-    GreedyKLSelector,
-    KCenterGreedySelector,
-    NearestToTargetSelector,
-    RandomSelector,
-)
-from gio_core.evaluate.metrics import kl_curve
+from gio_core import PAPER_GIO_PARAMS, GIOSelector
+from gio_core.methods import METHODS, GreedyKLSelector, KCenterGreedySelector, NearestToTargetSelector, RandomSelector
+from gio_core.gio.kl import kl_curve
 from gio_core.gio.neighbors import kth_neighbor_distances
 
 SELECTORS = [RandomSelector, KCenterGreedySelector, NearestToTargetSelector, GreedyKLSelector]
@@ -114,12 +107,12 @@ def test_greedy_kl_takes_the_best_candidate_every_step(rng, k, with_init):
 
 
 def test_greedy_kl_without_the_stored_matrix_agrees(rng, monkeypatch):
-    import gio_core.methods.baselines as baselines
+    import gio_core.methods.greedy_kl as greedy_kl
 
     pool, target = rng.normal(size=(50, 3)), rng.normal(size=(20, 3))
     stored = GreedyKLSelector(n_select=15, k=3).fit(pool, target).selected_indices_
-    monkeypatch.setattr(baselines, "_STORED_PAIRS", 0)
-    monkeypatch.setattr(baselines, "_BLOCK_PAIRS", 100)
+    monkeypatch.setattr(greedy_kl, "_STORED_PAIRS", 0)
+    monkeypatch.setattr(greedy_kl, "_BLOCK_PAIRS", 100)
     np.testing.assert_array_equal(GreedyKLSelector(n_select=15, k=3).fit(pool, target).selected_indices_, stored)
 
 
@@ -196,17 +189,17 @@ def test_data_validation(cls, rng):
 
 
 def test_kl_curve_is_measured_when_first_read(rng, monkeypatch):
-    import gio_core.methods.baselines as baselines
-    from gio_core.evaluate.metrics import kl_curve
+    import gio_core.methods.base as base
+    from gio_core.gio.kl import kl_curve
 
     calls = []
-    monkeypatch.setattr(baselines, "_kl_curve", lambda *args, **kwargs: calls.append(1) or kl_curve(*args, **kwargs))
+    monkeypatch.setattr(base, "_kl_curve", lambda *args, **kwargs: calls.append(1) or kl_curve(*args, **kwargs))
     pool, target = rng.normal(size=(200, 3)), rng.normal(size=(50, 3))
-    selector = baselines.RandomSelector(n_select=20, random_state=0).fit(pool, target)
+    selector = RandomSelector(n_select=20, random_state=0).fit(pool, target)
     assert calls == []  # fit alone does not pay for the curve
     np.testing.assert_allclose(selector.kl_curve_, kl_curve(target, pool[selector.selected_indices_], k=5),
                                rtol=1e-12)
     selector.kl_curve_
     assert calls == [1]  # measured once
     with pytest.raises(AttributeError, match="call fit first"):
-        baselines.RandomSelector().kl_curve_
+        RandomSelector().kl_curve_

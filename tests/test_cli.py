@@ -228,7 +228,7 @@ def test_optional_float_and_choice_options(files, capsys):
     (["--columns", "a", "--text-model", "tfidf"], "--text-model applies to text columns"),
     (["--columns", "zzz"], "pool.csv has no column `zzz`"),
     (["--max-bytes", "huge"], "size 'huge' is not understood"),
-    (["--clusters", "5000"], "n_clusters=5000 is larger than the 200 pool rows"),
+    (["--clusters", "5000"], "--clusters 5000 is larger than the 200 rows of the pool"),
     (["--k", "50"], "target.csv has 40 target row(s); k=50 needs at least k+1=51"),
 ], ids=["k", "stop", "lr", "bool", "unknown", "objective", "explode", "trust", "two-sources", "text-model", "column", "size", "clusters", "k-rows"])
 def test_bad_arguments_exit_2_with_one_line(files, capsys, arguments, message):
@@ -356,7 +356,9 @@ def test_a_manifest_whose_target_is_pool_rows_reruns_with_the_pool_file_alone(fi
 
 def test_the_same_split_by_hand_gives_the_same_rows(files):
     """Taking the rows out in the pipeline is the same as writing the two files yourself, up to row numbers."""
-    from gio_core.pipeline.pipeline import SelectionPipeline
+    from gio_core.pipeline import SelectionPipeline
+
+    from .selection_checks import run_stages
 
     rows = list(range(3, 200, 4))
     original = pd.read_csv(files / "pool.csv")
@@ -366,12 +368,12 @@ def test_the_same_split_by_hand_gives_the_same_rows(files):
     params = {"n_clusters": 25, "stop_criterion": "data_size", "max_data_size": 0.2, "max_iter": 25}
     split = SelectionPipeline(files / "pool.csv", None, target_from_pool={"rows": rows}, params=params, seed=1,
                               columns=["a", "b", "c"])
-    split.read().vectors().quantise().select().explode()
+    *_, split_selection = run_stages(split)
     by_hand = SelectionPipeline(files / "rest.csv", files / "chosen.csv", params=params, seed=1,
                                 columns=["a", "b", "c"])
-    by_hand.read().vectors().quantise().select().explode()
-    assert split.selection.rows.size > 0
-    np.testing.assert_array_equal(split.selection.rows, rest[by_hand.selection.rows])
+    *_, by_hand_selection = run_stages(by_hand)
+    assert split_selection.rows.size > 0
+    np.testing.assert_array_equal(split_selection.rows, rest[by_hand_selection.rows])
 
 
 def test_a_pool_rows_manifest_refuses_a_target_file_and_a_changed_pool(files, capsys):

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gio_core.methods import baselines
+from gio_core.methods import registry as baselines
 from gio_core.evaluate import comparison
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest

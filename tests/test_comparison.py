@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from gio_core.methods.baselines import METHODS, NearestToTargetSelector, RandomSelector
+from gio_core.methods.registry import METHODS
+from gio_core.methods.baselines import NearestToTargetSelector, RandomSelector
 from gio_core.plots.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
 from gio_core.evaluate.comparison import (
     DEFAULT_METHODS,
@@ -19,7 +20,8 @@ from gio_core.evaluate.comparison import (
     split_sizes,
     split_target,
 )
-from gio_core.evaluate.metrics import evaluate_selection, kl_curve
+from gio_core.evaluate.metrics import evaluate_selection
+from gio_core.gio.kl import kl_curve
 from gio_core.plots.projection import MapPlacer, project
 
 

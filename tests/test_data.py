@@ -196,7 +196,7 @@ def test_byte_order_marks(encoded):
 
 def test_explicit_encoding_reads_latin1():
     raw = "id,text\n1,crème brûlée\n".encode("cp1252")
-    with pytest.raises(DataError, match=r"not UTF-8 text.*--encoding cp1252"):
+    with pytest.raises(DataError, match=r"not UTF-8 text.*encoding='cp1252'"):
         read_data(raw, name="latin.csv")
     assert read_data(raw, name="latin.csv", encoding="cp1252").frame["text"].tolist() == ["crème brûlée"]
 
@@ -343,7 +343,7 @@ def test_extract_vectors_array_has_no_columns(tmp_path):
 
 def test_text_only_file_points_to_text_column():
     data = read_data(b"text\nhello there\ngood bye\n", name="words.csv")
-    with pytest.raises(DataError, match=r"no numeric or vector columns; embed its text column \(--text-column text\)"):
+    with pytest.raises(DataError, match=r"no numeric or vector columns; embed its text column \(text_column='text'\)"):
         extract_vectors(data)
 
 

@@ -153,7 +153,9 @@ def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blob
     pool, target = two_blobs
     selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
                            random_state=0).fit(pool, target)
-    distance = nearest_target_distances(pool, target)
+    # the points GIO ran on: the target's centroids (it has more rows than K), as the pipeline and Spark order them
+    assert selector.result_.target_quantization is not None
+    distance = nearest_target_distances(pool, selector.result_.target_quantization.centers)
     chosen = set(selector.selected_indices_.tolist())
     partial = 0
     for cluster in np.unique(selector.selected_clusters_):

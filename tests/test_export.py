@@ -18,16 +18,18 @@ from gio_core.io.read import read_data
 from gio_core.io.export import (
     EXPORT_COLUMNS,
     FORMULA_PREFIXES,
-    build_manifest,
     escape_formula,
-    manifest_vectors_record,
-    read_manifest,
     selection_csv_bytes,
     selection_frame,
-    selection_sha256,
-    write_manifest,
     write_selection,
     write_selection_rows,
+)
+from gio_core.io.manifest import (
+    build_manifest,
+    manifest_vectors_record,
+    read_manifest,
+    selection_sha256,
+    write_manifest,
 )
 
 

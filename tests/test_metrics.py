@@ -13,9 +13,9 @@ from gio_core.evaluate.metrics import (
     coverage,
     evaluate_selection,
     in_target_precision,
-    kl_curve,
     mmd2,
 )
+from gio_core.gio.kl import kl_curve
 
 
 @pytest.mark.parametrize("k", [1, 3, 5], ids=lambda k: f"k{k}")

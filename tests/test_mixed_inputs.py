@@ -148,7 +148,7 @@ def test_widths_that_disagree_are_refused_in_one_line(tmp_path, pool_frame, rng,
 def test_width_message_offers_columns_when_there_are_enough(tmp_path, pool_frame, rng):
     named = read_data(write(pool_frame, tmp_path / "named.csv"))
     np.save(tmp_path / "bare.npy", rng.normal(size=(20, 2)))
-    with pytest.raises(DataError, match=r"name 2 of named.csv's numeric columns, in bare.npy's order \(--columns\), "
+    with pytest.raises(DataError, match=r"name 2 of named.csv's numeric columns, in bare.npy's order \(columns=\), "
                                         r"or save bare.npy with 3 columns"):
         prepare_vectors(named, read_data(tmp_path / "bare.npy"))
 

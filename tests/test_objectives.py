@@ -135,7 +135,8 @@ def test_trust_radius_keeps_the_descent_local(rng):
 
 
 def test_drops_into_the_engine_run_loop(rng):
-    from gio_core.gio.selector import GIOSelector, _Run
+    from gio_core.gio.selector import GIOSelector
+    from gio_core.gio.run import _Run
 
     pool, target = rng.normal(size=(80, 2)), rng.normal(size=(30, 2))
     config = GIOSelector(max_iter=15, stop_criterion="data_size", v_init="jump", lr=0.5, grad_desc_iter=5).config()

@@ -14,7 +14,9 @@ import pytest
 
 from gio_core import GIOSelector
 from gio_core.cli import main
-from gio_core.pipeline.pipeline import SelectionPipeline, run_selection
+from gio_core.pipeline import SelectionPipeline, run_selection
+
+from .selection_checks import run_stages
 
 
 def _shards(folder, sizes, *, rng, width=6, fixed=False, names=None):
@@ -46,9 +48,9 @@ def pool_and_target(tmp_path, rng):
 def test_pipeline_is_the_selector_on_the_same_rows(pool_and_target, params):
     folder, pool, target = pool_and_target
     pipeline = SelectionPipeline(folder / "pool", folder / "target.npy", params=params, seed=4, vector_column="emb")
-    pipeline.read().vectors().quantise().select().explode()
+    *_, selection = run_stages(pipeline)
     expected = GIOSelector(**params, random_state=4).fit(pool, target, np.zeros((0, 6)))
-    assert np.array_equal(pipeline.selection.rows, expected.selected_indices_)
+    assert np.array_equal(selection.rows, expected.selected_indices_)
 
 
 def test_gio_row_follows_sorted_file_names_and_a_glob_reads_the_same(pool_and_target):
@@ -81,7 +83,7 @@ def test_a_failed_export_leaves_no_file(pool_and_target, monkeypatch):
     folder, _, _ = pool_and_target
     pipeline = SelectionPipeline(folder / "pool", folder / "target.npy", params={"n_clusters": 12, "max_iter": 8},
                                  vector_column="emb")
-    pipeline.read().vectors().quantise().select().explode()
+    _, vectors, _, _, selection = run_stages(pipeline)
 
     def half_then_fail(pool, selection, out, progress=None):
         with open(out, "wb") as handle:
@@ -91,7 +93,7 @@ def test_a_failed_export_leaves_no_file(pool_and_target, monkeypatch):
     monkeypatch.setattr(pipeline.backend, "export", half_then_fail)
     (folder / "sel.csv").write_text("the previous selection\n")
     with pytest.raises(OSError, match="disk full"):
-        pipeline.export(folder / "sel.csv")
+        pipeline.export(vectors, selection, folder / "sel.csv")
     assert (folder / "sel.csv").read_text() == "the previous selection\n"  # not clobbered
     assert not [name for name in os.listdir(folder) if "partial" in name]
 
@@ -171,14 +173,17 @@ def test_manifest_records_stage_timings_and_the_engine(pool_and_target):
 def test_iter_select_stopped_early_keeps_the_picks_so_far(pool_and_target):
     folder, _, _ = pool_and_target
     pipeline = SelectionPipeline(folder / "pool", folder / "target.npy", params={"n_clusters": 12, "max_iter": 8},
-                                 vector_column="emb").read().vectors().quantise()
-    steps = pipeline.iter_select()
-    kept = [next(steps) for _ in range(3)]
+                                 vector_column="emb")
+    vectors = pipeline.vectors(pipeline.read())
+    quantised = pipeline.quantise(vectors)
+    steps = pipeline.iter_select(vectors, quantised)
+    iterator = iter(steps)
+    kept = [next(iterator) for _ in range(3)]
     steps.close()  # a Stop button
-    assert pipeline.selector.stop_reason_ == "interrupted"
+    assert steps.result.stop_reason == "interrupted"
     picks = [step.candidate for step in kept if step.kept]
-    assert pipeline.selector.selected_clusters_.tolist() == picks
-    pipeline.explode().export(folder / "stopped.parquet")
+    assert steps.result.selected_candidates.tolist() == picks
+    pipeline.export(vectors, pipeline.explode(vectors, quantised, steps.result), folder / "stopped.parquet")
     assert set(pd.read_parquet(folder / "stopped.parquet")["gio_cluster"]) == set(picks)
 
 
@@ -192,14 +197,16 @@ def test_from_prepared_skips_reading_and_gives_the_same_rows(tmp_path, rng):
     pd.DataFrame(rng.normal(size=(40, 4)) + 0.5, columns=list("abcd")).to_csv(tmp_path / "target.csv", index=False)
     params = {"n_clusters": 20, "max_iter": 6}
     whole = SelectionPipeline(tmp_path / "pool.csv", tmp_path / "target.csv", params=params, seed=2)
-    whole.read().vectors().quantise().select().explode()
+    whole_stages = run_stages(whole)
     pool_data, target_data = read_data(tmp_path / "pool.csv"), read_data(tmp_path / "target.csv")
     cached = SelectionPipeline.from_prepared(pool_data, target_data, prepare_vectors(pool_data, target_data),
                                              params=params, seed=2)
-    cached.quantise().select().explode().export(tmp_path / "cached.csv")
-    assert np.array_equal(cached.selection.rows, whole.selection.rows)
-    assert cached.manifest()["vectors"] == whole.manifest()["vectors"]
-    assert pd.read_csv(tmp_path / "cached.csv")["gio_row"].tolist() == whole.selection.rows.tolist()
+    cached_stages = run_stages(cached)
+    cached.export(cached_stages[1], cached_stages[4], tmp_path / "cached.csv")
+    assert np.array_equal(cached_stages[4].rows, whole_stages[4].rows)
+    assert cached.manifest(*cached_stages[:2], *cached_stages[3:])["vectors"] == \
+        whole.manifest(*whole_stages[:2], *whole_stages[3:])["vectors"]
+    assert pd.read_csv(tmp_path / "cached.csv")["gio_row"].tolist() == whole_stages[4].rows.tolist()
 
 
 def test_target_share_orders_partial_clusters_as_the_selector_does(tmp_path, rng):
@@ -211,13 +218,13 @@ def test_target_share_orders_partial_clusters_as_the_selector_does(tmp_path, rng
     np.save(tmp_path / "target.npy", target)
     params = {"n_clusters": 60, "stop_criterion": "data_size", "max_data_size": 0.1, "max_iter": 60}
     pipeline = SelectionPipeline(tmp_path / "pool.npy", tmp_path / "target.npy", params=params, seed=5)
-    pipeline.read().vectors().quantise().select().explode()
+    _, _, quantised, result, selection = run_stages(pipeline)
     expected = GIOSelector(**params, random_state=5).fit(pool, target, np.zeros((0, 5)))
     from gio_core.scale.explode import distinct_in_order
 
-    chosen = distinct_in_order(pipeline.selector.result_.selected_candidates)
-    assert (pipeline.selector.result_.row_quotas < pipeline.quantization.counts[chosen]).any()  # partly taken
-    assert np.array_equal(pipeline.selection.rows, expected.selected_indices_)
+    chosen = distinct_in_order(result.selected_candidates)
+    assert (result.row_quotas < quantised.pool.counts[chosen]).any()  # partly taken
+    assert np.array_equal(selection.rows, expected.selected_indices_)
 
 
 def test_shard_pool_with_a_bare_array_target_says_so(tmp_path):

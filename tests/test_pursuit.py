@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gio_core.methods.baselines import METHODS
+from gio_core.methods.registry import METHODS
 from gio_core.methods.pursuit import PursuitSelector, auto_pursuit_clusters
 
 from .selection_checks import assert_distinct_at_budget, assert_seed_decides

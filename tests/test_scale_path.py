@@ -18,7 +18,7 @@ from gio_core.io.export import selection_frame, write_selection, write_selection
 from gio_core.io.largefiles import NpyRows, iter_row_chunks, release_pages, take_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-quantize_module = sys.modules["gio_core.scale.quantize"]
+assign_module = sys.modules["gio_core.scale.assign"]
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_release_pages_never_touches_memory_it_does_not_own(tmp_path, blobs):
 @pytest.mark.parametrize("source", ["memmap", "row-source"], ids=["memmap", "npy-rows"])
 def test_chunked_assignment_equals_in_memory(monkeypatch, tmp_path, mapped, blobs, source):
     in_memory = quantize(blobs, 40, random_state=3)
-    monkeypatch.setattr(quantize_module, "_ASSIGN_CHUNK_ROWS", 777)  # many chunks, the last one short
+    monkeypatch.setattr(assign_module, "CHUNK_ROWS", 777)  # many chunks, the last one short
     points = mapped if source == "memmap" else NpyRows(tmp_path / "pool.npy")
     chunked = quantize(points, 40, random_state=3)
     assert np.array_equal(chunked.labels, in_memory.labels)

@@ -18,7 +18,9 @@ import pytest
 
 from gio_core.pipeline.backends.spark import spark_available
 from gio_core.cli import main
-from gio_core.pipeline.pipeline import SelectionPipeline
+from gio_core.pipeline import SelectionPipeline
+
+from .selection_checks import run_stages
 
 _MISSING = spark_available()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=f"Spark engine unavailable: {_MISSING}")
@@ -72,11 +74,12 @@ def shards(tmp_path_factory):
 
 
 def _run(engine, root: Path, out: Path, **options):
+    """Every stage up to the export; returns (quantised, result, selection, rows written)."""
     params = {**PARAMS, **options.pop("params", {})}
     pipeline = SelectionPipeline(root / "pool", root / "target.parquet", engine=engine, params=params, seed=3,
                                  vector_column="emb", **options)
-    pipeline.read().vectors().quantise().select().explode().export(out)
-    return pipeline
+    _, vectors, quantised, result, selection = run_stages(pipeline)
+    return quantised, result, selection, pipeline.export(vectors, selection, out)
 
 
 def _spark_backend(session):
@@ -94,12 +97,13 @@ def _read_parts(path: Path) -> pd.DataFrame:
 
 @pytest.mark.parametrize("explode", ["target_share", "all"], ids=["target-share", "all"])
 def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, explode):
-    here = _run("inprocess", shards, tmp_path / "here.parquet", params={"explode": explode})
-    there = _run(_spark_backend(spark), shards, tmp_path / "there.parquet", params={"explode": explode})
-    assert np.array_equal(here.selection.rows, there.selection.rows)  # the same rows, in the same order
-    assert np.array_equal(here.selection.clusters, there.selection.clusters)
+    _, _, here, _ = _run("inprocess", shards, tmp_path / "here.parquet", params={"explode": explode})
+    quantised, result, there, written = _run(_spark_backend(spark), shards, tmp_path / "there.parquet",
+                                             params={"explode": explode})
+    assert np.array_equal(here.rows, there.rows)  # the same rows, in the same order
+    assert np.array_equal(here.clusters, there.clusters)
     expected, got = pd.read_parquet(tmp_path / "here.parquet"), _read_parts(tmp_path / "there.parquet")
-    assert (tmp_path / "there.parquet").is_dir() and len(got) == here.n_selected == there.n_written
+    assert (tmp_path / "there.parquet").is_dir() and len(got) == here.n_rows == written
     assert list(got.columns) == ["id", "note", "emb", "gio_rank", "gio_row", "gio_cluster"]
     assert got.drop(columns="emb").equals(expected.drop(columns="emb"))
     np.testing.assert_array_equal(np.stack(got["emb"]), np.stack(expected["emb"]))
@@ -107,19 +111,19 @@ def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, expl
     if explode == "target_share":  # the budget (or all the chosen clusters hold), shared over them
         from gio_core.scale.explode import distinct_in_order
 
-        assert len(got) == there.selector.result_.row_quotas.sum() <= int(0.05 * 2100)
-        chosen = distinct_in_order(there.selector.result_.selected_candidates)
+        assert len(got) == result.row_quotas.sum() <= int(0.05 * 2100)
+        chosen = distinct_in_order(result.selected_candidates)
         # some clusters give part of their rows: those are ordered by distance to the target on both engines
-        assert (there.selector.result_.row_quotas < there.quantization.counts[chosen]).any()
+        assert (result.row_quotas < quantised.pool.counts[chosen]).any()
     else:
-        assert there.selector.result_.row_quotas is None
+        assert result.row_quotas is None
 
 
 def test_spark_csv_is_the_in_process_csv(spark, shards, tmp_path):
-    here = _run("inprocess", shards, tmp_path / "here.csv")
+    *_, written = _run("inprocess", shards, tmp_path / "here.csv")
     _run(_spark_backend(spark), shards, tmp_path / "there.csv")
     expected, got = pd.read_csv(tmp_path / "here.csv"), _read_parts(tmp_path / "there.csv")
-    assert got.equals(expected) and len(got) == here.n_selected
+    assert got.equals(expected) and len(got) == written
     assert got["note"].str.startswith("'=").any()  # formula-safe, as in-process
     assert not any(name.startswith(".") and "partial" in name for name in os.listdir(tmp_path))
 
@@ -172,7 +176,7 @@ def test_bad_input_gets_the_in_process_error_before_any_job(spark, tmp_path, mak
         if engine == "spark":
             pipeline.backend = _NoJobs(backend)
         with pytest.raises(ValueError) as caught:
-            pipeline.read().vectors()
+            pipeline.vectors(pipeline.read())
         errors.append(str(caught.value))
     assert message in errors[0] and errors[0] == errors[1]
     assert "\n" not in errors[0]
@@ -191,7 +195,7 @@ def test_ragged_vectors_get_the_in_process_error(spark, tmp_path):
         pipeline = SelectionPipeline(folder, tmp_path / "target.npy", engine=engine, params={**PARAMS, "n_clusters": 5},
                                      vector_column="emb")
         with pytest.raises(ValueError) as caught:
-            pipeline.read().vectors().quantise()
+            pipeline.quantise(pipeline.vectors(pipeline.read()))
         errors.append(" ".join(str(caught.value).split()))
     assert errors[0] == errors[1], errors
     assert errors[0].startswith("part-01.parquet: vectors in column `emb` have different lengths") and "row 124 has 5" \

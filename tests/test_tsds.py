@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gio_core.methods.baselines import METHODS
+from gio_core.methods.registry import METHODS
 from gio_core.methods.tsds import TSDSSelector
 
 from .selection_checks import assert_distinct_at_budget, assert_seed_decides

@@ -18,11 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import streamlit as st
 
-from gio_core.io.errors import DataError
-from gio_core.io.tables import LoadedData
-from gio_core.io.vectors import PreparedVectors, prepare_vectors
-from gio_core.io.demos import Demo, load_demo
-from gio_core.plots.projection import MapPlacer, MapProjection, project, warm_up_umap
+from gio_core.io import DataError, Demo, LoadedData, PreparedVectors, load_demo, prepare_vectors
+from gio_core.plots import MapPlacer, MapProjection, project, warm_up_umap
 
 logger = logging.getLogger(__name__)
 

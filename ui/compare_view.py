@@ -11,6 +11,7 @@ same export as the Select page). Problems are shown as messages, never as traceb
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -18,21 +19,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gio_core.io import export
-from gio_core.methods.baselines import METHODS
-from gio_core.plots.compare_figures import kl_curves_figure, method_colors, selection_maps_figure
-from gio_core.evaluate.comparison import (
-    DEFAULT_METHODS,
-    METHOD_SUMMARIES,
-    Comparison,
-    compare_methods,
-    default_budget,
-    method_cost,
-    split_sizes,
-)
-from gio_core.io.errors import DataError
-from gio_core.methods.dsir import TEXT_METHODS
-from gio_core.evaluate.metrics import METRIC_DIRECTIONS
+from gio_core.evaluate import (DEFAULT_METHODS, METHOD_SUMMARIES, METRIC_DIRECTIONS, Comparison, compare_methods,
+                               default_budget, method_cost, split_sizes)
+from gio_core.io import DataError, write_selection_rows
+from gio_core.methods import METHODS, TEXT_METHODS
+from gio_core.plots import kl_curves_figure, method_colors, selection_maps_figure
 
 from .defaults import APP_SETTINGS
 from .maps import MapState, map_status
@@ -288,9 +279,12 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def selection_frame(dataset: Dataset, selected_indices: np.ndarray) -> pd.DataFrame:
-    """The export table of one method's picks: the pool file's rows with every column, plus gio_rank and gio_row."""
-    return export.selection_frame(dataset.pool, dataset.prepared.pool_rows[np.asarray(selected_indices)])
+def selection_csv(dataset: Dataset, selected_indices: np.ndarray) -> bytes:
+    """One method's picks as CSV, as the Select page and the CLI export them: the pool file's rows with every
+    column, then gio_rank and gio_row (the row in the file the person gave)."""
+    buffer = io.BytesIO()
+    write_selection_rows(dataset.pool_file or dataset.pool, dataset.pool_file_rows(selected_indices), buffer)
+    return buffer.getvalue()
 
 
 def _downloads(dataset: Dataset, comparison: Comparison) -> None:
@@ -298,7 +292,7 @@ def _downloads(dataset: Dataset, comparison: Comparison) -> None:
     for result in comparison.succeeded:
         picks = result.selected_indices
         st.download_button(result.name,
-                           lambda picks=picks: export.selection_csv_bytes(selection_frame(dataset, picks)),
+                           lambda picks=picks: selection_csv(dataset, picks),
                            file_name=f"{_stem(dataset)}_{_slug(result.name)}.csv", mime="text/csv",
                            on_click="ignore", key=f"cmp_download_{_slug(result.name)}", icon=":material/download:",
                            width="stretch",

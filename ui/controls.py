@@ -11,8 +11,7 @@ from dataclasses import dataclass, fields
 
 import streamlit as st
 
-from gio_core import PAPER_GIO_PARAMS, STOP_CRITERIA, V_INITS, GIOConfig
-from gio_core.gio.objectives import OBJECTIVES
+from gio_core.gio import OBJECTIVES, PAPER_GIO_PARAMS, STOP_CRITERIA, V_INITS, GIOConfig
 
 from .defaults import (
     APP_SETTINGS,

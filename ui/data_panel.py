@@ -22,13 +22,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gio_core.io import embeddings as embed
-from gio_core.io.errors import DataError
-from gio_core.io.tables import LoadedData, SUPPORTED_FORMATS, format_bytes
-from gio_core.io.columns import numeric_columns, text_columns, vector_list_columns
-from gio_core.io.read import read_data
-from gio_core.io.demos import DEMOS, available_demos
-from gio_core.io.targets import split_pool
+from gio_core.io import (DEMOS, SUPPORTED_FORMATS, DataError, LoadedData, available_demos, available_text_models,
+                         default_text_model, describe_text_model, format_bytes, numeric_columns, read_data, split_pool,
+                         text_columns, vector_list_columns)
 
 from . import cache, target_picker
 from .data_root import DATA_ROOT_VARIABLE, FORMATS_TEXT, HOW_TO_ENABLE, check_path, data_root
@@ -268,9 +264,9 @@ def _vector_choice(pool: LoadedData, target: LoadedData, widget_key: str, demo_c
             return {"vector_column": column}
         column = st.selectbox("Text column", texts, key=f"text_column_{widget_key}",
                               help="Sentences to embed; pool and target are embedded into one space.")
-        models = embed.available_text_models()
-        model = st.selectbox("Text model", models, index=models.index(embed.default_text_model()),
-                             format_func=embed.describe_text_model, key=f"text_model_{widget_key}",
+        models = available_text_models()
+        model = st.selectbox("Text model", models, index=models.index(default_text_model()),
+                             format_func=describe_text_model, key=f"text_model_{widget_key}",
                              help="tfidf is built in and instant; minilm understands meaning (runs on CPU).")
         return {"text_column": column, "text_model": model}
 
@@ -340,7 +336,7 @@ def data_panel(source: str) -> Dataset | None:
                 else:
                     st.caption("Choose the target below, on a map of the pool.")
             _file_card("target", target)
-        origin = None
+        origin = pool_file = None
         if target_mode == "map" and pool is not None:
             choice = _vector_choice(pool, pool, f"{pool.sha256[:10]}_map", None)
             if choice is None:
@@ -396,6 +392,7 @@ def data_panel(source: str) -> Dataset | None:
         pool_labels = cache.column_values(pool.frame, label, prepared.pool_rows)
         target_labels = cache.column_values(target.frame, label, prepared.target_rows)
     return Dataset(source="demo" if demo else "upload", pool=pool, target=target, prepared=prepared, choice=choice,
+                   pool_file=pool_file,
                    key=_dataset_key(pool, target, choice, drop), label_column=label, pool_labels=pool_labels,
                    target_labels=target_labels, demo=demo, target_origin=origin)
 

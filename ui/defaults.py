@@ -7,7 +7,7 @@ knobs. Edit these two dicts to change what a new session starts with.
 
 from __future__ import annotations
 
-from gio_core import PAPER_GIO_PARAMS, GIOSelector
+from gio_core.gio import PAPER_GIO_PARAMS, GIOSelector
 
 #: GIO parameters the app sets differently from the engine's defaults (empty: the engine's defaults).
 GIO_OVERRIDES: dict = {}

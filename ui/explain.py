@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gio_core import GIOSelector
-from gio_core.plots.figures import RunTrace, kl_figure, map_figure, map_overlay
-from gio_core.plots.projection import MapPlacer, project
+from gio_core.gio import GIOSelector
+from gio_core.plots import MapPlacer, RunTrace, kl_figure, map_figure, map_overlay, project
 
 
 @st.cache_resource(show_spinner=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from gio_core.plots.projection import MapPlacer, MapProjection, resolve_method
+from gio_core.plots import MapPlacer, MapProjection, resolve_method
 
 from . import cache
 from .defaults import APP_SETTINGS

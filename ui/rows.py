@@ -20,9 +20,8 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from gio_core.io.tables import LoadedData
-from gio_core.io.columns import text_columns
-from gio_core.plots.figures import RunTrace
+from gio_core.io import LoadedData, text_columns
+from gio_core.plots import RunTrace
 
 from .state import Dataset
 

@@ -22,16 +22,14 @@ import time
 import numpy as np
 import streamlit as st
 
-from gio_core.io import export
-from gio_core.io.errors import DataError
-from gio_core.plots.figures import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
-from gio_core.evaluate.report import first_defined_kl, run_report_html, run_summary
+from gio_core.evaluate import first_defined_kl, run_report_html, run_summary
+from gio_core.plots import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
 
 from . import rows
 from .controls import ViewSettings
 from .defaults import APP_SETTINGS, LIVE_SPEEDS
 from .maps import MapState, map_status
-from .state import Dataset, RunRecord, RunSettings, current_run, new_run
+from .state import Dataset, RunRecord, RunSettings, current_run, execute, new_run
 
 logger = logging.getLogger(__name__)
 
@@ -93,63 +91,46 @@ def _centroids_xy(trace: RunTrace, map_state: MapState):
     return map_state.placer.place(trace.cluster_centers) if trace.cluster_centers is not None else None
 
 
-def _budget(settings: RunSettings, n_pool: int) -> int:
-    budget = int(settings.params["max_iter"])
-    if settings.params["stop_criterion"] == "data_size" and settings.params["n_clusters"] is None:
-        budget = min(budget, int(settings.params["max_data_size"] * n_pool))
-    return max(budget, 1)
-
-
 def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings, view: ViewSettings,
               map_state: MapState) -> RunRecord:
     record = new_run(dataset.key, settings, dataset.dimensions)
     stop_slot.button("Stop", key=f"stop_{record.run_id}", icon=":material/stop:",
                      help="Stop the run and keep the picks so far.")
-    budget = _budget(settings, dataset.n_pool)
     pace = LIVE_SPEEDS.get(view.live_speed)
     paced_seconds = _NORMAL_PACED_SECONDS if view.live_speed == "Normal" else math.inf
     redraw = float(APP_SETTINGS["redraw_seconds"])
     progress = slots.progress.progress(0.0, text="Starting…")
 
-    def quantize_progress(stage: str, done: int, total: int) -> None:
-        counted = f": {done:,} of {total:,}" if total > 1 else "…"  # 0 of 1 is a stage just started
-        progress.progress(min(done / max(total, 1), 1.0), text=f"{stage[:1].upper()}{stage[1:]}{counted}")
+    def stage_progress(event) -> None:
+        """The pipeline's progress events (K-means: the sample, training, assigning the rows) on the bar."""
+        if event.kind != "progress":
+            return
+        counted = f": {event.done:,} of {event.total:,}" if event.total > 1 else "…"  # 0 of 1: a stage just started
+        progress.progress(event.fraction or 0.0, text=f"{event.detail[:1].upper()}{event.detail[1:]}{counted}")
 
-    pipeline = steps = None
+    budget = settings.config.expected_picks(dataset.n_pool)
     started = time.perf_counter()
     # The first draw waits for the first finite KL (an empty start has none for its first k picks) or
     # for one redraw interval: in a browser each redraw costs a few hundred ms, and a draw of a
     # curve-less step delayed the first KL point by as much.
-    last_draw = started
-    curve_drawn = False  # whether a finite KL is on screen yet
-    try:
-        pipeline = settings.pipeline(dataset.pool, dataset.target, dataset.prepared, progress=quantize_progress)
-        steps = pipeline.quantise().iter_select(record_path=True)
-        for step in steps:
-            record.add(step)
-            if pace and time.perf_counter() - started < paced_seconds:
-                wait = started + len(record.steps) / pace - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-            now = time.perf_counter()
-            first_point = not curve_drawn and math.isfinite(step.kl)
-            if now - last_draw >= redraw or step.stop_reason is not None or first_point:
-                last_draw = now
-                curve_drawn = curve_drawn or math.isfinite(step.kl)
-                trace = record.trace()
-                progress.progress(min(step.n_selected / budget, 1.0),
-                                  text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {step.kl:.4g}")
-                _draw(slots, trace, trace.n_steps - 1, dataset, view, map_state, expected_steps=budget)
-    except (ValueError, TypeError, DataError, MemoryError) as problem:
-        record.error = " ".join(str(problem).split())
-    finally:
-        if steps is not None:
-            steps.close()  # a Stop keeps the picks so far
-            if not record.error and getattr(pipeline.selector, "result_", None) is not None:
-                pipeline.explode()
-        record.finish(pipeline)  # None (or a pipeline without picks) when the run failed before its first step
-        if record.error:
-            record.status = "error"
+    shown = {"last_draw": started, "curve": False}  # when the map was last drawn; whether a finite KL is on it
+
+    def show(step) -> None:
+        if pace and time.perf_counter() - started < paced_seconds:
+            wait = started + len(record.steps) / pace - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        now = time.perf_counter()
+        first_point = not shown["curve"] and math.isfinite(step.kl)
+        if now - shown["last_draw"] >= redraw or step.stop_reason is not None or first_point:
+            shown["last_draw"] = now
+            shown["curve"] = shown["curve"] or math.isfinite(step.kl)
+            trace = record.trace()
+            progress.progress(min(step.n_selected / budget, 1.0),
+                              text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {step.kl:.4g}")
+            _draw(slots, trace, trace.n_steps - 1, dataset, view, map_state, expected_steps=budget)
+
+    execute(record, dataset, on_step=show, on_event=stage_progress)
     stop_slot.empty()
     slots.progress.empty()
     return record
@@ -268,31 +249,13 @@ def label_shares(picked, target_labels, *, most: int = 6) -> str | None:
     return " · ".join(f"{values[i]} {np.mean(picked == values[i]):.0%} ({counts[i] / len(target):.0%})" for i in order)
 
 
-def selection_frame(record: RunRecord, dataset: Dataset):
-    """The export table: the selected rows of the pool file with every column, plus gio_rank (and more)."""
-    selected = record.selected_indices
-    file_rows = dataset.prepared.pool_rows[selected]
-    labels = record.cluster_labels[selected] if record.cluster_labels is not None else None
-    frame = export.selection_frame(dataset.pool, file_rows, cluster_labels=labels)
-    frame["gio_row"] = dataset.pool_file_rows(selected)  # differs when the target was chosen from the pool
-    return frame
-
-
 def manifest(record: RunRecord, dataset: Dataset) -> dict:
-    """The run manifest (JSON-ready), as the CLI writes it."""
-    vectors = export.manifest_vectors_record(dataset.prepared)
-    params = {name: value for name, value in record.settings.params.items()}
-    params.update(start=record.settings.start, drop_nonfinite=bool(dataset.choice.get("drop_nonfinite", False)))
-    document = export.build_manifest(params=params, seed=record.settings.seed,
-                                     inputs={"pool": dataset.pool, "target": dataset.target},
-                                     result=record.result, timings={"select": record.seconds}, vectors=vectors,
-                                     selected_rows=dataset.pool_file_rows(record.selected_indices))
-    document["app"] = {"source": dataset.source, "demo": dataset.demo.info.key if dataset.demo else None,
-                       "label_column": dataset.label_column}
+    """The run manifest (JSON-ready), as the CLI writes it, with what the app knows besides."""
+    app = {"source": dataset.source, "demo": dataset.demo.info.key if dataset.demo else None,
+           "label_column": dataset.label_column}
     if dataset.target_origin is not None:  # the target is rows of the pool file, chosen on the map
-        document["app"]["target_from_pool"] = dataset.target_origin
-        document["target_from_pool"] = dataset.target_origin  # as the CLI records it, to rerun it
-    return document
+        app["target_from_pool"] = dataset.target_origin
+    return record.outputs.manifest(extra={"app": app})
 
 
 def report_html(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> str:
@@ -308,26 +271,26 @@ def report_html(record: RunRecord, dataset: Dataset, view: ViewSettings, map_sta
 
 
 def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:
-    if record.result is None:
+    """The run's three downloads, each made by the pipeline when its button is clicked (never on a rerun)."""
+    if record.outputs is None:
         return
     stem = (dataset.demo.info.key if dataset.demo else dataset.pool.name.split(".")[0]) + f"_gio_run{record.run_id}"
-    frame = selection_frame(record, dataset)
-    csv_bytes = export.selection_csv_bytes(frame)
-    manifest_bytes = json.dumps(manifest(record, dataset), indent=2, allow_nan=False).encode("utf-8")
+    outputs = record.outputs
     columns = st.columns(3)
-    columns[0].download_button(CSV_LABEL, csv_bytes, file_name=f"{stem}.csv", mime="text/csv", type="primary",
+    columns[0].download_button(CSV_LABEL, outputs.csv_bytes, file_name=f"{stem}.csv", mime="text/csv", type="primary",
                                on_click="ignore", key=f"download_csv_{record.run_id}",
                                icon=":material/download:",
-                               help=f"{len(frame):,} rows: the pool file's columns plus gio_rank (pick order) and "
-                                    "gio_row (row in the pool file).")
+                               help=f"{outputs.selection.n_rows:,} rows: the pool file's columns plus gio_rank (pick "
+                                    "order) and gio_row (row in the pool file).")
     columns[1].download_button(REPORT_LABEL, lambda: report_html(record, dataset, view, map_state).encode("utf-8"),
                                file_name=f"{stem}_report.html", mime="text/html", on_click="ignore",
                                key=f"download_report_{record.run_id}", icon=":material/description:",
                                help="One HTML file with the animated map, the KL curve, the parameters and the "
                                     "summary; opens in any browser without a server.")
-    columns[2].download_button(MANIFEST_LABEL, manifest_bytes, file_name=f"{stem}.manifest.json",
-                               mime="application/json", on_click="ignore", key=f"download_manifest_{record.run_id}",
-                               icon=":material/receipt_long:",
+    columns[2].download_button(MANIFEST_LABEL,
+                               lambda: json.dumps(manifest(record, dataset), indent=2, allow_nan=False).encode("utf-8"),
+                               file_name=f"{stem}.manifest.json", mime="application/json", on_click="ignore",
+                               key=f"download_manifest_{record.run_id}", icon=":material/receipt_long:",
                                help="Every parameter, input hashes and the result, to rerun or audit "
                                     "(`gio-studio select --manifest`).")
 

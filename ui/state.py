@@ -6,6 +6,8 @@ see each other's uploads, parameters or runs. Uploads are read from memory and n
 
 from __future__ import annotations
 
+import functools
+import io
 import itertools
 import math
 import time
@@ -15,11 +17,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gio_core import SelectionPipeline
-from gio_core.io.tables import LoadedData
-from gio_core.io.vectors import PreparedVectors
-from gio_core.io.demos import Demo
-from gio_core.plots.figures import RunTrace
+from gio_core.gio import GIOConfig
+from gio_core.io import Demo, LoadedData, PreparedVectors
+from gio_core.pipeline import PoolVectors, SelectionPipeline, StageLog
+from gio_core.plots import RunTrace
 
 RUN_KEY = "gio_run"
 _run_ids = itertools.count(1)
@@ -48,6 +49,8 @@ class Dataset:
     target_origin : dict or None
         When the target is rows of the pool file chosen on the map: the file, the rows and how
         (:meth:`ui.target_picker.ChosenTarget.record`).
+    pool_file : LoadedData or None
+        With ``target_origin``: the whole pool file (``pool`` is the file without the target's rows).
     """
 
     source: str
@@ -61,6 +64,7 @@ class Dataset:
     target_labels: np.ndarray | None = None
     demo: Demo | None = None
     target_origin: dict | None = None
+    pool_file: LoadedData | None = None
 
     @property
     def n_pool(self) -> int:
@@ -74,18 +78,16 @@ class Dataset:
     def dimensions(self) -> int:
         return self.prepared.dimensions
 
-    def pool_file_rows(self, rows) -> np.ndarray:
-        """Row numbers in the pool file (from 0) of prepared pool rows.
+    @functools.cached_property
+    def pool_vectors(self) -> PoolVectors:
+        """The pool's vectors as the pipeline numbers them: each row's place in the file the person gave."""
+        taken = None if self.target_origin is None else self.target_origin["rows"]
+        return PoolVectors.of_file(self.pool_file or self.pool, self.prepared, taken_rows=taken)
 
-        When the target was chosen from the pool, ``pool`` is that file without the target's rows; the
-        numbers are still those of the file the person gave.
-        """
-        file_rows = self.prepared.pool_rows[np.asarray(rows, dtype=np.int64)]
-        if self.target_origin is None:
-            return file_rows
-        taken = np.asarray(self.target_origin["rows"], dtype=np.int64)
-        kept = np.setdiff1d(np.arange(self.pool.n_rows + len(taken), dtype=np.int64), taken)
-        return kept[file_rows]
+    def pool_file_rows(self, rows) -> np.ndarray:
+        """Row numbers in the pool file (from 0) of prepared pool rows (those of the file the person gave, also
+        when the target's rows were taken out of it)."""
+        return self.pool_vectors.file_rows(rows)
 
     def inputs(self) -> dict[str, str]:
         """What was selected from, in a few lines for a report."""
@@ -130,12 +132,19 @@ class RunSettings:
     live_speed: str = "Normal"
     error: str | None = None
 
-    def pipeline(self, pool: LoadedData, target: LoadedData, prepared: PreparedVectors, *,
-                 progress=None) -> SelectionPipeline:
-        """The run as the CLI makes it (:class:`gio_core.SelectionPipeline`), from vectors prepared already; with
-        ``step_rows`` so that each step names the rows it brings (the live map draws them)."""
-        return SelectionPipeline.from_prepared(pool, target, prepared, params=self.params, seed=self.seed,
-                                               start=self.start, progress=progress, step_rows=True)
+    def pipeline(self, dataset: Dataset, *, on_event=None) -> SelectionPipeline:
+        """The run as the CLI makes it (:class:`gio_core.pipeline.SelectionPipeline`), from the data set's vectors;
+        with ``step_rows`` so that each step names the rows it brings (the live map draws them)."""
+        origin = dataset.target_origin
+        return SelectionPipeline.from_prepared(
+            dataset.pool_file or dataset.pool, dataset.target, dataset.prepared, params=self.params, seed=self.seed,
+            start=self.start, on_event=on_event, step_rows=True,
+            target_from_pool=None if origin is None else {"rows": origin["rows"], "how": origin["how"]})
+
+    @property
+    def config(self) -> GIOConfig:
+        """The validated GIO parameters."""
+        return GIOConfig(**self.params)
 
     def record(self) -> dict[str, Any]:
         """Every parameter of the run, for a report or a manifest."""
@@ -144,6 +153,41 @@ class RunSettings:
     def same_run(self, other: "RunSettings") -> bool:
         """Whether two settings give the same selection (the live speed does not change it)."""
         return self.params == other.params and self.seed == other.seed and self.start == other.start
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """A finished run's stage results, from which its downloads are made (by the pipeline, as the CLI writes
+    them), when a person asks for them.
+
+    Attributes
+    ----------
+    pipeline : SelectionPipeline
+        The run's pipeline (listening only to ``log``).
+    inputs, vectors, quantised, result, selection
+        What its read, vectors, quantise, select and explode stages returned.
+    log : StageLog
+        The stages' times and peaks, for the manifest.
+    """
+
+    pipeline: SelectionPipeline
+    inputs: Any
+    vectors: Any
+    quantised: Any
+    result: Any
+    selection: Any
+    log: StageLog
+
+    def csv_bytes(self) -> bytes:
+        """The selection as the CLI exports it: the pool file's columns, then gio_rank, gio_row (gio_cluster)."""
+        buffer = io.BytesIO()
+        self.pipeline.export(self.vectors, self.selection, buffer)
+        return buffer.getvalue()
+
+    def manifest(self, *, extra: dict | None = None) -> dict:
+        """The run manifest, as ``gio-studio select`` writes it (``gio-studio select --manifest`` reruns it)."""
+        return self.pipeline.manifest(self.inputs, self.vectors, self.result, self.selection, quantised=self.quantised,
+                                      log=self.log, extra=extra)
 
 
 @dataclass
@@ -166,6 +210,7 @@ class RunRecord:
     seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
     error: str | None = None
+    outputs: RunOutputs | None = field(default=None, repr=False)
     _trace: RunTrace | None = field(default=None, repr=False)
 
     def add(self, step) -> None:
@@ -180,21 +225,22 @@ class RunRecord:
                                 None if path is None else np.asarray(path, dtype=np.float32), step.stop_reason))
         self._trace = None
 
-    def finish(self, pipeline: SelectionPipeline | None) -> None:
-        """Record the end of the run from its pipeline (finished, or closed early by Stop; exploded when it has
-        a result), or from None when it failed before it could start."""
+    def finish(self, outputs: RunOutputs | None) -> None:
+        """Record the end of the run from its pipeline's results (finished, or closed early by Stop), or from None
+        when it failed before it had a result."""
         self.seconds = time.perf_counter() - self.started
-        result = getattr(getattr(pipeline, "selector", None), "result_", None)
-        if result is None or pipeline.selection is None:
+        if outputs is None:
             self.status = "error" if self.error else "stopped"
             return
+        result = outputs.result
+        self.outputs = outputs
         self.result = result
-        self.selected = pipeline.selected_vector_rows
+        self.selected = outputs.vectors.pool.vector_rows(outputs.selection.rows)
         self.initial_kl = float(result.initial_kl)
         self.stop_reason = result.stop_reason
         self.stop_message = result.stop_message
-        self.cluster_labels = pipeline.cluster_labels
-        self.cluster_centers = pipeline.selector.cluster_centers_
+        self.cluster_labels = None if outputs.quantised is None else outputs.quantised.pool.labels
+        self.cluster_centers = None if result.pool_quantization is None else result.pool_quantization.centers
         if result.row_quotas is not None:
             # explode='target_share' takes a share of each chosen cluster once the run is over: the map and
             # the picks table show the rows the selection holds, not the whole clusters the steps named
@@ -236,6 +282,52 @@ class _Step:
     rows: np.ndarray
     path: np.ndarray | None
     stop_reason: str | None
+
+
+def execute(record: RunRecord, dataset: Dataset, *, on_step=None, on_event=None) -> RunRecord:
+    """The app's run: the CLI's pipeline on the data set's vectors, each step kept in ``record``, then exploded.
+
+    Parameters
+    ----------
+    record : RunRecord
+        Filled step by step; finished (``done``, ``stopped`` or ``error``) when this returns.
+    dataset : Dataset
+    on_step : callable, optional
+        Called with each :class:`gio_core.GIOStep` after it is kept (the live map). An exception it raises (a
+        Stop click interrupting the script) ends the run with the picks so far, exploded as the CLI would.
+    on_event : callable, optional
+        Also hears the pipeline's :class:`gio_core.pipeline.StageEvent` values (progress of K-means).
+
+    Returns
+    -------
+    RunRecord
+    """
+    log = StageLog()
+    base = record.settings.pipeline(dataset)
+    pipeline = base.listening(log, on_event)
+    steps = outputs = None
+    try:
+        inputs = pipeline.read()
+        vectors = pipeline.vectors(inputs)
+        quantised = pipeline.quantise(vectors)
+        steps = pipeline.iter_select(vectors, quantised, record_path=True)
+        for step in steps:
+            record.add(step)
+            if on_step is not None:
+                on_step(step)
+    except (ValueError, TypeError, MemoryError) as problem:  # DataError is a ValueError
+        record.error = " ".join(str(problem).split())
+    finally:
+        if steps is not None:
+            steps.close()  # a Stop keeps the picks so far
+            if not record.error:
+                result = steps.result
+                selection = pipeline.explode(vectors, quantised, result)
+                outputs = RunOutputs(base.listening(log), inputs, vectors, quantised, result, selection, log)
+        record.finish(outputs)  # None when the run failed before its first step
+        if record.error:
+            record.status = "error"
+    return record
 
 
 def new_run(data_key: str, settings: RunSettings, dimensions: int) -> RunRecord:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from gio_core.io.tables import LoadedData
-from gio_core.plots.figures import pool_map_figure
+from gio_core.io import LoadedData
+from gio_core.plots import pool_map_figure
 
 from . import cache, rows
 from .maps import map_status, pool_map

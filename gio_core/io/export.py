@@ -1,83 +1,63 @@
-"""Writing a selection: the chosen pool rows as CSV or Parquet, and the run manifest beside them.
-
-The exported table holds the selected pool rows with all their original columns, followed by
-
-``gio_rank``
-    Pick order, 1 … n (rows of one cluster share their cluster's pick and follow each other).
-``gio_row``
-    The row's position in the pool file (0-based), to join the selection back to the file.
-``gio_cluster``
-    The row's K-means cluster, only when the run was quantised.
-
-Columns of an input that already carry these names (an exported selection used as a pool) are
-replaced. CSV is written by Arrow's CSV writer (``pyarrow.csv``), batch by batch on worker threads:
-floats in their shortest round-tripping form (a float32 value reads back bit-identical), text cells
-quoted, missing values empty. Text cells a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` (OWASP's advice on CSV
-injection); numbers are not text and are left alone; Parquet keeps the text as it is. A vector cell
-read from Parquet or JSON Lines is written to CSV as ``"[0.1, -0.5]"``, the form the reader takes back.
-
-Every file (selection, manifest) is written to a hidden temporary name beside its destination and
-renamed into place when complete (:func:`write_atomically`): a run that fails or is stopped leaves the
-user's earlier file as it was and no partial file.
-
-The manifest (JSON) records what is needed to run the selection again and check it: tool version,
-every parameter, the seed, SHA-256 and row counts of each input, the vector choice, the KL curve,
-the stop reason, timings and a SHA-256 of the selected row numbers.
-"""
+"""EXPORT_DOC"""
 
 from __future__ import annotations
 
 import collections
 import csv
-import datetime as _datetime
 import functools
 import gzip
-import hashlib
 import io
 import json
 import math
 import os
-import platform
-import shutil
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
-
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-
-from .errors import DataError
 from .tables import LoadedData
-from .largefiles import iter_row_chunks, take_rows
+from .largefiles import take_rows
+from .atomic import write_atomically
 
-__all__ = ["EXPORT_COLUMNS", "FORMULA_PREFIXES", "MANIFEST_KIND", "MANIFEST_VERSION", "build_manifest",
-           "csv_text_table", "escape_formula", "read_manifest", "selection_csv_bytes", "selection_frame",
-           "selection_sha256", "shard_selection_table", "write_atomically", "write_manifest", "write_selection",
-           "write_selection_rows", "write_selection_table"]
-
-#: Above this many selected rows the manifest keeps their SHA-256 but not the list itself.
-MANIFEST_MAX_LISTED_ROWS = 1_000_000
+__all__ = ["EXPORT_COLUMNS", "FORMULA_PREFIXES", "csv_text_table", "escape_formula", "selection_csv_bytes", "selection_frame", "shard_selection_table", "write_selection", "write_selection_rows", "write_selection_table"]
 
 #: Selected rows per Parquet row group when :func:`write_selection_rows` streams a large selection.
 EXPORT_CHUNK_ROWS = 65_536
-
 #: Selected rows per batch of CSV text (a 384-d batch is ~70 MB of text; a few are in flight at once).
 CSV_CHUNK_ROWS = 16_384
-
 #: Threads that read and format batches while the main thread writes (the Arrow CSV writer is single-threaded).
 EXPORT_THREADS = max(1, min(4, os.cpu_count() or 1))
-
 #: Columns the export adds after the pool's own (``gio_cluster`` only when quantised).
 EXPORT_COLUMNS: tuple[str, ...] = ("gio_rank", "gio_row", "gio_cluster")
-
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
-MANIFEST_KIND = "gio-studio run manifest"
-MANIFEST_VERSION = 1
+
+def jsonable(value):
+    """``value`` with NumPy scalars and arrays, paths and non-finite floats made JSON-ready (``nan``, ``inf`` as text)."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(item) for item in value.tolist()]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        number = float(value)
+        if math.isnan(number):
+            return "nan"
+        if math.isinf(number):
+            return "inf" if number > 0 else "-inf"
+        return number
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.random.Generator):
+        return None
+    return value
 
 
 def selection_frame(data: LoadedData, selected_indices: ArrayLike, *,
@@ -160,7 +140,7 @@ def _cell_text(value):
     if value is None:
         return None
     if isinstance(value, dict):
-        return json.dumps(_jsonable(value), ensure_ascii=False, default=str)
+        return json.dumps(jsonable(value), ensure_ascii=False, default=str)
     if isinstance(value, (np.ndarray, list, tuple)):
         # str() of a NumPy scalar is its shortest round-tripping form ('0.1' for float32 0.1)
         return "[" + ", ".join(str(item) for item in np.asarray(value).ravel()) + "]"
@@ -272,41 +252,6 @@ def selection_csv_bytes(frame: pd.DataFrame) -> bytes:
     return _csv_buffer(_arrow_table(frame)).to_pybytes()
 
 
-# --------------------------------------------------------------------------------------------------
-# Writing: every output goes to a temporary name beside it and is renamed into place when complete
-
-
-def write_atomically(out: str | os.PathLike, write: Callable[[str], Any]):
-    """Call ``write(temporary_path)`` and rename the temporary file (or folder) to ``out`` when it returns.
-
-    On an exception, Ctrl-C or a handled SIGTERM (``gio-studio`` turns it into an exception) the
-    temporary file is removed and a file already at ``out`` is left untouched. The temporary name is
-    hidden and beside ``out`` (``.sel.partial-1a2b3c4d.csv``), so the rename stays on one file system
-    and is atomic. A URI (``hdfs://``, ``s3a://``) is written directly: its committer makes the write atomic.
-
-    Returns
-    -------
-    Whatever ``write`` returned.
-    """
-    out = str(out)
-    if "://" in out:
-        return write(out)
-    path = Path(out)
-    name = path.name
-    suffix = next((ending for ending in (".csv.gz", ".csv", ".tsv", ".parquet", ".pq", ".json")
-                   if name.lower().endswith(ending)), "")
-    temporary = path.with_name(f".{name[:len(name) - len(suffix)]}.partial-{uuid.uuid4().hex[:8]}{suffix}")
-    try:
-        written = write(str(temporary))
-        if path.is_dir() and not path.is_symlink():  # a Spark part folder written before
-            shutil.rmtree(path)
-        os.replace(temporary, path)
-        return written
-    finally:
-        if temporary.is_dir() and not temporary.is_symlink():
-            shutil.rmtree(temporary, ignore_errors=True)
-        elif temporary.exists() or temporary.is_symlink():
-            temporary.unlink()
 
 
 def _output_kind(out) -> str:
@@ -640,204 +585,3 @@ def csv_text_table(table):
 
     ready = _csv_table(table)
     return pa.Table.from_arrays([column.cast(pa.string()) for column in ready.columns], names=ready.column_names)
-
-
-# --------------------------------------------------------------------------------------------------
-# The run manifest
-
-
-def selection_sha256(selected_indices: ArrayLike) -> str:
-    """SHA-256 of the selected row numbers as little-endian int64 (to check a rerun)."""
-    return hashlib.sha256(np.asarray(selected_indices, dtype="<i8").tobytes()).hexdigest()
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(item) for item in value.tolist()]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        number = float(value)
-        if math.isnan(number):
-            return "nan"
-        if math.isinf(number):
-            return "inf" if number > 0 else "-inf"
-        return number
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, np.random.Generator):
-        return None
-    return value
-
-
-def _input_record(data: LoadedData | dict) -> dict:
-    if isinstance(data, dict):
-        return dict(data)
-    record = {"name": data.name, "format": data.format, "rows": data.n_rows, "bytes": data.n_bytes,
-              "sha256": data.sha256}
-    if data.path is not None:
-        record["path"] = data.path
-        record["abs_path"] = str(Path(data.path).resolve())
-    return record
-
-
-def _result_record(result, selected_rows=None) -> dict:
-    """From a fitted GIOSelector or a GIOResult; ``selected_rows`` when the rows were exploded elsewhere."""
-    if hasattr(result, "result_"):
-        result = result.result_
-    if result is None:
-        return {}
-    indices = np.asarray(result.selected_indices if selected_rows is None else selected_rows, dtype=np.int64)
-    record = {
-        "n_selected": int(indices.size),
-        "selected_sha256": selection_sha256(indices),
-        "selected_indices": indices.tolist() if indices.size <= MANIFEST_MAX_LISTED_ROWS else None,
-        "n_steps": int(result.n_steps),
-        "initial_kl": float(result.initial_kl),
-        "kl_curve": [float(value) for value in np.asarray(result.kl_curve).tolist()],
-        "stop_reason": str(result.stop_reason),
-        "stop_message": str(result.stop_message),
-        "scale_factor": float(result.scale_factor),
-    }
-    if getattr(result, "pool_quantization", None) is not None:
-        record["selected_clusters"] = np.asarray(result.selected_candidates, dtype=np.int64).tolist()
-        if getattr(result, "row_quotas", None) is not None:
-            record["row_quotas"] = np.asarray(result.row_quotas, dtype=np.int64).tolist()
-        record["explode_seed"] = result.explode_seed
-    return record
-
-
-def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, vectors: dict,
-                   selected_rows: ArrayLike | None = None) -> dict:
-    """The run manifest as a JSON-ready dict.
-
-    Parameters
-    ----------
-    params : dict
-        Every parameter of the run: ``GIOSelector.get_params()`` (without ``random_state``) plus the
-        run's own options (``start``, ``drop_nonfinite``, ``max_bytes``, ...).
-    seed : int or None
-        The ``random_state``.
-    inputs : dict
-        ``{"pool": LoadedData, "target": LoadedData}`` (or ready-made dicts); each becomes name,
-        format, rows, bytes, sha256 and path.
-    result : GIOSelector or GIOResult
-        The fitted run.
-    timings : dict
-        Seconds per stage (``read``, ``embed``, ``select``, ``export``, ...).
-    vectors : dict
-        The vector choice and its outcome: ``PreparedVectors.choice()`` plus description, dimensions,
-        rows kept, non-finite rows dropped, a SHA-256 of the vectors.
-    selected_rows : array-like of int, optional
-        The selected pool rows in pick order, when the run's result does not hold them (a Spark engine
-        exploded the clusters on its executors).
-
-    Returns
-    -------
-    dict
-    """
-    from .._version import __version__
-
-    manifest = {
-        "kind": MANIFEST_KIND,
-        "manifest_version": MANIFEST_VERSION,
-        "tool": "gio-studio",
-        "version": __version__,
-        "created": _datetime.datetime.now(_datetime.timezone.utc).isoformat(timespec="seconds"),
-        "environment": _environment(),
-        "seed": seed,
-        "params": dict(params),
-        "inputs": {role: _input_record(data) for role, data in inputs.items()},
-        "vectors": dict(vectors),
-        "result": _result_record(result, selected_rows),
-        "timings": {key: float(value) for key, value in timings.items()},
-    }
-    return _jsonable(manifest)
-
-
-def _environment() -> dict:
-    versions = {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__}
-    for module in ("sklearn", "faiss", "pyarrow"):
-        try:
-            imported = __import__(module)
-            versions[module] = str(getattr(imported, "__version__", "unknown"))
-        except ImportError:  # pragma: no cover - optional
-            pass
-    versions["platform"] = platform.platform()
-    return versions
-
-
-def write_manifest(manifest: dict, path: str | os.PathLike) -> None:
-    """Write the manifest as indented JSON (UTF-8), atomically (:func:`write_atomically`)."""
-    text = json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False, allow_nan=False)
-    write_atomically(path, lambda temporary: Path(temporary).write_text(text + "\n", encoding="utf-8"))
-
-
-def read_manifest(path: str | os.PathLike) -> dict:
-    """Read a manifest written by :func:`write_manifest`.
-
-    Raises
-    ------
-    DataError
-        The file is missing, not JSON, or not a gio-studio run manifest.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path.name}: no such manifest file ({path}); check the path.", code="missing")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DataError(f"{path.name} is not a JSON manifest ({' '.join(str(error).split())}); pass the "
-                        ".manifest.json file written beside a selection.", code="not_a_table") from error
-    if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
-        raise DataError(f"{path.name} is JSON but not a gio-studio run manifest; pass the .manifest.json file "
-                        "written beside a selection.", code="not_a_table")
-    missing = [key for key in ("params", "inputs", "vectors", "seed") if key not in manifest]
-    if missing:
-        raise DataError(f"{path.name} lacks {', '.join(missing)}; the manifest is incomplete, write it again.",
-                        code="truncated")
-    return manifest
-
-
-def vectors_sha256(matrix: NDArray) -> str:
-    """SHA-256 of a float32 matrix's bytes (C order), read in chunks (works on memory maps)."""
-    digest = hashlib.sha256()
-    digest.update(str(tuple(matrix.shape)).encode())
-    for _, chunk in iter_row_chunks(matrix, 65_536):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _vectors_are_the_file(prepared) -> bool:
-    """The pool's vectors are a float32 ``.npy`` file's own array, every row kept (its file SHA-256 pins them)."""
-    return prepared.source == "array" and isinstance(prepared.pool, np.memmap) and \
-        prepared.pool.dtype == np.float32 and prepared.pool_nonfinite_rows == 0
-
-
-def manifest_vectors_record(prepared, *, text_model_detail: str | None = None) -> dict:
-    """The ``vectors`` part of a manifest from a :class:`gio_core.data.PreparedVectors`.
-
-    ``pool_sha256`` is None when the pool's vectors are a memory-mapped float32 ``.npy`` used whole:
-    the input's file SHA-256 already pins them, and hashing a 15 GB pool twice costs 13 s.
-    """
-    record = dict(prepared.choice())
-    record.update({
-        "source": prepared.source,
-        "description": prepared.description,
-        "dimensions": prepared.dimensions,
-        "pool_rows_used": int(prepared.pool.shape[0]),
-        "target_rows_used": int(prepared.target.shape[0]),
-        "pool_nonfinite_rows": int(prepared.pool_nonfinite_rows),
-        "target_nonfinite_rows": int(prepared.target_nonfinite_rows),
-        "pool_sha256": None if _vectors_are_the_file(prepared) else vectors_sha256(prepared.pool),
-        "target_sha256": vectors_sha256(prepared.target),
-    })
-    if text_model_detail:
-        record["text_model_detail"] = text_model_detail
-    return record

@@ -65,7 +65,7 @@ def read_data(source: Source, *, name: str | None = None, max_bytes: int | None 
     memory_mapped = path is not None and size > 0 and _head(path, None, 6) == b"\x93NUMPY"
     if max_bytes is not None and size > max_bytes and not memory_mapped:
         raise DataError(f"{name} is {format_bytes(size)}, over the {format_bytes(max_bytes)} limit; raise the "
-                        "limit (--max-bytes, max_bytes=) or use a smaller file.", code="too_large")
+                        "limit (max_bytes=) or use a smaller file.", code="too_large")
     if size == 0:
         raise DataError(f"{name} is empty (0 bytes); choose the file that holds your data.", code="empty")
     head = _head(path, raw)

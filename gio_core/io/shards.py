@@ -200,7 +200,7 @@ def open_parquet_dataset(source: str | os.PathLike, *, name: str | None = None) 
     files = list_parquet_shards(source)
     if not files:
         where = "folder" if Path(str(source)).is_dir() else "pattern"
-        raise DataError(f"{shown}: the {where} holds no Parquet files (*.parquet); point --pool at the folder or glob "
+        raise DataError(f"{shown}: the {where} holds no Parquet files (*.parquet); point pool= at the folder or glob "
                         "of the shards.", code="empty")
     digest = hashlib.sha256()
     counts, total_bytes, schema = [], 0, None
@@ -320,7 +320,7 @@ def dataset_vectors(dataset: ParquetDataset, *, columns: Sequence[str] | None = 
         vectors = [item.name for item in schema if _arrow_is_vector(item.type)]
         if len(vectors) > 1:
             raise DataError(f"{dataset.name} has several vector columns ({_names(vectors)}); choose one "
-                            "(--vector-column).", code="column")
+                            "(vector_column=).", code="column")
         if vectors:
             vector_column = vectors[0]
         else:
@@ -328,7 +328,7 @@ def dataset_vectors(dataset: ParquetDataset, *, columns: Sequence[str] | None = 
                        and not _looks_like_id_name(item.name)]
             if not columns:
                 raise DataError(f"{dataset.name} has no numeric or list-of-numbers columns; name the vector column "
-                                "(--vector-column) or the numeric columns (--columns).", code="column")
+                                "(vector_column=) or the numeric columns (columns=).", code="column")
     needed = ([vector_column] if vector_column is not None else list(columns)) + ([id_column] if id_column else [])
     widths: dict[str, int] = {}
     for path in dataset.files:

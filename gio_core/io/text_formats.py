@@ -35,7 +35,7 @@ class _LimitedReader(io.RawIOBase):
         self._count += len(data)
         if self._limit is not None and self._count > self._limit:
             raise DataError(f"{self._name} decompresses to more than {format_bytes(self._limit)}, over the size "
-                            "limit; raise the limit (--max-bytes, max_bytes=) or use a smaller file.",
+                            "limit; raise the limit (max_bytes=) or use a smaller file.",
                             code="too_large")
         buffer[:len(data)] = data
         return len(data)
@@ -102,9 +102,9 @@ class _TextFormats:
         guess = ""
         try:
             self.head.decode("cp1252")
-            guess = " It looks like Windows-1252/Latin-1 text: pass --encoding cp1252 (encoding='cp1252') or"
+            guess = " It looks like Windows-1252/Latin-1 text: pass encoding='cp1252' or"
         except UnicodeDecodeError:
-            guess = " Pass its encoding with --encoding (encoding=) or"
+            guess = " Pass its encoding (encoding=) or"
         byte = error.object[error.start:error.start + 1].hex() if isinstance(error.object, bytes) else "?"
         return DataError(f"{self.name} is not {encoding.upper().replace('-SIG', '')} text (byte 0x{byte} at offset "
                          f"{error.start} cannot be decoded).{guess} save it as UTF-8 (e.g. Excel: Save As > CSV UTF-8).",

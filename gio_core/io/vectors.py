@@ -139,13 +139,13 @@ def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
     if len(vectors) == 1:
         return _parse_vector_column(data, vectors[0])
     if len(vectors) > 1:
-        raise DataError(f"{data.name} has several vector columns ({_names(vectors)}); choose one (--vector-column).",
+        raise DataError(f"{data.name} has several vector columns ({_names(vectors)}); choose one (vector_column=).",
                         code="column")
     numeric = numeric_columns(data)
     if numeric:
         return _columns_to_float32(data, numeric)
     texts = text_columns(data)
-    hint = f"; embed its text column (--text-column {texts[0]})" if texts else ""
+    hint = f"; embed its text column (text_column='{texts[0]}')" if texts else ""
     raise DataError(f"{data.name} has no numeric or vector columns{hint}.", code="column")
 
 
@@ -317,14 +317,16 @@ def _finite_rows(matrix) -> NDArray[np.bool_]:
     return keep
 
 
-def _default_source(data: LoadedData) -> tuple[str, Any]:
+def default_vector_source(data: LoadedData) -> tuple[str, Any]:
+    """Where a file's vectors are when nothing is chosen: ``('array', None)``, ``('vector_column', name)``,
+    ``('columns', names)`` (its numeric columns, ids and labels left out) or ``('text_column', name)``."""
     if data.array is not None:
         return "array", None
     vectors = vector_list_columns(data)
     if len(vectors) == 1:
         return "vector_column", vectors[0]
     if len(vectors) > 1:
-        raise DataError(f"{data.name} has several vector columns ({_names(vectors)}); choose one (--vector-column).",
+        raise DataError(f"{data.name} has several vector columns ({_names(vectors)}); choose one (vector_column=).",
                         code="column")
     numeric = numeric_columns(data)
     if numeric:
@@ -406,7 +408,7 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
         vector_column = choice if source == "vector_column" else None
     else:
         if text_column is None and columns is None and vector_column is None:
-            source, choice = _default_source(pool)
+            source, choice = default_vector_source(pool)
             if source == "columns":
                 columns = list(choice)
                 missing = [column for column in columns if column not in target.columns]
@@ -414,7 +416,7 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
                     raise DataError(f"{target.name} lacks column(s) {_names(missing)} that {pool.name} uses as vector "
                                     f"dimensions ({_describe_columns(columns)} in the pool, "
                                     f"{len(numeric_columns(target))} in the target); name the shared columns "
-                                    "(--columns) or give both files the same columns.", code="dimension")
+                                    "(columns=) or give both files the same columns.", code="dimension")
             elif source == "vector_column":
                 vector_column = choice
             elif source == "text_column":
@@ -467,13 +469,13 @@ def _holds_choice(data: LoadedData, columns, vector_column) -> bool:
 
 def _side_choice(data: LoadedData, columns, vector_column) -> tuple[str, Any]:
     """Where one file's vectors are when it is matched by position: the columns asked for when it has them all,
-    else its default (:func:`_default_source`)."""
+    else its default (:func:`default_vector_source`)."""
     if data.array is not None:
         return "array", None
     if _holds_choice(data, columns, vector_column):
         return ("columns", tuple(str(column) for column in columns)) if columns is not None else \
             ("vector_column", vector_column)
-    return _default_source(data)
+    return default_vector_source(data)
 
 
 def _side_vectors(data: LoadedData, source: str, choice) -> tuple[NDArray[np.float32], str]:
@@ -498,7 +500,7 @@ def _width_fix(named_name: str, bare_name: str, named_width: int, bare_width: in
     if not by_columns:
         return f"give both files vectors of the same dimension (the same embedding model), or {save}"
     if can_choose:
-        return f"name {bare_width} of {named_name}'s numeric columns, in {bare_name}'s order (--columns), or {save}"
+        return f"name {bare_width} of {named_name}'s numeric columns, in {bare_name}'s order (columns=), or {save}"
     return save
 
 
@@ -583,7 +585,7 @@ def _handle_nonfinite(vectors, data: LoadedData, drop: bool):
     if not drop:
         first = int(np.flatnonzero(~keep)[0]) + 1
         raise DataError(f"{data.name}: {bad:,} of {vectors.shape[0]:,} rows have NaN, inf or missing values (first: "
-                        f"row {first}); drop them (--drop-nonfinite) or fix the file.", code="nonfinite",
+                        f"row {first}); drop them (drop_nonfinite=True) or fix the file.", code="nonfinite",
                         nonfinite_rows=bad)
     rows = np.flatnonzero(keep).astype(np.int64)
     if len(rows) == 0:
@@ -600,4 +602,4 @@ def check_target_rows_for_k(n_target: int, k: int, name: str, *, dropped: int = 
     if n_target < k + 1:
         after = f" after dropping {dropped} with NaN/inf" if dropped else ""
         raise DataError(f"{name} has {n_target} target row(s){after}; k={k} needs at least k+1={k + 1}. Lower k "
-                        "(--k) or add target rows.", code="too_few_target_rows")
+                        "or add target rows.", code="too_few_target_rows")

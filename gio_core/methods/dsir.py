@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_matrix, check_float, check_int, check_random_state
-from .baselines import _BaseSelector, _gumbel_order
-from ..evaluate.metrics import kl_curve as _kl_curve
+from .base import BaseSelector, gumbel_order
+from ..gio.kl import kl_curve as _kl_curve
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def hashed_ngram_counts(texts: Sequence[str], *, n_buckets: int = 10_000, max_ng
     return vectorizer.transform(texts)
 
 
-class DSIRSelector(_BaseSelector):
+class DSIRSelector(BaseSelector):
     """DSIR: importance resampling of raw texts with hashed n-gram features.
 
     Parameters
@@ -223,7 +223,7 @@ class DSIRSelector(_BaseSelector):
         log_ratio = log_model(target_counts) - log_model(pool_counts)
         log_weights = np.asarray(pool_counts @ log_ratio).ravel()
         amount = min(n_select, len(pool_texts))
-        picks = _gumbel_order(log_weights, amount, rng)
+        picks = gumbel_order(log_weights, amount, rng)
 
         self.log_importance_weights_ = log_weights
         self.selected_indices_ = picks

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_int
-from .baselines import _BaseSelector
+from .base import BaseSelector
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _pursue(atoms: NDArray, vector: NDArray, wanted: int) -> tuple[NDArray[np.in
     return positive.astype(np.int64), np.flatnonzero(weights < 0).astype(np.int64)
 
 
-class PursuitSelector(_BaseSelector):
+class PursuitSelector(BaseSelector):
     """GTP-style pursuit: a sparse non-negative approximation of the target's summed vector by pool rows.
 
     Parameters

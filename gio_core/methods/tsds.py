@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_float, check_int
-from .baselines import _BaseSelector, _gumbel_order
+from .base import BaseSelector, gumbel_order
 from ..gio.neighbors import knn_squared_distances
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ _FIRST_FETCH = 64
 _FETCH_GROWTH = 8
 
 
-class TSDSSelector(_BaseSelector):
+class TSDSSelector(BaseSelector):
     """TSDS: optimal-transport alignment with the target, regularised by a density-aware diversity term.
 
     Parameters
@@ -234,9 +234,9 @@ class TSDSSelector(_BaseSelector):
         probabilities = mass / n_target
         support = np.flatnonzero(probabilities > 0)
         if support.shape[0] >= amount:
-            picks = support[_gumbel_order(np.log(probabilities[support]), amount, rng)]
+            picks = support[gumbel_order(np.log(probabilities[support]), amount, rng)]
         else:
-            drawn = support[_gumbel_order(np.log(probabilities[support]), support.shape[0], rng)]
+            drawn = support[gumbel_order(np.log(probabilities[support]), support.shape[0], rng)]
             rest = np.setdiff1d(np.arange(n_pool), support)
             nearest, _ = knn_squared_distances(pool[rest], target, 1)
             order = np.lexsort((rest, nearest[:, 0]))

@@ -1,176 +1,146 @@
 """One selection pipeline for every caller: read → vectors → quantise → select → explode → export → manifest.
 
-The CLI, the app and the Python API run these stages; an execution backend (:mod:`gio_core.backends`:
-in-process, Spark) runs the ones that touch every pool row. With ``--clusters K`` both backends go
-through the very same steps, so the same inputs and seed give the same rows in the same order:
+The CLI, the app and the Python API run these stages; an execution backend (:mod:`gio_core.pipeline.backends`:
+in-process, Spark) runs the ones that touch every pool row. With ``n_clusters`` both backends go through the
+very same steps, so the same inputs and seed give the same rows in the same order:
 
 1. **read**: the pool (one file, or a folder/glob of Parquet shards, rows numbered ``gio_row`` in
    (sorted file name, row) order) and the target (one file), checked up front.
 2. **vectors**: which columns are the vectors, checked in every shard before any job runs.
-3. **quantise**: the K-means training sample drawn by global row number with the seed
-   (:func:`gio_core.quantize.draw_training_rows`), read by the backend; faiss K-means trained here;
-   every row assigned by the backend (faiss flat index); the target quantised here.
-4. **select**: :class:`gio_core.GIOSelector` on the centroids, here.
-5. **explode**: the chosen clusters to rows by the backend (quotas and :func:`gio_core.explode.row_priority`).
+3. **quantise**: :func:`gio_core.scale.quantize.quantise_inputs`, the stage :class:`gio_core.GIOSelector`
+   runs with ``n_clusters`` too: the K-means sample drawn by row number with the seed and read by the
+   backend, faiss K-means trained here, the target quantised here, every row assigned by the backend.
+4. **select**: :class:`gio_core.GIOSelector` on the centroids (or the rows), here.
+5. **explode**: the chosen clusters to rows by the backend (quotas and :func:`gio_core.scale.explode.row_priority`).
 6. **export**: the rows with the pool's columns untouched plus ``gio_rank``, ``gio_row``, ``gio_cluster``,
-   written to a temporary name and renamed into place.
-7. **manifest**: every parameter, input fingerprint, result and timing, written here.
+   written to a temporary name and renamed into place (or to a stream).
+7. **manifest**: every parameter, input fingerprint, result and timing.
 
-Without ``n_clusters`` GIO runs on the rows themselves, in process.
+Each stage returns a frozen value that the next takes (:mod:`gio_core.pipeline.stages`) and sends
+:class:`~gio_core.pipeline.stages.StageEvent` values to ``on_event`` while it runs; :meth:`SelectionPipeline.run`
+chains them all.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Iterator
 
 import numpy as np
-from numpy.typing import NDArray
 
-from ..io.tables import DEFAULT_MAX_BYTES, LoadedData
+from .._validation import check_random_state
+from ..gio.config import GIOConfig, GIOResult, GIOStep
+from ..gio.selector import GIOSelector
+from ..io.embeddings import describe_text_model
 from ..io.errors import DataError
-from ..io.shards import ParquetDataset
+from ..io.export import EXPORT_COLUMNS
+from ..io.manifest import build_manifest, manifest_vectors_record, selection_sha256, vectors_sha256, write_manifest
+from ..io.read import read_data
+from ..io.shards import ParquetDataset, dataset_vectors, is_parquet_dataset, open_parquet_dataset, target_vectors
+from ..io.tables import DEFAULT_MAX_BYTES, LoadedData
+from ..io.targets import split_pool
+from ..io.vectors import default_vector_source, prepare_vectors
+from ..io.atomic import write_atomically
+from ..scale.explode import distinct_in_order
+from ..scale.quantize import QuantisedInputs, quantise_inputs
+from .backends import Backend, Selection, get_backend
+from .stages import EventCallback, Inputs, PoolVectors, StageEvent, StageLog, Vectors, usage
 
-__all__ = ["PoolVectors", "SelectionPipeline", "StageMeter", "run_selection"]
+__all__ = ["SelectionPipeline", "Selecting", "run_selection"]
 
-ProgressCallback = Callable[[str, int, int], object]
+_STARTS = ("empty", "uniform", "pool_sample")
+_GIO_PARAMETERS = frozenset(field.name for field in fields(GIOConfig))
 
 
-@dataclass(frozen=True)
-class PoolVectors:
-    """The pool as the backends see it.
+def gio_config(params: dict | None) -> GIOConfig:
+    """The validated GIO parameters of a run (``random_state`` is the pipeline's ``seed``).
 
-    Attributes
-    ----------
-    data : LoadedData or ParquetDataset
-        The pool as read (its columns are exported untouched).
-    matrix : ndarray, memory map, RowSource or None
-        The vectors, read in chunks in process; None for a backend that reads the shards itself.
-    vectors : ShardVectors or None
-        Where a ParquetDataset's vectors are.
-    kept_rows : ndarray of int64 or None
-        File row of each vector row when rows with NaN/inf were dropped; None when every row is kept.
-    n_rows : int
-        Vector rows.
+    Raises
+    ------
+    ValueError, TypeError
+        An unknown name or a bad value, in :class:`gio_core.GIOConfig`'s words.
     """
-
-    data: Any
-    matrix: Any = field(repr=False)
-    vectors: Any
-    kept_rows: NDArray[np.int64] | None = field(repr=False)
-    n_rows: int
-
-    def file_rows(self, rows: NDArray) -> NDArray[np.int64]:
-        """Pool file rows (``gio_row``) of vector rows."""
-        rows = np.asarray(rows, dtype=np.int64)
-        return rows if self.kept_rows is None else self.kept_rows[rows]
-
-    def vector_rows(self, file_rows: NDArray) -> NDArray[np.int64]:
-        """Vector rows of pool file rows (the inverse of :meth:`file_rows`; every one must be kept)."""
-        file_rows = np.asarray(file_rows, dtype=np.int64)
-        return file_rows if self.kept_rows is None else np.searchsorted(self.kept_rows, file_rows).astype(np.int64)
-
-
-class StageMeter:
-    """Peak resident memory and CPU time at the end of each stage, for the manifest's ``resources``."""
-
-    def __init__(self):
-        self.started = time.perf_counter()
-        self.peak_rss_bytes: dict[str, int] = {}
-        self.cpu_seconds: dict[str, float] = {}
-
-    def mark(self, stage: str) -> None:
-        """Record the process's peak RSS so far; the last mark of a stage is its value (peaks only grow)."""
-        import resource
-
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
-        self.peak_rss_bytes[stage] = int(usage.ru_maxrss) * scale
-        self.cpu_seconds[stage] = float(usage.ru_utime + usage.ru_stime)
-
-    def record(self) -> dict:
-        return {"peak_rss_bytes": dict(self.peak_rss_bytes), "cpu_seconds": dict(self.cpu_seconds)}
+    params = dict(params or {})
+    unknown = sorted(set(params) - _GIO_PARAMETERS)
+    if unknown:
+        raise ValueError(f"params has {', '.join(repr(name) for name in unknown)}, which "
+                         f"{'is not a GIOSelector parameter' if len(unknown) == 1 else 'are not GIOSelector parameters'}"
+                         "; see help(gio_core.GIOSelector) for the parameters (random_state is the seed).")
+    return GIOConfig(**params)
 
 
 class SelectionPipeline:
-    """The staged selection pipeline; call the stages in order, or :meth:`run` for all of them.
+    """The staged selection pipeline: call the stages in order, each with the results of the ones before, or
+    :meth:`run` for all of them.
 
     Parameters
     ----------
     pool : str, PathLike, bytes or file-like
-        One file (every format :func:`gio_core.data.read_data` reads), or a folder or glob of Parquet
-        shards.
+        One file (every format :func:`gio_core.io.read_data` reads), or a folder or glob of Parquet shards.
     target : str, PathLike, bytes, file-like or None
         One file; None with ``target_from_pool``.
     engine : {'inprocess', 'spark'} or Backend, default='inprocess'
-        Where the row-level stages run (:func:`gio_core.backends.get_backend`).
+        Where the row-level stages run (:func:`gio_core.pipeline.backends.get_backend`).
     params : dict, optional
         :class:`gio_core.GIOSelector` parameters (``n_clusters`` quantises).
     seed : int, default=0
         ``random_state`` of the whole run.
     start : {'empty', 'uniform', 'pool_sample'}, default='empty'
-        An empty start set, or the engine's own start (``uniform_start_size`` points, or the app's
+        An empty start set, or the engine's own start (``uniform_start_size`` points, or the
         ``random_init_pct`` pool sample).
     columns, vector_column, text_column, text_model, drop_nonfinite
-        Where the vectors are, as in :func:`gio_core.data.prepare_vectors` (text and dropping rows:
-        single files only).
+        Where the vectors are, as in :func:`gio_core.io.prepare_vectors` (text and dropping rows: single
+        files only).
     id_column : str, optional
         A column naming each pool row: checked to exist (in every shard), never a vector dimension.
     max_bytes, encoding
-        As in :func:`gio_core.data.read_data`.
-    progress : callable, optional
-        ``progress(stage, done, total)``.
-    callback : callable, optional
-        Called with each :class:`gio_core.GIOStep`.
+        As in :func:`gio_core.io.read_data`.
+    on_event : callable, optional
+        Called with every :class:`~gio_core.pipeline.stages.StageEvent` (stage starts, progress, GIO steps,
+        stage results).
     target_from_pool : dict, optional
-        The target is rows of the pool file, taken out of the pool (as the app's "Rows of the pool, chosen
-        on the map" does): ``{"rows": [...], "how": "..."}`` with the file's row numbers from 0. The
-        exported ``gio_row`` numbers rows of the whole file; the manifest records the split. One pool file,
-        in process.
+        The target is rows of the pool file, taken out of the pool (as the app's "Rows of the pool, chosen on
+        the map" does): ``{"rows": [...], "how": "..."}`` with the file's row numbers from 0. The exported
+        ``gio_row`` numbers rows of the whole file; the manifest records the split. One pool file, in process.
     step_rows : bool, default=False
-        When quantised in process: keep every row's cluster, so that each step names the pool rows its
-        cluster brings (``GIOStep.rows``, for a live map) and :attr:`cluster_labels` is set. Off by
-        default: a pipeline that only exports does not need them.
+        When quantised in process: each select step names the pool rows its cluster brings
+        (``GIOStep.rows``, for a live map). Off by default: a pipeline that only exports does not need them.
 
     Examples
     --------
     >>> pipeline = SelectionPipeline("pool_shards/", "target.parquet", params={"n_clusters": 500},
     ...                              vector_column="embedding")            # doctest: +SKIP
-    >>> pipeline.run("selection.parquet").n_selected                         # doctest: +SKIP
+    >>> pipeline.run("selection.parquet")["selection"]["rows"]             # doctest: +SKIP
     """
 
-    def __init__(self, pool, target, *, engine="inprocess", params: dict | None = None, seed: int | None = 0,
-                 start: str = "empty", columns=None, vector_column: str | None = None, text_column: str | None = None,
-                 text_model: str | None = None, drop_nonfinite: bool = False, id_column: str | None = None,
-                 max_bytes: int | None = DEFAULT_MAX_BYTES, encoding: str | None = None,
-                 progress: ProgressCallback | None = None, callback: Callable | None = None,
-                 target_from_pool: dict | None = None, step_rows: bool = False):
-        from .backends import Backend, get_backend
-        from ..gio.selector import GIOSelector
-
-        if start not in ("empty", "uniform", "pool_sample"):
+    def __init__(self, pool, target, *, engine: str | Backend = "inprocess", params: dict | None = None,
+                 seed: int | None = 0, start: str = "empty", columns=None, vector_column: str | None = None,
+                 text_column: str | None = None, text_model: str | None = None, drop_nonfinite: bool = False,
+                 id_column: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES, encoding: str | None = None,
+                 on_event: EventCallback | None = None, target_from_pool: dict | None = None, step_rows: bool = False):
+        if start not in _STARTS:
             raise ValueError(f"start must be 'empty', 'uniform' or 'pool_sample'; got {start!r}.")
         self.params = dict(params or {})
+        self.config = gio_config(self.params)  # bad parameters fail before any file is read
         self.seed = seed
-        GIOSelector(**self.params, random_state=seed).config()  # bad parameters fail before any file is read
         self.backend = engine if isinstance(engine, Backend) else get_backend(engine)
-        if self.backend.name != "inprocess" and not self.params.get("n_clusters"):
-            raise ValueError(f"--engine {self.backend.name} runs GIO on K-means centroids: give --clusters K "
-                             "(n_clusters).")
+        if self.backend.name != "inprocess" and not self.config.n_clusters:
+            raise ValueError(f"engine={self.backend.name!r} runs GIO on K-means centroids: give n_clusters=K.")
         if (target is None) == (target_from_pool is None):
             raise ValueError("give the target as a file, or as rows of the pool (target_from_pool), not both or "
                              "neither.")
         if target_from_pool is not None and self.backend.name != "inprocess":
-            raise ValueError(f"a target made of pool rows runs in process; drop --engine {self.backend.name}, or "
+            raise ValueError(f"a target made of pool rows runs in process; drop engine={self.backend.name!r}, or "
                              "write the target rows to a file of their own.")
         self.target_from_pool = None if target_from_pool is None else {
             "rows": [int(row) for row in np.unique(np.asarray(target_from_pool["rows"], dtype=np.int64))],
             "how": str(target_from_pool.get("how", "rows of the pool"))}
-        self._rest = None  # the pool file without the target's rows, with them as the target
         self.pool_source, self.target_source = pool, target
         self.start = start
         self.choice = {"columns": None if columns is None else [str(column) for column in columns],
@@ -179,407 +149,390 @@ class SelectionPipeline:
         self.id_column = id_column
         self.max_bytes = max_bytes
         self.encoding = encoding
-        self.progress = progress
-        self.callback = callback
         self.step_rows = bool(step_rows)
-        self.timings: dict[str, float] = {}
-        self.meter = StageMeter()
-        self.pool_data = self.target_data = None
-        self.pool: PoolVectors | None = None
-        self.target_matrix = None
-        self.vectors_record: dict = {}
-        self._prepared = None
-        self.description = ""
-        self.text_model = None
-        self.dropped = (0, 0)
-        self.quantization = self.target_quantization = self.assignment = None
-        self.raw_clusters = None
-        self.selector = None
-        self.selection = None
-        self.n_written = 0
-        self._rng = None
+        self._listeners: tuple[EventCallback, ...] = () if on_event is None else (on_event,)
+        self._given: tuple[Inputs, Vectors] | None = None  # from_prepared: the read and vectors stages' results
 
     @classmethod
     def from_prepared(cls, pool: LoadedData, target: LoadedData, prepared, **options) -> "SelectionPipeline":
-        """A pipeline whose read and vectors stages are done already (files read and vectors built by a
-        caller that caches them, such as the app); run :meth:`quantise` next.
+        """A pipeline whose read and vectors stages are done already (files read and vectors built by a caller
+        that caches them, such as the app): :meth:`read` and :meth:`vectors` return them.
 
         Parameters
         ----------
         pool, target : LoadedData
-            As :func:`gio_core.data.read_data` returned them. With ``target_from_pool`` in the options:
-            the whole pool file, and the target :func:`gio_core.targets.split_pool` took out of it.
+            As :func:`gio_core.io.read_data` returned them. With ``target_from_pool`` in the options: the whole
+            pool file, and the target :func:`gio_core.io.split_pool` took out of it.
         prepared : PreparedVectors
-            As :func:`gio_core.data.prepare_vectors` returned it for these two files (for the pool
-            without the target's rows, with ``target_from_pool``).
+            As :func:`gio_core.io.prepare_vectors` returned it for these two files (for the pool without the
+            target's rows, with ``target_from_pool``).
         **options
-            As for the constructor (``params``, ``seed``, ``start``, ``progress``, ``callback``, ...).
+            As for the constructor (``params``, ``seed``, ``start``, ``on_event``, ...).
 
         Returns
         -------
         SelectionPipeline
         """
         from_pool = options.get("target_from_pool") is not None
-        pipeline = cls(pool, None if from_pool else target, **{**prepared.choice(), **options})
-        pipeline.pool_data, pipeline.target_data = pool, target
-        kept = pipeline._kept_rows(prepared)
-        pipeline.drop_nonfinite = bool(prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows)
-        pipeline.pool = PoolVectors(data=pool, matrix=prepared.pool, vectors=None, kept_rows=kept,
-                                    n_rows=int(prepared.pool.shape[0]))
-        pipeline.target_matrix = prepared.target
-        pipeline.description, pipeline.text_model = prepared.description, prepared.text_model
-        pipeline.dropped = (prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows)
-        pipeline._prepared = prepared  # its manifest record (vector hashes) is made only if a manifest is asked for
-        pipeline.backend.check_pool(pipeline.pool)
+        options = {**prepared.choice(), **options,
+                   "drop_nonfinite": bool(prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows)}
+        pipeline = cls(pool, None if from_pool else target, **options)
+        inputs = Inputs(pool=pool, target=target)
+        pool_vectors = PoolVectors.of_file(pool, prepared, taken_rows=pipeline._taken_rows)
+        pipeline.backend.check_pool(pool_vectors)
+        vectors = Vectors(pool=pool_vectors, target=prepared.target, description=prepared.description,
+                          text_model=prepared.text_model,
+                          dropped=(prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows), prepared=prepared)
+        pipeline._given = (inputs, vectors)
         return pipeline
+
+    def listening(self, *callbacks: EventCallback | None) -> "SelectionPipeline":
+        """The same pipeline sending its events to ``callbacks`` as well (a :class:`StageLog`, a progress bar)."""
+        twin = copy.copy(self)
+        twin._listeners = self._listeners + tuple(callback for callback in callbacks if callback is not None)
+        return twin
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def _emit(self, event: StageEvent) -> None:
+        for listener in self._listeners:
+            listener(event)
+
+    @contextmanager
+    def _stage(self, stage: str) -> Iterator[dict]:
+        """Send a stage's 'start' and (when it returns) 'done' events; the body puts its result in the dict."""
+        started = time.perf_counter()
+        self._emit(StageEvent(stage, "start"))
+        box: dict[str, Any] = {}
+        yield box
+        peak, cpu = usage()
+        self._emit(StageEvent(stage, "done", seconds=time.perf_counter() - started, result=box.get("result"),
+                              peak_rss_bytes=peak, cpu_seconds=cpu))
+
+    def _progress(self, stage: str):
+        """A ``progress(detail, done, total)`` callback for the engine's functions, as events of ``stage``."""
+        started = time.perf_counter()
+
+        def progress(detail: str, done: int, total: int) -> None:
+            self._emit(StageEvent(stage, "progress", detail=detail, done=int(done), total=int(total),
+                                  seconds=time.perf_counter() - started))
+
+        return progress
 
     # -- stages ------------------------------------------------------------------------------------
 
-    def _timed(self, stage: str, started: float) -> None:
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
-        self.meter.mark(stage)
-
-    def read(self) -> "SelectionPipeline":
+    def read(self) -> Inputs:
         """Read (or, for shards, list and check) the pool and read the target."""
-        from ..io.shards import is_parquet_dataset, open_parquet_dataset
-        from ..io.read import read_data
-
-        started = time.perf_counter()
-        source = self.pool_source
-        shards = is_parquet_dataset(source) or (self.backend.name != "inprocess" and isinstance(source, (str, os.PathLike))
-                                                and str(source).lower().endswith((".parquet", ".pq")))
-        if shards:
-            self.pool_data = open_parquet_dataset(source)
-        elif self.backend.name != "inprocess":
-            raise ValueError(f"--engine {self.backend.name} reads Parquet: {source} is not a Parquet file, folder or "
-                             "glob; write the pool as Parquet shards, or use --engine inprocess.")
-        else:
-            self.pool_data = read_data(source, max_bytes=self.max_bytes, encoding=self.encoding, progress=self.progress)
-        if self.target_from_pool is not None:
-            from ..io.targets import split_pool
-
+        if self._given is not None:
+            return self._given[0]
+        with self._stage("read") as stage:
+            source = self.pool_source
+            progress = self._progress("read")
+            spark_parquet = (self.backend.name != "inprocess" and isinstance(source, (str, os.PathLike))
+                             and str(source).lower().endswith((".parquet", ".pq")))
+            shards = is_parquet_dataset(source) or spark_parquet
             if shards:
-                raise ValueError(f"{self.pool_data.name}: a target made of pool rows needs one pool file, not a "
-                                 "folder of shards; write the target rows to a file of their own.")
-            self._rest, self.target_data = split_pool(self.pool_data, self.target_from_pool["rows"], k=self._k())
-        else:
-            self.target_data = read_data(self.target_source, max_bytes=self.max_bytes, encoding=self.encoding,
-                                         progress=self.progress)
-        self._timed("read", started)
-        return self
+                pool = open_parquet_dataset(source)
+            elif self.backend.name != "inprocess":
+                raise ValueError(f"engine={self.backend.name!r} reads Parquet: {source} is not a Parquet file, folder "
+                                 "or glob; write the pool as Parquet shards, or use engine='inprocess'.")
+            else:
+                pool = read_data(source, max_bytes=self.max_bytes, encoding=self.encoding, progress=progress)
+            rest = None
+            if self.target_from_pool is not None:
+                if shards:
+                    raise ValueError(f"{pool.name}: a target made of pool rows needs one pool file, not a folder of "
+                                     "shards; write the target rows to a file of their own.")
+                rest, target = split_pool(pool, self.target_from_pool["rows"], k=self.config.k)
+            else:
+                target = read_data(self.target_source, max_bytes=self.max_bytes, encoding=self.encoding,
+                                   progress=progress)
+            stage["result"] = inputs = Inputs(pool=pool, target=target, rest=rest)
+        return inputs
 
-    def vectors(self) -> "SelectionPipeline":
+    def vectors(self, inputs: Inputs) -> Vectors:
         """Choose and check the vectors of pool and target."""
-        from ..io.shards import dataset_vectors, target_vectors
-        from ..io.vectors import prepare_vectors
-        from ..io.export import manifest_vectors_record, vectors_sha256
+        if self._given is not None:
+            return self._given[1]
+        with self._stage("vectors") as stage:
+            if isinstance(inputs.pool, ParquetDataset):
+                result = self._shard_vectors(inputs)
+            else:
+                result = self._file_vectors(inputs)
+            self.backend.check_pool(result.pool)
+            stage["result"] = result
+        return result
 
-        started = time.perf_counter()
-        k = self._k()
-        pool = self.pool_data
-        if isinstance(pool, ParquetDataset):
-            if self.choice["text_column"] is not None:
-                raise ValueError(f"{pool.name}: a folder of Parquet shards takes a vector column or numeric columns, "
-                                 "not --text-column; embed the text first.")
-            if self.drop_nonfinite:
-                raise ValueError(f"{pool.name}: --drop-nonfinite is for single files; drop the rows with NaN/inf from "
-                                 "the shards first.")
-            spec = dataset_vectors(pool, columns=self.choice["columns"], vector_column=self.choice["vector_column"],
-                                   id_column=self.id_column)
-            target, _, target_bad = target_vectors(self.target_data, spec, pool_name=pool.name, k=k)
-            matrix = spec.rows(pool) if self.backend.name == "inprocess" else None
-            self.pool = PoolVectors(data=pool, matrix=matrix, vectors=spec, kept_rows=None, n_rows=pool.n_rows)
-            self.target_matrix = target
-            self.description = spec.description_for(self.target_data)
-            self.dropped = (0, target_bad)
-            self.vectors_record = {**spec.choice(), "source": spec.source, "description": self.description,
-                                   "dimensions": spec.width, "pool_rows_used": pool.n_rows,
-                                   "target_rows_used": int(target.shape[0]), "pool_nonfinite_rows": 0,
-                                   "target_nonfinite_rows": int(target_bad), "pool_sha256": None,
-                                   "target_sha256": vectors_sha256(target)}
-        else:
-            if self.id_column is not None and self.id_column not in pool.columns:
-                raise DataError(f"{pool.name} has no column `{self.id_column}` (for the id column); its columns are "
-                                f"{', '.join(pool.columns[:12])}.", code="column")
-            choice = dict(self.choice)
-            if self.id_column is not None and not any(choice[key] for key in ("columns", "vector_column",
-                                                                              "text_column")):
-                from ..io.vectors import _default_source
+    def _shard_vectors(self, inputs: Inputs) -> Vectors:
+        pool = inputs.pool
+        if self.choice["text_column"] is not None:
+            raise ValueError(f"{pool.name}: a folder of Parquet shards takes a vector column or numeric columns, not "
+                             "text_column; embed the text first.")
+        if self.drop_nonfinite:
+            raise ValueError(f"{pool.name}: drop_nonfinite is for single files; drop the rows with NaN/inf from the "
+                             "shards first.")
+        spec = dataset_vectors(pool, columns=self.choice["columns"], vector_column=self.choice["vector_column"],
+                               id_column=self.id_column)
+        target, _, target_bad = target_vectors(inputs.target, spec, pool_name=pool.name, k=self.config.k)
+        matrix = spec.rows(pool) if self.backend.name == "inprocess" else None
+        description = spec.description_for(inputs.target)
+        record = {**spec.choice(), "source": spec.source, "description": description, "dimensions": spec.width,
+                  "pool_rows_used": pool.n_rows, "target_rows_used": int(target.shape[0]), "pool_nonfinite_rows": 0,
+                  "target_nonfinite_rows": int(target_bad), "pool_sha256": None, "target_sha256": vectors_sha256(target)}
+        return Vectors(pool=PoolVectors(data=pool, matrix=matrix, vectors=spec, kept_rows=None, n_rows=pool.n_rows),
+                       target=target, description=description, dropped=(0, target_bad), record=record)
 
-                source, default = _default_source(pool)
-                if source == "columns" and self.id_column in default:
-                    choice["columns"] = [column for column in default if column != self.id_column]
-            prepared = prepare_vectors(pool if self._rest is None else self._rest, self.target_data, **choice,
-                                       drop_nonfinite=self.drop_nonfinite, k=k, progress=self.progress)
-            kept = self._kept_rows(prepared)
-            self.pool = PoolVectors(data=pool, matrix=prepared.pool, vectors=None, kept_rows=kept,
-                                    n_rows=int(prepared.pool.shape[0]))
-            self.target_matrix = prepared.target
-            self.description = prepared.description
-            self.text_model = prepared.text_model
-            self.dropped = (prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows)
-            from ..io.embeddings import describe_text_model
+    def _file_vectors(self, inputs: Inputs) -> Vectors:
+        pool = inputs.pool
+        if self.id_column is not None and self.id_column not in pool.columns:
+            raise DataError(f"{pool.name} has no column `{self.id_column}` (for the id column); its columns are "
+                            f"{', '.join(pool.columns[:12])}.", code="column")
+        choice = dict(self.choice)
+        if self.id_column is not None and not any(choice[key] for key in ("columns", "vector_column", "text_column")):
+            source, default = default_vector_source(pool)
+            if source == "columns" and self.id_column in default:
+                choice["columns"] = [column for column in default if column != self.id_column]
+        prepared = prepare_vectors(pool if inputs.rest is None else inputs.rest, inputs.target, **choice,
+                                   drop_nonfinite=self.drop_nonfinite, k=self.config.k,
+                                   progress=self._progress("vectors"))
+        pool_vectors = PoolVectors.of_file(pool, prepared, taken_rows=self._taken_rows)
+        return Vectors(pool=pool_vectors, target=prepared.target, description=prepared.description,
+                       text_model=prepared.text_model,
+                       dropped=(prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows), prepared=prepared)
 
-            self.vectors_record = manifest_vectors_record(prepared, text_model_detail=(
-                describe_text_model(prepared.text_model) if prepared.text_model else None))
-        self.backend.check_pool(self.pool)
-        self._timed("vectors", started)
-        return self
-
-    def quantise(self) -> "SelectionPipeline":
-        """K-means: the sample by global row number, trained here, every row assigned by the backend."""
-        from .._validation import check_random_state
-        from ..scale.quantize import (
-            compact_quantization,
-            draw_training_rows,
-            nonfinite_message,
-            quantize,
-            raw_cluster_numbers,
-            train_centroids,
-        )
-
-        self._rng = check_random_state(self.seed)
-        n_clusters = self.params.get("n_clusters")
-        if not n_clusters:
-            return self
-        started = time.perf_counter()
-        pool = self.pool
-        if int(n_clusters) > pool.n_rows:  # the engine's own words (GIOSelector says the same)
-            raise ValueError(f"n_clusters={n_clusters} is larger than the {pool.n_rows} pool rows; use at most "
-                             f"{pool.n_rows} clusters, or turn quantisation off.")
-        faiss_seed, sample_rows = draw_training_rows(pool.n_rows, int(n_clusters), self._rng)
-        if self.progress:
-            self.progress("reading the K-means sample", 0, 1)
-        training = self.backend.read_rows(pool, np.arange(pool.n_rows) if sample_rows is None else sample_rows)
-        width = training.shape[1]
-        if not np.isfinite(training).all():  # count them all, as an in-process run would, then stop
-            counted = self.backend.assign(pool, np.zeros((1, width), dtype=np.float32))
-            raise DataError(nonfinite_message("pool", counted.nonfinite_rows), code="nonfinite",
-                            nonfinite_rows=counted.nonfinite_rows)
-        if self.progress:
-            self.progress("training K-means on the pool", 0, 1)
-        sampled = time.perf_counter()
-        centers = train_centroids(training, int(n_clusters), seed=faiss_seed)
-        del training
-        trained = time.perf_counter()
-        # the target next (the seed's draws keep GIOSelector's order): the assign pass may need its points
-        target_started = time.perf_counter()
-        if self.target_matrix.shape[0] > int(n_clusters):
-            self.target_quantization = quantize(self.target_matrix, int(n_clusters), random_state=self._rng,
-                                                name="target", progress=self.progress)
-        self._timed("quantize_target", target_started)
-        assigning = time.perf_counter()
-        self.assignment = self.backend.assign(pool, centers, target_points=self._distance_points(),
-                                              progress=self.progress)
-        if self.assignment.nonfinite_rows:
-            raise DataError(nonfinite_message("pool", self.assignment.nonfinite_rows), code="nonfinite",
-                            nonfinite_rows=self.assignment.nonfinite_rows)
-        assigned = time.perf_counter()
-        labels = self.assignment.labels if self.step_rows else None  # None too when the rows live elsewhere
-        self.quantization = compact_quantization(centers, self.assignment.counts, labels, name="pool", seconds={
-            "sample": sampled - started, "train": trained - sampled, "assign": assigned - assigning})
-        self.raw_clusters = raw_cluster_numbers(self.assignment.counts)
-        self.timings["quantize_pool"] = (self.timings.get("quantize_pool", 0.0) + time.perf_counter() - started
-                                         - self.timings["quantize_target"])
-        self.meter.mark("quantize_pool")
-        return self
-
-    def _distance_points(self):
-        """The target points rows are ordered by within a partly taken cluster (``explode='target_share'`` with a
-        data-size budget): the points GIO runs on (the target's centroids when quantised), as GIOSelector
-        does with a precomputed quantisation; None when rows are not ordered by distance."""
-        from ..gio.selector import GIOSelector
-
-        params = GIOSelector(**self.params).get_params()
-        if params["explode"] != "target_share" or params["stop_criterion"] != "data_size":
+    def quantise(self, vectors: Vectors) -> QuantisedInputs | None:
+        """K-means (:func:`gio_core.scale.quantize.quantise_inputs`): the sample by row number, trained here, the
+        target quantised here, every row assigned by the backend; None without ``n_clusters``."""
+        if not self.config.n_clusters:
             return None
-        if self.target_quantization is not None:
-            return self.target_quantization.centers
-        return np.asarray(self.target_matrix, dtype=np.float64)
+        with self._stage("quantise") as stage:
+            pool, backend = vectors.pool, self.backend
+            progress = self._progress("quantise")
+            stage["result"] = quantised = quantise_inputs(
+                pool.n_rows, vectors.target, int(self.config.n_clusters), random_state=check_random_state(self.seed),
+                read_rows=lambda rows: backend.read_rows(pool, rows),
+                assign=lambda centers, points: backend.assign(pool, centers, target_points=points, progress=progress),
+                order_by_target=self.config.orders_rows_by_target, progress=progress)
+        return quantised
 
-    def select(self) -> "SelectionPipeline":
-        """GIO (on the centroids when quantised), here; ``callback`` sees every step."""
-        for step in self.iter_select():
-            if self.callback is not None:
-                self.callback(step)
-        return self
-
-    def iter_select(self, *, record_path: bool = False):
-        """The select stage step by step: a generator of :class:`gio_core.GIOStep` (for a live view).
+    def iter_select(self, vectors: Vectors, quantised: QuantisedInputs | None, *,
+                    record_path: bool = False) -> "Selecting":
+        """The select stage step by step (for a live view): iterate over the :class:`gio_core.GIOStep` values,
+        then read :attr:`Selecting.result`.
 
         Closing it early (a Stop button) keeps the picks so far, as :meth:`gio_core.GIOSelector.iter_fit`
         does; the later stages then explode and export those.
-
-        Parameters
-        ----------
-        record_path : bool, default=False
-            Attach each step's gradient-descent path.
-
-        Yields
-        ------
-        GIOStep
         """
-        from ..gio.selector import GIOSelector
+        return Selecting(self, vectors, quantised, record_path=record_path)
 
-        started = time.perf_counter()
-        init = np.zeros((0, self.target_matrix.shape[1])) if self.start == "empty" else None
-        try:
-            if self.quantization is not None:
-                self.selector = GIOSelector(**self.params, random_state=self._rng)
-                target = self.target_quantization if self.target_quantization is not None else self.target_matrix
-                # the budget is shared by target rows, as GIOSelector(n_clusters=...) does
-                yield from self.selector.iter_fit(self.quantization, target, init, record_path=record_path,
-                                                  target_rows=self.target_matrix)
-            else:
-                self.selector = GIOSelector(**self.params, random_state=self.seed)
-                yield from self.selector.iter_fit(self.pool.matrix, self.target_matrix, init, record_path=record_path,
-                                                  progress=self.progress)
-        finally:
-            self._timed("gio", started)
+    def select(self, vectors: Vectors, quantised: QuantisedInputs | None) -> GIOResult:
+        """GIO (on the centroids when quantised), here; every step goes to ``on_event``."""
+        steps = self.iter_select(vectors, quantised)
+        for _ in steps:
+            pass
+        return steps.result
 
-    def explode(self) -> "SelectionPipeline":
+    def explode(self, vectors: Vectors, quantised: QuantisedInputs | None, result: GIOResult) -> Selection:
         """The chosen clusters to pool rows (by the backend), or the picked rows themselves."""
-        from .backends import Selection
-        from ..scale.explode import distinct_in_order
+        with self._stage("explode") as stage:
+            if quantised is None:
+                selection = Selection(rows=vectors.pool.file_rows(result.selected_indices), clusters=None)
+            else:
+                picks = distinct_in_order(result.selected_candidates)
+                selection = self.backend.explode(vectors.pool, quantised, picks, quotas=result.row_quotas,
+                                                 seed=int(result.explode_seed or 0))
+            stage["result"] = selection
+        return selection
 
-        started = time.perf_counter()
-        result = self.selector.result_
-        if self.quantization is None:
-            self.selection = Selection(rows=self.pool.file_rows(result.selected_indices), clusters=None)
-        else:
-            picks = distinct_in_order(result.selected_candidates)
-            self.selection = self.backend.explode(self.pool, self.assignment, raw_clusters=self.raw_clusters[picks],
-                                                  compact=picks, quotas=result.row_quotas, seed=result.explode_seed,
-                                                  target_points=self._distance_points())
-        self._timed("explode", started)
-        return self
+    def export(self, vectors: Vectors, selection: Selection, out) -> int:
+        """Write the selection; returns the rows written.
 
-    def export(self, out) -> "SelectionPipeline":
-        """Write the selection: to a temporary name beside ``out``, renamed into place when complete.
-
-        ``out`` ending in ``.csv``, ``.csv.gz``, ``.tsv`` or ``.parquet`` (a folder of part files with
-        the Spark backend), or ``'-'`` for CSV on stdout (in process).
+        ``out`` ending in ``.csv``, ``.csv.gz``, ``.tsv`` or ``.parquet`` (a folder of part files with the
+        Spark backend): written to a temporary name beside it and renamed into place when complete. ``'-'``
+        writes CSV to stdout, a binary stream (``io.BytesIO``) receives CSV (in process).
         """
-        started = time.perf_counter()
-        if out == "-" or hasattr(out, "write"):
-            if self.backend.name != "inprocess":
-                raise ValueError(f"--engine {self.backend.name} writes a folder of part files; give --out a path.")
-            stream = sys.stdout.buffer if out == "-" else out
-            self.n_written = self.backend.export(self.pool, self.selection, stream, progress=self.progress)
-            if out == "-":
-                sys.stdout.flush()
-        else:
-            from ..io.export import write_atomically
+        with self._stage("export") as stage:
+            progress = self._progress("export")
+            if out == "-" or hasattr(out, "write"):
+                if self.backend.name != "inprocess":
+                    raise ValueError(f"engine={self.backend.name!r} writes a folder of part files; give out=PATH.")
+                stream = sys.stdout.buffer if out == "-" else out
+                written = self.backend.export(vectors.pool, selection, stream, progress=progress)
+                if out == "-":
+                    sys.stdout.flush()
+            else:
+                written = write_atomically(out, lambda path: self.backend.export(vectors.pool, selection, path,
+                                                                                  progress=progress))
+            stage["result"] = written
+        return int(written)
 
-            self.n_written = write_atomically(out, lambda path: self.backend.export(
-                self.pool, self.selection, path, progress=self.progress))
-        self._timed("export", started)
-        return self
+    def manifest(self, inputs: Inputs, vectors: Vectors, result: GIOResult, selection: Selection, *,
+                 quantised: QuantisedInputs | None = None, written: int | None = None, out=None,
+                 log: StageLog | None = None, extra: dict | None = None) -> dict:
+        """The run manifest (:func:`gio_core.io.manifest.build_manifest`) from the stages' results.
 
-    def manifest(self, *, out=None, extra: dict | None = None) -> dict:
-        """The run manifest (see :func:`gio_core.export.build_manifest`)."""
-        from ..io.export import EXPORT_COLUMNS, build_manifest, selection_sha256
-
-        started = time.perf_counter()
-        params = {name: value for name, value in self.selector.get_params().items() if name != "random_state"}
-        params.update(start=self.start, drop_nonfinite=self.drop_nonfinite, encoding=self.encoding,
-                      max_bytes=self.max_bytes, id_column=self.id_column)
-        timings = dict(self.timings)
-        timings["select"] = sum(timings.get(stage, 0.0) for stage in ("quantize_pool", "quantize_target", "gio",
-                                                                       "explode"))
-        if self.quantization is not None:
-            for part, value in self.quantization.seconds.items():
-                timings[f"quantize_pool_{part}"] = float(value)
-        timings["manifest"] = time.perf_counter() - started
-        timings["total"] = time.perf_counter() - self.meter.started
-        self.meter.mark("manifest")
-        manifest = build_manifest(params=params, seed=self.seed, inputs={"pool": self.pool_data,
-                                                                         "target": self.target_data},
-                                  result=self.selector, timings=timings, vectors=self._vectors_record(),
-                                  selected_rows=self.selection.rows)
-        if self.target_from_pool is not None:
-            manifest["target_from_pool"] = {"pool": self.pool_data.name, "pool_sha256": self.pool_data.sha256,
-                                            **self.target_from_pool}
-        manifest["engine"] = {"name": self.backend.name, **getattr(self.backend, "describe", lambda: {})()}
-        manifest["resources"] = self.meter.record()
-        columns = self.output_columns()
-        manifest["selection"] = {"out": None if out is None else str(out), "rows": int(self.n_written),
-                                 "columns": columns, "file_rows_sha256": selection_sha256(self.selection.rows),
-                                 "added_columns": [column for column in EXPORT_COLUMNS if column in columns]}
-        if extra:
-            manifest.update(extra)
-        return manifest
-
-    # -- helpers -----------------------------------------------------------------------------------
-
-    def output_columns(self) -> list[str]:
-        """The exported columns: the pool's (vector dimensions ``dim_i`` for an array) then the gio_* ones."""
-        from ..io.export import EXPORT_COLUMNS
-
-        data = self.pool_data
-        columns = [column for column in data.columns if column not in EXPORT_COLUMNS]
-        if isinstance(data, LoadedData) and data.array is not None:
-            columns += [f"dim_{i}" for i in range(data.array.shape[1])]
-        added = ["gio_rank", "gio_row"] + (["gio_cluster"] if self.quantization is not None else [])
-        return columns + added
-
-    def _vectors_record(self) -> dict:
-        """The manifest's ``vectors``: recorded by :meth:`vectors`, or made now from :meth:`from_prepared`'s vectors."""
-        if not self.vectors_record and self._prepared is not None:
-            from ..io.embeddings import describe_text_model
-            from ..io.export import manifest_vectors_record
-
-            prepared = self._prepared
-            self.vectors_record = manifest_vectors_record(prepared, text_model_detail=(
-                describe_text_model(prepared.text_model) if prepared.text_model else None))
-        return self.vectors_record
-
-    def _kept_rows(self, prepared) -> NDArray[np.int64] | None:
-        """File row of each vector row: rows with NaN/inf dropped, the target's rows taken out; None when the
-        vectors are the file's rows one for one."""
-        if self.target_from_pool is None:
-            return None if prepared.pool_nonfinite_rows == 0 else prepared.pool_rows
-        rest = np.setdiff1d(np.arange(self.pool_data.n_rows, dtype=np.int64),
-                            np.asarray(self.target_from_pool["rows"], dtype=np.int64))
-        return rest[prepared.pool_rows]
-
-    def _k(self) -> int:
-        from ..gio.selector import GIOSelector
-
-        return int(GIOSelector(**self.params).get_params()["k"])
-
-    @property
-    def n_selected(self) -> int:
-        return 0 if self.selection is None else int(self.selection.rows.size)
-
-    @property
-    def selected_vector_rows(self) -> NDArray[np.int64]:
-        """The selection as rows of the pool's vectors (``pool.matrix``), in pick order (after :meth:`explode`)."""
-        if self.selection is None:
-            return np.empty(0, dtype=np.int64)
-        return self.pool.vector_rows(self.selection.rows)
-
-    @property
-    def cluster_labels(self) -> NDArray[np.int64] | None:
-        """Each vector row's cluster (an index into the centroids GIO ran on), with ``step_rows``; else None."""
-        return None if self.quantization is None else self.quantization.labels
+        ``log`` (a :class:`StageLog` that heard the run's events) gives the timings and peaks per stage.
+        """
+        with self._stage("manifest") as stage:
+            started = time.perf_counter()
+            params = self.config.to_dict()
+            params.update(start=self.start, drop_nonfinite=self.drop_nonfinite, encoding=self.encoding,
+                          max_bytes=self.max_bytes, id_column=self.id_column)
+            document = build_manifest(params=params, seed=self.seed, inputs={"pool": inputs.pool,
+                                                                             "target": inputs.target},
+                                      result=result, timings=self._timings(log, quantised), vectors=self._record(vectors),
+                                      selected_rows=selection.rows)
+            if log is not None:
+                log.mark("manifest")
+                document["resources"] = {"peak_rss_bytes": _manifest_names(log.peak_rss_bytes),
+                                         "cpu_seconds": _manifest_names(log.cpu_seconds)}
+            if self.target_from_pool is not None:
+                pool = inputs.pool
+                entry = {"pool": pool.name, "pool_sha256": pool.sha256, **self.target_from_pool}
+                if pool.path is not None:  # where a rerun (gio-studio select --manifest) finds the file
+                    entry.update(path=str(pool.path), abs_path=str(Path(pool.path).resolve()))
+                document["target_from_pool"] = entry
+            document["engine"] = {"name": self.backend.name, **getattr(self.backend, "describe", lambda: {})()}
+            columns = self.output_columns(inputs, quantised=result.pool_quantization is not None)
+            document["selection"] = {"out": None if out is None or hasattr(out, "write") else str(out),
+                                     "rows": int(selection.n_rows if written is None else written),
+                                     "columns": columns, "file_rows_sha256": selection_sha256(selection.rows),
+                                     "added_columns": [column for column in EXPORT_COLUMNS if column in columns]}
+            if extra:
+                document.update(extra)
+            if log is not None:
+                document["timings"]["manifest"] = time.perf_counter() - started
+            stage["result"] = document
+        return document
 
     def run(self, out, *, manifest_out=None) -> dict:
         """Every stage; writes ``out`` and (when given) the manifest; returns the manifest."""
-        from ..io.export import write_manifest
-
+        log = StageLog()
+        pipeline = self.listening(log)
         try:
-            self.read().vectors().quantise().select().explode().export(out)
-            manifest = self.manifest(out=out)
+            inputs = pipeline.read()
+            vectors = pipeline.vectors(inputs)
+            quantised = pipeline.quantise(vectors)
+            result = pipeline.select(vectors, quantised)
+            selection = pipeline.explode(vectors, quantised, result)
+            written = pipeline.export(vectors, selection, out)
+            document = pipeline.manifest(inputs, vectors, result, selection, quantised=quantised, written=written,
+                                         out=out, log=log)
             if manifest_out is not None:
-                write_manifest(manifest, manifest_out)
-            return manifest
+                write_manifest(document, manifest_out)
+            return document
         finally:
             self.close()
 
     def close(self) -> None:
         """Release the backend (a Spark session this pipeline started)."""
         self.backend.close()
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def output_columns(self, inputs: Inputs, *, quantised: bool) -> list[str]:
+        """The exported columns: the pool's (vector dimensions ``dim_i`` for an array) then the gio_* ones."""
+        data = inputs.pool
+        columns = [column for column in data.columns if column not in EXPORT_COLUMNS]
+        if isinstance(data, LoadedData) and data.array is not None:
+            columns += [f"dim_{i}" for i in range(data.array.shape[1])]
+        return columns + ["gio_rank", "gio_row"] + (["gio_cluster"] if quantised else [])
+
+    def _timings(self, log: StageLog | None, quantised: QuantisedInputs | None) -> dict:
+        """The manifest's ``timings``: seconds per stage, under the names the manifest has always used."""
+        if log is None:
+            return {}
+        timings = _manifest_names(log.seconds)
+        if quantised is not None:
+            target_seconds = sum(quantised.target.seconds.values()) if quantised.target is not None else 0.0
+            timings["quantize_target"] = target_seconds
+            timings["quantize_pool"] = timings.get("quantize_pool", 0.0) - target_seconds
+            for part, value in quantised.pool.seconds.items():
+                timings[f"quantize_pool_{part}"] = float(value)
+        timings["select"] = sum(timings.get(stage, 0.0) for stage in ("quantize_pool", "quantize_target", "gio",
+                                                                       "explode"))
+        timings["total"] = log.total_seconds
+        return timings
+
+    def _record(self, vectors: Vectors) -> dict:
+        """The manifest's ``vectors``: a shard pool's record, or one made now from a file's vectors."""
+        if vectors.record is not None:
+            return vectors.record
+        prepared = vectors.prepared
+        return manifest_vectors_record(prepared, text_model_detail=(
+            describe_text_model(prepared.text_model) if prepared.text_model else None))
+
+    @property
+    def _taken_rows(self) -> list[int] | None:
+        """Rows of the pool file that became the target (``target_from_pool``)."""
+        return None if self.target_from_pool is None else self.target_from_pool["rows"]
+
+
+#: A stage's key in the manifest's ``timings`` and ``resources`` where it is not the stage's own name.
+_MANIFEST_KEYS = {"quantise": "quantize_pool", "select": "gio"}
+
+
+def _manifest_names(values: dict) -> dict:
+    return {_MANIFEST_KEYS.get(stage, stage): value for stage, value in values.items()}
+
+
+class Selecting:
+    """The select stage of one run, step by step: iterate over its :class:`gio_core.GIOStep` values (each also
+    sent to ``on_event``), close it to stop early, then read :attr:`result`."""
+
+    def __init__(self, pipeline: SelectionPipeline, vectors: Vectors, quantised: QuantisedInputs | None, *,
+                 record_path: bool):
+        self._pipeline = pipeline
+        self._selector = GIOSelector(**pipeline.params,
+                                     random_state=pipeline.seed if quantised is None else quantised.generator)
+        init = np.zeros((0, vectors.target.shape[1])) if pipeline.start == "empty" else None
+        if quantised is None:
+            self._steps = self._selector.iter_fit(vectors.pool.matrix, vectors.target, init, record_path=record_path)
+        else:
+            pool = quantised.pool if pipeline.step_rows else quantised.pool.without_labels()
+            target = quantised.target if quantised.target is not None else vectors.target
+            # the budget is shared by target rows, as GIOSelector(n_clusters=...) does
+            self._steps = self._selector.iter_fit(pool, target, init, record_path=record_path,
+                                                  target_rows=vectors.target)
+        self._run = self._generator()
+
+    def _generator(self) -> Iterator[GIOStep]:
+        pipeline = self._pipeline
+        started = time.perf_counter()
+        pipeline._emit(StageEvent("select", "start"))
+        failed = False
+        try:
+            for step in self._steps:
+                pipeline._emit(StageEvent("select", "step", done=step.n_selected, step=step,
+                                          seconds=time.perf_counter() - started))
+                yield step
+        except GeneratorExit:  # closed early (a Stop button): the picks so far are the result
+            raise
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self._steps.close()  # the selector keeps the picks so far
+            if not failed:
+                peak, cpu = usage()
+                pipeline._emit(StageEvent("select", "done", seconds=time.perf_counter() - started,
+                                          result=getattr(self._selector, "result_", None), peak_rss_bytes=peak,
+                                          cpu_seconds=cpu))
+
+    def __iter__(self) -> Iterator[GIOStep]:
+        return self._run
+
+    def close(self) -> None:
+        """Stop the run; the picks so far are kept (``stop_reason == 'interrupted'``)."""
+        self._run.close()
+        self._steps.close()
+
+    @property
+    def result(self) -> GIOResult:
+        """The run's result (once it ended or was closed)."""
+        if not hasattr(self._selector, "result_"):
+            raise RuntimeError("the select stage has not run yet; iterate over it (or close it) first.")
+        return self._selector.result_
 
 
 def run_selection(pool, target, out, *, manifest_out=None, **options) -> dict:

@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import plotly.graph_objects as go
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from .figures import COLORS

@@ -1,1 +1,14 @@
-"""TODO"""
+"""GIO at scale: K-means quantisation of pool and target, every row assigned to its centroid, and the chosen
+centroids exploded back to rows.
+
+``quantize``  the quantise stage (:func:`quantise_inputs`: a seeded sample, faiss training, every row assigned)
+``assign``    :func:`~gio_core.scale.assign.assign_rows`, the one row-to-centroid assignment of every engine
+``explode``   chosen clusters to rows: the budget shared by target mass, rows nearest the target first
+"""
+
+from .assign import Assignment, assign_rows
+from .explode import EXPLODE_MODES, allocate_rows, explode_rows, row_priority
+from .quantize import Quantization, QuantisedInputs, quantise_in_process, quantise_inputs, quantize
+
+__all__ = ["EXPLODE_MODES", "Assignment", "Quantization", "QuantisedInputs", "allocate_rows", "assign_rows",
+           "explode_rows", "quantise_in_process", "quantise_inputs", "quantize", "row_priority"]

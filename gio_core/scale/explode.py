@@ -22,11 +22,16 @@ choose the very same rows.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["EXPLODE_MODES", "allocate_rows", "distinct_in_order", "explode_rows", "nearest_target_distances",
-           "row_priority", "target_shares"]
+from ..io.largefiles import take_rows
+from .assign import assign_rows, centroid_index, nearest_distances
+
+__all__ = ["EXPLODE_MODES", "allocate_rows", "budget_quotas", "distances_to_target", "distinct_in_order", "explode_rows",
+           "nearest_target_distances", "row_priority", "target_shares"]
 
 #: ``'all'``: every row of a chosen cluster (the paper); ``'target_share'``: the row budget shared by target mass.
 EXPLODE_MODES = ("all", "target_share")
@@ -66,7 +71,7 @@ def nearest_target_distances(vectors: NDArray, target_points: NDArray) -> NDArra
     """Each row's Euclidean distance to its nearest target point, in float64.
 
     The nearest point is found with exact handling of float32 near-ties and the distance computed in
-    float64 (:func:`gio_core.quantize.nearest_distances`, what both engines use), so the value does not
+    float64 (:func:`gio_core.scale.assign.nearest_distances`, what both engines use), so the value does not
     depend on how rows were batched.
 
     Parameters
@@ -78,8 +83,6 @@ def nearest_target_distances(vectors: NDArray, target_points: NDArray) -> NDArra
     -------
     ndarray of float64, shape (n,)
     """
-    from .quantize import centroid_index, nearest_distances
-
     if len(vectors) == 0:
         return np.empty(0)
     return nearest_distances(centroid_index(np.asarray(target_points)), vectors)
@@ -102,8 +105,6 @@ def target_shares(chosen_centers: NDArray, target_points: NDArray, target_weight
     ndarray of shape (n_chosen,)
         Sum of the weights of the target points whose nearest chosen centroid is this one.
     """
-    from .quantize import assign_rows, centroid_index
-
     nearest = assign_rows(centroid_index(np.asarray(chosen_centers)), target_points)
     weights = np.ones(len(target_points)) if target_weights is None else np.asarray(target_weights, dtype=np.float64)
     return np.bincount(nearest, weights=weights, minlength=len(chosen_centers)).astype(np.float64)
@@ -227,3 +228,35 @@ def distinct_in_order(clusters: NDArray) -> NDArray[np.int64]:
     clusters = np.asarray(clusters, dtype=np.int64)
     _, first = np.unique(clusters, return_index=True)
     return clusters[np.sort(first)]
+
+
+def distances_to_target(matrix, target_points: NDArray) -> Callable[[NDArray], NDArray[np.float64]]:
+    """``distances_of(rows)`` for :func:`explode_rows`: each given row of ``matrix``'s distance to its nearest
+    target point (one index over the points, the rows read when asked)."""
+    index = centroid_index(np.asarray(target_points))
+    return lambda rows: nearest_distances(index, take_rows(matrix, rows)) if len(rows) else np.empty(0)
+
+
+def budget_quotas(chosen_centers: NDArray, chosen_counts: NDArray, target_points: NDArray,
+                  target_weights: NDArray | None, row_budget: int) -> NDArray[np.int64]:
+    """``explode='target_share'``: a row budget shared over the chosen clusters by the target mass nearest each.
+
+    Parameters
+    ----------
+    chosen_centers : ndarray of shape (n_chosen, d)
+        The distinct chosen centroids, in first-pick order.
+    chosen_counts : ndarray of int, shape (n_chosen,)
+        Their clusters' sizes.
+    target_points : ndarray of shape (n_target, d)
+        Target rows (each weighs 1) or, with ``target_weights``, target centroids (each weighs its rows, a
+        coarser split).
+    target_weights : ndarray of shape (n_target,) or None
+    row_budget : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_chosen,)
+        Rows to take from each chosen cluster (:func:`allocate_rows`).
+    """
+    shares = target_shares(chosen_centers, target_points, target_weights)
+    return allocate_rows(chosen_counts, shares, row_budget)

@@ -1,13 +1,11 @@
-"""K-means quantisation of pool and target, and explosion of chosen centroids back to their rows.
+"""K-means quantisation of pool and target: a seeded sample, faiss training, every row assigned.
 
-GIO at scale (Everaert & Potts 2024, section 3.3) runs on K-means centroids instead of rows. Here
-faiss trains K-means on a uniform sample of the rows (seeded), then assigns every row in chunks, so
-memory stays O(sample x d + K x d) even for memory-mapped inputs of many millions of rows.
-
-:func:`quantize` is three steps every execution backend shares (:mod:`gio_core.backends`):
-:func:`draw_training_rows` (the sample, by global row number and seed), :func:`train_centroids` (faiss
-K-means, on the driver) and :func:`assign_rows` (a faiss flat index, per chunk or per Spark batch),
-then :func:`compact_quantization` drops empty clusters.
+GIO at scale (Everaert & Potts 2024, section 3.3) runs on K-means centroids instead of rows. faiss
+trains K-means on a uniform sample of the rows drawn by row number and seed (:func:`draw_training_rows`,
+:func:`train_on_sample`), then every row is assigned in chunks (:func:`gio_core.scale.assign.assign_rows`),
+so memory stays O(sample x d + K x d) even for memory-mapped inputs of many millions of rows.
+:func:`quantise_inputs` is the quantise stage of every caller (:class:`gio_core.GIOSelector` with
+``n_clusters``, the selection pipeline on either engine); :func:`compact_quantization` drops empty clusters.
 """
 
 from __future__ import annotations
@@ -16,23 +14,22 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable
-
 import numpy as np
 from numpy.typing import NDArray
-
 from .._validation import check_int, check_random_state
-from .explode import explode_rows
+from ..io.errors import DataError
 from ..io.largefiles import iter_row_chunks, take_rows
+from .assign import CHUNK_ROWS, Assignment, assign_in_chunks, count_nonfinite_rows
+from .explode import distances_to_target, explode_rows
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ProgressCallback", "Quantization", "QuantisedInputs", "check_cluster_count", "compact_quantization",
+           "draw_training_rows", "nonfinite_message", "quantise_in_process", "quantise_inputs", "quantize", "read_sample", "raw_cluster_numbers",
+           "train_centroids", "train_on_sample"]
+
 #: progress(stage, done, total): called while a long stage runs.
 ProgressCallback = Callable[[str, int, int], None]
-
-_ASSIGN_CHUNK_ROWS = 65_536
-
-__all__ = ["CentroidIndex", "ProgressCallback", "Quantization", "assign_rows", "centroid_index", "compact_quantization",
-           "draw_training_rows", "nearest_distances", "quantize", "raw_cluster_numbers", "train_centroids"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +70,10 @@ class Quantization:
     def n_centers(self) -> int:
         return self.centers.shape[0]
 
+    def without_labels(self) -> "Quantization":
+        """The same clusters without the rows' labels (for a run that explodes them where the rows are)."""
+        return Quantization(centers=self.centers, labels=None, counts=self.counts, seconds=self.seconds)
+
     def members(self, cluster: int) -> NDArray[np.int64]:
         """Row indices of one cluster, in increasing order."""
         if self.labels is None:
@@ -80,9 +81,15 @@ class Quantization:
                              "the chosen clusters where the rows are.")
         return self._order[self._offsets[cluster]:self._offsets[cluster + 1]]
 
-    def explode(self, clusters: NDArray) -> NDArray[np.int64]:
-        """Rows of the given clusters, grouped in the clusters' order; a cluster given twice counts once."""
-        return explode_rows(self.members, clusters, None, seed=0)  # no quotas: every row, no seed needed
+    def explode(self, clusters: NDArray, quotas: NDArray | None = None, *, seed: int = 0,
+                distances_of=None) -> NDArray[np.int64]:
+        """Rows of the given clusters, grouped in the clusters' order; a cluster given twice counts once.
+
+        Without ``quotas`` every row of each cluster in row order; with them, as
+        :func:`gio_core.scale.explode.explode_rows` orders them (nearest the target first, by
+        ``distances_of``, then by the seeded priority).
+        """
+        return explode_rows(self.members, clusters, quotas, seed, distances_of=distances_of)
 
 
 def quantize(
@@ -100,7 +107,7 @@ def quantize(
     Parameters
     ----------
     points : ndarray of shape (n_rows, d) or RowSource
-        Any float array, a read-only memory map or a :class:`gio_core.largefiles.RowSource`; it is
+        Any float array, a read-only memory map or a :class:`gio_core.io.largefiles.RowSource`; it is
         read in chunks, never copied whole.
     n_clusters : int
         Number of centroids K; at most ``n_rows``.
@@ -123,7 +130,8 @@ def quantize(
     Raises
     ------
     ValueError
-        ``n_clusters`` larger than the number of rows; rows with NaN or inf (found while assigning).
+        ``n_clusters`` larger than the number of rows; rows with NaN or inf (a
+        :class:`gio_core.io.DataError` with ``code='nonfinite'``).
 
     Examples
     --------
@@ -133,42 +141,190 @@ def quantize(
     >>> q.centers.shape, int(q.counts.sum())
     ((10, 4), 500)
     """
-    n_rows = points.shape[0]
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
+    centers, seconds = train_on_sample(points.shape[0], n_clusters, lambda rows: read_sample(points, rows),
+                                       random_state=random_state, name=name, n_iter=n_iter,
+                                       max_points_per_centroid=max_points_per_centroid,
+                                       count_nonfinite=lambda: count_nonfinite_rows(points), progress=progress)
+    assigning = time.perf_counter()
+    assignment = assign_in_chunks(points, centers, progress=progress, name=name)
+    seconds["assign"] = time.perf_counter() - assigning
+    _refuse_nonfinite(name, assignment.nonfinite_rows)
+    return compact_quantization(centers, assignment.counts, assignment.labels, name=name, seconds=seconds)
+
+
+def read_sample(points, rows: NDArray[np.int64] | None) -> NDArray:
+    """The training rows of an in-process input: ``rows`` (sorted), or every row when None."""
+    if rows is not None:
+        return take_rows(points, rows)
+    return np.concatenate([chunk for _, chunk in iter_row_chunks(points, CHUNK_ROWS)])
+
+
+def _refuse_nonfinite(name: str, bad_rows: int) -> None:
+    if bad_rows:
+        raise DataError(nonfinite_message(name, bad_rows), code="nonfinite", nonfinite_rows=bad_rows)
+
+
+def train_on_sample(n_rows: int, n_clusters: int, read_rows: Callable[[NDArray[np.int64] | None], NDArray], *,
+                    random_state=None, name: str = "pool", n_iter: int = 20, max_points_per_centroid: int = 64,
+                    count_nonfinite: Callable[[], int] | None = None,
+                    progress: ProgressCallback | None = None) -> tuple[NDArray[np.float32], dict]:
+    """The K-means centroids of ``n_rows`` rows: a seeded sample drawn by row number, read, checked, trained on.
+
+    The one sample-then-train of every engine: :func:`quantize` reads the sample from an array here, the
+    selection pipeline's backends read it where the rows are (Parquet shards, a Spark cluster).
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the input, numbered 0 … n_rows-1.
+    n_clusters : int
+        K, at most ``n_rows``.
+    read_rows : callable
+        ``read_rows(rows)`` returns the vectors of the sorted row numbers ``rows`` (every row when None).
+    random_state : int, Generator or None
+        Consumed as :func:`draw_training_rows` does.
+    name : str, default='pool'
+        Names the input in messages and progress stages.
+    n_iter, max_points_per_centroid : int
+        As :func:`train_centroids`.
+    count_nonfinite : callable, optional
+        Counts the input's rows with NaN or inf, for the message when the sample holds one.
+    progress : callable, optional
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    centers : ndarray of float32, shape (n_clusters, d)
+    seconds : dict
+        ``{'sample': ..., 'train': ...}``.
+
+    Raises
+    ------
+    ValueError
+        ``n_clusters`` above ``n_rows``; a :class:`gio_core.io.DataError` (``code='nonfinite'``) when the
+        sample holds NaN or inf.
+    """
     check_cluster_count(n_clusters, n_rows, name)
     rng = check_random_state(random_state)
-    faiss_seed, sample_rows = draw_training_rows(n_rows, n_clusters, rng,
-                                                 max_points_per_centroid=max_points_per_centroid)
-
+    faiss_seed, sample_rows = draw_training_rows(n_rows, n_clusters, rng, max_points_per_centroid=max_points_per_centroid)
     started = time.perf_counter()
-    if sample_rows is not None:
-        training = take_rows(points, sample_rows)
-    else:
-        training = np.concatenate([chunk for _, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS)])
-    if not np.isfinite(training).all():
-        raise ValueError(nonfinite_message(name, _count_nonfinite_rows(points)))
+    if progress:
+        progress(f"reading the K-means sample of the {name}", 0, 1)
+    training = read_rows(sample_rows)
+    if not np.isfinite(training).all():  # count them all, as an assignment would, then stop
+        _refuse_nonfinite(name, count_nonfinite() if count_nonfinite is not None else
+                          int((~np.isfinite(training)).any(axis=1).sum()))
+    sampled = time.perf_counter()
     if progress:
         progress(f"training K-means on the {name}", 0, 1)
     centers = train_centroids(training, n_clusters, seed=faiss_seed, n_iter=n_iter,
                               max_points_per_centroid=max_points_per_centroid)
-    del training
-    trained = time.perf_counter()
     if progress:
         progress(f"training K-means on the {name}", 1, 1)
+    return centers, {"sample": sampled - started, "train": time.perf_counter() - sampled}
 
-    index = centroid_index(centers)
-    labels = np.empty(n_rows, dtype=np.int64)
-    for start, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS):
-        labels[start:start + chunk.shape[0]] = assign_rows(index, chunk)
-        if progress:
-            progress(f"assigning {name} rows to clusters", min(start + _ASSIGN_CHUNK_ROWS, n_rows), n_rows)
-    assigned_at = time.perf_counter()
-    bad_rows = int((labels < 0).sum())
-    if bad_rows:
-        raise ValueError(nonfinite_message(name, bad_rows))
-    counts = np.bincount(labels, minlength=n_clusters)
-    return compact_quantization(centers, counts, labels, name=name,
-                                seconds={"train": trained - started, "assign": assigned_at - trained})
+
+@dataclass(frozen=True)
+class QuantisedInputs:
+    """What the quantise stage returns: the pool's and the target's K-means, and the pool's assignment.
+
+    Attributes
+    ----------
+    pool : Quantization
+        The pool's non-empty clusters; ``labels`` when the rows are in this process and were kept.
+    target : Quantization or None
+        The target's clusters when it has more rows than K (GIO then runs on its centroids); None otherwise.
+    assignment : Assignment
+        Every pool row's raw cluster, as the engine holds it (``labels`` None on Spark).
+    raw_clusters : ndarray of int64
+        The raw cluster number of each of ``pool``'s clusters.
+    target_points : ndarray or None
+        The points rows are ordered by inside a partly taken cluster (the target's centroids when quantised,
+        else its rows), when the run orders them (a shared data-size budget); None otherwise.
+    generator : numpy.random.Generator or None
+        The run's random generator after quantising, which the select stage goes on drawing from (so the
+        same seed gives the same run in one stage or in several).
+    """
+
+    pool: Quantization
+    target: Quantization | None
+    assignment: Assignment
+    raw_clusters: NDArray[np.int64]
+    target_points: NDArray[np.float64] | None = None
+    generator: np.random.Generator | None = field(default=None, repr=False, compare=False)
+
+    def explode(self, picks: NDArray, quotas: NDArray | None, *, seed: int, matrix=None) -> NDArray[np.int64]:
+        """The explode stage in this process: rows of the chosen clusters (``picks``, indices into ``pool``).
+
+        With ``quotas``, each cluster gives that many rows, those nearest :attr:`target_points` first (read
+        from ``matrix``, the pool's vectors) when the run orders them, then by the seeded priority
+        (:func:`gio_core.scale.explode.explode_rows`).
+        """
+        distances_of = None
+        if quotas is not None and self.target_points is not None and matrix is not None:
+            distances_of = distances_to_target(matrix, self.target_points)
+        return self.pool.explode(picks, quotas, seed=seed, distances_of=distances_of)
+
+
+def quantise_in_process(points, target: NDArray, n_clusters: int, *, random_state, order_by_target: bool = False,
+                        progress: ProgressCallback | None = None) -> QuantisedInputs:
+    """:func:`quantise_inputs` with the pool's rows in this process (an array, a memory map or a row source)."""
+    return quantise_inputs(points.shape[0], target, n_clusters, random_state=random_state,
+                           read_rows=lambda rows: read_sample(points, rows),
+                           assign=lambda centers, _points: assign_in_chunks(points, centers, progress=progress),
+                           order_by_target=order_by_target, progress=progress)
+
+
+def quantise_inputs(n_pool_rows: int, target: NDArray, n_clusters: int, *, random_state,
+                    read_rows: Callable[[NDArray[np.int64] | None], NDArray],
+                    assign: Callable[[NDArray, NDArray | None], Assignment], order_by_target: bool = False,
+                    progress: ProgressCallback | None = None) -> QuantisedInputs:
+    """The quantise stage: train on the pool's sample, quantise the target (when larger than K), assign the pool.
+
+    :class:`gio_core.GIOSelector` (``n_clusters``) and the selection pipeline both run this, so the same
+    inputs and seed give the same centroids and labels; an engine supplies ``read_rows`` and ``assign``.
+
+    Parameters
+    ----------
+    n_pool_rows : int
+    target : ndarray of shape (n_target, d)
+    n_clusters : int
+    random_state : Generator
+        Consumed in a fixed order: the pool's sample and faiss seed, then the target's.
+    read_rows : callable
+        ``read_rows(rows)``: the pool vectors of the sorted row numbers (every row when None).
+    assign : callable
+        ``assign(centers, target_points)``: every pool row's nearest centre as an :class:`Assignment`
+        (``target_points`` for an engine that measures each row's distance to the target while it assigns).
+    order_by_target : bool, default=False
+        Rows of a partly taken cluster will be ordered by their distance to the target: set
+        ``target_points``.
+    progress : callable, optional
+
+    Returns
+    -------
+    QuantisedInputs
+    """
+    rng = check_random_state(random_state)
+    width = target.shape[1]
+    centers, seconds = train_on_sample(
+        n_pool_rows, n_clusters, read_rows, random_state=rng, name="pool", progress=progress,
+        count_nonfinite=lambda: assign(np.zeros((1, width), dtype=np.float32), None).nonfinite_rows)
+    target_quantization = None
+    if target.shape[0] > n_clusters:
+        target_quantization = quantize(target, n_clusters, random_state=rng, name="target", progress=progress)
+    points = None
+    if order_by_target:
+        points = (target_quantization.centers if target_quantization is not None
+                  else np.asarray(target, dtype=np.float64))
+    assigning = time.perf_counter()
+    assignment = assign(centers, points)
+    seconds["assign"] = time.perf_counter() - assigning
+    _refuse_nonfinite("pool", assignment.nonfinite_rows)
+    pool = compact_quantization(centers, assignment.counts, assignment.labels, name="pool", seconds=seconds)
+    return QuantisedInputs(pool=pool, target=target_quantization, assignment=assignment,
+                           raw_clusters=raw_cluster_numbers(assignment.counts), target_points=points, generator=rng)
 
 
 def check_cluster_count(n_clusters: int, n_rows: int, name: str = "pool") -> None:
@@ -247,153 +403,6 @@ def train_centroids(training: NDArray, n_clusters: int, *, seed: int, n_iter: in
     return np.array(kmeans.centroids, dtype=np.float32)
 
 
-class CentroidIndex:
-    """Centroids ready for :func:`assign_rows`: a faiss flat (exact L2) index and the float64 centres.
-
-    Parameters
-    ----------
-    centers : ndarray of shape (n_clusters, d)
-    """
-
-    def __init__(self, centers: NDArray):
-        import faiss
-
-        self.centers32 = np.ascontiguousarray(centers, dtype=np.float32)
-        self.centers64 = self.centers32.astype(np.float64)
-        self.norm_max = float((self.centers64 ** 2).sum(axis=1).max()) if len(self.centers64) else 0.0
-        self.index = faiss.IndexFlatL2(self.centers32.shape[1])
-        self.index.add(self.centers32)
-
-    @property
-    def n_clusters(self) -> int:
-        return self.centers32.shape[0]
-
-
-def centroid_index(centers: NDArray) -> CentroidIndex:
-    """The centroids as a :class:`CentroidIndex`, for :func:`assign_rows`."""
-    return CentroidIndex(centers)
-
-
-#: Candidates faiss returns per row at first; rows whose float32 distances cannot tell them apart are settled
-#: exactly, after a second search for more candidates when the first ones all lie that close.
-_FIRST_CANDIDATES = 4
-#: Candidates of that second search (past them, every centroid).
-_CANDIDATES = 16
-#: Relative error allowed for faiss's float32 ||x||^2 + ||c||^2 - 2 x.c (about 4x the worst case for d = 384).
-_RELATIVE_ERROR = 1e-4
-#: Row-centroid pairs measured exactly at a time.
-_PAIRS_PER_BLOCK = 2048
-
-
-def assign_rows(index: CentroidIndex, chunk: NDArray) -> NDArray[np.int64]:
-    """The nearest centroid of each row, the same whatever the batch, thread count or machine; -1 for NaN/inf.
-
-    faiss computes distances as ``||x||^2 + ||c||^2 - 2 x.c`` in float32 with BLAS, whose rounding depends
-    on how a batch is blocked and threaded: one row in 10^5 of a 1M x 384 pool with K = 1500 changed
-    cluster between 65,536-row chunks in process and Spark's 10,000-row batches on single-threaded
-    executors. So the rows whose best candidates lie within the float32 error of each other are settled
-    by exact float64 distances to those candidates, ties going to the lower cluster number: the result
-    depends on the row and the centroids only. faiss returns the 4 nearest candidates (a third of the rows
-    of such a pool have a near tie, mostly of 2 or 3 centroids); a row whose 4 all lie within the error
-    is searched again for 16, and one whose 16 all do is compared with every centroid.
-
-    Parameters
-    ----------
-    index : CentroidIndex
-        From :func:`centroid_index`.
-    chunk : ndarray of shape (n, d)
-        Rows (float32 preferred); never modified.
-
-    Returns
-    -------
-    ndarray of int64, shape (n,)
-    """
-    chunk = np.ascontiguousarray(chunk, dtype=np.float32)
-    # squared norms in float64 cannot overflow from float32 values: they are NaN/inf exactly for the rows
-    # holding a NaN or inf, so one pass gives both the error window and the rows to leave out
-    norms = np.einsum("ij,ij->i", chunk, chunk, dtype=np.float64)
-    finite = np.isfinite(norms)
-    if not finite.all():
-        chunk = chunk.copy()  # the caller's rows stay as they were
-        chunk[~finite] = 0.0
-        norms[~finite] = 0.0
-    first = min(_FIRST_CANDIDATES, index.n_clusters)
-    distances, labels = index.index.search(chunk, first)
-    nearest = labels[:, 0].astype(np.int64)
-    if first > 1:
-        window = 2.0 * _RELATIVE_ERROR * (norms + index.norm_max)
-        unsure = np.flatnonzero(distances[:, 1] - distances[:, 0] <= window)
-        if unsure.size:
-            close = distances[unsure]
-            wide = close[:, -1] <= close[:, 0] + window[unsure]  # every first candidate within the error
-            if index.n_clusters > first and wide.any():
-                rows = unsure[wide]
-                more_distances, more_labels = index.index.search(np.ascontiguousarray(chunk[rows]),
-                                                                 min(_CANDIDATES, index.n_clusters))
-                nearest[rows] = _exact_nearest(index, chunk[rows], more_labels.astype(np.int64), more_distances,
-                                               window[rows])
-                unsure = unsure[~wide]
-            if unsure.size:
-                nearest[unsure] = _exact_nearest(index, chunk[unsure], labels[unsure].astype(np.int64),
-                                                 distances[unsure], window[unsure])
-    nearest[~finite] = -1
-    return nearest
-
-
-def nearest_distances(index: CentroidIndex, chunk: NDArray) -> NDArray[np.float64]:
-    """Each row's Euclidean distance to its nearest point of ``index``, in float64.
-
-    The nearest point is found by :func:`assign_rows` (exact near-ties) and the distance to it computed
-    in float64, so the value depends on the row and the points only, not on batching or threads: the
-    key :mod:`gio_core.explode` orders a cluster's rows by, the same on every engine.
-
-    Parameters
-    ----------
-    index : CentroidIndex
-        Over the target points.
-    chunk : ndarray of shape (n, d)
-
-    Returns
-    -------
-    ndarray of float64, shape (n,)
-        ``nan`` for a row with NaN or inf.
-    """
-    rows = np.ascontiguousarray(chunk, dtype=np.float32)
-    nearest = assign_rows(index, rows)
-    found = nearest >= 0
-    distances = np.full(rows.shape[0], np.nan)
-    difference = rows[found].astype(np.float64) - index.centers64[nearest[found]]
-    distances[found] = np.sqrt(np.einsum("ij,ij->i", difference, difference))
-    return distances
-
-
-def _exact_nearest(index: CentroidIndex, rows: NDArray, labels: NDArray, distances: NDArray,
-                   window: NDArray) -> NDArray[np.int64]:
-    """Exact float64 nearest among the candidates float32 cannot separate (all centroids when they all tie).
-
-    Only the candidates within the window of the best are measured (two or three per row, mostly), each
-    pair summed the same way whatever the batch.
-    """
-    inside = distances <= distances[:, :1] + window[:, None]
-    row_of, slot = np.nonzero(inside)
-    centre_of = labels[row_of, slot]
-    exact = np.full(inside.shape, np.inf)
-    squared = np.empty(row_of.size)
-    for start in range(0, row_of.size, _PAIRS_PER_BLOCK):  # a few MB at a time, in cache
-        pairs = slice(start, start + _PAIRS_PER_BLOCK)
-        # float32 to float64 is exact, so this is the float64 difference of the two points
-        difference = np.subtract(rows[row_of[pairs]], index.centers32[centre_of[pairs]], dtype=np.float64)
-        squared[pairs] = np.einsum("ij,ij->i", difference, difference)
-    exact[row_of, slot] = squared
-    best = exact.min(axis=1)
-    result = np.where(exact == best[:, None], labels, np.iinfo(np.int64).max).min(axis=1)
-    for position in np.flatnonzero(inside[:, -1]):  # the window reaches past the candidates: every centroid
-        difference = index.centers64 - rows[position].astype(np.float64)
-        every = np.einsum("ij,ij->i", difference, difference)
-        result[position] = int(np.flatnonzero(every == every.min())[0])
-    return result
-
-
 def compact_quantization(centers: NDArray, counts: NDArray, labels: NDArray | None = None, *, name: str = "pool",
                          seconds: dict | None = None) -> Quantization:
     """A :class:`Quantization` from raw centroids and counts: empty clusters dropped, labels renumbered.
@@ -424,9 +433,6 @@ def compact_quantization(centers: NDArray, counts: NDArray, labels: NDArray | No
     return Quantization(centers=np.asarray(np.asarray(centers)[kept], dtype=np.float64), labels=labels,
                         counts=counts[kept], seconds=dict(seconds or {}))
 
-
-def _count_nonfinite_rows(points) -> int:
-    return sum(int((~np.isfinite(chunk)).any(axis=1).sum()) for _, chunk in iter_row_chunks(points, _ASSIGN_CHUNK_ROWS))
 
 
 def raw_cluster_numbers(counts: NDArray) -> NDArray[np.int64]:

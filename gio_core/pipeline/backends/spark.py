@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 from numpy.typing import NDArray
 
-from . import Assignment, Backend, BackendUnavailable, Selection
+from .base import Assignment, Backend, BackendUnavailable, Selection
 
 __all__ = ["SparkBackend", "spark_available"]
 
@@ -60,10 +60,10 @@ def spark_available() -> str | None:
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        return "--engine spark needs pyspark: pip install 'gio-studio[spark]' (and Java 17 or later)."
+        return "engine='spark' needs pyspark: pip install 'gio-studio[spark]' (and Java 17 or later)."
     java_home = os.environ.get("JAVA_HOME")
     if not (shutil.which("java") or (java_home and Path(java_home, "bin", "java").exists())):
-        return ("--engine spark needs Java 17 or later: install it (apt-get install openjdk-17-jre-headless) or set "
+        return ("engine='spark' needs Java 17 or later: install it (apt-get install openjdk-17-jre-headless) or set "
                 "JAVA_HOME.")
     return None
 
@@ -126,7 +126,7 @@ def _sample_batches(batches, *, offsets, sample_rows, vectors):
 def _assign_batches(batches, *, offsets, centers, vectors, target_points):
     import pyarrow as pa
 
-    from ...scale.quantize import assign_rows, centroid_index, nearest_distances
+    from ...scale.assign import assign_rows, centroid_index, nearest_distances
 
     index = centroid_index(centers)
     target = None if target_points is None else centroid_index(target_points)
@@ -272,11 +272,11 @@ class SparkBackend(Backend):
         from ...io.shards import ParquetDataset
 
         if not isinstance(pool.data, ParquetDataset):
-            raise ValueError(f"--engine spark reads Parquet: {pool.data.name} is {pool.data.format}; write it as "
-                             "Parquet (a file, a folder or a glob of shards), or use --engine inprocess.")
+            raise ValueError(f"engine='spark' reads Parquet: {pool.data.name} is {pool.data.format}; write it as "
+                             "Parquet (a file, a folder or a glob of shards), or use engine='inprocess'.")
         if pool.vectors is None:
-            raise ValueError("--engine spark takes a vector column or numeric columns, not text; embed the text first "
-                             "(--engine inprocess --text-column ...).")
+            raise ValueError("engine='spark' takes a vector column or numeric columns, not text; embed the text first "
+                             "(engine='inprocess' with text_column=...).")
 
     def _frame(self, pool, columns):
         from pyspark.sql import functions as F
@@ -303,10 +303,10 @@ class SparkBackend(Backend):
         return [pool.vectors.vector_column] if pool.vectors.vector_column else list(pool.vectors.columns)
 
     @_quiet
-    def read_rows(self, pool, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+    def read_rows(self, pool, rows: NDArray[np.int64] | None) -> NDArray[np.float32]:
         from functools import partial
 
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = np.arange(pool.n_rows, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
         sampler = partial(_sample_batches, offsets=self._offsets(pool), sample_rows=rows,
                           vectors=self._vector_spec(pool))
         frame = self._frame(pool, self._vector_columns(pool)).mapInArrow(sampler, "gio_row long, vector array<float>")
@@ -349,7 +349,7 @@ class SparkBackend(Backend):
         return Assignment(counts=counts, labels=None, nonfinite_rows=nonfinite)
 
     @_quiet
-    def explode(self, pool, assignment, *, raw_clusters, compact, quotas, seed, target_points=None) -> Selection:
+    def explode(self, pool, quantised, picks, *, quotas, seed) -> Selection:
         from functools import partial
 
         import pandas as pd
@@ -357,7 +357,9 @@ class SparkBackend(Backend):
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        raw_clusters = np.asarray(raw_clusters, dtype=np.int64)
+        assignment, target_points = quantised.assignment, quantised.target_points
+        compact = np.asarray(picks, dtype=np.int64)
+        raw_clusters = quantised.raw_clusters[compact]
         taken = assignment.counts[raw_clusters] if quotas is None else np.asarray(quotas, dtype=np.int64)
         chosen = pd.DataFrame({
             "gio_raw_cluster": raw_clusters.astype(np.int32),
