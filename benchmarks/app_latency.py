@@ -32,10 +32,11 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from app_server import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
 from app_server import die_with_parent as _die_with_parent  # noqa: E402
 from app_server import free_port as _free_port  # noqa: E402
 from app_server import healthy as _healthy  # noqa: E402
-from app_server import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
+
 VIEWPORT = {"width": 1400, "height": 900}
 WAIT_MS = 300_000
 UPLOAD_ROWS, UPLOAD_TARGET_ROWS, UPLOAD_DIMENSIONS = 10_000, 500, 32
@@ -58,12 +59,26 @@ _UMAP_MAP_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotly
 def start_server(log_path: Path) -> tuple[subprocess.Popen, str, float]:
     """``streamlit run app.py`` on a free port; returns the process, its URL and the seconds to healthy."""
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                  preexec_fn=_die_with_parent)
+        server = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent
+        )
     url = f"http://127.0.0.1:{port}"
     while not _healthy(url):
         try:
@@ -71,7 +86,7 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str, float]:
         except subprocess.TimeoutExpired:
             if time.perf_counter() - started > 300:
                 stop_server(server)
-                raise SystemExit(f"streamlit did not answer within 300 s; see {log_path}")
+                raise SystemExit(f"streamlit did not answer within 300 s; see {log_path}") from None
             continue
         raise SystemExit(f"streamlit exited with code {server.returncode}; see {log_path}")
     return server, url, time.perf_counter() - started
@@ -189,8 +204,11 @@ def main(argv: list[str] | None = None) -> int:
             server, url, healthy = start_server(folder / "server.log")
             _line("server healthy after start", healthy)
         load = os.getloadavg()[0]
-        print(f"machine: {os.cpu_count()} cores, load average {load:.1f} at the start "
-              "(figures grow with other processes' load)", flush=True)
+        print(
+            f"machine: {os.cpu_count()} cores, load average {load:.1f} at the start "
+            "(figures grow with other processes' load)",
+            flush=True,
+        )
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -216,8 +234,12 @@ def main(argv: list[str] | None = None) -> int:
                 page.context.close()
                 page, _ = open_session(browser, url)
                 first_map, seconds = time_upload_to_maps(page, pool_path, target_path)
-                _line("same upload in a new session -> UMAP map (cache)", seconds, None,
-                      "(includes reading the 2 files again)")
+                _line(
+                    "same upload in a new session -> UMAP map (cache)",
+                    seconds,
+                    None,
+                    "(includes reading the 2 files again)",
+                )
                 page.context.close()
                 browser.close()
             print(f"load average {os.getloadavg()[0]:.1f} at the end", flush=True)

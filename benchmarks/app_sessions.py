@@ -49,10 +49,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+from app_server import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
 from app_server import die_with_parent as _die_with_parent  # noqa: E402
 from app_server import free_port as _free_port  # noqa: E402
 from app_server import healthy as _healthy  # noqa: E402
-from app_server import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 900}
 WAIT_MS = 180_000  # one wait on the page (a load, a rerun, a run); generous: 8 sessions share 2 cores
@@ -100,14 +100,15 @@ def session_settings(n_sessions: int) -> list[SessionSettings]:
 
     Small budgets (10 to 10 + 2(n-1) picks) keep a run to a second or two of engine time.
     """
-    return [SessionSettings(seed=11 * index + 1, k=3 + index % 4, max_iter=10 + 2 * index)
-            for index in range(n_sessions)]
+    return [
+        SessionSettings(seed=11 * index + 1, k=3 + index % 4, max_iter=10 + 2 * index) for index in range(n_sessions)
+    ]
 
 
 @lru_cache(maxsize=1)
 def _demo_vectors():
-    from gio_core.io.vectors import prepare_vectors
     from gio_core.io.demos import load_demo
+    from gio_core.io.vectors import prepare_vectors
 
     demo = load_demo(DEMO_KEY)
     return prepare_vectors(demo.pool, demo.target, **demo.vectors, drop_nonfinite=False)
@@ -129,12 +130,26 @@ def expected_rows(settings: SessionSettings) -> list[int]:
 def start_server(log_path: Path) -> tuple[subprocess.Popen, str, float]:
     """``streamlit run app.py`` on a free port; returns the process, its URL and the seconds until healthy."""
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                  preexec_fn=_die_with_parent)
+        server = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent
+        )
     url = f"http://127.0.0.1:{port}"
     while not _healthy(url):
         try:
@@ -142,7 +157,9 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str, float]:
         except subprocess.TimeoutExpired:
             if time.perf_counter() - started > SERVER_START_SECONDS:
                 stop_server(server)
-                raise RuntimeError(f"streamlit did not answer within {SERVER_START_SECONDS} s; see {log_path}")
+                raise RuntimeError(
+                    f"streamlit did not answer within {SERVER_START_SECONDS} s; see {log_path}"
+                ) from None
             continue
         raise RuntimeError(f"streamlit exited with code {server.returncode}; see {log_path}")
     return server, url, time.perf_counter() - started
@@ -239,7 +256,7 @@ class ProcessSampler:
     def browser_cpu(self) -> float:
         return self._cpu(pid for pid in self._last if pid not in self._server)
 
-    def __enter__(self) -> "ProcessSampler":
+    def __enter__(self) -> ProcessSampler:
         self._thread.start()
         return self
 
@@ -266,8 +283,9 @@ def _number_input(page, label: str):
 
 
 async def _metric(page, label: str) -> str:
-    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(
-        label, exact=True))
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     return (await metric.get_by_test_id("stMetricValue").inner_text()).strip()
 
 
@@ -376,15 +394,15 @@ class SessionResult:
     finished: bool = False
     error: str | None = None
     ready_seconds: float = float("nan")  # open, choose the demo, set the parameters
-    run_seconds: float = float("nan")    # click on Run selection to the downloads on screen
+    run_seconds: float = float("nan")  # click on Run selection to the downloads on screen
     total_seconds: float = float("nan")  # open to the downloads on screen
     picks_shown: int | None = None
     kl_final_shown: str | None = None
     stopped_early: bool = False
-    rows: list[int] = field(default_factory=list)          # gio_row of the downloaded CSV, in gio_rank order
+    rows: list[int] = field(default_factory=list)  # gio_row of the downloaded CSV, in gio_rank order
     manifest_seed: int | None = None
     manifest_params: dict = field(default_factory=dict)
-    inputs_after_run: dict = field(default_factory=dict)   # the number inputs' values at the end
+    inputs_after_run: dict = field(default_factory=dict)  # the number inputs' values at the end
     screenshot: Path | None = None
     phases: dict[str, float] = field(default_factory=dict)  # seconds from the start at the end of each phase
     retries: list[str] = field(default_factory=list)  # what had to be done again, as a person would
@@ -395,19 +413,26 @@ class SessionResult:
         if not self.finished:
             return [f"did not finish: {self.error}"]
         if self.rows != expected:
-            problems.append(f"CSV rows {self.rows[:8]}… ({len(self.rows)}) are not its own {expected[:8]}… "
-                            f"({len(expected)})")
+            problems.append(
+                f"CSV rows {self.rows[:8]}… ({len(self.rows)}) are not its own {expected[:8]}… ({len(expected)})"
+            )
         if self.picks_shown != len(expected):
             problems.append(f"the page shows {self.picks_shown} picks, its own run makes {len(expected)}")
         if self.manifest_seed != self.settings.seed:
             problems.append(f"manifest seed {self.manifest_seed}, set {self.settings.seed}")
         wanted = self.settings.gio_params()
-        differing = {name: (self.manifest_params.get(name), value) for name, value in wanted.items()
-                     if self.manifest_params.get(name) != value}
+        differing = {
+            name: (self.manifest_params.get(name), value)
+            for name, value in wanted.items()
+            if self.manifest_params.get(name) != value
+        }
         if differing:
             problems.append(f"manifest parameters differ (shown, set): {differing}")
-        own_inputs = {K_LABEL: str(self.settings.k), MAX_PICKS_LABEL: str(self.settings.max_iter),
-                      SEED_LABEL: str(self.settings.seed)}
+        own_inputs = {
+            K_LABEL: str(self.settings.k),
+            MAX_PICKS_LABEL: str(self.settings.max_iter),
+            SEED_LABEL: str(self.settings.seed),
+        }
         if self.inputs_after_run != own_inputs:
             problems.append(f"inputs after the run {self.inputs_after_run}, set {own_inputs}")
         if self.stopped_early:
@@ -415,16 +440,18 @@ class SessionResult:
         return problems
 
 
-async def _prepare(page, url: str, settings: SessionSettings, started: float, phases: dict[str, float],
-                   retries: list[str]) -> None:
+async def _prepare(
+    page, url: str, settings: SessionSettings, started: float, phases: dict[str, float], retries: list[str]
+) -> None:
     await page.goto(url)
     await _button(page, RUN_LABEL).wait_for(state="visible")
     await _idle(page)
     phases["open"] = time.perf_counter() - started
     await _choose_demo(page, retries)
     phases["demo"] = time.perf_counter() - started
-    await _set_numbers(page, {K_LABEL: settings.k, MAX_PICKS_LABEL: settings.max_iter, SEED_LABEL: settings.seed},
-                       retries)
+    await _set_numbers(
+        page, {K_LABEL: settings.k, MAX_PICKS_LABEL: settings.max_iter, SEED_LABEL: settings.seed}, retries
+    )
     phases["numbers"] = time.perf_counter() - started
 
 
@@ -448,16 +475,24 @@ async def _run_and_read(page, result: SessionResult, started: float, screenshot_
     result.rows = frame["gio_row"].astype(int).tolist()
     manifest = json.loads((await _download(page, MANIFEST_LABEL, result.retries)).read_text(encoding="utf-8"))
     result.manifest_seed, result.manifest_params = manifest.get("seed"), manifest.get("params", {})
-    result.inputs_after_run = {label: await _number_input(page, label).input_value()
-                               for label in (K_LABEL, MAX_PICKS_LABEL, SEED_LABEL)}
+    result.inputs_after_run = {
+        label: await _number_input(page, label).input_value() for label in (K_LABEL, MAX_PICKS_LABEL, SEED_LABEL)
+    }
     result.finished = True
     if screenshot_dir is not None:
         result.screenshot = screenshot_dir / f"concurrent_session_{result.index}.png"
         await _screenshot(page, result.screenshot)
 
 
-async def _session(browser, url: str, index: int, settings: SessionSettings, start_line: "_StartLine",
-                   screenshot_dir: Path | None, wait_for_map: bool) -> SessionResult:
+async def _session(
+    browser,
+    url: str,
+    index: int,
+    settings: SessionSettings,
+    start_line: _StartLine,
+    screenshot_dir: Path | None,
+    wait_for_map: bool,
+) -> SessionResult:
     result = SessionResult(index=index, settings=settings)
     context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(WAIT_MS)
@@ -475,14 +510,14 @@ async def _session(browser, url: str, index: int, settings: SessionSettings, sta
         if wait_for_map:  # the map worker's UMAP fit of the demo (after its numba warm-up)
             await page.wait_for_function(_UMAP_MAP_DRAWN, timeout=2 * WAIT_MS)
             result.phases["UMAP map"] = time.perf_counter() - started
-    except Exception as problem:  # noqa: BLE001 - a session that fails is reported, the others go on
+    except Exception as problem:
         result.error = f"{type(problem).__name__}: {' '.join(str(problem).split())[:400]}"
         if screenshot_dir is not None:  # what the person would have seen
             result.screenshot = screenshot_dir / f"concurrent_session_{result.index}_failed.png"
             try:
                 screenshot_dir.mkdir(parents=True, exist_ok=True)
                 await page.screenshot(path=str(result.screenshot), timeout=30_000)
-            except Exception:  # noqa: BLE001 - a page too broken to photograph
+            except Exception:
                 result.screenshot = None
     finally:
         await context.close()
@@ -502,8 +537,9 @@ class _StartLine:
             self.go.set()
 
 
-async def run_sessions_async(url: str, settings: list[SessionSettings], *, screenshot_dir: Path | None = None,
-                             wait_for_map: bool = False) -> list[SessionResult]:
+async def run_sessions_async(
+    url: str, settings: list[SessionSettings], *, screenshot_dir: Path | None = None, wait_for_map: bool = False
+) -> list[SessionResult]:
     """Open ``len(settings)`` browser sessions on the app at ``url`` at once; each runs the digits demo with
     its settings (all pressing *Run selection* together) and reads what it got; with ``wait_for_map`` each
     then waits until the demo's UMAP map is drawn."""
@@ -513,18 +549,32 @@ async def run_sessions_async(url: str, settings: list[SessionSettings], *, scree
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             start_line = _StartLine(len(settings))
-            return list(await asyncio.gather(*(
-                _session(browser, url, index, one, start_line, screenshot_dir, wait_for_map)
-                for index, one in enumerate(settings))))
+            return list(
+                await asyncio.gather(
+                    *(
+                        _session(browser, url, index, one, start_line, screenshot_dir, wait_for_map)
+                        for index, one in enumerate(settings)
+                    )
+                )
+            )
         finally:
             await browser.close()
 
 
-def run_sessions(url: str, settings: list[SessionSettings], *, screenshot_dir: Path | None = None,
-                 wait_for_map: bool = False, timeout: float | None = None) -> list[SessionResult]:
+def run_sessions(
+    url: str,
+    settings: list[SessionSettings],
+    *,
+    screenshot_dir: Path | None = None,
+    wait_for_map: bool = False,
+    timeout: float | None = None,
+) -> list[SessionResult]:
     """:func:`run_sessions_async` from synchronous code; ``timeout`` (seconds) bounds the whole of it."""
-    return asyncio.run(asyncio.wait_for(run_sessions_async(url, settings, screenshot_dir=screenshot_dir,
-                                                           wait_for_map=wait_for_map), timeout))
+    return asyncio.run(
+        asyncio.wait_for(
+            run_sessions_async(url, settings, screenshot_dir=screenshot_dir, wait_for_map=wait_for_map), timeout
+        )
+    )
 
 
 def warm_up(url: str, settings: SessionSettings, *, timeout: float | None = None) -> SessionResult:
@@ -583,9 +633,24 @@ def measure(n_sessions: int, *, log_path: Path, screenshot_dir: Path | None, col
             alone_after = run_sessions(url, settings[:1])[0]
     finally:
         stop_server(server)
-    return Measurement(sessions, expected, alone_first, alone_after, server_seconds, rss_before, sampler.peak_mib,
-                       rss_hwm, sampler.samples, sampler.server_cpu, sampler.browser_cpu, alone_sampler.server_cpu,
-                       alone_sampler.browser_cpu, load_start, os.getloadavg(), wall)
+    return Measurement(
+        sessions,
+        expected,
+        alone_first,
+        alone_after,
+        server_seconds,
+        rss_before,
+        sampler.peak_mib,
+        rss_hwm,
+        sampler.samples,
+        sampler.server_cpu,
+        sampler.browser_cpu,
+        alone_sampler.server_cpu,
+        alone_sampler.browser_cpu,
+        load_start,
+        os.getloadavg(),
+        wall,
+    )
 
 
 def _seconds(value: float) -> str:
@@ -595,10 +660,12 @@ def _seconds(value: float) -> str:
 def _row(label: str, result: SessionResult, expected: list[int]) -> str:
     problems = result.check(expected)
     one = result.settings
-    return (f"| {label} | {one.seed} | {one.k} | {one.max_iter} | {_seconds(result.ready_seconds)} | "
-            f"{_seconds(result.run_seconds)} | {_seconds(result.total_seconds)} | "
-            f"{'yes' if result.finished else 'no'} | {result.picks_shown if result.picks_shown is not None else '—'} "
-            f"/ {len(expected)} | {'passed' if not problems else 'FAILED: ' + '; '.join(problems)} |")
+    return (
+        f"| {label} | {one.seed} | {one.k} | {one.max_iter} | {_seconds(result.ready_seconds)} | "
+        f"{_seconds(result.run_seconds)} | {_seconds(result.total_seconds)} | "
+        f"{'yes' if result.finished else 'no'} | {result.picks_shown if result.picks_shown is not None else '—'} "
+        f"/ {len(expected)} | {'passed' if not problems else 'FAILED: ' + '; '.join(problems)} |"
+    )
 
 
 def report(measurement: Measurement, command: str) -> str:
@@ -614,10 +681,12 @@ def report(measurement: Measurement, command: str) -> str:
         f"(healthy after {m.server_start_seconds:.1f} s), one headless Chromium, {len(m.sessions)} browser contexts. "
         f"Every session opens the app, chooses the digits demo ({DEMO_POOL_ROWS} pool rows, 150 target rows, "
         "64-d), sets its own seed, k and maximum picks; all press *Run selection* together once all are set up. "
-        + ("**Cold**: the sessions are the first on the fresh server (nothing cached, the UMAP map not fitted)."
-           if m.alone_first is None else
-           f"Before them one session alone ran the demo on the fresh server and waited for its UMAP map "
-           f"({m.alone_first.phases['UMAP map']:.1f} s after opening), as on a server that has had a user."),
+        + (
+            "**Cold**: the sessions are the first on the fresh server (nothing cached, the UMAP map not fitted)."
+            if m.alone_first is None
+            else f"Before them one session alone ran the demo on the fresh server and waited for its UMAP map "
+            f"({m.alone_first.phases['UMAP map']:.1f} s after opening), as on a server that has had a user."
+        ),
         "",
         f"- All finished: **{'yes' if finished == len(m.sessions) else 'no'}** ({finished} of {len(m.sessions)}), "
         f"in {m.wall_seconds:.1f} s of wall time for the whole group.",
@@ -643,16 +712,24 @@ def report(measurement: Measurement, command: str) -> str:
     if m.alone_first is not None:
         lines.append(_row("alone, first on the fresh server", m.alone_first, m.expected[0]))
     lines.append(_row("alone, after the concurrent ones", m.alone_after, m.expected[0]))
-    lines += ["", "Phases of each concurrent session, in seconds from opening its page to the end of the phase "
-              "(page open and idle, demo chosen, numbers set, every session ready, run finished):", "",
-              "| session | open | demo | numbers | all ready | finished |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "Phases of each concurrent session, in seconds from opening its page to the end of the phase "
+        "(page open and idle, demo chosen, numbers set, every session ready, run finished):",
+        "",
+        "| session | open | demo | numbers | all ready | finished |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for result in m.sessions:
         phases = [result.phases.get(name, float("nan")) for name in ("open", "demo", "numbers", "all ready")]
-        lines.append(f"| {result.index} | " + " | ".join(_seconds(value) for value in phases)
-                     + f" | {_seconds(result.total_seconds)} |")
+        lines.append(
+            f"| {result.index} | "
+            + " | ".join(_seconds(value) for value in phases)
+            + f" | {_seconds(result.total_seconds)} |"
+        )
     retried = [f"- session {result.index}: " + "; ".join(result.retries) for result in m.sessions if result.retries]
     if retried:
-        lines += ["", "Done again (as a person would, after waiting " f"{RETRY_MS / 1000:.0f} s):", *retried]
+        lines += ["", f"Done again (as a person would, after waiting {RETRY_MS / 1000:.0f} s):", *retried]
     errors = [f"- session {result.index}: {result.error}" for result in m.sessions if result.error]
     if errors:
         lines += ["", "Errors:", *errors]
@@ -663,10 +740,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=8, help="browser sessions at once (default 8)")
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown report to this file")
-    parser.add_argument("--screenshots", type=Path, default=ROOT / "screenshots",
-                        help="folder for a screenshot of each session at the end of its run")
-    parser.add_argument("--cold", action="store_true",
-                        help="no session alone first: the sessions are the first on the fresh server")
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        default=ROOT / "screenshots",
+        help="folder for a screenshot of each session at the end of its run",
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="no session alone first: the sessions are the first on the fresh server"
+    )
     args = parser.parse_args(argv)
     if args.sessions < 1:
         parser.error(f"--sessions must be at least 1; got {args.sessions}")
@@ -674,14 +756,16 @@ def main(argv: list[str] | None = None) -> int:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     measurement = measure(args.sessions, log_path=log_path, screenshot_dir=args.screenshots, cold=args.cold)
     command = ".venv/bin/python benchmarks/app_sessions.py" + "".join(
-        f" {arg}" for arg in (argv if argv is not None else sys.argv[1:]))
+        f" {arg}" for arg in (argv if argv is not None else sys.argv[1:])
+    )
     text = report(measurement, command)
     print(text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
-    everything_ok = all(not result.check(expected) for result, expected in zip(measurement.sessions,
-                                                                                  measurement.expected))
+    everything_ok = all(
+        not result.check(expected) for result, expected in zip(measurement.sessions, measurement.expected)
+    )
     return 0 if everything_ok else 1
 
 

@@ -57,8 +57,9 @@ def paper_scale(repeats: int) -> None:
     rng = np.random.default_rng(0)
     pool = rng.normal(size=(1500, 768))
     target = rng.normal(0.1, 1.0, size=(1500, 768))
-    params = dict(PAPER_GIO_PARAMS, stop_criterion="data_size", max_data_size=1.0, max_iter=300, grad_desc_iter=50,
-                  random_state=0)
+    params = dict(
+        PAPER_GIO_PARAMS, stop_criterion="data_size", max_data_size=1.0, max_iter=300, grad_desc_iter=50, random_state=0
+    )
     empty = np.zeros((0, 768))
     timings = []
     for _ in range(repeats):
@@ -69,18 +70,24 @@ def paper_scale(repeats: int) -> None:
     GIOSelector(**params).fit(pool, target, init=empty)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    inputs = (pool.nbytes + target.nbytes)
+    inputs = pool.nbytes + target.nbytes
     print()
     print("Paper scale: 1,500 pool x 1,500 target x 768 d, 300 picks x 50 gradient steps (first pick 150)")
     print(f"  picks: {len(selector.selected_indices_)}   stop: {selector.stop_reason_}")
-    print(f"  wall time: median {statistics.median(timings):.2f} s, min {min(timings):.2f} s "
-          f"over {repeats} runs (goal <= 5 s)")
-    print(f"  peak traced allocations during fit: {peak / 2**20:.1f} MiB; inputs (pool + target) x d x 8 B = "
-          f"{inputs / 2**20:.1f} MiB; a pool x target x d array would be {1500 * 1500 * 768 * 8 / 2**30:.1f} GiB")
+    print(
+        f"  wall time: median {statistics.median(timings):.2f} s, min {min(timings):.2f} s "
+        f"over {repeats} runs (goal <= 5 s)"
+    )
+    print(
+        f"  peak traced allocations during fit: {peak / 2**20:.1f} MiB; inputs (pool + target) x d x 8 B = "
+        f"{inputs / 2**20:.1f} MiB; a pool x target x d array would be {1500 * 1500 * 768 * 8 / 2**30:.1f} GiB"
+    )
     started = time.perf_counter()
     ours = GIOSelector(stop_criterion="data_size", max_data_size=1.0, max_iter=300, random_state=0).fit(pool, target)
-    print(f"  our defaults (smooth objective, {ours.get_params()['grad_desc_iter']} steps, snap to best of "
-          f"{ours.get_params()['snap_candidates']}), same 300 picks: {time.perf_counter() - started:.2f} s")
+    print(
+        f"  our defaults (smooth objective, {ours.get_params()['grad_desc_iter']} steps, snap to best of "
+        f"{ours.get_params()['snap_candidates']}), same 300 picks: {time.perf_counter() - started:.2f} s"
+    )
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ gives the chosen clusters and their quotas; each variant then fills the quotas i
 classifier is trained on each. Variants:
 
 - ``random``: random rows of the whole pool (the reference);
-- ``hash``: a cluster's rows in the order of the seeded hash (:func:`gio_core.explode.row_priority`):
+- ``hash``: a cluster's rows in the order of the seeded hash (:func:`gio_core.scale.explode.row_priority`):
   stratified random sampling;
 - ``near-target`` (the default): rows nearest the target first, ties by the hash;
 - ``medoids``: k-means with ``quota`` centres inside the cluster, the row nearest each centre (spread
@@ -29,9 +29,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import real_data  # noqa: E402
+import real_data
 
-from gio_core.scale.explode import distinct_in_order, explode_rows, nearest_target_distances  # noqa: E402
+from gio_core.scale.explode import distinct_in_order, explode_rows, nearest_target_distances
 
 VARIANTS = ("random", "hash", "near-target", "medoids")
 
@@ -66,12 +66,21 @@ def variant_rows(name: str, task, vectors, selector, seed: int) -> np.ndarray:
     if name == "hash":
         return explode_rows(quantization.members, result.selected_candidates, result.row_quotas, result.explode_seed)
     if name == "near-target":
-        return explode_rows(quantization.members, result.selected_candidates, result.row_quotas, result.explode_seed,
-                            distances_of=lambda rows: nearest_target_distances(pool_vectors[rows], target_vectors))
+        return explode_rows(
+            quantization.members,
+            result.selected_candidates,
+            result.row_quotas,
+            result.explode_seed,
+            distances_of=lambda rows: nearest_target_distances(pool_vectors[rows], target_vectors),
+        )
     if name == "medoids":
         chosen = distinct_in_order(result.selected_candidates)
-        return np.concatenate([_medoids(pool_vectors, quantization.members(int(cluster)), int(quota), seed)
-                               for cluster, quota in zip(chosen, result.row_quotas)])
+        return np.concatenate(
+            [
+                _medoids(pool_vectors, quantization.members(int(cluster)), int(quota), seed)
+                for cluster, quota in zip(chosen, result.row_quotas)
+            ]
+        )
     raise ValueError(name)
 
 
@@ -94,11 +103,16 @@ def main(argv=None) -> int:
             started, load = time.perf_counter(), os.getloadavg()[0]
             rows = variant_rows(name, task, vectors, selector, seed)
             scores[name] = real_data.accuracy(task, rows, seed)
-            share = (np.isin(task.pool_labels[rows], task.group).mean() if task.group
-                     else (task.pool_kind[rows] == "clean").mean())
-            print(f"{args.experiment} seed {seed} {name}: {rows.size} rows, accuracy {100 * scores[name]:.2f}%, "
-                  f"in-target/clean share {share:.3f} ({time.perf_counter() - started:.0f} s, load {load:.1f})",
-                  flush=True)
+            share = (
+                np.isin(task.pool_labels[rows], task.group).mean()
+                if task.group
+                else (task.pool_kind[rows] == "clean").mean()
+            )
+            print(
+                f"{args.experiment} seed {seed} {name}: {rows.size} rows, accuracy {100 * scores[name]:.2f}%, "
+                f"in-target/clean share {share:.3f} ({time.perf_counter() - started:.0f} s, load {load:.1f})",
+                flush=True,
+            )
         for name in args.variants:
             if "random" in scores:
                 differences[name].append(scores[name] - scores["random"])

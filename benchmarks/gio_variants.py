@@ -7,7 +7,7 @@ Usage::
     .venv/bin/python benchmarks/gio_variants.py --stage judge # only the verdict on held-out tasks
     .venv/bin/python benchmarks/gio_variants.py --stage probes  # the figures behind the diagnosis
 
-Variants run inside the engine's own loop (``gio_core.gio._Run``): a variant swaps the objective
+Variants run inside the engine's own loop (``gio_core.gio.run._Run``): a variant swaps the objective
 (``run.estimate``), the snapping rule (``run.lookup``) and the step scale, and keeps everything else
 (stopping rules, v_init, pool bookkeeping) as the engine does it. That way the recommended variant
 is exactly what the engine does once the lead adds the parameters listed in :data:`RECOMMENDED`.
@@ -27,6 +27,7 @@ Outputs go to stdout and ``benchmarks/out/gio_variants_<stage>.md`` (the verdict
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -37,10 +38,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import quality_tasks as qt  # noqa: E402
+import quality_tasks as qt
 
-from gio_core import GIOSelector  # noqa: E402
-from gio_core._validation import check_random_state  # noqa: E402
+from gio_core import GIOSelector
+from gio_core._validation import check_random_state
+from gio_core.evaluate.metrics import classifier_accuracy, evaluate_selection
+from gio_core.gio.kl import EPS, AveragedKL
+from gio_core.gio.neighbors import MIN_SQUARED_DISTANCE, NearestUnused, squared_distances
+from gio_core.gio.objectives import SmoothKNNKL
+from gio_core.gio.run import _Run, _start_set
 from gio_core.methods.baselines import (
     PAPER_GIO_PARAMS,
     KCenterGreedySelector,
@@ -48,11 +54,6 @@ from gio_core.methods.baselines import (
     RandomSelector,
 )
 from gio_core.methods.greedy_kl import GreedyKLSelector
-from gio_core.gio.run import _Run, _start_set  # noqa: E402
-from gio_core.gio.kl import EPS, AveragedKL  # noqa: E402
-from gio_core.evaluate.metrics import classifier_accuracy, evaluate_selection  # noqa: E402
-from gio_core.gio.neighbors import MIN_SQUARED_DISTANCE, NearestUnused, squared_distances  # noqa: E402
-from gio_core.gio.objectives import SmoothKNNKL  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -60,11 +61,12 @@ OUT = Path(__file__).resolve().parent / "out"
 # --------------------------------------------------------------------------------------------------
 # variants
 
+
 @dataclass(frozen=True)
 class Variant:
     """One way to run GIO.
 
-    objective: 'averaged' (the paper) or 'smooth' (:class:`gio_core.objectives.SmoothKNNKL`).
+    objective: 'averaged' (the paper) or 'smooth' (:class:`gio_core.gio.objectives.SmoothKNNKL`).
     step_rule: 'plain' (v -= lr * scale * grad, scale from ``scale_factor``) or 'preconditioned'
         (v += lr * (weighted-mean fixed point - v)).
     snap: snap v to the best of this many nearest unused pool rows by the exact standard estimate
@@ -87,7 +89,7 @@ class Variant:
     params: dict = field(default_factory=dict)
     engine: bool = False  # run GIOSelector(**params) itself instead of the study's runner
 
-    def with_params(self, name: str | None = None, **changes) -> "Variant":
+    def with_params(self, name: str | None = None, **changes) -> Variant:
         return replace(self, name=name or self.name, params={**self.params, **changes})
 
 
@@ -153,8 +155,9 @@ class _BestOfNearest(NearestUnused):
         closest = self._closest(point, amount)
         if amount == 1:
             return int(closest[0])
-        squared = squared_distances(np.asarray(self._candidates[closest], dtype=np.float64), self.objective.target,
-                                    self.objective._target_norms)
+        squared = squared_distances(
+            np.asarray(self._candidates[closest], dtype=np.float64), self.objective.target, self.objective._target_norms
+        )
         return int(closest[int(np.argmin(self.objective.values_with(squared)))])
 
 
@@ -176,11 +179,21 @@ def run_variant(variant: Variant, pool, target, *, random_state=0, max_iter=None
     started = time.perf_counter()
     init = None if variant.start == "uniform" else np.zeros((0, dimension))
     start, _ = _start_set(init, pool, config, rng, dimension=dimension)
-    run = _Run(pool, target, start, config, rng, rows_per_candidate=None,
-               row_budget=int(config.max_data_size * pool.shape[0]), excluded=None, record_path=False)
+    run = _Run(
+        pool,
+        target,
+        start,
+        config,
+        rng,
+        rows_per_candidate=None,
+        row_budget=int(config.max_data_size * pool.shape[0]),
+        excluded=None,
+        record_path=False,
+    )
     if variant.objective == "smooth":
-        run.estimate = SmoothKNNKL(target, k=config.k, sharpness=variant.sharpness, step_rule=variant.step_rule,
-                                   trust_radius=variant.trust)
+        run.estimate = SmoothKNNKL(
+            target, k=config.k, sharpness=variant.sharpness, step_rule=variant.step_rule, trust_radius=variant.trust
+        )
     elif variant.step_rule == "preconditioned":
         run.estimate = _PreconditionedAveragedKL(target, k=config.k)
     if run.estimate.size == 0 and start.shape[0]:
@@ -199,8 +212,12 @@ def run_variant(variant: Variant, pool, target, *, random_state=0, max_iter=None
         run.first_v = target[run.rng.integers(target.shape[0])].copy()
     for _ in run.steps():
         pass
-    return (np.asarray(run.picks, dtype=np.int64), np.asarray(run.kl_curve), run.stop_reason,
-            time.perf_counter() - started)
+    return (
+        np.asarray(run.picks, dtype=np.int64),
+        np.asarray(run.kl_curve),
+        run.stop_reason,
+        time.perf_counter() - started,
+    )
 
 
 PAPER = Variant("paper (grad-info-opt values, uniform start)", params=dict(PAPER_GIO_PARAMS))
@@ -208,10 +225,21 @@ PAPER = Variant("paper (grad-info-opt values, uniform start)", params=dict(PAPER
 #: The variant this study recommends as GIOSelector's default (see the README section and the report).
 RECOMMENDED = Variant(
     "recommended: smooth k-NN KL, cycle, trust 0.25, snap 5",
-    objective="smooth", step_rule="preconditioned", sharpness=4.0, trust=0.25, snap=5, start="empty",
+    objective="smooth",
+    step_rule="preconditioned",
+    sharpness=4.0,
+    trust=0.25,
+    snap=5,
+    start="empty",
     jump="cycle",
-    params=dict(PAPER_GIO_PARAMS, v_init="jump", lr=0.5, grad_desc_iter=20,
-                stop_criterion="sequential_increase_tolerance", max_sequential_increases=3),
+    params=dict(
+        PAPER_GIO_PARAMS,
+        v_init="jump",
+        lr=0.5,
+        grad_desc_iter=20,
+        stop_criterion="sequential_increase_tolerance",
+        max_sequential_increases=3,
+    ),
 )
 
 
@@ -222,8 +250,13 @@ ENGINE_DEFAULTS = Variant("GIOSelector() defaults, run by the engine", engine=Tr
 def tuning_grid() -> list[Variant]:
     """The variants compared on the tuning tasks: from the paper, step by step, to the recommendation."""
     paper_empty = replace(PAPER, name="paper, empty start", start="empty")
-    smooth = Variant("smooth", objective="smooth", step_rule="preconditioned", start="empty",
-                     params=dict(PAPER_GIO_PARAMS, lr=0.5, grad_desc_iter=20))
+    smooth = Variant(
+        "smooth",
+        objective="smooth",
+        step_rule="preconditioned",
+        start="empty",
+        params=dict(PAPER_GIO_PARAMS, lr=0.5, grad_desc_iter=20),
+    )
     recommended = RECOMMENDED
     return [
         PAPER,
@@ -231,16 +264,17 @@ def tuning_grid() -> list[Variant]:
         paper_empty.with_params("paper, empty start, v_init=prev_opt", v_init="prev_opt"),
         paper_empty.with_params("paper, empty start, v_init=jump", v_init="jump"),
         paper_empty.with_params("paper, empty start, v_init=jump, no descent", v_init="jump", grad_desc_iter=0),
-        replace(paper_empty, name="paper objective, preconditioned steps", step_rule="preconditioned")
-        .with_params(lr=0.5, grad_desc_iter=20),
+        replace(paper_empty, name="paper objective, preconditioned steps", step_rule="preconditioned").with_params(
+            lr=0.5, grad_desc_iter=20
+        ),
         smooth.with_params("smooth, v_init=mean", v_init="mean"),
         smooth.with_params("smooth, v_init=prev_opt", v_init="prev_opt"),
         smooth.with_params("smooth, v_init=jump", v_init="jump"),
         replace(smooth, name="smooth, v_init=jump, trust 0.25", trust=0.25).with_params(v_init="jump"),
-        replace(smooth, name="smooth, v_init=jump, trust 0.25, snap 5", trust=0.25, snap=5)
-        .with_params(v_init="jump"),
-        replace(recommended, name="smooth, cycle, trust 0.25, snap 5, stop=increase")
-        .with_params(stop_criterion="increase"),
+        replace(smooth, name="smooth, v_init=jump, trust 0.25, snap 5", trust=0.25, snap=5).with_params(v_init="jump"),
+        replace(recommended, name="smooth, cycle, trust 0.25, snap 5, stop=increase").with_params(
+            stop_criterion="increase"
+        ),
         recommended,
         replace(recommended, name="  ablation: no descent").with_params(grad_desc_iter=0),
         replace(recommended, name="  ablation: snap 1 (nearest row)", snap=1),
@@ -249,8 +283,9 @@ def tuning_grid() -> list[Variant]:
         replace(recommended, name="  ablation: trust 0.5", trust=0.5),
         replace(recommended, name="  ablation: no trust region", trust=None),
         replace(recommended, name="  ablation: sharpness 1", sharpness=1.0),
-        replace(recommended, name="  ablation: plain steps, scale auto", step_rule="plain")
-        .with_params(lr=0.01, grad_desc_iter=50),
+        replace(recommended, name="  ablation: plain steps, scale auto", step_rule="plain").with_params(
+            lr=0.01, grad_desc_iter=50
+        ),
         replace(recommended, name="  ablation: uniform start", start="uniform"),
         recommended.with_params("  ablation: k=3", k=3),
         recommended.with_params("  ablation: k=10", k=10),
@@ -262,10 +297,12 @@ def tuning_grid() -> list[Variant]:
 
 TUNE_TASKS = [("digits_subset", "012"), ("digits_corrupted", "noise"), ("mixture", "d8")]
 TUNE_SEEDS = range(10)
-JUDGE_TASKS = ([("digits_subset", v) for v in qt.VARIANTS["digits_subset"][1:]]
-               + [("digits_corrupted", v) for v in qt.VARIANTS["digits_corrupted"][1:]]
-               + [("mixture", v) for v in qt.VARIANTS["mixture"][1:]]
-               + [("text", v) for v in qt.VARIANTS["text"]])
+JUDGE_TASKS = (
+    [("digits_subset", v) for v in qt.VARIANTS["digits_subset"][1:]]
+    + [("digits_corrupted", v) for v in qt.VARIANTS["digits_corrupted"][1:]]
+    + [("mixture", v) for v in qt.VARIANTS["mixture"][1:]]
+    + [("text", v) for v in qt.VARIANTS["text"]]
+)
 JUDGE_SEEDS = range(100, 110)
 BUDGET = 150
 
@@ -276,24 +313,42 @@ def _random_accuracy(task, size: int, seed: int, draws: int = 5) -> float:
     for draw in range(draws):
         picks = RandomSelector(n_select=size, random_state=seed * 1000 + draw).fit(task.pool, task.target)
         rows = picks.selected_indices_
-        scores.append(classifier_accuracy(task.pool[rows], task.pool_labels[rows], task.heldout,
-                                          task.heldout_labels, random_state=0) if size else math.nan)
+        scores.append(
+            classifier_accuracy(
+                task.pool[rows], task.pool_labels[rows], task.heldout, task.heldout_labels, random_state=0
+            )
+            if size
+            else math.nan
+        )
     return float(np.mean(scores))
 
 
-def measure(variant: Variant, task, seed: int, baselines: dict) -> dict:  # noqa: C901
+def measure(variant: Variant, task, seed: int, baselines: dict) -> dict:
     """Own-stop and budget runs of one variant on one task and seed."""
     row: dict = {}
     picks, _, reason, seconds = run_variant(variant, task.pool, task.target, random_state=seed)
     own = evaluate_selection(task.pool, picks, task.heldout, **task.metric_kwargs(), random_state=0)
-    row.update(own_n=len(picks), own_reason=reason, own_precision=own.get("precision", math.nan),
-               own_accuracy=own.get("accuracy", math.nan), own_kl=own["kl"],
-               own_random_accuracy=_random_accuracy(task, len(picks), seed) if len(picks) else math.nan)
-    picks, _, _, seconds = run_variant(variant, task.pool, task.target, random_state=seed, max_iter=BUDGET,
-                                       stop_criterion="data_size")
+    row.update(
+        own_n=len(picks),
+        own_reason=reason,
+        own_precision=own.get("precision", math.nan),
+        own_accuracy=own.get("accuracy", math.nan),
+        own_kl=own["kl"],
+        own_random_accuracy=_random_accuracy(task, len(picks), seed) if len(picks) else math.nan,
+    )
+    picks, _, _, seconds = run_variant(
+        variant, task.pool, task.target, random_state=seed, max_iter=BUDGET, stop_criterion="data_size"
+    )
     fixed = evaluate_selection(task.pool, picks, task.heldout, **task.metric_kwargs(), random_state=0)
-    row.update(n=len(picks), precision=fixed.get("precision", math.nan), accuracy=fixed.get("accuracy", math.nan),
-               kl=fixed["kl"], mmd2=fixed["mmd2"], coverage=fixed["coverage"], seconds=seconds)
+    row.update(
+        n=len(picks),
+        precision=fixed.get("precision", math.nan),
+        accuracy=fixed.get("accuracy", math.nan),
+        kl=fixed["kl"],
+        mmd2=fixed["mmd2"],
+        coverage=fixed["coverage"],
+        seconds=seconds,
+    )
     row["random_accuracy"] = baselines["Random"]["accuracy"]
     row["best_baseline_kl"] = min(value["kl"] for name, value in baselines.items())
     row["greedy_kl"] = baselines["Greedy k-NN KL"]["kl"]
@@ -304,8 +359,12 @@ def measure(variant: Variant, task, seed: int, baselines: dict) -> dict:  # noqa
 
 def baseline_metrics(task, seed: int) -> dict:
     results = {}
-    for name, cls in (("Random", RandomSelector), ("k-center greedy", KCenterGreedySelector),
-                      ("Nearest to target", NearestToTargetSelector), ("Greedy k-NN KL", GreedyKLSelector)):
+    for name, cls in (
+        ("Random", RandomSelector),
+        ("k-center greedy", KCenterGreedySelector),
+        ("Nearest to target", NearestToTargetSelector),
+        ("Greedy k-NN KL", GreedyKLSelector),
+    ):
         picks = cls(n_select=BUDGET, random_state=seed).fit(task.pool, task.target).selected_indices_
         results[name] = evaluate_selection(task.pool, picks, task.heldout, **task.metric_kwargs(), random_state=0)
     return results
@@ -346,37 +405,61 @@ def _fmt(values, digits=2) -> str:
 
 def summarize(rows: list[dict], *, group_by=("variant",), title: str) -> str:
     """One markdown table: per group, the quantities the issue's criteria name."""
-    keys = sorted({tuple(row[g] for g in group_by) for row in rows}, key=lambda key: [
-        next(i for i, row in enumerate(rows) if tuple(row[g] for g in group_by) == key)])
-    lines = [f"### {title}", "",
-             "| " + " | ".join(group_by) + " | own stop: n | own: precision | own: acc − random acc | "
-             "150: precision | 150: acc − random acc | 150: KL − best baseline KL | 150: KL − greedy KL | "
-             "150: coverage | s/run |",
-             "|" + "---|" * (len(group_by) + 9)]
+    keys = sorted(
+        {tuple(row[g] for g in group_by) for row in rows},
+        key=lambda key: [next(i for i, row in enumerate(rows) if tuple(row[g] for g in group_by) == key)],
+    )
+    lines = [
+        f"### {title}",
+        "",
+        "| " + " | ".join(group_by) + " | own stop: n | own: precision | own: acc − random acc | "
+        "150: precision | 150: acc − random acc | 150: KL − best baseline KL | 150: KL − greedy KL | "
+        "150: coverage | s/run |",
+        "|" + "---|" * (len(group_by) + 9),
+    ]
     for key in keys:
         chosen = [row for row in rows if tuple(row[g] for g in group_by) == key]
-        get = lambda name: np.array([row[name] for row in chosen], dtype=float)  # noqa: E731
-        lines.append("| " + " | ".join(str(part) for part in key) + " | "
-                     + " | ".join([
-                         _fmt(get("own_n"), 0), _fmt(get("own_precision")),
-                         _fmt(100 * (get("own_accuracy") - get("own_random_accuracy")), 1),
-                         _fmt(get("precision")), _fmt(100 * (get("accuracy") - get("random_accuracy")), 1),
-                         _fmt(get("kl") - get("best_baseline_kl")), _fmt(get("kl") - get("greedy_kl")),
-                         _fmt(get("coverage")), f"{np.mean(get('seconds')):.2f}"]) + " |")
+        get = functools.partial(_column, chosen)
+        lines.append(
+            "| "
+            + " | ".join(str(part) for part in key)
+            + " | "
+            + " | ".join(
+                [
+                    _fmt(get("own_n"), 0),
+                    _fmt(get("own_precision")),
+                    _fmt(100 * (get("own_accuracy") - get("own_random_accuracy")), 1),
+                    _fmt(get("precision")),
+                    _fmt(100 * (get("accuracy") - get("random_accuracy")), 1),
+                    _fmt(get("kl") - get("best_baseline_kl")),
+                    _fmt(get("kl") - get("greedy_kl")),
+                    _fmt(get("coverage")),
+                    f"{np.mean(get('seconds')):.2f}",
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
+
+
+def _column(rows: list[dict], name: str) -> np.ndarray:
+    return np.array([row[name] for row in rows], dtype=float)
 
 
 def verdict(rows: list[dict], variant_name: str) -> str:
     """The issue's criteria, task by task, for one variant (means over seeds; SE = std / sqrt(seeds))."""
-    lines = [f"### Criteria for `{variant_name}`", "",
-             "| task | own stop: precision ≥ 0.90 | own stop: acc − random > 0 | 150: precision ≥ 0.95 | "
-             "150: acc − random ≥ 2 pts | 150: KL vs every baseline (mean diff ± SE) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"### Criteria for `{variant_name}`",
+        "",
+        "| task | own stop: precision ≥ 0.90 | own stop: acc − random > 0 | 150: precision ≥ 0.95 | "
+        "150: acc − random ≥ 2 pts | 150: KL vs every baseline (mean diff ± SE) |",
+        "|---|---|---|---|---|---|",
+    ]
     for task in dict.fromkeys(row["task"] for row in rows):
         chosen = [row for row in rows if row["task"] == task and row["variant"] == variant_name]
         if not chosen:
             continue
-        get = lambda name: np.array([row[name] for row in chosen], dtype=float)  # noqa: E731
+        get = functools.partial(_column, chosen)
         mark = lambda ok: "✅" if ok else "❌"  # noqa: E731
         cells = []
         if np.all(np.isnan(get("own_precision"))):
@@ -385,16 +468,22 @@ def verdict(rows: list[dict], variant_name: str) -> str:
             own_precision = np.nanmean(get("own_precision"))
             own_gain = np.nanmean(get("own_accuracy") - get("own_random_accuracy"))
             precision, gain = np.nanmean(get("precision")), np.nanmean(get("accuracy") - get("random_accuracy"))
-            cells += [f"{mark(own_precision >= 0.90)} {own_precision:.3f}",
-                      f"{mark(own_gain > 0)} {100 * own_gain:+.1f}",
-                      f"{mark(precision >= 0.95)} {precision:.3f}", f"{mark(gain >= 0.02)} {100 * gain:+.1f}"]
+            cells += [
+                f"{mark(own_precision >= 0.90)} {own_precision:.3f}",
+                f"{mark(own_gain > 0)} {100 * own_gain:+.1f}",
+                f"{mark(precision >= 0.95)} {precision:.3f}",
+                f"{mark(gain >= 0.02)} {100 * gain:+.1f}",
+            ]
         worst, worst_name = -np.inf, ""
         for key in chosen[0]:
             if key.startswith("kl[") and key.endswith("]"):
                 difference = get("kl") - get(key)
                 if np.mean(difference) > worst:
-                    worst, worst_name, worst_se = float(np.mean(difference)), key[3:-1], \
-                        float(np.std(difference, ddof=1) / np.sqrt(len(difference)))
+                    worst, worst_name, worst_se = (
+                        float(np.mean(difference)),
+                        key[3:-1],
+                        float(np.std(difference, ddof=1) / np.sqrt(len(difference))),
+                    )
         status = "beats" if worst <= 0 else ("matches (within 2 SE)" if worst <= 2 * worst_se else "worse")
         cells.append(f"{mark(status != 'worse')} {status}: {worst:+.2f} ± {worst_se:.2f} vs {worst_name}")
         lines.append(f"| {task} | " + " | ".join(cells) + " |")
@@ -403,6 +492,7 @@ def verdict(rows: list[dict], variant_name: str) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # probes: the figures behind the diagnosis of the paper's relaxation
+
 
 def probes() -> str:
     """Figures for the known properties of the paper's GIO on the tuning digits task (seed 0)."""
@@ -417,49 +507,69 @@ def probes() -> str:
     for v in pool[rng.choice(len(pool), size=20, replace=False)]:
         a, b = empty.gradient(v), filled.gradient(v)
         cosines.append(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
-    lines.append(f"- averaged objective: cosine between the gradient at 20 pool rows with no points chosen and with "
-                 f"100 random pool rows chosen: min {min(cosines):.6f} (the chosen points change only the length, "
-                 "by 1/(m+1))")
+    lines.append(
+        f"- averaged objective: cosine between the gradient at 20 pool rows with no points chosen and with "
+        f"100 random pool rows chosen: min {min(cosines):.6f} (the chosen points change only the length, "
+        "by 1/(m+1))"
+    )
     paper = GIOSelector(max_iter=150, stop_criterion="data_size", random_state=0)
     paper.fit(pool, target, np.zeros((0, pool.shape[1])))
     mean_log = np.log(np.sqrt(squared_distances(pool, target)) + EPS).mean(axis=1)
     closest = set(np.argsort(mean_log)[:150].tolist())
     overlap = len(closest & set(paper.selected_indices_.tolist())) / 150
-    lines.append(f"- paper GIO (empty start, 150 picks) shares {overlap:.0%} of its picks with the 150 pool rows of "
-                 "smallest mean log-distance to the whole target")
+    lines.append(
+        f"- paper GIO (empty start, 150 picks) shares {overlap:.0%} of its picks with the 150 pool rows of "
+        "smallest mean log-distance to the whole target"
+    )
     # 2. scale_factor='auto' depends on the origin
-    for shift_name, shift in (("as given", 0.0), ("centred on the target mean", -target.mean(axis=0)),
-                              ("shifted by +10", 10.0)):
+    for shift_name, shift in (
+        ("as given", 0.0),
+        ("centred on the target mean", -target.mean(axis=0)),
+        ("shifted by +10", 10.0),
+    ):
         selector = GIOSelector(max_iter=150, stop_criterion="data_size", random_state=0)
         selector.fit(pool + shift, target + shift, np.zeros((0, pool.shape[1])))
-        metrics = evaluate_selection(pool, selector.selected_indices_, task.heldout, **task.metric_kwargs(),
-                                     random_state=0)
-        lines.append(f"- paper GIO (empty start, 150 picks), data {shift_name}: "
-                     f"scale_factor={selector.scale_factor_:.3g}, "
-                     f"precision {metrics['precision']:.2f}, held-out KL {metrics['kl']:.2f}")
+        metrics = evaluate_selection(
+            pool, selector.selected_indices_, task.heldout, **task.metric_kwargs(), random_state=0
+        )
+        lines.append(
+            f"- paper GIO (empty start, 150 picks), data {shift_name}: "
+            f"scale_factor={selector.scale_factor_:.3g}, "
+            f"precision {metrics['precision']:.2f}, held-out KL {metrics['kl']:.2f}"
+        )
     # 3. where the paper's uniform start sits
     start = np.random.default_rng(0).uniform(-1, 1, size=(20, pool.shape[1]))
     start /= np.linalg.norm(start, axis=1, keepdims=True)
     from gio_core.gio.neighbors import kth_neighbor_distances
-    lines.append(f"- uniform start: median distance from a start point to its nearest target row "
-                 f"{np.median(kth_neighbor_distances(start, target, 1)):.2f}, vs the target's median 5-NN radius "
-                 f"{np.median(kth_neighbor_distances(target, target, 5, exclude_self=True)):.2f}")
+
+    lines.append(
+        f"- uniform start: median distance from a start point to its nearest target row "
+        f"{np.median(kth_neighbor_distances(start, target, 1)):.2f}, vs the target's median 5-NN radius "
+        f"{np.median(kth_neighbor_distances(target, target, 5, exclude_self=True)):.2f}"
+    )
     # 4. how far does v move with v_init='jump'?
     selector = GIOSelector(max_iter=150, stop_criterion="data_size", v_init="jump", random_state=0)
     moves = []
     for step in selector.iter_fit(pool, target, np.zeros((0, pool.shape[1])), record_path=True):
         moves.append(float(np.linalg.norm(step.path[-1] - step.path[0])))
-    lines.append(f"- paper GIO with v_init='jump': v moves a median {np.median(moves):.3g} during descent "
-                 f"(target median 5-NN radius above): the pick is the pool row nearest a random target row")
+    lines.append(
+        f"- paper GIO with v_init='jump': v moves a median {np.median(moves):.3g} during descent "
+        f"(target median 5-NN radius above): the pick is the pool row nearest a random target row"
+    )
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------------
 
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stage", choices=("all", "probes", "tune", "judge", "engine"), default="all",
-                        help="'engine': the verdict for GIOSelector's defaults run by the engine itself")
+    parser.add_argument(
+        "--stage",
+        choices=("all", "probes", "tune", "judge", "engine"),
+        default="all",
+        help="'engine': the verdict for GIOSelector's defaults run by the engine itself",
+    )
     parser.add_argument("--seeds", type=int, default=None, help="use only this many seeds (quick look)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     args = parser.parse_args(argv)
@@ -471,13 +581,19 @@ def main(argv=None) -> None:
         seeds = list(TUNE_SEEDS)[: args.seeds] if args.seeds else TUNE_SEEDS
         rows = study(tuning_grid(), TUNE_TASKS, seeds, label="tune", jobs=args.jobs)
         for family, _ in TUNE_TASKS:
-            report.append(summarize([row for row in rows if row["family"] == family],
-                                    title=f"Tuning: {family} (seeds {list(seeds)})"))
+            report.append(
+                summarize(
+                    [row for row in rows if row["family"] == family], title=f"Tuning: {family} (seeds {list(seeds)})"
+                )
+            )
     if args.stage in ("all", "judge"):
         seeds = list(JUDGE_SEEDS)[: args.seeds] if args.seeds else JUDGE_SEEDS
         rows = study([PAPER, RECOMMENDED], JUDGE_TASKS, seeds, label="judge", jobs=args.jobs)
-        report.append(summarize(rows, group_by=("task", "variant"),
-                                title=f"Verdict on unseen task variants (seeds {list(seeds)})"))
+        report.append(
+            summarize(
+                rows, group_by=("task", "variant"), title=f"Verdict on unseen task variants (seeds {list(seeds)})"
+            )
+        )
         report.append(verdict(rows, RECOMMENDED.name))
         report.append(verdict(rows, PAPER.name))
         import json
@@ -486,8 +602,11 @@ def main(argv=None) -> None:
     if args.stage == "engine":
         seeds = list(JUDGE_SEEDS)[: args.seeds] if args.seeds else JUDGE_SEEDS
         rows = study([ENGINE_DEFAULTS], JUDGE_TASKS, seeds, label="engine", jobs=args.jobs)
-        report.append(summarize(rows, group_by=("task", "variant"),
-                                title=f"GIOSelector() on unseen task variants (seeds {list(seeds)})"))
+        report.append(
+            summarize(
+                rows, group_by=("task", "variant"), title=f"GIOSelector() on unseen task variants (seeds {list(seeds)})"
+            )
+        )
         report.append(verdict(rows, ENGINE_DEFAULTS.name))
     text = "\n\n".join(report)
     print(text)

@@ -8,8 +8,8 @@ float32 columns (one row group, as ``DataFrame.to_parquet`` writes it, plus an `
 2,000-row target beside each. Then, each in a fresh process run under ``/usr/bin/time -v``, it measures
 the maximum resident set size of
 
-* ``read + vectors``: :func:`gio_core.data.read_data` of both files and
-  :func:`gio_core.data.prepare_vectors`, the input stages alone;
+* ``read + vectors``: :func:`gio_core.io.read_data` of both files and
+  :func:`gio_core.io.prepare_vectors`, the input stages alone;
 * ``select``: ``gio-studio select --clusters K`` end to end (K-means, GIO, export of the selected rows).
 
 Each figure is printed beside the float32 pool matrix's size (the floor: the vectors GIO runs on) and
@@ -38,7 +38,7 @@ STAGES = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import pyarrow.parquet  # loaded in every run, so the 100-row baseline counts it too
-from gio_core.data import prepare_vectors, read_data
+from gio_core.io import prepare_vectors, read_data
 prepared = prepare_vectors(read_data(sys.argv[2]), read_data(sys.argv[3]))
 print(prepared.pool.shape, prepared.pool.dtype, prepared.description)
 """
@@ -98,31 +98,54 @@ def main(argv: list[str] | None = None) -> int:
     inputs = write_inputs(args.workdir, args.rows, args.dims)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     floor = args.rows * args.dims * 4
-    print(f"gio_core from {args.code.resolve()}; pool {args.rows:,} x {args.dims}; float32 pool matrix "
-          f"{floor / 2**20:,.0f} MiB")
+    print(
+        f"gio_core from {args.code.resolve()}; pool {args.rows:,} x {args.dims}; float32 pool matrix "
+        f"{floor / 2**20:,.0f} MiB"
+    )
     for kind, (pool, target) in inputs.items():
         print(f"\n{kind}: {pool.name} ({pool.stat().st_size / 2**20:,.0f} MiB on disk)")
         runs = {
             "read + vectors": [sys.executable, "-c", STAGES, str(args.code), str(pool), str(target)],
             f"select --clusters {args.clusters}": [
-                sys.executable, "-c", RUNNER, str(args.code), "select", "--pool", str(pool), "--target", str(target),
-                "--clusters", str(args.clusters), "--out", str(args.workdir / "selection.csv"), "--seed", "0"],
+                sys.executable,
+                "-c",
+                RUNNER,
+                str(args.code),
+                "select",
+                "--pool",
+                str(pool),
+                "--target",
+                str(target),
+                "--clusters",
+                str(args.clusters),
+                "--out",
+                str(args.workdir / "selection.csv"),
+                "--seed",
+                "0",
+            ],
         }
         for label, command in runs.items():
             rss, seconds, said = peak_rss(command, env)
-            print(f"  {label:<22} peak RSS {rss / 2**20:7,.0f} MiB = {rss / floor:4.2f}x the float32 matrix; "
-                  f"{seconds:6.1f} s wall; load average {load_average()}")
+            print(
+                f"  {label:<22} peak RSS {rss / 2**20:7,.0f} MiB = {rss / floor:4.2f}x the float32 matrix; "
+                f"{seconds:6.1f} s wall; load average {load_average()}"
+            )
             if said:
                 print(f"    {said}")
         stages = json.loads((args.workdir / "selection.manifest.json").read_text())["resources"]["peak_rss_bytes"]
-        print("    peak RSS after each stage (manifest): " + ", ".join(
-            f"{stage} {value / 2**20:,.0f}" for stage, value in stages.items()) + " MiB")
+        print(
+            "    peak RSS after each stage (manifest): "
+            + ", ".join(f"{stage} {value / 2**20:,.0f}" for stage, value in stages.items())
+            + " MiB"
+        )
     tiny_pool, tiny_target = args.workdir / "tiny_pool.npy", args.workdir / "tiny_target.npy"
     np.save(tiny_pool, np.zeros((100, args.dims), dtype=np.float32))
     np.save(tiny_target, np.ones((20, args.dims), dtype=np.float32))
     rss, _, _ = peak_rss([sys.executable, "-c", STAGES, str(args.code), str(tiny_pool), str(tiny_target)], env)
-    print(f"\nthe same read + vectors on a 100-row pool (Python, NumPy, pandas, pyarrow loaded): peak RSS "
-          f"{rss / 2**20:,.0f} MiB; load average {load_average()}")
+    print(
+        f"\nthe same read + vectors on a 100-row pool (Python, NumPy, pandas, pyarrow loaded): peak RSS "
+        f"{rss / 2**20:,.0f} MiB; load average {load_average()}"
+    )
     return 0
 
 

@@ -8,16 +8,16 @@ Usage::
 
 Each method gets the pool and the target a task defines, is asked for ``budget`` picks with its
 own defaults (``init=None``, as a user calling it out of the box), and is scored by
-:func:`gio_core.metrics.evaluate_selection` against a held-out sample of the target that no method
+:func:`gio_core.evaluate.metrics.evaluate_selection` against a held-out sample of the target that no method
 saw: KL (standard k-NN estimator, k=5), MMD² (RBF, the held-out target's median distance as
 bandwidth), coverage, precision (in-target or clean picks) and the accuracy of a logistic regression
 trained on the picks and scored on the held-out rows. The best mean per column and task is marked
 with ``*``. The table goes to stdout and to ``benchmarks/out/quality.md``.
 
-Methods are :data:`gio_core.baselines.METHODS`: ``GIO`` is ``GIOSelector`` with its defaults (those
+Methods are :data:`gio_core.methods.METHODS`: ``GIO`` is ``GIOSelector`` with its defaults (those
 the study in ``benchmarks/gio_variants.py`` chose), ``GIO (paper)`` pins grad-info-opt's values;
-``TSDS`` and ``GTP-style pursuit`` are :mod:`gio_core.tsds` and :mod:`gio_core.pursuit`. On the text
-task, which has the sentences behind its vectors, the text methods of :data:`gio_core.dsir.TEXT_METHODS`
+``TSDS`` and ``GTP-style pursuit`` are :mod:`gio_core.methods.tsds` and :mod:`gio_core.methods.pursuit`. On the text
+task, which has the sentences behind its vectors, the text methods of :data:`gio_core.methods.dsir.TEXT_METHODS`
 (DSIR) run too, on the sentences, and are scored on the same vectors as the others.
 """
 
@@ -33,11 +33,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import quality_tasks as qt  # noqa: E402
+import quality_tasks as qt
 
-from gio_core.methods.registry import METHODS  # noqa: E402
-from gio_core.methods.dsir import TEXT_METHODS  # noqa: E402
-from gio_core.evaluate.metrics import METRIC_DIRECTIONS, evaluate_selection  # noqa: E402
+from gio_core.evaluate.metrics import METRIC_DIRECTIONS, evaluate_selection
+from gio_core.methods.dsir import TEXT_METHODS
+from gio_core.methods.registry import METHODS
 
 OUT = Path(__file__).resolve().parent / "out"
 METRICS = ("kl", "mmd2", "coverage", "precision", "accuracy")
@@ -65,8 +65,9 @@ def _one(job) -> list[dict]:
         for name in names:
             picks, seconds = _run_method(name, task, budget, seed)
             metrics = evaluate_selection(task.pool, picks, task.heldout, k=5, **task.metric_kwargs(), random_state=0)
-            rows.append({"task": task.name, "budget": budget, "method": name, "seed": seed, "seconds": seconds,
-                         **metrics})
+            rows.append(
+                {"task": task.name, "budget": budget, "method": name, "seed": seed, "seconds": seconds, **metrics}
+            )
     return rows
 
 
@@ -85,16 +86,21 @@ def run(families, seeds, budgets, *, jobs: int = 2) -> list[dict]:
 
 def table(rows: list[dict], seeds) -> str:
     """One markdown table: mean ± std of every metric per task, budget and method."""
-    lines = [f"Mean ± std over seeds {list(seeds)}; `*` marks the best mean per task, budget and column "
-             f"({', '.join(f'{m} {METRIC_DIRECTIONS[m]}' for m in METRICS)} is better).", "",
-             "| task | budget | method | KL ↓ | MMD² ↓ | coverage ↑ | precision ↑ | accuracy ↑ | s/run |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Mean ± std over seeds {list(seeds)}; `*` marks the best mean per task, budget and column "
+        f"({', '.join(f'{m} {METRIC_DIRECTIONS[m]}' for m in METRICS)} is better).",
+        "",
+        "| task | budget | method | KL ↓ | MMD² ↓ | coverage ↑ | precision ↑ | accuracy ↑ | s/run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     groups: dict = {}
     for row in rows:
         groups.setdefault((row["task"], row["budget"]), {}).setdefault(row["method"], []).append(row)
     for (task, budget), methods in groups.items():
-        means = {name: {metric: np.nanmean([r.get(metric, math.nan) for r in runs]) for metric in METRICS}
-                 for name, runs in methods.items()}
+        means = {
+            name: {metric: np.nanmean([r.get(metric, math.nan) for r in runs]) for metric in METRICS}
+            for name, runs in methods.items()
+        }
         best = {}
         for metric in METRICS:
             values = {name: value[metric] for name, value in means.items() if not math.isnan(value[metric])}

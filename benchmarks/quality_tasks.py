@@ -65,9 +65,8 @@ class Task:
     target_texts: tuple[str, ...] | None = None
 
     def metric_kwargs(self) -> dict:
-        """Keyword arguments for :func:`gio_core.metrics.evaluate_selection`."""
-        return {"pool_labels": self.pool_labels, "target_labels": self.heldout_labels,
-                "good_flags": self.good_flags}
+        """Keyword arguments for :func:`gio_core.evaluate.metrics.evaluate_selection`."""
+        return {"pool_labels": self.pool_labels, "target_labels": self.heldout_labels, "good_flags": self.good_flags}
 
 
 def _seed(*parts) -> int:
@@ -107,15 +106,25 @@ def digits_subset(seed: int, variant: str = "012", *, n_target: int = 100, n_hel
     rng = np.random.default_rng(_seed("digits_subset", variant, seed))
     classes = DIGITS_SUBSETS[variant]
     inside = rng.permutation(np.flatnonzero(np.isin(y, classes)))
-    target_rows, heldout_rows = inside[:n_target], inside[n_target:n_target + n_heldout]
+    target_rows, heldout_rows = inside[:n_target], inside[n_target : n_target + n_heldout]
     pool_rows = np.setdiff1d(np.arange(len(y)), np.concatenate([target_rows, heldout_rows]))
     pool_rows = rng.permutation(pool_rows)
-    return Task(f"digits_subset[{variant}]", "digits_subset", x[pool_rows], x[target_rows], x[heldout_rows],
-                y[pool_rows], y[heldout_rows], None, np.isin(y[pool_rows], classes))
+    return Task(
+        f"digits_subset[{variant}]",
+        "digits_subset",
+        x[pool_rows],
+        x[target_rows],
+        x[heldout_rows],
+        y[pool_rows],
+        y[heldout_rows],
+        None,
+        np.isin(y[pool_rows], classes),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # digits: clean pool rows plus corrupted copies, clean target
+
 
 def _corrupt(images: NDArray, kind: str, rng: np.random.Generator) -> NDArray:
     """Corrupt 8x8 digit images (rows of 64 values in [0, 1])."""
@@ -131,12 +140,12 @@ def _corrupt(images: NDArray, kind: str, rng: np.random.Generator) -> NDArray:
         out = images.reshape(n, 8, 8).copy()
         corners = rng.integers(0, 5, size=(n, 2))
         for row, (top, left) in enumerate(corners):
-            out[row, top:top + 4, left:left + 4] = 1.0
+            out[row, top : top + 4, left : left + 4] = 1.0
         out = out.reshape(n, 64)
         return np.clip(out + rng.normal(0.0, 0.1, size=out.shape), 0.0, 1.0)
     if kind == "blur":  # a 3x3 box blur, contrast halved, and mild noise
         padded = np.pad(images.reshape(n, 8, 8), ((0, 0), (1, 1), (1, 1)))
-        blurred = sum(padded[:, i:i + 8, j:j + 8] for i in range(3) for j in range(3)) / 9.0
+        blurred = sum(padded[:, i : i + 8, j : j + 8] for i in range(3) for j in range(3)) / 9.0
         out = 0.5 * blurred.reshape(n, 64) + 0.25
         return np.clip(out + rng.normal(0.0, 0.1, size=out.shape), 0.0, 1.0)
     raise ValueError(f"unknown corruption {kind!r}")
@@ -145,8 +154,15 @@ def _corrupt(images: NDArray, kind: str, rng: np.random.Generator) -> NDArray:
 DIGITS_CORRUPTIONS = ("noise", "saltpepper", "occlusion", "blur")
 
 
-def digits_corrupted(seed: int, variant: str = "noise", *, n_target: int = 150, n_heldout: int = 150,
-                     n_clean: int = 600, corrupted_share: float = 0.6) -> Task:
+def digits_corrupted(
+    seed: int,
+    variant: str = "noise",
+    *,
+    n_target: int = 150,
+    n_heldout: int = 150,
+    n_clean: int = 600,
+    corrupted_share: float = 0.6,
+) -> Task:
     """Pool: clean digit rows and corrupted copies of other digit rows. Target: clean digits.
 
     ``corrupted_share`` of the pool is corrupted (labels are kept, so a classifier can still learn
@@ -156,19 +172,31 @@ def digits_corrupted(seed: int, variant: str = "noise", *, n_target: int = 150, 
     rng = np.random.default_rng(_seed("digits_corrupted", variant, seed))
     rows = rng.permutation(len(y))
     target_rows = rows[:n_target]
-    heldout_rows = rows[n_target:n_target + n_heldout]
-    rest = rows[n_target + n_heldout:]
+    heldout_rows = rows[n_target : n_target + n_heldout]
+    rest = rows[n_target + n_heldout :]
     clean_rows = rest[:n_clean]
-    n_corrupted = int(round(n_clean * corrupted_share / (1.0 - corrupted_share)))
-    source_rows = rng.choice(rest[n_clean:] if len(rest) - n_clean >= n_corrupted else rest, size=n_corrupted,
-                             replace=len(rest) - n_clean < n_corrupted)
+    n_corrupted = round(n_clean * corrupted_share / (1.0 - corrupted_share))
+    source_rows = rng.choice(
+        rest[n_clean:] if len(rest) - n_clean >= n_corrupted else rest,
+        size=n_corrupted,
+        replace=len(rest) - n_clean < n_corrupted,
+    )
     corrupted = _corrupt(x[source_rows], variant, rng)
     pool = np.vstack([x[clean_rows], corrupted])
     labels = np.concatenate([y[clean_rows], y[source_rows]])
     good = np.concatenate([np.ones(len(clean_rows), bool), np.zeros(n_corrupted, bool)])
     order = rng.permutation(pool.shape[0])
-    return Task(f"digits_corrupted[{variant}]", "digits_corrupted", pool[order], x[target_rows], x[heldout_rows],
-                labels[order], y[heldout_rows], good[order], good[order])
+    return Task(
+        f"digits_corrupted[{variant}]",
+        "digits_corrupted",
+        pool[order],
+        x[target_rows],
+        x[heldout_rows],
+        labels[order],
+        y[heldout_rows],
+        good[order],
+        good[order],
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -182,8 +210,7 @@ MIXTURE_VARIANTS = {
 }
 
 
-def mixture(seed: int, variant: str = "d8", *, n_pool: int = 2000, n_target: int = 150,
-            n_heldout: int = 150) -> Task:
+def mixture(seed: int, variant: str = "d8", *, n_pool: int = 2000, n_target: int = 150, n_heldout: int = 150) -> Task:
     """Pool: a Gaussian mixture with unequal spreads. Target: a few of its components."""
     dimension, n_components, chosen = MIXTURE_VARIANTS[variant]
     # the mixture itself depends on the variant only; the samples on the seed
@@ -203,52 +230,180 @@ def mixture(seed: int, variant: str = "d8", *, n_pool: int = 2000, n_target: int
     pool, pool_labels = draw(n_pool, None)
     target, _ = draw(n_target, chosen)
     heldout, heldout_labels = draw(n_heldout, chosen)
-    return Task(f"mixture[{variant}]", "mixture", pool, target, heldout, pool_labels, heldout_labels, None,
-                np.isin(pool_labels, chosen))
+    return Task(
+        f"mixture[{variant}]",
+        "mixture",
+        pool,
+        target,
+        heldout,
+        pool_labels,
+        heldout_labels,
+        None,
+        np.isin(pool_labels, chosen),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # text: generated sentences, MiniLM embeddings
 
 _TOPICS = {
-    "sports": (["the striker", "our goalkeeper", "the coach", "the home team", "a young sprinter", "the captain",
-                "the referee", "the veteran forward"],
-               ["scored", "missed", "celebrated", "trained for", "argued about", "won", "lost", "prepared for"],
-               ["a late penalty", "the championship final", "an easy rebound", "the relay race", "extra time",
-                "the away match", "a hat trick", "the league title"]),
-    "cooking": (["the chef", "my grandmother", "the baker", "a line cook", "the recipe", "our kitchen team",
-                 "the pastry chef", "a home cook"],
-                ["simmered", "seasoned", "baked", "whisked", "roasted", "chopped", "tasted", "plated"],
-                ["the tomato sauce", "a loaf of sourdough", "fresh garlic and basil", "the chocolate cake",
-                 "a pot of lentil soup", "the roast chicken", "crispy potatoes", "a bowl of risotto"]),
-    "finance": (["the central bank", "investors", "the hedge fund", "the treasury", "analysts", "the startup",
-                 "shareholders", "the pension fund"],
-                ["raised", "cut", "sold", "hedged", "priced", "borrowed", "reported", "downgraded"],
-                ["interest rates", "the quarterly earnings", "government bonds", "its stock options",
-                 "the currency exposure", "a new credit line", "the dividend", "the bond yields"]),
-    "medicine": (["the surgeon", "the nurse", "our clinic", "the cardiologist", "the patient", "researchers",
-                  "the pharmacist", "the emergency team"],
-                 ["treated", "diagnosed", "prescribed", "monitored", "vaccinated", "operated on", "examined",
-                  "tested"],
-                 ["a fractured wrist", "the infection", "high blood pressure", "an allergic reaction",
-                  "the heart arrhythmia", "a new antibiotic", "the tumour", "chronic migraines"]),
-    "computing": (["the compiler", "our database", "the kernel", "a junior developer", "the test suite",
-                   "the web server", "the build system", "the GPU driver"],
-                  ["crashed on", "optimised", "cached", "parsed", "deployed", "refactored", "indexed",
-                   "compiled"],
-                  ["the memory leak", "a slow query", "the configuration file", "every pull request",
-                   "the network packets", "a race condition", "the container image", "the API endpoint"]),
-    "weather": (["the storm", "a cold front", "the forecast", "heavy rain", "the heatwave", "strong winds",
-                 "the morning fog", "a late frost"],
-                ["flooded", "swept across", "delayed", "cooled", "battered", "covered", "dried out", "threatened"],
-                ["the coastal towns", "the valley", "the harvest", "the airport runways", "the northern hills",
-                 "the city streets", "the vineyards", "the ski slopes"]),
+    "sports": (
+        [
+            "the striker",
+            "our goalkeeper",
+            "the coach",
+            "the home team",
+            "a young sprinter",
+            "the captain",
+            "the referee",
+            "the veteran forward",
+        ],
+        ["scored", "missed", "celebrated", "trained for", "argued about", "won", "lost", "prepared for"],
+        [
+            "a late penalty",
+            "the championship final",
+            "an easy rebound",
+            "the relay race",
+            "extra time",
+            "the away match",
+            "a hat trick",
+            "the league title",
+        ],
+    ),
+    "cooking": (
+        [
+            "the chef",
+            "my grandmother",
+            "the baker",
+            "a line cook",
+            "the recipe",
+            "our kitchen team",
+            "the pastry chef",
+            "a home cook",
+        ],
+        ["simmered", "seasoned", "baked", "whisked", "roasted", "chopped", "tasted", "plated"],
+        [
+            "the tomato sauce",
+            "a loaf of sourdough",
+            "fresh garlic and basil",
+            "the chocolate cake",
+            "a pot of lentil soup",
+            "the roast chicken",
+            "crispy potatoes",
+            "a bowl of risotto",
+        ],
+    ),
+    "finance": (
+        [
+            "the central bank",
+            "investors",
+            "the hedge fund",
+            "the treasury",
+            "analysts",
+            "the startup",
+            "shareholders",
+            "the pension fund",
+        ],
+        ["raised", "cut", "sold", "hedged", "priced", "borrowed", "reported", "downgraded"],
+        [
+            "interest rates",
+            "the quarterly earnings",
+            "government bonds",
+            "its stock options",
+            "the currency exposure",
+            "a new credit line",
+            "the dividend",
+            "the bond yields",
+        ],
+    ),
+    "medicine": (
+        [
+            "the surgeon",
+            "the nurse",
+            "our clinic",
+            "the cardiologist",
+            "the patient",
+            "researchers",
+            "the pharmacist",
+            "the emergency team",
+        ],
+        ["treated", "diagnosed", "prescribed", "monitored", "vaccinated", "operated on", "examined", "tested"],
+        [
+            "a fractured wrist",
+            "the infection",
+            "high blood pressure",
+            "an allergic reaction",
+            "the heart arrhythmia",
+            "a new antibiotic",
+            "the tumour",
+            "chronic migraines",
+        ],
+    ),
+    "computing": (
+        [
+            "the compiler",
+            "our database",
+            "the kernel",
+            "a junior developer",
+            "the test suite",
+            "the web server",
+            "the build system",
+            "the GPU driver",
+        ],
+        ["crashed on", "optimised", "cached", "parsed", "deployed", "refactored", "indexed", "compiled"],
+        [
+            "the memory leak",
+            "a slow query",
+            "the configuration file",
+            "every pull request",
+            "the network packets",
+            "a race condition",
+            "the container image",
+            "the API endpoint",
+        ],
+    ),
+    "weather": (
+        [
+            "the storm",
+            "a cold front",
+            "the forecast",
+            "heavy rain",
+            "the heatwave",
+            "strong winds",
+            "the morning fog",
+            "a late frost",
+        ],
+        ["flooded", "swept across", "delayed", "cooled", "battered", "covered", "dried out", "threatened"],
+        [
+            "the coastal towns",
+            "the valley",
+            "the harvest",
+            "the airport runways",
+            "the northern hills",
+            "the city streets",
+            "the vineyards",
+            "the ski slopes",
+        ],
+    ),
 }
-_TAILS = ["", " yesterday", " last week", " again", " this morning", " before noon", " at last",
-          " without warning", " for the third time", " as expected"]
+_TAILS = [
+    "",
+    " yesterday",
+    " last week",
+    " again",
+    " this morning",
+    " before noon",
+    " at last",
+    " without warning",
+    " for the third time",
+    " as expected",
+]
 
-TEXT_VARIANTS = {"sports+cooking": ("sports", "cooking"), "medicine": ("medicine",),
-                 "finance+computing": ("finance", "computing")}
+TEXT_VARIANTS = {
+    "sports+cooking": ("sports", "cooking"),
+    "medicine": ("medicine",),
+    "finance+computing": ("finance", "computing"),
+}
 
 
 def _text_corpus() -> tuple[list[str], NDArray]:
@@ -288,8 +443,9 @@ def text_sample(max_per_topic: int = 400) -> tuple[list[str], NDArray]:
     """The fixed sample of generated sentences that :func:`text_embeddings` embeds, row for row, and their topics."""
     sentences, labels = _text_corpus()
     rng = np.random.default_rng(_seed("text-corpus"))
-    chosen = np.concatenate([rng.choice(np.flatnonzero(labels == label), size=max_per_topic, replace=False)
-                             for label in np.unique(labels)])
+    chosen = np.concatenate(
+        [rng.choice(np.flatnonzero(labels == label), size=max_per_topic, replace=False) for label in np.unique(labels)]
+    )
     texts = [sentences[i] + _TAILS[rng.integers(len(_TAILS))] + "." for i in chosen]
     return texts, labels[chosen]
 
@@ -304,14 +460,24 @@ def text(seed: int, variant: str = "sports+cooking", *, n_target: int = 100, n_h
     classes = tuple(names.index(topic) for topic in TEXT_VARIANTS[variant])
     rng = np.random.default_rng(_seed("text", variant, seed))
     inside = rng.permutation(np.flatnonzero(np.isin(y, classes)))
-    target_rows, heldout_rows = inside[:n_target], inside[n_target:n_target + n_heldout]
+    target_rows, heldout_rows = inside[:n_target], inside[n_target : n_target + n_heldout]
     pool_rows = rng.permutation(np.setdiff1d(np.arange(len(y)), np.concatenate([target_rows, heldout_rows])))
     texts, topics = text_sample()
     if not np.array_equal(topics, y):
         raise RuntimeError(f"{OUT} holds text embeddings of another sample; delete text_embeddings_*.npz there.")
-    return Task(f"text[{variant}]", "text", x[pool_rows], x[target_rows], x[heldout_rows], y[pool_rows],
-                y[heldout_rows], None, np.isin(y[pool_rows], classes),
-                pool_texts=tuple(texts[row] for row in pool_rows), target_texts=tuple(texts[row] for row in target_rows))
+    return Task(
+        f"text[{variant}]",
+        "text",
+        x[pool_rows],
+        x[target_rows],
+        x[heldout_rows],
+        y[pool_rows],
+        y[heldout_rows],
+        None,
+        np.isin(y[pool_rows], classes),
+        pool_texts=tuple(texts[row] for row in pool_rows),
+        target_texts=tuple(texts[row] for row in target_rows),
+    )
 
 
 BUILDERS = {"digits_subset": digits_subset, "digits_corrupted": digits_corrupted, "mixture": mixture, "text": text}

@@ -48,9 +48,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gio_core import GIOSelector  # noqa: E402
-from gio_core.methods.registry import METHODS  # noqa: E402
-from gio_core.io.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist  # noqa: E402
+from gio_core import GIOSelector
+from gio_core.io.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
+from gio_core.methods.registry import METHODS
 
 OUT = Path(__file__).resolve().parent / "out"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -60,9 +60,11 @@ DIMENSIONS = 64
 TUNING_GROUPS = {"footwear": (5, 7, 9), "shirt+coat": (6, 4), "trouser+dress": (1, 3)}
 UNSEEN_GROUPS = {"bag+sandal": (8, 5), "tops": (0, 2, 4, 6), "t-shirt+pullover": (0, 2)}
 # The paper's figures beside ours (its section 5)
-PAPER_FIGURES = {"self": "paper (ResNet-50, 2 runs): GIO 92.2%, random 91.5%; the talk: 2.3 vs 3.0 points below "
-                         "training on all rows",
-                 "quality": "the talk (text, not images): GIO picks 73% high-quality data, other methods < 60%"}
+PAPER_FIGURES = {
+    "self": "paper (ResNet-50, 2 runs): GIO 92.2%, random 91.5%; the talk: 2.3 vs 3.0 points below "
+    "training on all rows",
+    "quality": "the talk (text, not images): GIO picks 73% high-quality data, other methods < 60%",
+}
 # Methods whose cost grows with pool x target per pick: past this many pairs they are not run
 MAX_GREEDY_PAIRS = 50_000_000
 
@@ -71,13 +73,13 @@ MAX_GREEDY_PAIRS = 50_000_000
 class Task:
     experiment: str
     name: str
-    pool_pixels: np.ndarray       # (n_pool, 784) float32 in [0, 1]
+    pool_pixels: np.ndarray  # (n_pool, 784) float32 in [0, 1]
     pool_labels: np.ndarray
-    pool_kind: np.ndarray         # per pool row: 'clean', or the corruption ('noise', 'blur', 'occlusion')
+    pool_kind: np.ndarray  # per pool row: 'clean', or the corruption ('noise', 'blur', 'occlusion')
     target_pixels: np.ndarray
-    test_pixels: np.ndarray       # where accuracy is measured
+    test_pixels: np.ndarray  # where accuracy is measured
     test_labels: np.ndarray
-    group: tuple | None           # classes of the target group ('shift')
+    group: tuple | None  # classes of the target group ('shift')
     budget: int
 
 
@@ -103,7 +105,7 @@ def _corrupt(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         images[index] = gaussian_filter(images[index], sigma=1.5)
     for index in np.flatnonzero(kind == 2):
         top, left = rng.integers(0, 15, size=2)
-        images[index, top:top + 14, left:left + 14] = 0.0
+        images[index, top : top + 14, left : left + 14] = 0.0
     return images.reshape(len(images), -1)
 
 
@@ -112,17 +114,40 @@ def tasks(experiment: str, seed: int, data, groups: dict) -> list[Task]:
     rng = np.random.default_rng(1000 + seed)
     everything_clean = np.full(len(train), "clean")
     if experiment == "self":
-        return [Task("self", "self-selection 25%", train, train_labels, everything_clean, train, test, test_labels,
-                     None, len(train) // 4)]
+        return [
+            Task(
+                "self",
+                "self-selection 25%",
+                train,
+                train_labels,
+                everything_clean,
+                train,
+                test,
+                test_labels,
+                None,
+                len(train) // 4,
+            )
+        ]
     if experiment == "shift":
         found = []
         for name, group in groups.items():
             in_group = np.flatnonzero(np.isin(test_labels, group))
             target_rows = rng.choice(in_group, size=1000, replace=False)
             held_out = np.setdiff1d(in_group, target_rows)
-            found.append(Task("shift", f"target {name} {tuple(FASHION_MNIST_CLASSES[c] for c in group)}", train,
-                              train_labels, everything_clean, test[target_rows], test[held_out], test_labels[held_out],
-                              tuple(group), len(train) // 10))
+            found.append(
+                Task(
+                    "shift",
+                    f"target {name} {tuple(FASHION_MNIST_CLASSES[c] for c in group)}",
+                    train,
+                    train_labels,
+                    everything_clean,
+                    test[target_rows],
+                    test[held_out],
+                    test_labels[held_out],
+                    tuple(group),
+                    len(train) // 10,
+                )
+            )
         return found
     if experiment == "quality":
         order = rng.permutation(len(train))
@@ -130,8 +155,20 @@ def tasks(experiment: str, seed: int, data, groups: dict) -> list[Task]:
         pool = np.vstack([train[clean_rows], _corrupt(train[corrupted_rows], rng)])
         labels = np.concatenate([train_labels[clean_rows], train_labels[corrupted_rows]])
         kinds = np.concatenate([np.full(8000, "clean"), np.array(CORRUPTIONS)[np.arange(16000) % 3]])
-        return [Task("quality", "clean + corrupted copies", pool, labels, kinds, train[target_rows], test, test_labels,
-                     None, len(pool) // 10)]
+        return [
+            Task(
+                "quality",
+                "clean + corrupted copies",
+                pool,
+                labels,
+                kinds,
+                train[target_rows],
+                test,
+                test_labels,
+                None,
+                len(pool) // 10,
+            )
+        ]
     raise ValueError(f"unknown experiment {experiment!r}")
 
 
@@ -139,8 +176,7 @@ def embed(task: Task) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.decomposition import PCA
 
     pca = PCA(DIMENSIONS, random_state=0).fit(task.pool_pixels)
-    return (pca.transform(task.pool_pixels).astype(np.float32),
-            pca.transform(task.target_pixels).astype(np.float32))
+    return (pca.transform(task.pool_pixels).astype(np.float32), pca.transform(task.target_pixels).astype(np.float32))
 
 
 def make_selector(name: str, task: Task, seed: int):
@@ -148,15 +184,21 @@ def make_selector(name: str, task: Task, seed: int):
     selector = METHODS[name](task.budget, seed)
     if isinstance(selector, GIOSelector):
         n_pool = len(task.pool_pixels)
-        selector.set_params(n_clusters=N_CLUSTERS, max_iter=N_CLUSTERS, stop_criterion="data_size",
-                            max_data_size=(task.budget + 0.5) / n_pool)
+        selector.set_params(
+            n_clusters=N_CLUSTERS,
+            max_iter=N_CLUSTERS,
+            stop_criterion="data_size",
+            max_data_size=(task.budget + 0.5) / n_pool,
+        )
     return selector
 
 
 def too_costly(name: str, task: Task) -> str | None:
     if name.startswith("Greedy k-NN KL") and len(task.pool_pixels) * len(task.target_pixels) > MAX_GREEDY_PAIRS:
-        return (f"not run: exact greedy KL costs pool x target = {len(task.pool_pixels) * len(task.target_pixels):.1e} "
-                "pairs per pick")
+        return (
+            f"not run: exact greedy KL costs pool x target = {len(task.pool_pixels) * len(task.target_pixels):.1e} "
+            "pairs per pick"
+        )
     return None
 
 
@@ -187,12 +229,16 @@ def run_one(task: Task, name: str, seed: int, vectors) -> dict:
         rows = np.asarray(selector.selected_indices_, dtype=np.int64)
     select_seconds = time.perf_counter() - started
     labels = task.pool_labels[rows]
-    record.update(n_rows=int(rows.size), select_seconds=select_seconds, load=load,
-                  accuracy=accuracy(task, rows, seed),
-                  clean_share=float((task.pool_kind[rows] == "clean").mean()),
-                  kind_shares={kind: float((task.pool_kind[rows] == kind).mean()) for kind in ("clean",) + CORRUPTIONS},
-                  in_target=float(np.isin(labels, task.group).mean()) if task.group else None,
-                  class_counts=np.bincount(labels, minlength=10).tolist())
+    record.update(
+        n_rows=int(rows.size),
+        select_seconds=select_seconds,
+        load=load,
+        accuracy=accuracy(task, rows, seed),
+        clean_share=float((task.pool_kind[rows] == "clean").mean()),
+        kind_shares={kind: float((task.pool_kind[rows] == kind).mean()) for kind in ("clean",) + CORRUPTIONS},
+        in_target=float(np.isin(labels, task.group).mean()) if task.group else None,
+        class_counts=np.bincount(labels, minlength=10).tolist(),
+    )
     return record
 
 
@@ -215,9 +261,11 @@ def _mean_and_error(values: list[float]) -> tuple[float, float]:
 
 
 def table(records: list[dict]) -> str:
-    lines = ["| experiment | task | method | rows | accuracy | Δ vs random (± SE) | in-target / clean share | "
-             "noise / blur / occlusion | select s |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| experiment | task | method | rows | accuracy | Δ vs random (± SE) | in-target / clean share | "
+        "noise / blur / occlusion | select s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     by_task: dict = {}
     for record in records:
         by_task.setdefault((record["experiment"], record["task"]), []).append(record)
@@ -238,24 +286,33 @@ def table(records: list[dict]) -> str:
                 difference = f"{100 * paired_mean:+.2f} ± {100 * paired_error:.2f}"
             share_key = "in_target" if mine[0].get("in_target") is not None else "clean_share"
             share = np.mean([r[share_key] for r in mine])
-            corrupted = " / ".join(f"{np.mean([r['kind_shares'][kind] for r in mine]):.2f}" for kind in CORRUPTIONS) \
-                if experiment == "quality" and "kind_shares" in mine[0] else ""
-            lines.append(f"| {experiment} | {task_name} | {method} | {int(np.mean([r['n_rows'] for r in mine])):,} | "
-                         f"{100 * mean:.2f} ± {100 * error:.2f} | {difference} | {share:.3f} | {corrupted} | "
-                         f"{np.mean([r['select_seconds'] for r in mine]):.1f} |")
+            corrupted = (
+                " / ".join(f"{np.mean([r['kind_shares'][kind] for r in mine]):.2f}" for kind in CORRUPTIONS)
+                if experiment == "quality" and "kind_shares" in mine[0]
+                else ""
+            )
+            lines.append(
+                f"| {experiment} | {task_name} | {method} | {int(np.mean([r['n_rows'] for r in mine])):,} | "
+                f"{100 * mean:.2f} ± {100 * error:.2f} | {difference} | {share:.3f} | {corrupted} | "
+                f"{np.mean([r['select_seconds'] for r in mine]):.1f} |"
+            )
     return "\n".join(lines)
 
 
 def _write(records: list[dict], experiments, seeds, seconds: float, out: Path, extra_notes=()) -> None:
-    notes = "\n".join([f"- {experiment}: {PAPER_FIGURES[experiment]}" for experiment in experiments
-                        if experiment in PAPER_FIGURES] + [f"- {note}" for note in extra_notes])
+    notes = "\n".join(
+        [f"- {experiment}: {PAPER_FIGURES[experiment]}" for experiment in experiments if experiment in PAPER_FIGURES]
+        + [f"- {note}" for note in extra_notes]
+    )
     shown = {record["task"] for record in records}
     ran = lambda groups: [name for name in groups if any(task.startswith(f"target {name} ") for task in shown)]  # noqa: E731
     loads = [record["load"] for record in records if "load" in record]
-    header = (f"Fashion-MNIST, seeds {seeds}, {DIMENSIONS}-d PCA vectors, GIO quantised with n_clusters={N_CLUSTERS}; "
-              f"MLP(256) on pixels. Target-shift groups looked at while tuning: {ran(TUNING_GROUPS)}; unseen: "
-              f"{ran(UNSEEN_GROUPS)}. Selection time {seconds:.0f} s in all; load average during the runs "
-              f"{min(loads, default=0):.1f}-{max(loads, default=0):.1f} (2 cores).")
+    header = (
+        f"Fashion-MNIST, seeds {seeds}, {DIMENSIONS}-d PCA vectors, GIO quantised with n_clusters={N_CLUSTERS}; "
+        f"MLP(256) on pixels. Target-shift groups looked at while tuning: {ran(TUNING_GROUPS)}; unseen: "
+        f"{ran(UNSEEN_GROUPS)}. Selection time {seconds:.0f} s in all; load average during the runs "
+        f"{min(loads, default=0):.1f}-{max(loads, default=0):.1f} (2 cores)."
+    )
     output = f"{header}\n\n{table(records)}\n\n{notes}\n"
     print(output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -273,8 +330,9 @@ def _latest_records(log: Path) -> dict:
 
 def _table_from_log(log: Path, out: Path) -> int:
     latest = _latest_records(log)
-    records = sorted(latest.values(), key=lambda r: (["quality", "shift", "self"].index(r["experiment"]), r["task"],
-                                                     r["seed"]))
+    records = sorted(
+        latest.values(), key=lambda r: (["quality", "shift", "self"].index(r["experiment"]), r["task"], r["seed"])
+    )
     experiments = list(dict.fromkeys(r["experiment"] for r in records))
     seeds = sorted({r["seed"] for r in records})
     _write(records, experiments, seeds, sum(r.get("select_seconds", 0.0) for r in records), out)
@@ -283,20 +341,32 @@ def _table_from_log(log: Path, out: Path) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--experiments", nargs="+", default=["quality", "shift", "self"],
-                        choices=["self", "shift", "quality"])
+    parser.add_argument(
+        "--experiments", nargs="+", default=["quality", "shift", "self"], choices=["self", "shift", "quality"]
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--methods", nargs="+", default=None,
-                        help="names from gio_core.baselines.METHODS (default: all but the v_init study variants)")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        help="names from gio_core.methods.METHODS (default: all but the v_init study variants)",
+    )
     parser.add_argument("--groups", nargs="+", default=None, help="target-shift groups (default: all)")
     parser.add_argument("--quick", action="store_true", help="seed 0, one tuning and one unseen group")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the classifier on all rows")
     parser.add_argument("--out", default=str(RESULTS / "real_data.md"))
-    parser.add_argument("--resume", action="store_true",
-                        help="reuse the runs benchmarks/out/real_data.jsonl already holds (same experiment, task, "
-                             "method and seed) instead of running them again")
-    parser.add_argument("--from-log", metavar="JSONL", help="only rebuild the table from the records of earlier runs "
-                        "(the last record of each experiment, task, method and seed counts)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the runs benchmarks/out/real_data.jsonl already holds (same experiment, task, "
+        "method and seed) instead of running them again",
+    )
+    parser.add_argument(
+        "--from-log",
+        metavar="JSONL",
+        help="only rebuild the table from the records of earlier runs "
+        "(the last record of each experiment, task, method and seed counts)",
+    )
     args = parser.parse_args(argv)
     if args.from_log:
         return _table_from_log(Path(args.from_log), Path(args.out))
@@ -332,11 +402,16 @@ def main(argv=None) -> int:
                     records.append(record)
                     log.write(json.dumps(record) + "\n")
                     log.flush()
-                    shown = record.get("skipped") or (f"acc {100 * record['accuracy']:.2f}%, {record['n_rows']} rows, "
-                                                      f"select {record['select_seconds']:.1f} s (load "
-                                                      f"{record['load']:.1f})")
-                    print(f"[{time.perf_counter() - started:6.0f} s] {experiment} seed {seed} {task.name}: "
-                          f"{name}: {shown}", flush=True)
+                    shown = record.get("skipped") or (
+                        f"acc {100 * record['accuracy']:.2f}%, {record['n_rows']} rows, "
+                        f"select {record['select_seconds']:.1f} s (load "
+                        f"{record['load']:.1f})"
+                    )
+                    print(
+                        f"[{time.perf_counter() - started:6.0f} s] {experiment} seed {seed} {task.name}: "
+                        f"{name}: {shown}",
+                        flush=True,
+                    )
     _write(records, args.experiments, seeds, sum(r.get("select_seconds", 0.0) for r in records), Path(args.out), notes)
     return 0
 

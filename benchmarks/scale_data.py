@@ -39,8 +39,11 @@ def _draw(rng, means, spreads, components, rows):
 
 
 def _write_npy(path: Path, rows: int, make_chunk) -> None:
-    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
-              "shape": (rows, DIMENSION)}
+    header = {
+        "descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+        "fortran_order": False,
+        "shape": (rows, DIMENSION),
+    }
     partial = path.with_suffix(".partial")
     with open(partial, "wb") as handle:
         np.lib.format.write_array_header_2_0(handle, header)
@@ -65,8 +68,9 @@ def make(rows: int, out: Path) -> tuple[Path, Path]:
     target_path = out / "target.npy"
     if not _has_shape(target_path, (TARGET_ROWS, DIMENSION)):
         rng = np.random.default_rng(SEED + 1)
-        _write_npy(target_path, TARGET_ROWS,
-                   lambda count: _draw(rng, means, spreads, np.arange(TARGET_COMPONENTS), count))
+        _write_npy(
+            target_path, TARGET_ROWS, lambda count: _draw(rng, means, spreads, np.arange(TARGET_COMPONENTS), count)
+        )
     pool_path = out / f"pool_{rows}.npy"
     if not _has_shape(pool_path, (rows, DIMENSION)):
         rng = np.random.default_rng(SEED + rows)
@@ -100,8 +104,12 @@ def make_shards(rows: int, out: Path, *, shard_rows: int = 100_000, row_group_ro
         count = min(shard_rows, rows - start)
         vectors = _draw(rng, means, spreads, np.arange(COMPONENTS), count)
         offsets = pa.array(np.arange(0, vectors.size + 1, DIMENSION, dtype=np.int32))
-        table = pa.table({"id": [f"row{start + row}" for row in range(count)],
-                          "embedding": pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1)))})
+        table = pa.table(
+            {
+                "id": [f"row{start + row}" for row in range(count)],
+                "embedding": pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1))),
+            }
+        )
         pq.write_table(table, folder / f"part-{shard:05d}.parquet", row_group_size=row_group_rows)
     done.write_text("")
     size = sum(path.stat().st_size for path in folder.glob("*.parquet"))

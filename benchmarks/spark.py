@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
-
 from scale_data import make as make_npy  # noqa: E402
 from scale_data import make_shards  # noqa: E402
 
@@ -71,9 +70,15 @@ def run_engine(engine: str, pool: Path, target: Path, out: Path, *, spark_conf: 
             stages[stage] = (time.perf_counter() - began, _load())
     finally:
         pipeline.close()
-    return {"engine": engine, "stages": stages, "quantise_parts": dict(pipeline.quantization.seconds),
-            "total": time.perf_counter() - started, "rows": pipeline.selection.rows,
-            "n_selected": int(pipeline.n_selected), "stop": manifest["result"]["stop_reason"]}
+    return {
+        "engine": engine,
+        "stages": stages,
+        "quantise_parts": dict(pipeline.quantization.seconds),
+        "total": time.perf_counter() - started,
+        "rows": pipeline.selection.rows,
+        "n_selected": int(pipeline.n_selected),
+        "stop": manifest["result"]["stop_reason"],
+    }
 
 
 def assignment_rate(*, clusters: int = 1500, rows: int = 65_536, repeats: int = 3) -> tuple[float, float]:
@@ -88,9 +93,9 @@ def assignment_rate(*, clusters: int = 1500, rows: int = 65_536, repeats: int = 
         ``assign_rows`` (exact near-ties) and faiss's nearest-centroid search alone.
     """
     import faiss
+    from scale_data import COMPONENTS, SEED, _draw, _mixture
 
     from gio_core.scale.assign import assign_rows, centroid_index
-    from scale_data import COMPONENTS, SEED, _draw, _mixture
 
     faiss.omp_set_num_threads(1)
     means, spreads = _mixture(np.random.default_rng(SEED))
@@ -113,6 +118,7 @@ def assignment_rate(*, clusters: int = 1500, rows: int = 65_536, repeats: int = 
 
 def _warm_up(session) -> None:
     """One tiny mapInArrow job: Python workers start and import gio_core and faiss (they are then reused)."""
+
     def touch(batches):
         import gio_core.scale.quantize  # noqa: F401
 
@@ -147,16 +153,25 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "spark.json")
     parser.add_argument("--rate-only", action="store_true", help="only the per-core assignment rate")
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet",
-                        help="what the selection is exported as (a folder of part files on Spark)")
+    parser.add_argument(
+        "--format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="what the selection is exported as (a folder of part files on Spark)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does: faiss threads do not spin
-    spark_conf = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(args.shuffle_partitions),
-                  "spark.driver.memory": args.driver_memory}
+    spark_conf = {
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": str(args.shuffle_partitions),
+        "spark.driver.memory": args.driver_memory,
+    }
     print(f"{os.cpu_count()} cores; load at start {_load():.2f}; spark conf {spark_conf}")
     rate, bare = assignment_rate()
-    print(f"assignment on one core (K=1500, d=384): assign_rows {rate:,.0f} rows per CPU-second, a bare faiss "
-          f"search {bare:,.0f} (load {_load():.2f})")
+    print(
+        f"assignment on one core (K=1500, d=384): assign_rows {rate:,.0f} rows per CPU-second, a bare faiss "
+        f"search {bare:,.0f} (load {_load():.2f})"
+    )
     if args.rate_only:
         return
     results = []
@@ -171,23 +186,35 @@ def main() -> None:
             runs[engine] = run_engine(engine, pool, target, out_dir / f"{engine}.{args.format}", spark_conf=spark_conf)
             print_run(rows, runs[engine])
         same = np.array_equal(runs["inprocess"]["rows"], runs["spark"]["rows"])
-        stage_seconds = {engine: sum(seconds for stage, (seconds, _) in run["stages"].items() if stage != "session")
-                         for engine, run in runs.items()}
-        results.append({"rows": rows, "same_rows": bool(same),
-                        "ratio_total": runs["spark"]["total"] / runs["inprocess"]["total"],
-                        "ratio_stages": stage_seconds["spark"] / stage_seconds["inprocess"],
-                        "runs": {engine: {key: value for key, value in run.items() if key != "rows"}
-                                 for engine, run in runs.items()},
-                        "stage_seconds": stage_seconds,
-                        "row_seconds": {engine: row_seconds(run) for engine, run in runs.items()}})
-        print(f"\n{rows:,} rows: same rows in the same order: {same}; Spark / in-process: "
-              f"{results[-1]['ratio_total']:.2f}x total, {results[-1]['ratio_stages']:.2f}x without the session start")
+        stage_seconds = {
+            engine: sum(seconds for stage, (seconds, _) in run["stages"].items() if stage != "session")
+            for engine, run in runs.items()
+        }
+        results.append(
+            {
+                "rows": rows,
+                "same_rows": bool(same),
+                "ratio_total": runs["spark"]["total"] / runs["inprocess"]["total"],
+                "ratio_stages": stage_seconds["spark"] / stage_seconds["inprocess"],
+                "runs": {
+                    engine: {key: value for key, value in run.items() if key != "rows"} for engine, run in runs.items()
+                },
+                "stage_seconds": stage_seconds,
+                "row_seconds": {engine: row_seconds(run) for engine, run in runs.items()},
+            }
+        )
+        print(
+            f"\n{rows:,} rows: same rows in the same order: {same}; Spark / in-process: "
+            f"{results[-1]['ratio_total']:.2f}x total, {results[-1]['ratio_stages']:.2f}x without the session start"
+        )
         shutil.rmtree(out_dir, ignore_errors=True)
     if len(results) > 1:
         print("\nstages that grow with rows (sample read, assign, explode, export), seconds per million rows:")
         for engine in ("inprocess", "spark"):
-            per_million = [f"{result['rows']:,}: {result['row_seconds'][engine] / result['rows'] * 1e6:.1f} s"
-                           for result in results]
+            per_million = [
+                f"{result['rows']:,}: {result['row_seconds'][engine] / result['rows'] * 1e6:.1f} s"
+                for result in results
+            ]
             print(f"  {engine:<9} " + "; ".join(per_million))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=float))

@@ -13,7 +13,7 @@ rows, then runs :class:`gio_core.GIOSelector` with the engine's defaults and ``r
 unpaired`` keeps the clean version of half the drawn sentences and the typo version of the other half,
 so no sentence appears twice.
 
-The last row is DSIR (:class:`gio_core.dsir.DSIRSelector`), which selects from the raw sentences with
+The last row is DSIR (:class:`gio_core.methods.dsir.DSIRSelector`), which selects from the raw sentences with
 hashed n-grams and no embedding: it is asked for ``max_iter`` picks (GIO's budget; GIO may stop
 earlier), and its AUC is that of its importance weights.
 
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gio_core import GIOSelector  # noqa: E402
-from gio_core.methods.dsir import DSIRSelector  # noqa: E402
 from gio_core.io.embeddings import available_text_models, embed_texts, tfidf_embed  # noqa: E402
+from gio_core.methods.dsir import DSIRSelector  # noqa: E402
 
 
 def tfidf_svd(texts, *, components=100, seed=0):
@@ -53,8 +53,14 @@ def tfidf_dense_vocabulary(texts, *, analyzer="char_wb", ngram_range=(2, 5), max
     """Exact TF-IDF over the vocabulary, densified (no hashing, no projection): the upper bound."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    matrix = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, sublinear_tf=True, strip_accents="unicode",
-                             max_features=max_features, dtype=np.float32).fit_transform(texts)
+    matrix = TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=ngram_range,
+        sublinear_tf=True,
+        strip_accents="unicode",
+        max_features=max_features,
+        dtype=np.float32,
+    ).fit_transform(texts)
     return matrix.toarray()
 
 
@@ -80,24 +86,26 @@ def models(include_variants: bool):
         chosen["minilm"] = lambda texts: embed_texts(texts, [], model="minilm")[0]
     chosen["word tfidf + SVD-100"] = tfidf_svd
     if include_variants:
-        chosen.update({
-            "char_wb 2-5, exact vocabulary": lambda texts: tfidf_dense_vocabulary(texts),
-            "char_wb 2-5, top 2048 n-grams": lambda texts: tfidf_dense_vocabulary(texts, max_features=2048),
-            "char_wb 2-5 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(2, 5)),
-            "char_wb 2-4 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(2, 4)),
-            "char_wb 1-3 sketch 2048": lambda texts: tfidf_embed(texts, ngram_range=(1, 3), dimensions=2048),
-            "char_wb 2-4 sketch 2048": lambda texts: tfidf_embed(texts, ngram_range=(2, 4), dimensions=2048),
-            "char_wb 2-5 sketch 256": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=256),
-            "char_wb 2-5 sketch 512": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=512),
-            "char_wb 2-5 sketch 2048": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=2048),
-            "char_wb 2-5 sketch 4096": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=4096),
-            "char_wb 1-3 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(1, 3)),
-            "char_wb 3-5 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(3, 5)),
-            "char 2-5 sketch 1024": lambda texts: tfidf_embed(texts, analyzer="char", ngram_range=(2, 5)),
-            "char_wb 1-4 no idf 1024": lambda texts: tfidf_embed(texts, use_idf=False),
-            "char_wb 1-4 raw tf 1024": lambda texts: tfidf_embed(texts, sublinear_tf=False),
-            "word 1-2 sketch 1024": lambda texts: tfidf_embed(texts, analyzer="word", ngram_range=(1, 2)),
-        })
+        chosen.update(
+            {
+                "char_wb 2-5, exact vocabulary": lambda texts: tfidf_dense_vocabulary(texts),
+                "char_wb 2-5, top 2048 n-grams": lambda texts: tfidf_dense_vocabulary(texts, max_features=2048),
+                "char_wb 2-5 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(2, 5)),
+                "char_wb 2-4 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(2, 4)),
+                "char_wb 1-3 sketch 2048": lambda texts: tfidf_embed(texts, ngram_range=(1, 3), dimensions=2048),
+                "char_wb 2-4 sketch 2048": lambda texts: tfidf_embed(texts, ngram_range=(2, 4), dimensions=2048),
+                "char_wb 2-5 sketch 256": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=256),
+                "char_wb 2-5 sketch 512": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=512),
+                "char_wb 2-5 sketch 2048": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=2048),
+                "char_wb 2-5 sketch 4096": lambda texts: tfidf_embed(texts, ngram_range=(2, 5), dimensions=4096),
+                "char_wb 1-3 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(1, 3)),
+                "char_wb 3-5 sketch 1024": lambda texts: tfidf_embed(texts, ngram_range=(3, 5)),
+                "char 2-5 sketch 1024": lambda texts: tfidf_embed(texts, analyzer="char", ngram_range=(2, 5)),
+                "char_wb 1-4 no idf 1024": lambda texts: tfidf_embed(texts, use_idf=False),
+                "char_wb 1-4 raw tf 1024": lambda texts: tfidf_embed(texts, sublinear_tf=False),
+                "word 1-2 sketch 1024": lambda texts: tfidf_embed(texts, analyzer="word", ngram_range=(1, 2)),
+            }
+        )
     return chosen
 
 
@@ -121,11 +129,13 @@ def _dsir_row(name: str, pool: pd.DataFrame, target: pd.DataFrame, args, budget:
 
     shares, firsts, aucs, picks, seconds = [], [], [], [], []
     for seed in range(args.seeds):
-        rows, target_rows = draw(pool, target, seed, pool_sentences=args.pool_sentences,
-                                 target_rows=args.target_rows, layout=args.layout)
+        rows, target_rows = draw(
+            pool, target, seed, pool_sentences=args.pool_sentences, target_rows=args.target_rows, layout=args.layout
+        )
         started = time.perf_counter()
-        selector = DSIRSelector(n_select=budget, random_state=seed).fit(rows["text"].tolist(),
-                                                                          target_rows["text"].tolist())
+        selector = DSIRSelector(n_select=budget, random_state=seed).fit(
+            rows["text"].tolist(), target_rows["text"].tolist()
+        )
         seconds.append(time.perf_counter() - started)
         chosen = rows.iloc[selector.selected_indices_]
         shares.append(float(chosen["is_clean"].mean()))
@@ -133,8 +143,11 @@ def _dsir_row(name: str, pool: pd.DataFrame, target: pd.DataFrame, args, budget:
         aucs.append(float(roc_auc_score(rows["is_clean"], selector.log_importance_weights_)))
         picks.append(len(chosen))
     per_seed = " ".join(f"{share:.2f}" for share in shares)
-    print(f"{name:<32} {per_seed:<36} {np.mean(shares):>6.3f} {np.mean(firsts):>7.3f} {np.mean(aucs):>6.3f} "
-          f"{np.mean(picks):>6.1f} {np.mean(seconds):>7.1f}", flush=True)
+    print(
+        f"{name:<32} {per_seed:<36} {np.mean(shares):>6.3f} {np.mean(firsts):>7.3f} {np.mean(aucs):>6.3f} "
+        f"{np.mean(picks):>6.1f} {np.mean(seconds):>7.1f}",
+        flush=True,
+    )
 
 
 def main(argv=None) -> int:
@@ -153,22 +166,27 @@ def main(argv=None) -> int:
     params = GIOSelector().get_params()
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
-    print(f"GIO parameters: k={params['k']}, max_iter={params['max_iter']}, stop_criterion={params['stop_criterion']}, "
-          f"v_init={params['v_init']} (engine defaults unless set); layout={args.layout}; "
-          f"{args.pool_sentences} pool sentences, {args.target_rows} target rows; seeds 0..{args.seeds - 1}")
-    print(f"{'model':<32} {'clean share of picks per seed':<36} {'mean':>6} {'first20':>7} {'AUC':>6} "
-          f"{'picks':>6} {'s/seed':>7}")
+    print(
+        f"GIO parameters: k={params['k']}, max_iter={params['max_iter']}, stop_criterion={params['stop_criterion']}, "
+        f"v_init={params['v_init']} (engine defaults unless set); layout={args.layout}; "
+        f"{args.pool_sentences} pool sentences, {args.target_rows} target rows; seeds 0..{args.seeds - 1}"
+    )
+    print(
+        f"{'model':<32} {'clean share of picks per seed':<36} {'mean':>6} {'first20':>7} {'AUC':>6} "
+        f"{'picks':>6} {'s/seed':>7}"
+    )
     for name, embed in models(args.variants).items():
         if args.only and not any(part in name for part in args.only):
             continue
         shares, firsts, aucs, picks, seconds = [], [], [], [], []
         for seed in range(args.seeds):
-            rows, target_rows = draw(pool, target, seed, pool_sentences=args.pool_sentences,
-                                     target_rows=args.target_rows, layout=args.layout)
+            rows, target_rows = draw(
+                pool, target, seed, pool_sentences=args.pool_sentences, target_rows=args.target_rows, layout=args.layout
+            )
             started = time.perf_counter()
             texts = rows["text"].tolist() + target_rows["text"].tolist()
             vectors = np.asarray(embed(texts), dtype=np.float32)
-            pool_vectors, target_vectors = vectors[: len(rows)], vectors[len(rows):]
+            pool_vectors, target_vectors = vectors[: len(rows)], vectors[len(rows) :]
             selector = GIOSelector(**{**params, "random_state": seed}).fit(pool_vectors, target_vectors)
             seconds.append(time.perf_counter() - started)
             chosen = rows.iloc[selector.selected_indices_]
@@ -177,8 +195,11 @@ def main(argv=None) -> int:
             aucs.append(separability(pool_vectors, target_vectors, rows["is_clean"].to_numpy()))
             picks.append(len(chosen))
         per_seed = " ".join(f"{share:.2f}" for share in shares)
-        print(f"{name:<32} {per_seed:<36} {np.nanmean(shares):>6.3f} {np.nanmean(firsts):>7.3f} {np.mean(aucs):>6.3f} "
-              f"{np.mean(picks):>6.1f} {np.mean(seconds):>7.1f}", flush=True)
+        print(
+            f"{name:<32} {per_seed:<36} {np.nanmean(shares):>6.3f} {np.nanmean(firsts):>7.3f} {np.mean(aucs):>6.3f} "
+            f"{np.mean(picks):>6.1f} {np.mean(seconds):>7.1f}",
+            flush=True,
+        )
     dsir_name = "DSIR (hashed n-grams, raw text)"
     if not args.only or any(part in dsir_name for part in args.only):
         _dsir_row(dsir_name, pool, target, args, params["max_iter"])

@@ -15,8 +15,21 @@ the ones below it::
 """
 
 from ._version import __version__
-from .gio import (PAPER_GIO_PARAMS, STOP_CRITERIA, STOP_REASONS, V_INITS, AveragedKL, GIOConfig, GIOResult, GIOSelector,
-                  GIOStep, averaged_knn_kl, averaged_knn_kl_gradient, knn_kl, select)
+from .gio import (
+    PAPER_GIO_PARAMS,
+    STOP_CRITERIA,
+    STOP_REASONS,
+    V_INITS,
+    AveragedKL,
+    GIOConfig,
+    GIOResult,
+    GIOSelector,
+    GIOStep,
+    averaged_knn_kl,
+    averaged_knn_kl_gradient,
+    knn_kl,
+    select,
+)
 from .pipeline import SelectionPipeline, StageEvent, run_selection
 from .scale import Quantization, quantize
 

@@ -24,20 +24,24 @@ def as_matrix(
     try:
         array = np.asarray(values)
     except (TypeError, ValueError) as error:  # ragged nested lists end up here
-        raise ValueError(f"{name} could not be read as a 2-D numeric array ({error}); "
-                         "make every row the same length.") from error
+        raise ValueError(
+            f"{name} could not be read as a 2-D numeric array ({error}); make every row the same length."
+        ) from error
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise TypeError(f"{name} has dtype {array.dtype}; pass numbers (float or int), one row per example.")
     if np.iscomplexobj(array):
         raise TypeError(f"{name} holds complex numbers; pass real-valued vectors.")
     if array.ndim == 1 and array.size and not allow_empty:
-        raise ValueError(f"{name} is 1-D with {array.size} values; pass a 2-D array (rows, dimensions), "
-                         "for example values.reshape(-1, 1) for one dimension or values[None, :] for one row.")
+        raise ValueError(
+            f"{name} is 1-D with {array.size} values; pass a 2-D array (rows, dimensions), "
+            "for example values.reshape(-1, 1) for one dimension or values[None, :] for one row."
+        )
     if array.ndim != 2:
         if array.ndim == 1 and array.size == 0 and allow_empty:
             return np.empty((0, 0), dtype=dtype)
-        raise ValueError(f"{name} has {array.ndim} dimensions (shape {array.shape}); pass a 2-D array of "
-                         "shape (rows, dimensions).")
+        raise ValueError(
+            f"{name} has {array.ndim} dimensions (shape {array.shape}); pass a 2-D array of shape (rows, dimensions)."
+        )
     if array.shape[1] == 0:
         raise ValueError(f"{name} has shape {array.shape}: no columns. Pass at least one vector dimension.")
     if array.shape[0] == 0 and not allow_empty:
@@ -53,7 +57,8 @@ def check_same_dimension(first: NDArray, first_name: str, second: NDArray, secon
     if first.shape[1] != second.shape[1]:
         raise ValueError(
             f"{first_name} has {first.shape[1]} dimensions but {second_name} has {second.shape[1]}; "
-            "embed both with the same model (or pick the same columns) so their vectors match.")
+            "embed both with the same model (or pick the same columns) so their vectors match."
+        )
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -99,8 +104,9 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
 
 def check_target_rows(target: NDArray, k: int, name: str = "target") -> None:
     if target.shape[0] < k + 1:
-        raise ValueError(f"{name} has {target.shape[0]} rows; k={k} needs at least k+1={k + 1} rows. "
-                         f"Lower k or add {name} rows.")
+        raise ValueError(
+            f"{name} has {target.shape[0]} rows; k={k} needs at least k+1={k + 1} rows. Lower k or add {name} rows."
+        )
 
 
 def check_random_state(random_state: Any) -> np.random.Generator:
@@ -111,8 +117,7 @@ def check_random_state(random_state: Any) -> np.random.Generator:
         if random_state is not None and int(random_state) < 0:
             raise ValueError(f"random_state must be a non-negative integer; got {random_state}.")
         return np.random.default_rng(random_state)
-    raise TypeError(f"random_state must be None, a non-negative integer or a numpy Generator; "
-                    f"got {random_state!r}.")
+    raise TypeError(f"random_state must be None, a non-negative integer or a numpy Generator; got {random_state!r}.")
 
 
 def as_points(values: ArrayLike, name: str, dimension: int) -> NDArray[np.float64]:
@@ -120,11 +125,15 @@ def as_points(values: ArrayLike, name: str, dimension: int) -> NDArray[np.float6
     array = np.asarray(values)
     if array.ndim == 2 and array.shape[0] == 0:
         if array.shape[1] not in (0, dimension):
-            raise ValueError(f"{name} has {array.shape[1]} columns but {dimension} are needed; "
-                             "give points with the same dimensions as the pool and target.")
+            raise ValueError(
+                f"{name} has {array.shape[1]} columns but {dimension} are needed; "
+                "give points with the same dimensions as the pool and target."
+            )
         return np.empty((0, dimension))
     matrix = as_matrix(array, name)
     if matrix.shape[1] != dimension:
-        raise ValueError(f"{name} has {matrix.shape[1]} dimensions but {dimension} are needed; "
-                         "give points with the same dimensions as the pool and target.")
+        raise ValueError(
+            f"{name} has {matrix.shape[1]} dimensions but {dimension} are needed; "
+            "give points with the same dimensions as the pool and target."
+        )
     return matrix

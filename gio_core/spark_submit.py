@@ -1,6 +1,6 @@
 """The file to hand ``spark-submit``: it runs ``gio-studio`` on the driver.
 
-spark-submit runs a Python *file*, while ``gio_core/cli.py`` uses relative imports; this file imports the
+spark-submit runs a Python *file*, while ``gio_core/cli/`` uses relative imports; this file imports the
 installed package instead. Print its path with ``python -m gio_core.spark_submit``::
 
     spark-submit --master yarn --conf spark.driver.memory=16g \\

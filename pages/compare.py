@@ -10,9 +10,11 @@ routed_page()  # a first visit on this page's own address runs the app's router 
 cache.start_background()
 
 st.title("Compare methods")
-st.caption("Run GIO and the alternatives (simple baselines, TSDS, a GTP-style pursuit, and DSIR on text) on the same "
-           "pool and target with the same number of picks, then see which one each metric favours. Part of the "
-           "target is held out: no method sees it, and every method is scored on it.")
+st.caption(
+    "Run GIO and the alternatives (simple baselines, TSDS, a GTP-style pursuit, and DSIR on text) on the same "
+    "pool and target with the same number of picks, then see which one each metric favours. Part of the "
+    "target is held out: no method sees it, and every method is scored on it."
+)
 
 data_panel.keep_data_choice("compare")  # the demo, vectors and label column chosen before the page switch
 source = data_panel.source_picker()

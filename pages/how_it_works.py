@@ -21,16 +21,22 @@ left, right = st.columns([1, 1])
 with left:
     st.subheader("The objective")
     st.latex(r"V^{*} \;=\; \arg\min_{V \subseteq G}\; \widehat{D}_{\mathrm{KL}}\!\left(X \,\Vert\, D \cup V\right)")
-    st.markdown("GIO estimates the KL divergence from nearest-neighbour distances, so it works in any number of "
-                "dimensions without fitting a density. With n target rows x_i, m rows y_j in D ∪ V and d "
-                "dimensions, the rank-averaged k-NN estimate GIO minimises is")
+    st.markdown(
+        "GIO estimates the KL divergence from nearest-neighbour distances, so it works in any number of "
+        "dimensions without fitting a density. With n target rows x_i, m rows y_j in D ∪ V and d "
+        "dimensions, the rank-averaged k-NN estimate GIO minimises is"
+    )
     # one term a line: on one line the formula ran past the column's edge and was cut off
-    st.latex(r"\begin{aligned}\widehat{D}(X \Vert Y) = {} & \frac{d}{n\,m}\sum_{i,j}\log\lVert x_i-y_j\rVert "
-             r"\\ & -\; \frac{d}{n}\sum_{i}\log\rho_k(x_i) \\ & +\; "
-             r"\frac{1}{m}\sum_{l=1}^{m}\log\frac{k\,m}{l\,(n-1)}\end{aligned}")
-    st.markdown(r"where $\rho_k(x_i)$ is the distance from $x_i$ to its k-th nearest other target row. "
-                "Averaging over every neighbour rank (instead of using only the k-th) keeps the gradient non-zero, "
-                "which is what lets GIO move towards empty regions.")
+    st.latex(
+        r"\begin{aligned}\widehat{D}(X \Vert Y) = {} & \frac{d}{n\,m}\sum_{i,j}\log\lVert x_i-y_j\rVert "
+        r"\\ & -\; \frac{d}{n}\sum_{i}\log\rho_k(x_i) \\ & +\; "
+        r"\frac{1}{m}\sum_{l=1}^{m}\log\frac{k\,m}{l\,(n-1)}\end{aligned}"
+    )
+    st.markdown(
+        r"where $\rho_k(x_i)$ is the distance from $x_i$ to its k-th nearest other target row. "
+        "Averaging over every neighbour rank (instead of using only the k-th) keeps the gradient non-zero, "
+        "which is what lets GIO move towards empty regions."
+    )
 with right:
     st.subheader("One step")
     st.markdown(
@@ -53,8 +59,10 @@ left.markdown(f"**{figure_heading}**")
 left.plotly_chart(figure, width="stretch", config={"displaylogo": False})
 right.markdown(f"**{curve_heading}**")
 right.plotly_chart(curve, width="stretch", config={"displaylogo": False})
-st.caption("Grey: pool (three blobs). Blue: target, drawn from two of the blobs. The star is this step's optimum v "
-           "with its descent path; the ring is the pool row it snapped to. The picks land where the target is.")
+st.caption(
+    "Grey: pool (three blobs). Blue: target, drawn from two of the blobs. The star is this step's optimum v "
+    "with its descent path; the ring is the pool row it snapped to. The picks land where the target is."
+)
 
 st.subheader("GIO Studio's defaults, and why they differ from the paper")
 st.markdown(

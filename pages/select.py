@@ -10,9 +10,11 @@ routed_page()  # a first visit on this page's own address runs the app's router 
 cache.start_background()
 
 st.title("GIO Studio")
-st.caption("Pick the pool rows that make your data look like a small target sample — Gradient Information "
-           "Optimization (Everaert & Potts, ICLR 2024). New here? Press **Run selection** on the demo, or read "
-           "*How GIO works*.")
+st.caption(
+    "Pick the pool rows that make your data look like a small target sample — Gradient Information "
+    "Optimization (Everaert & Potts, ICLR 2024). New here? Press **Run selection** on the demo, or read "
+    "*How GIO works*."
+)
 
 data_panel.keep_data_choice("select")  # the demo, vectors and label column chosen on another page
 source = data_panel.source_picker()

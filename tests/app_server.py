@@ -18,8 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 #: Debian's Chromium, which every browser test and benchmark drives headless with these flags.
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CHROMIUM_MISSING = f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps`) to run the browser tests"
 
 
@@ -95,6 +100,7 @@ def choose_until(page, box, option: str, outcome, tries: int = 3, wait_ms: int =
     A redrawn box closes its list, so the option is never there to click: the box is opened again.
     ``outcome`` must be something only the rerun the choice starts draws.
     """
+
     def choose() -> None:
         if option not in box.inner_text():
             box.click()
@@ -114,18 +120,40 @@ def start_app(log_folder: Path, *, environment: dict | None = None, start_second
     :func:`stop_server`. Raises RuntimeError with the end of the server's log when it does not answer."""
     port = free_port()
     log_path = Path(log_folder) / "server.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True, preexec_fn=die_with_parent)
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + start_seconds
     while not healthy(url):
         if server.poll() is not None or time.monotonic() > deadline:
             stop_server(server)
-            raise RuntimeError(f"streamlit did not answer {url} (exit code {server.returncode}):\n"
-                               f"{log_path.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"streamlit did not answer {url} (exit code {server.returncode}):\n"
+                f"{log_path.read_text(errors='replace')[-3000:]}"
+            )
         try:
             server.wait(timeout=0.5)  # the pause between two health checks; returns early if it exits
         except subprocess.TimeoutExpired:

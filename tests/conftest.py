@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 # The reference vectors ship with the tests; a sibling ../shared/reference (if present) can add cases.
-REFERENCE_DIRS = [Path(__file__).resolve().parent / "reference",
-                  Path(__file__).resolve().parents[2] / "shared" / "reference"]
+REFERENCE_DIRS = [
+    Path(__file__).resolve().parent / "reference",
+    Path(__file__).resolve().parents[2] / "shared" / "reference",
+]
 
 
 def reference_files() -> dict[str, Path]:

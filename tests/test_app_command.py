@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gio_core import cli
+from gio_core.cli import app as app_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,16 +21,18 @@ def launched(monkeypatch):
         calls.append((command, kwargs))
         return 0
 
-    monkeypatch.setattr(cli.subprocess, "call", call)
+    monkeypatch.setattr(app_command.subprocess, "call", call)
     return calls
 
 
-@pytest.mark.parametrize("arguments", [["--server.port", "8502"], ["--server.port=8502", "--theme.base", "dark"],
-                                       ["--", "--server.port", "8502"], []],
-                         ids=["port", "several", "double-dash", "none"])
+@pytest.mark.parametrize(
+    "arguments",
+    [["--server.port", "8502"], ["--server.port=8502", "--theme.base", "dark"], ["--", "--server.port", "8502"], []],
+    ids=["port", "several", "double-dash", "none"],
+)
 def test_every_argument_after_app_goes_to_streamlit_run(launched, arguments):
     assert cli.main(["app", *arguments]) == 0
-    (command, _), = launched
+    ((command, _),) = launched
     assert command[1:4] == ["-m", "streamlit", "run"]
     assert Path(command[4]) == ROOT / "app.py"
     assert command[5:] == [argument for argument in arguments if argument != "--"]
@@ -39,7 +42,7 @@ def test_the_apps_streamlit_config_is_passed_as_environment_and_the_users_wins(l
     monkeypatch.setenv("STREAMLIT_THEME_BASE", "dark")
     monkeypatch.delenv("STREAMLIT_SERVER_FILE_WATCHER_TYPE", raising=False)
     assert cli.main(["app"]) == 0
-    (_, kwargs), = launched
+    ((_, kwargs),) = launched
     environment = kwargs["env"]
     assert environment["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] == "none"  # from .streamlit/config.toml
     assert environment["STREAMLIT_SERVER_MAX_UPLOAD_SIZE"] == "500"  # uploads are held in memory: 500 MB each
@@ -51,17 +54,19 @@ def test_every_option_of_the_apps_config_reaches_streamlit_under_its_own_name(la
     """Each option in .streamlit/config.toml becomes the variable Streamlit reads for it (acronyms included:
     runner.postScriptGC is STREAMLIT_RUNNER_POST_SCRIPT_GC, not ..._G_C, which Streamlit would ignore)."""
     import tomllib
-
     from streamlit import config
 
     for name in [name for name in os.environ if name.startswith("STREAMLIT_")]:
         monkeypatch.delenv(name)
     assert cli.main(["app"]) == 0
-    (_, kwargs), = launched
+    ((_, kwargs),) = launched
     given = {name: value for name, value in kwargs["env"].items() if name.startswith("STREAMLIT_")}
     known = {option.env_var: key for key, option in config.get_config_options().items()}
-    expected = {f"{section}.{key}" for section, options in tomllib.loads(
-        (ROOT / ".streamlit" / "config.toml").read_text()).items() for key in options}
+    expected = {
+        f"{section}.{key}"
+        for section, options in tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text()).items()
+        for key in options
+    }
     assert {known.get(name) for name in given} >= expected, sorted(set(given) - set(known))
     assert given["STREAMLIT_RUNNER_POST_SCRIPT_GC"] == "false"
 
@@ -74,7 +79,7 @@ def test_app_help_describes_the_command_and_starts_nothing(launched, capsys):
 
 def test_a_missing_app_is_a_one_line_message(launched, monkeypatch, tmp_path, capsys):
     (tmp_path / "gio_core").mkdir()
-    monkeypatch.setattr(cli, "__file__", str(tmp_path / "gio_core" / "cli.py"))
+    monkeypatch.setattr(app_command, "__file__", str(tmp_path / "gio_core" / "cli" / "app.py"))
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     assert cli.main(["app"]) == 2
     assert launched == []
@@ -87,35 +92,44 @@ def test_a_missing_app_is_a_one_line_message(launched, monkeypatch, tmp_path, ca
 
 @pytest.fixture
 def no_data_root(monkeypatch):
-    monkeypatch.delenv(cli._DATA_ROOT_VARIABLE, raising=False)
+    monkeypatch.delenv(app_command.DATA_ROOT_VARIABLE, raising=False)
     monkeypatch.delenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", raising=False)
 
 
 @pytest.mark.parametrize("form", ["separate", "equals"])
-def test_data_root_is_passed_to_the_app_as_an_absolute_path_and_not_to_streamlit(launched, no_data_root, tmp_path,
-                                                                                 monkeypatch, form):
+def test_data_root_is_passed_to_the_app_as_an_absolute_path_and_not_to_streamlit(
+    launched, no_data_root, tmp_path, monkeypatch, form
+):
     (tmp_path / "data").mkdir()
     monkeypatch.chdir(tmp_path)
     given = ["--data-root", "data"] if form == "separate" else ["--data-root=data"]
     assert cli.main(["app", *given, "--server.port", "8502"]) == 0
-    (command, kwargs), = launched
+    ((command, kwargs),) = launched
     assert command[5:] == ["--server.port", "8502"]  # streamlit never sees --data-root
     assert kwargs["env"]["GIO_STUDIO_DATA_ROOT"] == str(tmp_path / "data")
 
 
 def test_without_a_data_root_the_app_gets_none(launched, no_data_root):
     assert cli.main(["app"]) == 0
-    (_, kwargs), = launched
+    ((_, kwargs),) = launched
     assert "GIO_STUDIO_DATA_ROOT" not in kwargs["env"]
 
 
-@pytest.mark.parametrize("make, message", [
-    (None, "--data-root {path}: no such folder ({path}); give an existing folder whose files the app may read by "
-           "path, or leave it out to allow uploads only."),
-    ("file", "--data-root {path} is a file, not a folder; give the folder that holds the data files."),
-], ids=["missing", "a-file"])
-def test_a_bad_data_root_is_one_line_and_status_2_and_starts_nothing(launched, no_data_root, tmp_path, capsys,
-                                                                     make, message):
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            None,
+            "--data-root {path}: no such folder ({path}); give an existing folder whose files the app may read by "
+            "path, or leave it out to allow uploads only.",
+        ),
+        ("file", "--data-root {path} is a file, not a folder; give the folder that holds the data files."),
+    ],
+    ids=["missing", "a-file"],
+)
+def test_a_bad_data_root_is_one_line_and_status_2_and_starts_nothing(
+    launched, no_data_root, tmp_path, capsys, make, message
+):
     path = tmp_path / "data"
     if make == "file":
         path.write_text("x\n1\n")
@@ -135,16 +149,18 @@ def test_a_data_root_given_twice_is_refused(launched, no_data_root, tmp_path, ca
     assert launched == [] and "--data-root is given twice" in capsys.readouterr().err
 
 
-def test_the_data_root_variable_set_by_the_operator_is_checked_too(launched, no_data_root, monkeypatch, tmp_path,
-                                                                   capsys):
+def test_the_data_root_variable_set_by_the_operator_is_checked_too(
+    launched, no_data_root, monkeypatch, tmp_path, capsys
+):
     monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path / "gone"))
     assert cli.main(["app"]) == 2
     assert launched == []
-    assert capsys.readouterr().err.startswith(f"gio-studio: error: GIO_STUDIO_DATA_ROOT={tmp_path / 'gone'}: no "
-                                              "such folder")
+    assert capsys.readouterr().err.startswith(
+        f"gio-studio: error: GIO_STUDIO_DATA_ROOT={tmp_path / 'gone'}: no such folder"
+    )
     monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))
     assert cli.main(["app"]) == 0
-    (_, kwargs), = launched
+    ((_, kwargs),) = launched
     assert kwargs["env"]["GIO_STUDIO_DATA_ROOT"] == str(tmp_path)
 
 
@@ -152,13 +168,13 @@ def test_the_data_root_flag_wins_over_the_variable(launched, no_data_root, monke
     (tmp_path / "flag").mkdir()
     monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path / "gone"))
     assert cli.main(["app", "--data-root", str(tmp_path / "flag")]) == 0
-    (_, kwargs), = launched
+    ((_, kwargs),) = launched
     assert kwargs["env"]["GIO_STUDIO_DATA_ROOT"] == str(tmp_path / "flag")
 
 
 def test_max_upload_mb_sets_streamlits_upload_limit(launched, no_data_root):
     assert cli.main(["app", "--max-upload-mb", "64", "--server.port", "8502"]) == 0
-    (command, kwargs), = launched
+    ((command, kwargs),) = launched
     assert command[5:] == ["--server.port", "8502"]
     assert kwargs["env"]["STREAMLIT_SERVER_MAX_UPLOAD_SIZE"] == "64"
 
@@ -167,8 +183,9 @@ def test_max_upload_mb_sets_streamlits_upload_limit(launched, no_data_root):
 def test_a_bad_max_upload_mb_is_one_line_and_status_2(launched, no_data_root, capsys, value):
     assert cli.main(["app", f"--max-upload-mb={value}"]) == 2
     assert launched == []
-    assert capsys.readouterr().err == ("gio-studio: error: --max-upload-mb must be a whole number of megabytes, 1 or "
-                                       f"more; got '{value}'.\n")
+    assert capsys.readouterr().err == (
+        f"gio-studio: error: --max-upload-mb must be a whole number of megabytes, 1 or more; got '{value}'.\n"
+    )
 
 
 def test_max_upload_mb_and_streamlits_own_option_together_are_refused(launched, no_data_root, capsys):

@@ -1,4 +1,4 @@
-"""Assigning rows to their nearest centroid (gio_core.quantize.assign_rows): a true nearest centroid, ties to
+"""Assigning rows to their nearest centroid (gio_core.scale.assign.assign_rows): a true nearest centroid, ties to
 the lowest number, the same whatever the batch; near-ties past the first candidates settled exactly."""
 
 import numpy as np
@@ -10,7 +10,7 @@ from gio_core.scale.assign import assign_rows, centroid_index
 def _exact(rows, centers):
     """Every row's squared float64 distance to every centroid (brute force)."""
     difference = rows.astype(np.float64)[:, None, :] - centers.astype(np.float64)[None, :, :]
-    return (difference ** 2).sum(axis=2)
+    return (difference**2).sum(axis=2)
 
 
 def _check_nearest(rows, centers, labels):
@@ -32,7 +32,7 @@ def test_every_row_gets_a_nearest_centroid_and_batches_do_not_matter(rng, n_clus
     labels = assign_rows(index, rows)
     _check_nearest(rows, centers, labels)
     pieces = np.concatenate([assign_rows(index, part) for part in np.array_split(rows, 37)])
-    one_by_one = np.array([assign_rows(index, rows[i:i + 1])[0] for i in range(0, 3000, 7)])
+    one_by_one = np.array([assign_rows(index, rows[i : i + 1])[0] for i in range(0, 3000, 7)])
     np.testing.assert_array_equal(pieces, labels)
     np.testing.assert_array_equal(one_by_one, labels[::7])
 

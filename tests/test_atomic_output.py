@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from gio_core.io import export
-from gio_core.io.read import read_data
 from gio_core.io.atomic import write_atomically
-from gio_core.io.manifest import write_manifest
 from gio_core.io.export import write_selection_rows
+from gio_core.io.manifest import write_manifest
+from gio_core.io.read import read_data
 
 EARLIER = b"the user's earlier file\n"
 
@@ -37,8 +37,9 @@ def pool(tmp_path):
     return read_data(path)
 
 
-@pytest.mark.parametrize("name", ["sel.csv", "sel.csv.gz", "sel.tsv", "sel.parquet"],
-                         ids=["csv", "csv.gz", "tsv", "parquet"])
+@pytest.mark.parametrize(
+    "name", ["sel.csv", "sel.csv.gz", "sel.tsv", "sel.parquet"], ids=["csv", "csv.gz", "tsv", "parquet"]
+)
 def test_interrupted_export_keeps_the_earlier_file(tmp_path, pool, monkeypatch, name):
     monkeypatch.setattr(export, "EXPORT_THREADS", 2)
     out = tmp_path / name
@@ -103,7 +104,7 @@ def test_manifest_write_is_atomic(tmp_path, monkeypatch):
     assert out.read_text() == "{}\n"
 
     def failing_write_text(self, *args, **kwargs):
-        Path.write_bytes(self, b"{\"trunc")
+        Path.write_bytes(self, b'{"trunc')
         raise OSError("no space left on device")
 
     out.write_bytes(EARLIER)
@@ -121,10 +122,14 @@ def test_manifest_write_is_atomic(tmp_path, monkeypatch):
 # waits (in the main thread, single-threaded) until the test's signal arrives, so the signal always lands
 # mid-export instead of racing a fast write.
 _HOLD_MID_EXPORT = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     from gio_core import cli
     from gio_core.io import export
+
+    # a suite started from a background job inherits an ignored SIGINT (a shell ignores it for its background
+    # jobs, and Python then installs no handler): Ctrl-C is what this run stands for, so take it as a person would
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     export.EXPORT_THREADS = 1
     export.CSV_CHUNK_ROWS = export.EXPORT_CHUNK_ROWS = 200
@@ -162,10 +167,27 @@ def test_signalled_run_leaves_earlier_files_and_no_partial_file(tmp_path, signal
     script = tmp_path / "held_run.py"
     script.write_text(_HOLD_MID_EXPORT)
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    child = subprocess.Popen([sys.executable, str(script), str(marker), "select", "--pool",
-                              str(signal_inputs / "pool.npy"), "--target", str(signal_inputs / "target.npy"),
-                              "--clusters", "8", "--explode", "all", "--out", str(out), "--quiet"],
-                             stderr=subprocess.PIPE, env=environment)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            str(marker),
+            "select",
+            "--pool",
+            str(signal_inputs / "pool.npy"),
+            "--target",
+            str(signal_inputs / "target.npy"),
+            "--clusters",
+            "8",
+            "--explode",
+            "all",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        stderr=subprocess.PIPE,
+        env=environment,
+    )
     deadline = time.monotonic() + 120
     while not marker.exists():  # polls a condition; the run takes a few seconds to reach its export
         assert child.poll() is None, child.stderr.read().decode()
@@ -189,8 +211,25 @@ def test_unsignalled_held_script_writes_everything(tmp_path, signal_inputs):
     out, manifest = tmp_path / "sel.csv", tmp_path / "sel.manifest.json"
     out.write_bytes(EARLIER)
     manifest.write_bytes(EARLIER)
-    assert main(["select", "--pool", str(signal_inputs / "pool.npy"), "--target", str(signal_inputs / "target.npy"),
-                 "--clusters", "8", "--explode", "all", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "select",
+                "--pool",
+                str(signal_inputs / "pool.npy"),
+                "--target",
+                str(signal_inputs / "target.npy"),
+                "--clusters",
+                "8",
+                "--explode",
+                "all",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     selected = pd.read_csv(out)
     assert len(selected) > 400 and selected["gio_rank"].tolist() == list(range(1, len(selected) + 1))
     assert json.loads(manifest.read_text())["selection"]["rows"] == len(selected)

@@ -7,9 +7,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gio_core import PAPER_GIO_PARAMS, GIOSelector
-from gio_core.methods import METHODS, GreedyKLSelector, KCenterGreedySelector, NearestToTargetSelector, RandomSelector
 from gio_core.gio.kl import kl_curve
 from gio_core.gio.neighbors import kth_neighbor_distances
+from gio_core.methods import METHODS, GreedyKLSelector, KCenterGreedySelector, NearestToTargetSelector, RandomSelector
 
 SELECTORS = [RandomSelector, KCenterGreedySelector, NearestToTargetSelector, GreedyKLSelector]
 IDS = [cls.__name__ for cls in SELECTORS]
@@ -153,11 +153,18 @@ def test_registry_gio_uses_the_budget_and_the_defaults():
     estimator = METHODS["GIO"](40, 7)
     assert isinstance(estimator, GIOSelector)
     params = estimator.get_params()
-    assert (params["max_iter"], params["stop_criterion"], params["max_data_size"], params["random_state"]) == \
-        (40, "data_size", 1.0, 7)
+    assert (params["max_iter"], params["stop_criterion"], params["max_data_size"], params["random_state"]) == (
+        40,
+        "data_size",
+        1.0,
+        7,
+    )
     defaults = GIOSelector().get_params()
-    assert all(params[name] == defaults[name] for name in defaults
-               if name not in ("max_iter", "stop_criterion", "max_data_size", "random_state"))
+    assert all(
+        params[name] == defaults[name]
+        for name in defaults
+        if name not in ("max_iter", "stop_criterion", "max_data_size", "random_state")
+    )
     assert set(PAPER_GIO_PARAMS) <= set(defaults)
 
 
@@ -197,9 +204,8 @@ def test_kl_curve_is_measured_when_first_read(rng, monkeypatch):
     pool, target = rng.normal(size=(200, 3)), rng.normal(size=(50, 3))
     selector = RandomSelector(n_select=20, random_state=0).fit(pool, target)
     assert calls == []  # fit alone does not pay for the curve
-    np.testing.assert_allclose(selector.kl_curve_, kl_curve(target, pool[selector.selected_indices_], k=5),
-                               rtol=1e-12)
-    selector.kl_curve_
+    np.testing.assert_allclose(selector.kl_curve_, kl_curve(target, pool[selector.selected_indices_], k=5), rtol=1e-12)
+    assert selector.kl_curve_ is selector.kl_curve_
     assert calls == [1]  # measured once
     with pytest.raises(AttributeError, match="call fit first"):
-        RandomSelector().kl_curve_
+        _ = RandomSelector().kl_curve_

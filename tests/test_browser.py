@@ -18,8 +18,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .app_server import (CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, choose_until, click_until, start_app, stop_server,
-                         wait_until_idle)
+from .app_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CHROMIUM_MISSING,
+    choose_until,
+    click_until,
+    start_app,
+    stop_server,
+    wait_until_idle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
@@ -29,7 +37,9 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')"
+)
 
 VIEWPORT = {"width": 1400, "height": 900}
 SERVER_START_SECONDS = 180  # a cold start imports numpy, faiss, sklearn and plotly on a busy 2-core machine
@@ -142,8 +152,11 @@ def _rerun_after(page, action, *, timeout: float | None = None) -> None:
                               attributeFilter: ['data-test-script-state']});
     }""")
     action()
-    page.wait_for_function("""() => window.__gioRunSeen && document.querySelector('[data-testid="stApp"]')
-        .getAttribute('data-test-script-state') === 'notRunning'""", timeout=timeout)
+    page.wait_for_function(
+        """() => window.__gioRunSeen && document.querySelector('[data-testid="stApp"]')
+        .getAttribute('data-test-script-state') === 'notRunning'""",
+        timeout=timeout,
+    )
 
 
 def _switch_to_uploads(page) -> None:
@@ -151,8 +164,11 @@ def _switch_to_uploads(page) -> None:
 
     Idle matters: an upload into a widget that a running rerun then replaces is lost.
     """
-    click_until(page, page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True),
-                 page.get_by_test_id("stFileUploader").filter(has_text="Pool file"))
+    click_until(
+        page,
+        page.get_by_test_id("stSidebar").get_by_role("radio", name="Upload files", exact=True),
+        page.get_by_test_id("stFileUploader").filter(has_text="Pool file"),
+    )
 
 
 def _set_k(page, value: int):
@@ -189,14 +205,18 @@ def _selected_rows(page) -> int:
 def _cut_off(page, selector: str, *, tolerance_px: int = 0) -> list[str]:
     """Texts of the elements matching ``selector`` whose content overflows their box (cut off, or
     shortened with an ellipsis: a box with ``text-overflow: ellipsis`` scrolls by the hidden part)."""
-    return page.evaluate("""([selector, tolerance]) => [...document.querySelectorAll(selector)]
+    return page.evaluate(
+        """([selector, tolerance]) => [...document.querySelectorAll(selector)]
         .filter(element => element.scrollWidth > element.clientWidth + tolerance)
-        .map(element => element.innerText.slice(0, 80))""", [selector, tolerance_px])
+        .map(element => element.innerText.slice(0, 80))""",
+        [selector, tolerance_px],
+    )
 
 
 def _metric(page, label: str) -> str:
-    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(
-        label, exact=True))
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     return metric.get_by_test_id("stMetricValue").inner_text().strip()
 
 
@@ -307,8 +327,7 @@ def test_csv_download_holds_the_selected_rows_with_gio_rank_and_the_original_col
     assert frame["id"].is_unique
     # each exported row is the pool file's row, unchanged
     by_id = pool.set_index("id")
-    np.testing.assert_allclose(frame[["x", "y"]].to_numpy(), by_id.loc[frame["id"], ["x", "y"]].to_numpy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(frame[["x", "y"]].to_numpy(), by_id.loc[frame["id"], ["x", "y"]].to_numpy(), rtol=1e-12)
 
 
 def test_report_download_is_a_self_contained_html_page_with_plotly(finished_page, browser, tmp_path):
@@ -338,9 +357,11 @@ def test_report_download_is_a_self_contained_html_page_with_plotly(finished_page
         context.close()
 
 
-@pytest.mark.parametrize(("link", "url_path", "charts"), [("Compare methods", "compare", 0),
-                                                          ("How GIO works", "how_it_works", 2)],
-                         ids=["compare", "how_it_works"])
+@pytest.mark.parametrize(
+    ("link", "url_path", "charts"),
+    [("Compare methods", "compare", 0), ("How GIO works", "how_it_works", 2)],
+    ids=["compare", "how_it_works"],
+)
 def test_every_page_opens_from_the_sidebar_without_error(page, link, url_path, charts):
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
     page.wait_for_url(re.compile(rf"/{url_path}$"))
@@ -364,11 +385,13 @@ def test_two_sessions_do_not_see_each_others_parameters_uploads_or_runs(browser,
         # the first session changes k and uploads its own files
         k_first = _set_k(first, 7)
         _switch_to_uploads(first)
-        first.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator(
-            "input[type=file]").set_input_files(pool_path)
+        first.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator("input[type=file]").set_input_files(
+            pool_path
+        )
         first.get_by_text(re.compile(r"my_pool\.csv · csv · .* · 300 rows")).wait_for()  # the pool's file card
         first.get_by_test_id("stFileUploader").filter(has_text="Target file").locator(
-            "input[type=file]").set_input_files(target_path)
+            "input[type=file]"
+        ).set_input_files(target_path)
         first.get_by_test_id("stMetric").filter(has_text="Pool rows").get_by_text("300", exact=True).wait_for()
         assert _metric(first, "Target rows") == "60"
         assert k_first.input_value() == "7"
@@ -448,8 +471,12 @@ def _choose_demo(page, title: str) -> None:
     from gio_core.io.demos import available_demos, load_demo
 
     pool_rows = next(load_demo(key).pool.n_rows for key in available_demos() if load_demo(key).info.title == title)
-    choose_until(page, page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Demo"), title,
-                 page.get_by_test_id("stMetric").filter(has_text="Pool rows").get_by_text(f"{pool_rows:,}", exact=True))
+    choose_until(
+        page,
+        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Demo"),
+        title,
+        page.get_by_test_id("stMetric").filter(has_text="Pool rows").get_by_text(f"{pool_rows:,}", exact=True),
+    )
 
 
 def _picks_heading(page, step: int, rows: int):
@@ -549,10 +576,14 @@ def test_a_target_boxed_on_the_map_of_a_pool_becomes_the_target_of_a_run(page, t
     load_demo(DEFAULT_DEMO).pool.frame.to_csv(pool_path, index=False)
     _switch_to_uploads(page)
     target_mode = page.get_by_test_id("stButtonGroup").filter(has_text="Rows of the pool, chosen on the map")
-    click_until(page, target_mode.get_by_role("radio", name="Rows of the pool, chosen on the map"),
-                 page.get_by_text("Choose the target below, on a map of the pool."))
-    page.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator("input[type=file]") \
-        .set_input_files(pool_path)
+    click_until(
+        page,
+        target_mode.get_by_role("radio", name="Rows of the pool, chosen on the map"),
+        page.get_by_text("Choose the target below, on a map of the pool."),
+    )
+    page.get_by_test_id("stFileUploader").filter(has_text="Pool file").locator("input[type=file]").set_input_files(
+        pool_path
+    )
     chooser = page.get_by_test_id("stPlotlyChart")
     chooser.locator(".js-plotly-plot .nsewdrag").wait_for(state="visible")
     wait_until_idle(page)

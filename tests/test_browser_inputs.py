@@ -27,7 +27,9 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')"
+)
 
 VIEWPORT = {"width": 1400, "height": 900}
 SERVER_START_SECONDS = 180  # a cold start imports numpy, faiss, sklearn and plotly on a busy 2-core machine
@@ -195,9 +197,11 @@ def test_with_a_data_root_the_path_box_reads_inside_it_and_refuses_outside(brows
         assert f"inside {root}" in _caption(page).first.inner_text()
         _screenshot(page, "inputs_path_box_on")
 
-        for typed, expected in ((str(outside / "secret.csv"), f"is outside the data root {root}"),
-                                ("../outside/secret.csv", "goes up a folder ('..')"),
-                                ("escape.csv", f"leads outside the data root {root}")):
+        for typed, expected in (
+            (str(outside / "secret.csv"), f"is outside the data root {root}"),
+            ("../outside/secret.csv", "goes up a folder ('..')"),
+            ("escape.csv", f"leads outside the data root {root}"),
+        ):
             _type_path(page, pool_box, typed)
             page.get_by_test_id("stAlertContentError").filter(has_text=expected).wait_for(state="visible")
             wait_until_idle(page)

@@ -17,7 +17,9 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is missing (pip install -e '.[dev]')"
+)
 
 MENU = ["Select data", "Compare methods", "How GIO works"]
 
@@ -41,8 +43,10 @@ def test_a_first_visit_on_a_page_address_shows_that_page_with_the_apps_menu(fres
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.set_default_timeout(120_000)
-            for address, title, current in (("how_it_works", "How GIO works", "How GIO works"),
-                                            ("compare", "Compare methods", "Compare methods")):
+            for address, title, _current in (
+                ("how_it_works", "How GIO works", "How GIO works"),
+                ("compare", "Compare methods", "Compare methods"),
+            ):
                 page.goto(f"{fresh_url}/{address}")
                 page.get_by_role("heading", name=title, exact=True).wait_for()
                 wait_until_idle(page)

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gio_core.methods import registry as baselines
 from gio_core.evaluate import comparison
+from gio_core.methods import registry as baselines
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
@@ -92,8 +92,10 @@ def test_labelled_demo_adds_precision_and_accuracy():
 def test_the_remembered_data_choice_comes_back_after_a_page_switch_dropped_it():
     # in the browser a page switch drops widget values; the page restores the plain copy it keeps
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["_saved_data_choice"] = {"page": "select",
-                                              "values": {"data_source": "Demo", "demo_key": "digits-subset"}}
+    at.session_state["_saved_data_choice"] = {
+        "page": "select",
+        "values": {"data_source": "Demo", "demo_key": "digits-subset"},
+    }
     at.switch_page(PAGE).run()
     _no_exception(at)
     assert at.selectbox(key="demo_key").value == "digits-subset"
@@ -102,15 +104,16 @@ def test_the_remembered_data_choice_comes_back_after_a_page_switch_dropped_it():
     at.selectbox(key="demo_key").set_value("digits-quality").run()
     assert at.selectbox(key="demo_key").value == "digits-quality"
     assert at.session_state["_saved_data_choice"] == {
-        "page": "compare", "values": {**at.session_state["_saved_data_choice"]["values"], "demo_key": "digits-quality"}}
+        "page": "compare",
+        "values": {**at.session_state["_saved_data_choice"]["values"], "demo_key": "digits-quality"},
+    }
 
 
 def test_a_target_too_small_to_hold_rows_out_gets_a_message_and_no_run():
     rng = np.random.default_rng(0)
     at = _upload(_open(), _csv(rng.normal(size=(60, 2))), _csv(rng.normal(size=(8, 2))))
     assert at.button(key="run_comparison").disabled
-    assert any("The target has 8 rows" in item.value and "at least 12 target rows" in item.value
-               for item in at.error)
+    assert any("The target has 8 rows" in item.value and "at least 12 target rows" in item.value for item in at.error)
 
 
 def test_an_uploaded_pair_runs():
@@ -135,8 +138,10 @@ def test_fewer_than_two_methods_is_refused_with_a_message():
 def test_greedy_kl_is_left_out_with_the_reason_when_the_pool_is_too_large(monkeypatch):
     monkeypatch.setattr(comparison, "GREEDY_KL_MAX_PAIRS", 10_000)  # the demo's 2,000 x 140 pairs exceed it
     at = _open()
-    assert any("Greedy k-NN KL is left out" in item.value and "2,000 pool x 140 target rows" in item.value
-               for item in at.warning)
+    assert any(
+        "Greedy k-NN KL is left out" in item.value and "2,000 pool x 140 target rows" in item.value
+        for item in at.warning
+    )
     _run(at)
     assert "Greedy k-NN KL" not in list(_table(at).index)
     assert len(_table(at)) == len(comparison.DEFAULT_METHODS) - 1
@@ -148,8 +153,7 @@ def test_a_failing_method_is_an_error_message_and_the_others_are_shown(monkeypat
 
     monkeypatch.setitem(baselines.METHODS, "Random", broken)
     at = _run(_open())
-    assert any(item.value == "Random failed: not enough memory for this pool; use a smaller one."
-               for item in at.error)
+    assert any(item.value == "Random failed: not enough memory for this pool; use a smaller one." for item in at.error)
     table = _table(at)
     assert table.loc["Random", "Picks"] == 0 and table.loc["GIO", "Picks"] == 100
     assert "Random" not in [button.label for button in at.get("download_button")]

@@ -68,20 +68,38 @@ def test_the_check_tells_a_session_showing_another_sessions_run_from_one_showing
     others = app_sessions.expected_rows(second)
     assert own != others
 
-    inputs = {app_sessions.K_LABEL: str(first.k), app_sessions.MAX_PICKS_LABEL: str(first.max_iter),
-              app_sessions.SEED_LABEL: str(first.seed)}
-    honest = app_sessions.SessionResult(index=0, settings=first, finished=True, picks_shown=len(own), rows=own,
-                                        manifest_seed=first.seed, manifest_params=first.gio_params(),
-                                        inputs_after_run=inputs)
+    inputs = {
+        app_sessions.K_LABEL: str(first.k),
+        app_sessions.MAX_PICKS_LABEL: str(first.max_iter),
+        app_sessions.SEED_LABEL: str(first.seed),
+    }
+    honest = app_sessions.SessionResult(
+        index=0,
+        settings=first,
+        finished=True,
+        picks_shown=len(own),
+        rows=own,
+        manifest_seed=first.seed,
+        manifest_params=first.gio_params(),
+        inputs_after_run=inputs,
+    )
     assert honest.check(own) == []
 
-    leaked = app_sessions.SessionResult(index=0, settings=first, finished=True, picks_shown=len(others), rows=others,
-                                        manifest_seed=second.seed, manifest_params=second.gio_params(),
-                                        inputs_after_run=inputs)
+    leaked = app_sessions.SessionResult(
+        index=0,
+        settings=first,
+        finished=True,
+        picks_shown=len(others),
+        rows=others,
+        manifest_seed=second.seed,
+        manifest_params=second.gio_params(),
+        inputs_after_run=inputs,
+    )
     problems = " ".join(leaked.check(own))
     assert "CSV rows" in problems and "picks" in problems and "manifest seed" in problems, problems
     assert app_sessions.SessionResult(index=0, settings=first, error="TimeoutError").check(own) == [
-        "did not finish: TimeoutError"]
+        "did not finish: TimeoutError"
+    ]
 
 
 @pytest.mark.browser
@@ -92,8 +110,9 @@ def test_eight_sessions_at_once_all_finish_and_each_shows_its_own_selection(app_
     expected = [app_sessions.expected_rows(one) for one in settings]
     assert len({tuple(rows) for rows in expected}) == SESSIONS  # the settings tell every session apart
 
-    results = app_sessions.run_sessions(app_url, settings, screenshot_dir=ROOT / "screenshots",
-                                        timeout=WHOLE_RUN_SECONDS)
+    results = app_sessions.run_sessions(
+        app_url, settings, screenshot_dir=ROOT / "screenshots", timeout=WHOLE_RUN_SECONDS
+    )
 
     assert [result.error for result in results if not result.finished] == []
     problems = {result.index: result.check(own) for result, own in zip(results, expected)}
@@ -150,7 +169,7 @@ def test_eight_threads_share_one_hover_text_without_errors():
             rows = rng.choice(200, size=int(rng.integers(1, 4)), replace=False)
             try:
                 texts = hover(rows)
-            except Exception as problem:  # noqa: BLE001 - every failure is collected and shown
+            except Exception as problem:
                 problems.append(f"{type(problem).__name__}: {problem}")
                 continue
             if list(texts) != [f"<b>p{row} · label: {row % 10}</b>" for row in rows]:

@@ -1,4 +1,4 @@
-"""Reading every format, choosing vectors, and preparing pool and target (gio_core.data)."""
+"""Reading every format, choosing vectors, and preparing pool and target (gio_core.io)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gio_core.io.tables import DEFAULT_MAX_BYTES, SUPPORTED_FORMATS, LoadedData, format_bytes, parse_size
-from gio_core.io.errors import DataError
-from gio_core.io.vectors import PreparedVectors, check_target_rows_for_k, extract_vectors, prepare_vectors
 from gio_core.io.columns import numeric_columns, text_columns, vector_list_columns
+from gio_core.io.errors import DataError
 from gio_core.io.read import read_data
+from gio_core.io.tables import DEFAULT_MAX_BYTES, SUPPORTED_FORMATS, LoadedData, format_bytes, parse_size
+from gio_core.io.vectors import PreparedVectors, check_target_rows_for_k, extract_vectors, prepare_vectors
 
 TABLE_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "jsonl")
 
@@ -30,11 +30,13 @@ def table(rng) -> pd.DataFrame:
     texts[3] = "NA"
     texts[4] = "None"
     texts[5] = "-starts with a minus"
-    frame = pd.DataFrame({
-        "id": [f"{i:05d}" for i in range(n)],
-        "text": texts,
-        "label": rng.integers(0, 3, size=n),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": [f"{i:05d}" for i in range(n)],
+            "text": texts,
+            "label": rng.integers(0, 3, size=n),
+        }
+    )
     values = rng.normal(size=(n, 4)).round(6)
     for j in range(4):
         frame[f"x{j}"] = values[:, j]
@@ -84,10 +86,15 @@ def test_table_round_trip(tmp_path, table, kind, via):
     assert data.frame["id"].tolist() == table["id"].tolist()  # zero-padded ids stay text
     assert data.frame["text"].tolist() == table["text"].tolist()  # "NA", "None", "=SUM" untouched
     assert data.frame["label"].tolist() == table["label"].tolist()
-    np.testing.assert_allclose(extract_vectors(data, columns=["x0", "x1", "x2", "x3"]),
-                               table[["x0", "x1", "x2", "x3"]].to_numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        extract_vectors(data, columns=["x0", "x1", "x2", "x3"]),
+        table[["x0", "x1", "x2", "x3"]].to_numpy(),
+        rtol=0,
+        atol=1e-6,
+    )
     np.testing.assert_allclose(extract_vectors(data, vector_column="emb"), expected_emb(table), rtol=0, atol=1e-6)
     import hashlib
+
     assert data.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert data.n_bytes == path.stat().st_size
 
@@ -157,16 +164,20 @@ def test_supported_formats_contract():
 # Format detection and text decoding
 
 
-@pytest.mark.parametrize("name,content,kind", [
-    ("data.txt", b"a,b\n1,2\n", "csv"),
-    ("data.txt", b"a\tb\n1\t2\n", "tsv"),
-    ("data.csv", b"a\tb\n1\t2\n", "tsv"),  # the content wins over the name
-    ("data", b'{"a": 1}\n{"a": 2}\n', "jsonl"),
-    ("data.json", b'{"a": 1}\n', "jsonl"),
-    ("upload", gzip.compress(b"a\tb\n1\t2\n"), "tsv.gz"),
-    ("data.tsv.gz", gzip.compress(b"a\tb\n1\t2\n"), "tsv.gz"),
-    ("data.gz", gzip.compress(b"a,b\n1,2\n"), "csv.gz"),
-], ids=["txt-csv", "txt-tsv", "csv-named-tsv", "no-ext-jsonl", "json-lines", "gz-tsv", "tsv.gz", "gz-csv"])
+@pytest.mark.parametrize(
+    "name,content,kind",
+    [
+        ("data.txt", b"a,b\n1,2\n", "csv"),
+        ("data.txt", b"a\tb\n1\t2\n", "tsv"),
+        ("data.csv", b"a\tb\n1\t2\n", "tsv"),  # the content wins over the name
+        ("data", b'{"a": 1}\n{"a": 2}\n', "jsonl"),
+        ("data.json", b'{"a": 1}\n', "jsonl"),
+        ("upload", gzip.compress(b"a\tb\n1\t2\n"), "tsv.gz"),
+        ("data.tsv.gz", gzip.compress(b"a\tb\n1\t2\n"), "tsv.gz"),
+        ("data.gz", gzip.compress(b"a,b\n1,2\n"), "csv.gz"),
+    ],
+    ids=["txt-csv", "txt-tsv", "csv-named-tsv", "no-ext-jsonl", "json-lines", "gz-tsv", "tsv.gz", "gz-csv"],
+)
 def test_format_detected_by_content_and_name(name, content, kind):
     assert read_data(content, name=name).format == kind
 
@@ -184,10 +195,14 @@ def test_headerless_numeric_csv():
     np.testing.assert_allclose(extract_vectors(data), [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], rtol=1e-6)
 
 
-@pytest.mark.parametrize("encoded", [
-    codecs.BOM_UTF8 + "id,text\n1,café\n".encode("utf-8"),
-    "id\ttext\n1\tcafé\n".encode("utf-16"),
-], ids=["utf-8-bom", "utf-16-bom"])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        codecs.BOM_UTF8 + "id,text\n1,café\n".encode(),
+        "id\ttext\n1\tcafé\n".encode("utf-16"),
+    ],
+    ids=["utf-8-bom", "utf-16-bom"],
+)
 def test_byte_order_marks(encoded):
     data = read_data(encoded, name="bom.csv")
     assert data.columns == ["id", "text"]
@@ -266,9 +281,17 @@ def test_max_bytes_validation(bad):
         read_data(b"a\n1\n", name="x.csv", max_bytes=bad)
 
 
-@pytest.mark.parametrize("text,expected", [("500MB", 500 * 1024**2), ("2G", 2 * 1024**3), ("1.5 GiB", int(1.5 * 1024**3)),
-                                           ("1000000", 1_000_000), ("10kb", 10 * 1024)],
-                         ids=["MB", "G", "GiB", "bytes", "kb"])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("500MB", 500 * 1024**2),
+        ("2G", 2 * 1024**3),
+        ("1.5 GiB", int(1.5 * 1024**3)),
+        ("1000000", 1_000_000),
+        ("10kb", 10 * 1024),
+    ],
+    ids=["MB", "G", "GiB", "bytes", "kb"],
+)
 def test_parse_size(text, expected):
     assert parse_size(text) == expected
 
@@ -367,8 +390,12 @@ def test_prepare_defaults_and_description(table):
     np.testing.assert_array_equal(prepared.pool_rows, np.arange(30))
     numeric = prepare_vectors(data, data, columns=["x0", "x1", "x2", "x3"])
     assert numeric.description == "4 numeric columns (x0, x1, x2, x3)"
-    assert numeric.choice() == {"columns": ["x0", "x1", "x2", "x3"], "vector_column": None, "text_column": None,
-                                "text_model": None}
+    assert numeric.choice() == {
+        "columns": ["x0", "x1", "x2", "x3"],
+        "vector_column": None,
+        "text_column": None,
+        "text_model": None,
+    }
 
 
 def test_prepare_describes_many_columns(rng):
@@ -380,7 +407,9 @@ def test_prepare_describes_many_columns(rng):
 def test_prepare_drop_nonfinite_keeps_row_numbers():
     pool = read_data(b"x,y\n1,2\nnan,4\n5,6\n7,inf\n9,10\n", name="pool.csv")
     target = read_data(b"x,y\n" + b"".join(f"{i},{i}\n".encode() for i in range(8)) + b"nan,1\n", name="target.csv")
-    with pytest.raises(DataError, match=r"pool.csv: 2 of 5 rows have NaN, inf or missing values \(first: row 2\)") as caught:
+    with pytest.raises(
+        DataError, match=r"pool.csv: 2 of 5 rows have NaN, inf or missing values \(first: row 2\)"
+    ) as caught:
         prepare_vectors(pool, target)
     assert caught.value.code == "nonfinite" and caught.value.nonfinite_rows == 2
     prepared = prepare_vectors(pool, target, drop_nonfinite=True, k=5)
@@ -459,7 +488,7 @@ def test_prepare_uses_memory_map_without_copy(tmp_path, rng):
 def test_loaded_data_is_frozen():
     data = read_data(b"x\n1\n", name="p.csv")
     assert isinstance(data, LoadedData)
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError):  # dataclasses.FrozenInstanceError
         data.name = "other"
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gio_core.cli import _in_cli_words, main
+from gio_core.cli.main import in_cli_words, main
 from gio_core.io.errors import DataError
-from gio_core.io.vectors import prepare_vectors
 from gio_core.io.read import read_data
+from gio_core.io.vectors import prepare_vectors
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 CASES = json.loads((CORPUS / "expected.json").read_text())
@@ -29,8 +29,22 @@ def test_corpus_is_large_and_complete():
             assert (CORPUS / case["partner"]).is_file(), case["partner"]
     # every problem named in the issue has at least one case
     codes = {case["code"] for case in CASES}
-    assert {"empty", "header_only", "not_a_table", "binary", "truncated", "unsupported", "dimension", "ragged",
-            "nonfinite", "too_few_target_rows", "empty_text", "encoding", "too_large", "pickle"} <= codes
+    assert {
+        "empty",
+        "header_only",
+        "not_a_table",
+        "binary",
+        "truncated",
+        "unsupported",
+        "dimension",
+        "ragged",
+        "nonfinite",
+        "too_few_target_rows",
+        "empty_text",
+        "encoding",
+        "too_large",
+        "pickle",
+    } <= codes
 
 
 def _run(case):
@@ -56,7 +70,7 @@ def test_api_message(case):
     # the engine names Python parameters (drop_nonfinite=True), never the CLI's flags; the CLI says them as flags
     assert " --" not in message and "(--" not in message, message
     for fragment in case["contains"]:
-        assert fragment in _in_cli_words(message), f"{fragment!r} not in {_in_cli_words(message)!r}"
+        assert fragment in in_cli_words(message), f"{fragment!r} not in {in_cli_words(message)!r}"
     if case["stage"] == "read":  # raw bytes give the same message, with the upload's name
         content = (CORPUS / case["file"]).read_bytes()
         options = {"max_bytes": case["options"]["max_bytes"]} if "max_bytes" in case["options"] else {}

@@ -37,13 +37,17 @@ def layout(tmp_path):
 # -- the policy ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("pool.csv", "pool.csv"),
-    ("sub/pool.csv", "sub/pool.csv"),
-    ("  'sub/pool.csv'  ", "sub/pool.csv"),
-    ("./sub/./pool.csv", "sub/pool.csv"),
-    ("link_in.csv", "sub/pool.csv"),
-], ids=["relative", "relative-subfolder", "quoted", "dots", "symlink-inside"])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("pool.csv", "pool.csv"),
+        ("sub/pool.csv", "sub/pool.csv"),
+        ("  'sub/pool.csv'  ", "sub/pool.csv"),
+        ("./sub/./pool.csv", "sub/pool.csv"),
+        ("link_in.csv", "sub/pool.csv"),
+    ],
+    ids=["relative", "relative-subfolder", "quoted", "dots", "symlink-inside"],
+)
 def test_a_file_inside_the_root_is_accepted_and_resolved(layout, typed, expected):
     root, _ = layout
     assert check_path(typed, root) == (root / expected, None)
@@ -64,16 +68,20 @@ def test_an_absolute_path_through_the_configured_symlinked_root_is_accepted(layo
     assert refused is None and "outside the data root" in message
 
 
-@pytest.mark.parametrize("typed", ["../outside/secret.csv", "sub/../../outside/secret.csv", "sub/../pool.csv",
-                                   "{root}/../outside/secret.csv"],
-                         ids=["up", "down-and-up", "up-staying-inside", "absolute-up"])
+@pytest.mark.parametrize(
+    "typed",
+    ["../outside/secret.csv", "sub/../../outside/secret.csv", "sub/../pool.csv", "{root}/../outside/secret.csv"],
+    ids=["up", "down-and-up", "up-staying-inside", "absolute-up"],
+)
 def test_dot_dot_is_refused_naming_the_root(layout, typed):
     root, _ = layout
     typed = typed.format(root=root)
     path, message = check_path(typed, root)
     assert path is None
-    assert message == f"{typed} goes up a folder ('..'); give a path inside {root}, such as " \
-                      f"{Path(typed).name if Path(typed).name != '..' else 'pool.npy'}."
+    assert (
+        message == f"{typed} goes up a folder ('..'); give a path inside {root}, such as "
+        f"{Path(typed).name if Path(typed).name != '..' else 'pool.npy'}."
+    )
 
 
 def test_an_absolute_path_outside_the_root_is_refused_without_saying_whether_it_exists(layout):
@@ -81,34 +89,46 @@ def test_an_absolute_path_outside_the_root_is_refused_without_saying_whether_it_
     existing = check_path(str(outside / "secret.csv"), root)
     missing = check_path(str(outside / "no_such.csv"), root)
     assert existing[0] is None and missing[0] is None
-    assert existing[1] == (f"{outside / 'secret.csv'} is outside the data root {root}; only files inside it can "
-                           "be read. Give a path inside it, such as secret.csv.")
+    assert existing[1] == (
+        f"{outside / 'secret.csv'} is outside the data root {root}; only files inside it can "
+        "be read. Give a path inside it, such as secret.csv."
+    )
     assert missing[1] == existing[1].replace("secret.csv", "no_such.csv")  # the same words: no existence oracle
     assert check_path("/etc/passwd", root)[1].startswith(f"/etc/passwd is outside the data root {root};")
 
 
-@pytest.mark.parametrize("typed", ["link_out.csv", "folder_out/secret.csv", "{root}/link_out.csv"],
-                         ids=["file-link", "folder-link", "absolute"])
+@pytest.mark.parametrize(
+    "typed",
+    ["link_out.csv", "folder_out/secret.csv", "{root}/link_out.csv"],
+    ids=["file-link", "folder-link", "absolute"],
+)
 def test_a_symlink_pointing_out_of_the_root_is_refused(layout, typed):
     root, outside = layout
     typed = typed.format(root=root)
     path, message = check_path(typed, root)
     assert path is None
-    assert message == (f"{typed} leads outside the data root {root} (through a symbolic link); only files inside "
-                       "it can be read.")
+    assert message == (
+        f"{typed} leads outside the data root {root} (through a symbolic link); only files inside it can be read."
+    )
     assert str(outside) not in message  # where the link points is not told
 
 
 def test_a_missing_file_names_where_it_was_looked_for(layout):
     root, _ = layout
     assert check_path("absent.npy", root) == (
-        None, f"No file at {root / 'absent.npy'}; check the path (relative paths are read from {root}).")
+        None,
+        f"No file at {root / 'absent.npy'}; check the path (relative paths are read from {root}).",
+    )
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("sub", "is a folder; give the path of a file inside it"),
-    ("notes.xlsx", "notes.xlsx: .xlsx is not a supported format"),
-], ids=["folder", "unsupported"])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("sub", "is a folder; give the path of a file inside it"),
+        ("notes.xlsx", "notes.xlsx: .xlsx is not a supported format"),
+    ],
+    ids=["folder", "unsupported"],
+)
 def test_a_folder_or_unsupported_file_inside_the_root_says_what_is_wrong(layout, typed, message):
     root, _ = layout
     path, text = check_path(typed, root)
@@ -134,8 +154,10 @@ def test_without_a_root_every_path_is_refused_saying_how_to_turn_it_on(layout):
     root, _ = layout
     path, message = check_path(str(root / "pool.csv"), None)
     assert path is None
-    assert message == ("Reading files by path is off on this server; upload the file, or ask the operator to start "
-                       f"the app with a data root (gio-studio app --data-root DIR, or {DATA_ROOT_VARIABLE}=DIR).")
+    assert message == (
+        "Reading files by path is off on this server; upload the file, or ask the operator to start "
+        f"the app with a data root (gio-studio app --data-root DIR, or {DATA_ROOT_VARIABLE}=DIR)."
+    )
 
 
 def test_the_data_root_comes_from_the_environment_resolved(layout, tmp_path):
@@ -154,17 +176,23 @@ def test_no_data_root_means_reading_by_path_is_off(value):
 def test_a_data_root_that_is_missing_or_a_file_turns_reading_by_path_off_with_a_reason(layout):
     root, _ = layout
     missing = data_root({DATA_ROOT_VARIABLE: str(root / "gone")})
-    assert missing == (None, f"{DATA_ROOT_VARIABLE}={root / 'gone'} does not exist on the server, so reading files "
-                             "by path is off; the operator should give an existing folder.")
+    assert missing == (
+        None,
+        f"{DATA_ROOT_VARIABLE}={root / 'gone'} does not exist on the server, so reading files "
+        "by path is off; the operator should give an existing folder.",
+    )
     a_file = data_root({DATA_ROOT_VARIABLE: str(root / "pool.csv")})
-    assert a_file == (None, f"{DATA_ROOT_VARIABLE}={root / 'pool.csv'} is not a folder, so reading files by path is "
-                            "off; the operator should give a folder.")
+    assert a_file == (
+        None,
+        f"{DATA_ROOT_VARIABLE}={root / 'pool.csv'} is not a folder, so reading files by path is "
+        "off; the operator should give a folder.",
+    )
 
 
 def test_the_app_and_the_command_name_the_same_variable():
-    from gio_core import cli
+    from gio_core.cli import app as app_command
 
-    assert cli._DATA_ROOT_VARIABLE == DATA_ROOT_VARIABLE
+    assert app_command.DATA_ROOT_VARIABLE == DATA_ROOT_VARIABLE
 
 
 # -- the page --------------------------------------------------------------------------------------
@@ -192,8 +220,9 @@ def test_without_a_data_root_the_page_has_no_path_box_and_says_how_to_enable_it(
     at = _upload_page()
     assert _path_boxes(at) == []
     captions = [item.value for item in at.caption]
-    assert any("gio-studio app --data-root DIR" in caption and "MB per file" in caption for caption in captions), \
+    assert any("gio-studio app --data-root DIR" in caption and "MB per file" in caption for caption in captions), (
         captions
+    )
     assert not any("path" in item.value for item in at.info), [item.value for item in at.info]
 
 
@@ -201,8 +230,7 @@ def test_a_data_root_that_is_not_a_folder_is_a_warning_and_no_path_box(monkeypat
     monkeypatch.setenv(DATA_ROOT_VARIABLE, str(tmp_path / "gone"))
     at = _upload_page()
     assert _path_boxes(at) == []
-    assert any("does not exist on the server" in item.value for item in at.warning), \
-        [item.value for item in at.warning]
+    assert any("does not exist on the server" in item.value for item in at.warning), [item.value for item in at.warning]
 
 
 def test_with_a_data_root_the_page_reads_inside_it_and_refuses_outside(monkeypatch, layout):
@@ -212,9 +240,11 @@ def test_with_a_data_root_the_page_reads_inside_it_and_refuses_outside(monkeypat
     assert _path_boxes(at) == ["pool_path", "target_path"]
     assert any(f"inside `{root}`" in item.value for item in at.caption), [item.value for item in at.caption]
 
-    for typed, expected in ((str(outside / "secret.csv"), "is outside the data root"),
-                            ("../outside/secret.csv", "goes up a folder"),
-                            ("link_out.csv", "leads outside the data root")):
+    for typed, expected in (
+        (str(outside / "secret.csv"), "is outside the data root"),
+        ("../outside/secret.csv", "goes up a folder"),
+        ("link_out.csv", "leads outside the data root"),
+    ):
         at.text_input(key="pool_path").set_value(typed).run()
         assert not at.exception
         assert any(expected in error and str(root) in error for error in _errors(at)), (typed, _errors(at))
@@ -246,12 +276,17 @@ def test_an_upload_over_the_limit_is_a_message_saying_what_to_do(monkeypatch, tm
     text = b"x,y\n" + b"1.0,2.0\n" * 200_000  # 1.5 MB of text, a few KB compressed
     at.file_uploader(key="pool_file").upload("big.csv.gz", gzip.compress(text), "application/gzip").run()
     assert not at.exception, [item.value for item in at.exception]
-    advice = (f"Give its path on the server instead (inside {tmp_path.resolve()}), or ask the operator to raise the "
-              "limit (gio-studio app --max-upload-mb N)." if with_root else
-              "Ask the operator to raise the limit (gio-studio app --max-upload-mb N), or to start the app with a "
-              "data root (gio-studio app --data-root DIR) so that files inside it can be given by path.")
-    assert _errors(at) == ["big.csv.gz is too large for this app: uploads are limited to 1 MB (a compressed file's "
-                           f"text included). {advice}"]
+    advice = (
+        f"Give its path on the server instead (inside {tmp_path.resolve()}), or ask the operator to raise the "
+        "limit (gio-studio app --max-upload-mb N)."
+        if with_root
+        else "Ask the operator to raise the limit (gio-studio app --max-upload-mb N), or to start the app with a "
+        "data root (gio-studio app --data-root DIR) so that files inside it can be given by path."
+    )
+    assert _errors(at) == [
+        "big.csv.gz is too large for this app: uploads are limited to 1 MB (a compressed file's "
+        f"text included). {advice}"
+    ]
     at.file_uploader(key="pool_file").set_value(("small.csv", text[:400_000], "text/csv")).run()
     assert not _errors(at), _errors(at)  # under the limit: read
 

@@ -5,7 +5,6 @@ import gzip
 import numpy as np
 import pytest
 
-from gio_core.io.errors import DataError
 from gio_core.io.datasets import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
@@ -13,6 +12,7 @@ from gio_core.io.datasets import (
     load_fashion_mnist,
     read_idx,
 )
+from gio_core.io.errors import DataError
 
 
 def _idx_bytes(values: np.ndarray, type_code: int = 0x08) -> bytes:
@@ -36,11 +36,15 @@ def test_read_idx_big_endian_int32(tmp_path):
     np.testing.assert_array_equal(read_idx(path), [1, -2, 70000])
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\x01\x02\x08\x01" + (3).to_bytes(4, "big") + b"abc", "bad magic number"),
-    (b"\x00\x00\x08\x02" + (3).to_bytes(4, "big"), "header is damaged"),
-    (b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc", "truncated or damaged"),
-], ids=["magic", "short-header", "truncated"])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x01\x02\x08\x01" + (3).to_bytes(4, "big") + b"abc", "bad magic number"),
+        (b"\x00\x00\x08\x02" + (3).to_bytes(4, "big"), "header is damaged"),
+        (b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc", "truncated or damaged"),
+    ],
+    ids=["magic", "short-header", "truncated"],
+)
 def test_read_idx_refuses_damaged_files(tmp_path, content, message):
     path = tmp_path / "bad.idx"
     path.write_bytes(content)
@@ -73,8 +77,9 @@ def test_bundled_sample_is_balanced_images():
     assert images.mean() > 20  # real pictures, not an empty array
 
 
-@pytest.mark.skipif(not (FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
-                    reason="dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not (FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(), reason="dataset-fashion-mnist is not installed"
+)
 def test_debian_package_test_split():
     images, labels = load_fashion_mnist("test")
     assert images.shape == (10000, 28, 28)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gio_core.io.vectors import prepare_vectors
 from gio_core.io.demos import DEMOS, available_demos, load_demo, text_assets_folder
+from gio_core.io.vectors import prepare_vectors
 
 
 def test_at_least_three_demos_are_available_offline():
@@ -27,8 +27,9 @@ def test_demo_prepares_vectors_and_labels(key):
         assert demo.label_column not in demo.vectors.get("columns", [])
 
 
-@pytest.mark.parametrize("key", ["clusters-2d", "gaussian-2d", "digits-subset", "digits-quality", "fashion-mnist"],
-                         ids=str)
+@pytest.mark.parametrize(
+    "key", ["clusters-2d", "gaussian-2d", "digits-subset", "digits-quality", "fashion-mnist"], ids=str
+)
 def test_same_seed_gives_same_files(key):
     assert load_demo(key, random_state=3).pool.sha256 == load_demo(key, random_state=3).pool.sha256
     assert load_demo(key, random_state=3).pool.sha256 != load_demo(key, random_state=4).pool.sha256
@@ -78,7 +79,7 @@ def test_unknown_demo_is_refused_with_the_choices():
 
 def test_opening_demo_target_is_three_of_the_five_pool_clusters_with_a_budget():
     demo = load_demo("clusters-2d")
-    assert demo.pool.frame["cluster"].value_counts().to_dict() == {name: 400 for name in "ABCDE"}
+    assert demo.pool.frame["cluster"].value_counts().to_dict() == dict.fromkeys("ABCDE", 400)
     assert demo.target.frame["cluster"].value_counts().to_dict() == {"A": 90, "C": 60, "D": 50}
     assert demo.params == {"stop_criterion": "data_size", "max_iter": 80}
 

@@ -8,10 +8,16 @@ from gio_core.methods.dsir import TEXT_METHODS, DSIRSelector, hashed_ngram_count
 
 from .selection_checks import assert_distinct_at_budget, assert_seed_decides
 
-CATS = ["the cat sat on the warm mat and the cat purred", "a small cat chased the cat toy across the mat",
-        "my cat naps on the mat while the other cat watches"]
-MONEY = ["bond yields rose as the central bank raised rates", "stocks fell sharply after weak quarterly earnings",
-         "investors sold shares and bought government bonds"]
+CATS = [
+    "the cat sat on the warm mat and the cat purred",
+    "a small cat chased the cat toy across the mat",
+    "my cat naps on the mat while the other cat watches",
+]
+MONEY = [
+    "bond yields rose as the central bank raised rates",
+    "stocks fell sharply after weak quarterly earnings",
+    "investors sold shares and bought government bonds",
+]
 
 
 def _pool(copies=10):
@@ -71,8 +77,9 @@ def test_resampling_follows_the_importance_weights_not_a_top_k():
     # so read the weights back): the first pick lands on each in proportion to its weight
     pool, target = ["cat", "dog"], ["cat", "cat", "dog"]
     weights = np.exp(DSIRSelector(n_select=1, random_state=0).fit(pool, target).log_importance_weights_)
-    firsts = [DSIRSelector(n_select=1, random_state=seed).fit(pool, target).selected_indices_[0]
-              for seed in range(2000)]
+    firsts = [
+        DSIRSelector(n_select=1, random_state=seed).fit(pool, target).selected_indices_[0] for seed in range(2000)
+    ]
     assert_allclose(np.mean(np.asarray(firsts) == 0), weights[0] / weights.sum(), atol=0.04)
     assert 0.5 < weights[0] / weights.sum() < 0.9  # not a coin flip, not a certainty: the test can see both
 
@@ -81,8 +88,9 @@ def test_vectors_give_a_kl_curve():
     rng = np.random.default_rng(0)
     pool, target = _pool(), CATS * 3
     pool_vectors, target_vectors = rng.normal(size=(len(pool), 3)), rng.normal(size=(len(target), 3))
-    selector = DSIRSelector(n_select=12, random_state=0).fit(pool, target, pool_vectors=pool_vectors,
-                                                               target_vectors=target_vectors)
+    selector = DSIRSelector(n_select=12, random_state=0).fit(
+        pool, target, pool_vectors=pool_vectors, target_vectors=target_vectors
+    )
     assert np.isnan(selector.kl_curve_[:4]).all() and np.isfinite(selector.kl_curve_[4:]).all()
 
 
@@ -96,33 +104,65 @@ def test_the_text_methods_registry_binds_the_texts():
     assert np.isfinite(fitted.kl_curve_[-1])
 
 
-@pytest.mark.parametrize("pool, target, kwargs, error, match", [
-    ("just one string", CATS, {}, TypeError, r"pool is a single str; pass a list of strings"),
-    (CATS + [None], CATS, {}, TypeError, r"pool has 1 entry that are not strings \(the first at row 3: None"),
-    (CATS, [], {}, ValueError, r"target is empty; pass at least one text"),
-    (CATS, None, {}, TypeError, r"target is None; pass a list of strings"),
-    (CATS, CATS, {"init": ["x"]}, ValueError, r"init is not used by DSIR.*leave it as None"),
-    (CATS, CATS, {"pool_vectors": np.zeros((3, 2))}, ValueError, r"pass both pool_vectors and target_vectors"),
-    (CATS, CATS, {"pool_vectors": np.zeros((2, 2)), "target_vectors": np.zeros((3, 2))}, ValueError,
-     r"pool_vectors has 2 rows but there are 3 texts"),
-    (CATS, CATS, {"pool_vectors": np.zeros((3, 2)), "target_vectors": np.zeros((3, 4))}, ValueError,
-     r"pool_vectors has 2 dimensions but target_vectors has 4"),
-    (CATS, CATS, {"pool_vectors": np.zeros((3, 2)), "target_vectors": np.zeros((3, 2))}, ValueError,
-     r"target_vectors has 3 rows; k=5 needs at least k\+1=6 rows"),
-], ids=["pool-string", "pool-none-entry", "target-empty", "target-none", "init-given", "one-vector-set",
-        "vector-rows", "vector-dimensions", "too-few-target-vectors"])
+@pytest.mark.parametrize(
+    "pool, target, kwargs, error, match",
+    [
+        ("just one string", CATS, {}, TypeError, r"pool is a single str; pass a list of strings"),
+        (CATS + [None], CATS, {}, TypeError, r"pool has 1 entry that are not strings \(the first at row 3: None"),
+        (CATS, [], {}, ValueError, r"target is empty; pass at least one text"),
+        (CATS, None, {}, TypeError, r"target is None; pass a list of strings"),
+        (CATS, CATS, {"init": ["x"]}, ValueError, r"init is not used by DSIR.*leave it as None"),
+        (CATS, CATS, {"pool_vectors": np.zeros((3, 2))}, ValueError, r"pass both pool_vectors and target_vectors"),
+        (
+            CATS,
+            CATS,
+            {"pool_vectors": np.zeros((2, 2)), "target_vectors": np.zeros((3, 2))},
+            ValueError,
+            r"pool_vectors has 2 rows but there are 3 texts",
+        ),
+        (
+            CATS,
+            CATS,
+            {"pool_vectors": np.zeros((3, 2)), "target_vectors": np.zeros((3, 4))},
+            ValueError,
+            r"pool_vectors has 2 dimensions but target_vectors has 4",
+        ),
+        (
+            CATS,
+            CATS,
+            {"pool_vectors": np.zeros((3, 2)), "target_vectors": np.zeros((3, 2))},
+            ValueError,
+            r"target_vectors has 3 rows; k=5 needs at least k\+1=6 rows",
+        ),
+    ],
+    ids=[
+        "pool-string",
+        "pool-none-entry",
+        "target-empty",
+        "target-none",
+        "init-given",
+        "one-vector-set",
+        "vector-rows",
+        "vector-dimensions",
+        "too-few-target-vectors",
+    ],
+)
 def test_bad_inputs_are_refused_with_a_message(pool, target, kwargs, error, match):
     with pytest.raises(error, match=match):
         DSIRSelector(n_select=2).fit(pool, target, **kwargs)
 
 
-@pytest.mark.parametrize("params, error, match", [
-    ({"n_buckets": 0}, ValueError, r"n_buckets must be at least 1; got 0"),
-    ({"max_ngram": 0}, ValueError, r"max_ngram must be at least 1; got 0"),
-    ({"smoothing": 0.0}, ValueError, r"smoothing must be greater than 0.0; got 0.0"),
-    ({"smoothing": "one"}, TypeError, r"smoothing must be a number; got 'one'"),
-    ({"n_select": 0}, ValueError, r"n_select must be at least 1; got 0"),
-], ids=["buckets-zero", "ngram-zero", "smoothing-zero", "smoothing-text", "budget-zero"])
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"n_buckets": 0}, ValueError, r"n_buckets must be at least 1; got 0"),
+        ({"max_ngram": 0}, ValueError, r"max_ngram must be at least 1; got 0"),
+        ({"smoothing": 0.0}, ValueError, r"smoothing must be greater than 0.0; got 0.0"),
+        ({"smoothing": "one"}, TypeError, r"smoothing must be a number; got 'one'"),
+        ({"n_select": 0}, ValueError, r"n_select must be at least 1; got 0"),
+    ],
+    ids=["buckets-zero", "ngram-zero", "smoothing-zero", "smoothing-text", "budget-zero"],
+)
 def test_bad_parameters_are_refused_with_a_message(params, error, match):
     with pytest.raises(error, match=match):
         DSIRSelector(**params).fit(CATS, CATS)

@@ -1,4 +1,4 @@
-"""Text embedding (gio_core.embed): the built-in TF-IDF model and the optional MiniLM model."""
+"""Text embedding (gio_core.io.embeddings): the built-in TF-IDF model and the optional MiniLM model."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from gio_core.io.embeddings import (
 )
 
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "text"
-needs_minilm = pytest.mark.skipif("minilm" not in available_text_models(),
-                                  reason="the MiniLM extra (gio-studio[text]) is not installed")
+needs_minilm = pytest.mark.skipif(
+    "minilm" not in available_text_models(), reason="the MiniLM extra (gio-studio[text]) is not installed"
+)
 
 
 def test_models_contract():
@@ -78,8 +79,14 @@ def test_tfidf_clean_rows_nearer_clean_target_on_the_bundled_task():
 
 def test_tfidf_variants_and_validation():
     texts = ["one two three", "four five six", "one two"]
-    for options in ({"analyzer": "word", "ngram_range": (1, 2)}, {"analyzer": "char"}, {"use_idf": False},
-                    {"sublinear_tf": False}, {"dimensions": 16}, {"projection": "gaussian", "dimensions": 8}):
+    for options in (
+        {"analyzer": "word", "ngram_range": (1, 2)},
+        {"analyzer": "char"},
+        {"use_idf": False},
+        {"sublinear_tf": False},
+        {"dimensions": 16},
+        {"projection": "gaussian", "dimensions": 8},
+    ):
         vectors = tfidf_embed(texts, **options)
         assert vectors.shape == (3, options.get("dimensions", embed.TFIDF_DIMENSIONS))
         assert np.isfinite(vectors).all()
@@ -127,8 +134,9 @@ def test_minilm_weights_come_from_the_installed_package():
 @needs_minilm
 @pytest.mark.slow
 def test_minilm_embeds_offline():
-    pool_vectors, target_vectors, model = embed_texts(["The cat sat on the mat.", "Stock prices fell sharply."],
-                                                      ["A cat was sitting on a rug."], model="minilm")
+    pool_vectors, target_vectors, model = embed_texts(
+        ["The cat sat on the mat.", "Stock prices fell sharply."], ["A cat was sitting on a rug."], model="minilm"
+    )
     assert model == "minilm"
     assert pool_vectors.shape == (2, 384) and pool_vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(pool_vectors, axis=1), 1.0, rtol=1e-5)

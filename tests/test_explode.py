@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gio_core import GIOSelector, PAPER_GIO_PARAMS, Quantization
+from gio_core import PAPER_GIO_PARAMS, GIOSelector, Quantization
 from gio_core.scale import quantize
 from gio_core.scale.explode import allocate_rows, distinct_in_order, explode_rows, row_priority, target_shares
 
@@ -21,22 +21,29 @@ def test_row_priority_depends_on_seed_and_row_only():
     assert np.unique(row_priority(rows, 5)).size == 1000
 
 
-@pytest.mark.parametrize("sizes, shares, budget, expected", [
-    ([10, 10, 10], [1, 1, 2], 8, [2, 2, 4]),
-    ([10, 1, 10], [1, 1, 2], 9, [3, 1, 5]),          # the capped cluster's excess goes to the others
-    ([10, 10], [1, 0], 15, [10, 5]),                 # zero share: filled only once the rest is full
-    ([3, 3], [1, 1], 100, [3, 3]),                   # budget above what the clusters hold
-    ([5, 5, 5], [1, 1, 1], 4, [2, 1, 1]),            # largest remainder, ties to the earlier cluster
-    ([5, 5], [0, 0], 4, [2, 2]),                     # no shares at all: by size
-], ids=["proportional", "capped", "zero-share", "over-budget", "ties", "no-shares"])
+@pytest.mark.parametrize(
+    "sizes, shares, budget, expected",
+    [
+        ([10, 10, 10], [1, 1, 2], 8, [2, 2, 4]),
+        ([10, 1, 10], [1, 1, 2], 9, [3, 1, 5]),  # the capped cluster's excess goes to the others
+        ([10, 10], [1, 0], 15, [10, 5]),  # zero share: filled only once the rest is full
+        ([3, 3], [1, 1], 100, [3, 3]),  # budget above what the clusters hold
+        ([5, 5, 5], [1, 1, 1], 4, [2, 1, 1]),  # largest remainder, ties to the earlier cluster
+        ([5, 5], [0, 0], 4, [2, 2]),  # no shares at all: by size
+    ],
+    ids=["proportional", "capped", "zero-share", "over-budget", "ties", "no-shares"],
+)
 def test_allocate_rows(sizes, shares, budget, expected):
     quotas = allocate_rows(np.array(sizes), np.array(shares, dtype=float), budget)
     assert quotas.tolist() == expected
     assert quotas.sum() == min(budget, sum(sizes))
 
 
-@pytest.mark.parametrize("shares, message", [([1.0], "one share per cluster"), ([1.0, -1.0], "non-negative"),
-                                             ([1.0, np.nan], "finite")], ids=["length", "negative", "nan"])
+@pytest.mark.parametrize(
+    "shares, message",
+    [([1.0], "one share per cluster"), ([1.0, -1.0], "non-negative"), ([1.0, np.nan], "finite")],
+    ids=["length", "negative", "nan"],
+)
 def test_allocate_rows_refuses_bad_shares(shares, message):
     with pytest.raises(ValueError, match=message):
         allocate_rows(np.array([3, 3]), np.array(shares), 2)
@@ -68,8 +75,9 @@ def two_blobs(rng):
 
 def test_target_share_spends_the_budget_by_target_mass(two_blobs):
     pool, target = two_blobs
-    selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
-                           random_state=0).fit(pool, target)
+    selector = GIOSelector(
+        n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
+    ).fit(pool, target)
     rows = selector.selected_indices_
     assert rows.size == 240 == np.unique(rows).size  # exactly the budget, distinct rows
     left = np.mean(rows < 600)
@@ -81,8 +89,9 @@ def test_target_share_spends_the_budget_by_target_mass(two_blobs):
 
 def test_target_share_is_stratified_on_self_selection(rng):
     pool = rng.normal(size=(3000, 8))
-    selector = GIOSelector(n_clusters=30, stop_criterion="data_size", max_data_size=0.25, max_iter=30,
-                           random_state=1).fit(pool, pool)
+    selector = GIOSelector(
+        n_clusters=30, stop_criterion="data_size", max_data_size=0.25, max_iter=30, random_state=1
+    ).fit(pool, pool)
     labels = selector.cluster_labels_
     per_cluster = np.bincount(labels[selector.selected_indices_], minlength=30)
     expected = 0.25 * np.bincount(labels, minlength=30)
@@ -96,16 +105,23 @@ def test_target_share_is_stratified_on_self_selection(rng):
 
 def test_target_share_same_seed_same_rows(two_blobs):
     pool, target = two_blobs
-    make = lambda seed: GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.1, max_iter=40,
-                                    random_state=seed).fit(pool, target).selected_indices_
+
+    def make(seed):
+        return (
+            GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.1, max_iter=40, random_state=seed)
+            .fit(pool, target)
+            .selected_indices_
+        )
+
     assert np.array_equal(make(4), make(4))
     assert not np.array_equal(make(4), make(5))
 
 
 def test_all_keeps_whole_clusters(two_blobs):
     pool, target = two_blobs
-    selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
-                           explode="all", random_state=0).fit(pool, target)
+    selector = GIOSelector(
+        n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, explode="all", random_state=0
+    ).fit(pool, target)
     counts = np.bincount(selector.cluster_labels_)
     assert selector.selected_indices_.size == counts[selector.selected_clusters_].sum() >= 240
     assert selector.result_.row_quotas is None
@@ -133,8 +149,13 @@ def test_explode_is_validated():
 def test_explode_rows_takes_the_rows_nearest_the_target_first():
     members = {0: np.array([0, 1, 2, 3])}
     distance = {0: 3.0, 1: 0.5, 2: 2.0, 3: 0.5}
-    rows = explode_rows(members.get, np.array([0]), np.array([3]), seed=9,
-                        distances_of=lambda rows: np.array([distance[int(r)] for r in rows]))
+    rows = explode_rows(
+        members.get,
+        np.array([0]),
+        np.array([3]),
+        seed=9,
+        distances_of=lambda rows: np.array([distance[int(r)] for r in rows]),
+    )
     tied = sorted([1, 3], key=lambda r: int(row_priority(np.array([r]), 9)[0]))
     assert rows.tolist() == tied + [2]  # 0.5, 0.5 (ties by priority), then 2.0; the farthest row is left out
 
@@ -143,16 +164,18 @@ def test_nearest_target_distances_are_exact():
     from gio_core.scale.explode import nearest_target_distances
 
     target = np.array([[0.0, 0.0], [10.0, 0.0]])
-    np.testing.assert_allclose(nearest_target_distances(np.array([[3.0, 4.0], [10.0, 1.0]]), target), [5.0, 1.0],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        nearest_target_distances(np.array([[3.0, 4.0], [10.0, 1.0]]), target), [5.0, 1.0], rtol=1e-12
+    )
 
 
 def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blobs):
     from gio_core.scale.explode import nearest_target_distances
 
     pool, target = two_blobs
-    selector = GIOSelector(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
-                           random_state=0).fit(pool, target)
+    selector = GIOSelector(
+        n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
+    ).fit(pool, target)
     # the points GIO ran on: the target's centroids (it has more rows than K), as the pipeline and Spark order them
     assert selector.result_.target_quantization is not None
     distance = nearest_target_distances(pool, selector.result_.target_quantization.centers)

@@ -1,4 +1,4 @@
-"""Exporting a selection (gio_core.export): columns, formula escaping, formats, the run manifest."""
+"""Exporting a selection (gio_core.io.export): columns, formula escaping, formats, the run manifest."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import pytest
 from gio_core import GIOSelector
 from gio_core.io import export
 from gio_core.io.errors import DataError
-from gio_core.io.vectors import prepare_vectors
-from gio_core.io.read import read_data
 from gio_core.io.export import (
     EXPORT_COLUMNS,
     FORMULA_PREFIXES,
@@ -31,15 +29,16 @@ from gio_core.io.manifest import (
     selection_sha256,
     write_manifest,
 )
+from gio_core.io.read import read_data
+from gio_core.io.vectors import prepare_vectors
 
 
 @pytest.fixture
 def pool_data():
-    return read_data(b"id,text,x,y\n"
-                     b"a,=cmd|' /C calc'!A0,0.5,1.0\n"
-                     b"b,plain,1.5,2.0\n"
-                     b"c,+1,2.5,3.0\n"
-                     b"d,@SUM(A1),3.5,4.0\n", name="pool.csv")
+    return read_data(
+        b"id,text,x,y\na,=cmd|' /C calc'!A0,0.5,1.0\nb,plain,1.5,2.0\nc,+1,2.5,3.0\nd,@SUM(A1),3.5,4.0\n",
+        name="pool.csv",
+    )
 
 
 def test_selection_frame_columns_and_order(pool_data):
@@ -98,8 +97,11 @@ def test_every_formula_prefix_is_escaped(prefix):
     assert escape_formula(prefix + "1+1") == "'" + prefix + "1+1"
 
 
-@pytest.mark.parametrize("value", ["plain", "", "'already", " =spaced", 3, -2.5, None],
-                         ids=["plain", "empty", "quote", "space-first", "int", "negative-float", "none"])
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "", "'already", " =spaced", 3, -2.5, None],
+    ids=["plain", "empty", "quote", "space-first", "int", "negative-float", "none"],
+)
 def test_safe_values_pass_through(value):
     assert escape_formula(value) == value
 
@@ -146,8 +148,7 @@ def test_write_selection_round_trip(tmp_path, pool_data, suffix):
 
 def test_write_selection_gz_is_gzip(tmp_path, pool_data):
     write_selection(selection_frame(pool_data, [0]), tmp_path / "s.csv.gz")
-    assert gzip.decompress((tmp_path / "s.csv.gz").read_bytes()).startswith(
-        b"id,text,x,y,gio_rank,gio_row\n")
+    assert gzip.decompress((tmp_path / "s.csv.gz").read_bytes()).startswith(b"id,text,x,y,gio_rank,gio_row\n")
 
 
 def test_write_selection_rejects_other_extensions(tmp_path, pool_data):
@@ -181,8 +182,14 @@ def fitted(tmp_path, rng):
 def test_manifest_contents(tmp_path, fitted):
     pool_data, target_data, prepared, selector = fitted
     params = {name: value for name, value in selector.get_params().items() if name != "random_state"}
-    manifest = build_manifest(params=params, seed=3, inputs={"pool": pool_data, "target": target_data},
-                              result=selector, timings={"select": 0.25}, vectors=manifest_vectors_record(prepared))
+    manifest = build_manifest(
+        params=params,
+        seed=3,
+        inputs={"pool": pool_data, "target": target_data},
+        result=selector,
+        timings={"select": 0.25},
+        vectors=manifest_vectors_record(prepared),
+    )
     from gio_core._version import __version__
 
     assert manifest["tool"] == "gio-studio" and manifest["version"] == __version__
@@ -203,8 +210,14 @@ def test_manifest_contents(tmp_path, fitted):
 def test_manifest_write_read_round_trip_is_exact(tmp_path, fitted):
     pool_data, target_data, prepared, selector = fitted
     params = {name: value for name, value in selector.get_params().items() if name != "random_state"}
-    manifest = build_manifest(params=params, seed=3, inputs={"pool": pool_data, "target": target_data},
-                              result=selector, timings={}, vectors=manifest_vectors_record(prepared))
+    manifest = build_manifest(
+        params=params,
+        seed=3,
+        inputs={"pool": pool_data, "target": target_data},
+        result=selector,
+        timings={},
+        vectors=manifest_vectors_record(prepared),
+    )
     write_manifest(manifest, tmp_path / "run.manifest.json")
     loaded = read_manifest(tmp_path / "run.manifest.json")
     assert loaded == manifest
@@ -223,8 +236,9 @@ def test_manifest_write_read_round_trip_is_exact(tmp_path, fitted):
 
 
 def test_manifest_non_finite_values_become_text(tmp_path):
-    manifest = build_manifest(params={"lr": float("inf")}, seed=None, inputs={}, result=None, timings={},
-                              vectors={"x": float("nan")})
+    manifest = build_manifest(
+        params={"lr": float("inf")}, seed=None, inputs={}, result=None, timings={}, vectors={"x": float("nan")}
+    )
     assert manifest["params"]["lr"] == "inf" and manifest["vectors"]["x"] == "nan"
     write_manifest(manifest, tmp_path / "m.json")
 
@@ -233,13 +247,13 @@ def test_read_manifest_errors(tmp_path):
     with pytest.raises(DataError, match="no such manifest file"):
         read_manifest(tmp_path / "absent.json")
     (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(DataError, match="broken.json is not a JSON manifest"):
+    with pytest.raises(DataError, match=r"broken\.json is not a JSON manifest"):
         read_manifest(tmp_path / "broken.json")
     (tmp_path / "other.json").write_text('{"hello": 1}')
-    with pytest.raises(DataError, match="other.json is JSON but not a gio-studio run manifest"):
+    with pytest.raises(DataError, match=r"other\.json is JSON but not a gio-studio run manifest"):
         read_manifest(tmp_path / "other.json")
     (tmp_path / "partial.json").write_text('{"kind": "gio-studio run manifest", "params": {}}')
-    with pytest.raises(DataError, match="partial.json lacks inputs, vectors, seed"):
+    with pytest.raises(DataError, match=r"partial\.json lacks inputs, vectors, seed"):
         read_manifest(tmp_path / "partial.json")
 
 
@@ -249,9 +263,11 @@ def test_read_manifest_errors(tmp_path):
 
 def _awkward_float32(rng, rows: int, columns: int):
     values = (rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-8, 9, size=(rows, columns))).astype(np.float32)
-    special = np.array([0.1, 1 / 3, -0.0, 1e-45, 1.17549435e-38, 3.4028235e38, -3.4028235e38, 16777217.0, 255.0,
-                        2.5e-40, 0.30000001], dtype=np.float32)
-    values.flat[:special.size] = special
+    special = np.array(
+        [0.1, 1 / 3, -0.0, 1e-45, 1.17549435e-38, 3.4028235e38, -3.4028235e38, 16777217.0, 255.0, 2.5e-40, 0.30000001],
+        dtype=np.float32,
+    )
+    values.flat[: special.size] = special
     return values
 
 
@@ -272,8 +288,15 @@ def test_float32_vectors_read_back_bit_identical(tmp_path, rng, columns, suffix)
 
 
 def test_streamed_csv_equals_the_whole_write_and_the_download(tmp_path, rng):
-    frame = pd.DataFrame({"id": [f"r{i}" for i in range(50)], "text": ["=1+2", "-x", "@a", "plain", None] * 10,
-                          "n": np.arange(50), "f": np.linspace(-1, 1, 50), "flag": [True, False] * 25})
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(50)],
+            "text": ["=1+2", "-x", "@a", "plain", None] * 10,
+            "n": np.arange(50),
+            "f": np.linspace(-1, 1, 50),
+            "flag": [True, False] * 25,
+        }
+    )
     frame.to_parquet(tmp_path / "pool.parquet", index=False)
     pool = read_data(tmp_path / "pool.parquet")
     picks = rng.permutation(50)
@@ -290,9 +313,18 @@ def test_streamed_csv_equals_the_whole_write_and_the_download(tmp_path, rng):
 def test_vector_list_cells_formula_and_nan(tmp_path):
     import pyarrow as pa
 
-    table = pa.table({"vec": pa.array([[0.1, -2.0], None, [3.0, float("nan")]], type=pa.list_(pa.float32())),
-                      "fixed": pa.array([[1, 2], [3, 4], [5, 6]], type=pa.list_(pa.int64(), 2)),
-                      "x": pa.array([1.5, float("nan"), None]), "label": pa.array(["a", "b", "a"]).dictionary_encode()})
+    table = pa.table(
+        {
+            "vec": pa.array([[0.1, -2.0], None, [3.0, float("nan")]], type=pa.list_(pa.float32())),
+            "fixed": pa.array([[1, 2], [3, 4], [5, 6]], type=pa.list_(pa.int64(), 2)),
+            "x": pa.array([1.5, float("nan"), None]),
+            "label": pa.array(["a", "b", "a"]).dictionary_encode(),
+        }
+    )
     text = export._csv_buffer(table).to_pybytes().decode()
-    assert text.splitlines() == ["vec,fixed,x,label", '"[0.1, -2]","[1, 2]",1.5,"a"', ',"[3, 4]",,"b"',
-                                 '"[3, nan]","[5, 6]",,"a"']
+    assert text.splitlines() == [
+        "vec,fixed,x,label",
+        '"[0.1, -2]","[1, 2]",1.5,"a"',
+        ',"[3, 4]",,"b"',
+        '"[3, nan]","[5, 6]",,"a"',
+    ]

@@ -4,23 +4,24 @@ import numpy as np
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.plots.figures import (
-    STOP_LABELS,
-    RunTrace,
-    animated_run_figure,
-    kl_figure,
-    label_colors,
-    map_figure,
-    map_overlay,
-)
+from gio_core.plots.animation import animated_run_figure
+from gio_core.plots.curves import kl_figure
+from gio_core.plots.maps import map_figure
 from gio_core.plots.projection import MapPlacer, project
+from gio_core.plots.style import label_colors
+from gio_core.plots.trace import STOP_LABELS, RunTrace, map_overlay
 
 
 def _run(pool, target, **params):
     selector = GIOSelector(random_state=0, **params)
     steps = list(selector.iter_fit(pool, target, record_path=True))
-    trace = RunTrace.from_steps(steps, initial_kl=selector.initial_kl_, dimensions=pool.shape[1],
-                                stop_message=selector.stop_message_, cluster_centers=selector.cluster_centers_)
+    trace = RunTrace.from_steps(
+        steps,
+        initial_kl=selector.initial_kl_,
+        dimensions=pool.shape[1],
+        stop_message=selector.stop_message_,
+        cluster_centers=selector.cluster_centers_,
+    )
     return selector, trace
 
 
@@ -45,7 +46,7 @@ def test_trace_replays_the_selection(run):
     np.testing.assert_array_equal(rank, np.arange(1, len(rows) + 1))
     assert trace.stop_reason == selector.stop_reason_
     # 'sequential_increase_tolerance' keeps the tolerated rises during the run and drops them at the end
-    np.testing.assert_allclose(trace.kl[trace.kept][:len(selector.kl_curve_)], selector.kl_curve_)
+    np.testing.assert_allclose(trace.kl[trace.kept][: len(selector.kl_curve_)], selector.kl_curve_)
 
 
 def test_picks_until_grows_one_pick_per_kept_step(run):
@@ -57,8 +58,9 @@ def test_picks_until_grows_one_pick_per_kept_step(run):
 
 def test_rolled_back_picks_leave_the_map_at_the_end(data):
     pool, target, _ = data
-    selector, trace = _run(pool, target, max_iter=200, stop_criterion="sequential_increase_tolerance",
-                           max_sequential_increases=2)
+    selector, trace = _run(
+        pool, target, max_iter=200, stop_criterion="sequential_increase_tolerance", max_sequential_increases=2
+    )
     assert selector.stop_reason_ == "sequential_increase_tolerance"
     assert trace.n_selected.max() > len(selector.selected_indices_)  # picks were kept, then dropped
     rows, _ = trace.picks_until(trace.n_steps - 1)
@@ -127,8 +129,9 @@ def test_map_figure_colours_target_and_picks_by_label(data, run):
     projection = project(pool, target)
     overlay = map_overlay(trace, trace.n_steps - 1, MapPlacer(projection, pool, target))
     target_labels = np.ones(len(target), dtype=int)
-    figure = map_figure(projection, overlay, target_labels=target_labels, pool_labels=labels, label_name="side",
-                        color_picks_by="label")
+    figure = map_figure(
+        projection, overlay, target_labels=target_labels, pool_labels=labels, label_name="side", color_picks_by="label"
+    )
     colors = label_colors(list(target_labels) + list(labels[overlay.picks_rows]))
     names = [item.name for item in figure.data]
     assert "target: side 1" in names
@@ -190,7 +193,7 @@ def test_long_runs_are_animated_with_evenly_spaced_frames(data):
 
 
 def test_map_hover_shows_each_rows_content_on_pool_target_and_picks(data, run):
-    pool, target, labels = data
+    pool, target, _ = data
     _, trace = run
     projection = project(pool, target)
     overlay = map_overlay(trace, trace.n_steps - 1, MapPlacer(projection, pool, target))
@@ -219,18 +222,24 @@ def test_many_labels_put_the_legend_below_the_map_and_make_room_for_it(rng):
 
 
 def test_pool_map_takes_boxes_colours_labels_and_rings_the_chosen_rows(rng):
-    from gio_core.plots.figures import pool_map_figure
+    from gio_core.plots.maps import pool_map_figure
 
     pool = rng.normal(size=(100, 2))
     projection = project(pool, pool[:1])
     labels = np.array(["a", "b"] * 50, dtype=object)
-    figure = pool_map_figure(projection, labels=labels, label_name="kind", chosen=[0, 2, 4],
-                             pool_text=np.array([f"row {i}" for i in range(100)], dtype=object))
+    figure = pool_map_figure(
+        projection,
+        labels=labels,
+        label_name="kind",
+        chosen=[0, 2, 4],
+        pool_text=np.array([f"row {i}" for i in range(100)], dtype=object),
+    )
     by_name = {item.name: item for item in figure.data}
     assert figure.layout.dragmode == "select"
     assert set(by_name) == {"pool: kind a", "pool: kind b", "chosen as target"}
-    assert sorted(list(by_name["pool: kind a"].customdata) + list(by_name["pool: kind b"].customdata)) == \
-        list(range(100))
+    assert sorted(list(by_name["pool: kind a"].customdata) + list(by_name["pool: kind b"].customdata)) == list(
+        range(100)
+    )
     assert list(by_name["chosen as target"].customdata) == [0, 2, 4]
     assert by_name["pool: kind b"].text[0] == "row 1"
     assert len(pool_map_figure(projection).data) == 1

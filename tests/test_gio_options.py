@@ -28,8 +28,12 @@ def test_paper_params_reproduce_the_plain_averaged_objective(two_blobs):
     for state in (steered, plain):
         state.add_points(start)
     v0 = target.mean(axis=0)
-    assert_allclose(steered.descend(v0, n_steps=30, step_size=0.05), plain.descend(v0, n_steps=30, step_size=0.05),
-                    rtol=1e-12, atol=1e-12)
+    assert_allclose(
+        steered.descend(v0, n_steps=30, step_size=0.05),
+        plain.descend(v0, n_steps=30, step_size=0.05),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     assert paper.stop_reason_ in ("increase", "max_iter")
 
 
@@ -39,9 +43,17 @@ def test_trust_region_bounds_every_descent(two_blobs, objective):
     radius = 0.25
     median_radius = float(np.median(kth_neighbor_distances(target, target, 5, exclude_self=True)))
     steps = []
-    selector = GIOSelector(objective=objective, step_rule="preconditioned", lr=0.5, trust_radius=radius,
-                           v_init="cycle", uniform_start_size=0, max_iter=15, stop_criterion="data_size",
-                           random_state=1)
+    selector = GIOSelector(
+        objective=objective,
+        step_rule="preconditioned",
+        lr=0.5,
+        trust_radius=radius,
+        v_init="cycle",
+        uniform_start_size=0,
+        max_iter=15,
+        stop_criterion="data_size",
+        random_state=1,
+    )
     for step in selector.iter_fit(pool, target, record_path=True):
         steps.append(step)
     assert len(steps) == 15
@@ -49,18 +61,29 @@ def test_trust_region_bounds_every_descent(two_blobs, objective):
         travelled = np.linalg.norm(step.path - step.path[0], axis=1).max()
         assert travelled <= radius * median_radius * (1 + 1e-9)
     # without the region the same descents go farther
-    free = GIOSelector(objective=objective, step_rule="preconditioned", lr=0.5, trust_radius=None, v_init="cycle",
-                       uniform_start_size=0, max_iter=15, stop_criterion="data_size", random_state=1)
-    longest = max(np.linalg.norm(step.path - step.path[0], axis=1).max()
-                  for step in free.iter_fit(pool, target, record_path=True))
+    free = GIOSelector(
+        objective=objective,
+        step_rule="preconditioned",
+        lr=0.5,
+        trust_radius=None,
+        v_init="cycle",
+        uniform_start_size=0,
+        max_iter=15,
+        stop_criterion="data_size",
+        random_state=1,
+    )
+    longest = max(
+        np.linalg.norm(step.path - step.path[0], axis=1).max() for step in free.iter_fit(pool, target, record_path=True)
+    )
     assert longest > radius * median_radius * 1.5
 
 
 def test_cycle_starts_each_descent_at_a_new_target_row(rng):
     target = rng.normal(size=(8, 2))
     pool = rng.normal(size=(200, 2))
-    selector = GIOSelector(v_init="cycle", grad_desc_iter=0, uniform_start_size=0, max_iter=8,
-                           stop_criterion="data_size", random_state=3)
+    selector = GIOSelector(
+        v_init="cycle", grad_desc_iter=0, uniform_start_size=0, max_iter=8, stop_criterion="data_size", random_state=3
+    )
     starts = [step.path[0] for step in selector.iter_fit(pool, target, record_path=True)]
     # with no descent, v is the start row itself: eight steps visit all eight target rows once
     visited = {int(np.argmin(np.linalg.norm(target - start, axis=1))) for start in starts}
@@ -70,8 +93,9 @@ def test_cycle_starts_each_descent_at_a_new_target_row(rng):
 def test_jump_draws_with_replacement(rng):
     target = rng.normal(size=(8, 2))
     pool = rng.normal(size=(200, 2))
-    selector = GIOSelector(v_init="jump", grad_desc_iter=0, uniform_start_size=0, max_iter=40,
-                           stop_criterion="data_size", random_state=3)
+    selector = GIOSelector(
+        v_init="jump", grad_desc_iter=0, uniform_start_size=0, max_iter=40, stop_criterion="data_size", random_state=3
+    )
     starts = [step.path[0] for step in selector.iter_fit(pool, target, record_path=True)]
     rows = [int(np.argmin(np.linalg.norm(target - start, axis=1))) for start in starts]
     counts = np.bincount(rows, minlength=8)
@@ -82,9 +106,17 @@ def test_jump_draws_with_replacement(rng):
 def test_snapping_takes_the_best_of_the_nearest_rows(rng, objective):
     pool, target = rng.normal(size=(300, 3)), rng.normal(size=(40, 3))
     start = pool[:6]
-    selector = GIOSelector(objective=objective, step_rule="preconditioned", lr=0.5, snap_candidates=5,
-                           v_init="mean", uniform_start_size=0, max_iter=1, stop_criterion="data_size",
-                           random_state=0)
+    selector = GIOSelector(
+        objective=objective,
+        step_rule="preconditioned",
+        lr=0.5,
+        snap_candidates=5,
+        v_init="mean",
+        uniform_start_size=0,
+        max_iter=1,
+        stop_criterion="data_size",
+        random_state=0,
+    )
     step = next(iter(selector.iter_fit(pool, target, init=start)))
     lookup = NearestUnused(pool)
     closest = lookup.nearest_several(step.v, 5)
@@ -94,8 +126,17 @@ def test_snapping_takes_the_best_of_the_nearest_rows(rng, objective):
     state.add_points(start)
     values = [state.value_with(state.squared_distances_to(pool[row])) for row in closest]
     assert step.kl == pytest.approx(min(values), rel=1e-12)
-    one = GIOSelector(objective=objective, step_rule="preconditioned", lr=0.5, snap_candidates=1, v_init="mean",
-                      uniform_start_size=0, max_iter=1, stop_criterion="data_size", random_state=0)
+    one = GIOSelector(
+        objective=objective,
+        step_rule="preconditioned",
+        lr=0.5,
+        snap_candidates=1,
+        v_init="mean",
+        uniform_start_size=0,
+        max_iter=1,
+        stop_criterion="data_size",
+        random_state=0,
+    )
     assert next(iter(one.iter_fit(pool, target, init=start))).candidate == closest[0]
 
 
@@ -110,8 +151,15 @@ def test_nearest_several_orders_by_distance_and_skips_used_rows():
 
 def test_empty_uniform_start(two_blobs):
     pool, target = two_blobs
-    selector = GIOSelector(uniform_start_size=0, objective="smooth", step_rule="preconditioned", lr=0.5,
-                           max_iter=10, stop_criterion="data_size", random_state=0).fit(pool, target)
+    selector = GIOSelector(
+        uniform_start_size=0,
+        objective="smooth",
+        step_rule="preconditioned",
+        lr=0.5,
+        max_iter=10,
+        stop_criterion="data_size",
+        random_state=0,
+    ).fit(pool, target)
     assert selector.result_.start_points.shape == (0, 4)
     assert np.isinf(selector.initial_kl_)
     # the standard estimate is undefined below k points, then finite
@@ -120,8 +168,15 @@ def test_empty_uniform_start(two_blobs):
 
 def test_smooth_objective_reports_the_standard_estimate(two_blobs):
     pool, target = two_blobs
-    selector = GIOSelector(uniform_start_size=0, objective="smooth", step_rule="preconditioned", lr=0.5,
-                           max_iter=20, stop_criterion="data_size", random_state=0).fit(pool, target)
+    selector = GIOSelector(
+        uniform_start_size=0,
+        objective="smooth",
+        step_rule="preconditioned",
+        lr=0.5,
+        max_iter=20,
+        stop_criterion="data_size",
+        random_state=0,
+    ).fit(pool, target)
     picks = pool[selector.selected_indices_]
     assert selector.kl_curve_[-1] == pytest.approx(knn_kl(target, picks, k=5), rel=1e-9)
 

@@ -11,6 +11,9 @@ from gio_core.gio.kl import EPS
 
 from .conftest import load_reference
 
+# values for the validation cases below (only their shapes and finiteness matter)
+_VALUES = np.random.default_rng(0)
+
 
 def _log(distance):
     return math.log(distance + EPS)
@@ -103,8 +106,7 @@ def test_incremental_state_matches_batch(rng, discard):
         assert state.value() == before  # value_with changes nothing
         state.add(squared)
         assert state.value() == preview
-    assert_allclose(state.value(), averaged_knn_kl(target, sample, k=4, discard_nearest_for_xy=discard),
-                    rtol=1e-12)
+    assert_allclose(state.value(), averaged_knn_kl(target, sample, k=4, discard_nearest_for_xy=discard), rtol=1e-12)
     assert state.size == 25
 
 
@@ -118,8 +120,12 @@ def _gaussian_kl(mean_p, cov_p, mean_q, cov_q):
     dimension = len(mean_p)
     inverse_q = np.linalg.inv(cov_q)
     difference = mean_q - mean_p
-    return 0.5 * (np.trace(inverse_q @ cov_p) + difference @ inverse_q @ difference - dimension
-                  + math.log(np.linalg.det(cov_q) / np.linalg.det(cov_p)))
+    return 0.5 * (
+        np.trace(inverse_q @ cov_p)
+        + difference @ inverse_q @ difference
+        - dimension
+        + math.log(np.linalg.det(cov_q) / np.linalg.det(cov_p))
+    )
 
 
 @pytest.mark.parametrize("dimension", [1, 2, 4], ids=lambda d: f"d{d}")
@@ -131,9 +137,14 @@ def test_standard_estimator_converges_to_closed_form(dimension):
     spreads = []
     for size in (300, 20_000):
         generator = np.random.default_rng(size + dimension)
-        estimates = [knn_kl(generator.multivariate_normal(mean_p, cov_p, size),
-                            generator.multivariate_normal(mean_q, cov_q, size), k=5)
-                     for _ in range(4)]
+        estimates = [
+            knn_kl(
+                generator.multivariate_normal(mean_p, cov_p, size),
+                generator.multivariate_normal(mean_q, cov_q, size),
+                k=5,
+            )
+            for _ in range(4)
+        ]
         spreads.append(np.std(estimates))
     assert abs(np.mean(estimates) - truth) < 0.05 * truth + 0.01  # close at the larger size
     assert spreads[1] < spreads[0]  # and less scattered than at the smaller one
@@ -147,34 +158,69 @@ def test_standard_estimator_backends_agree(rng):
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: averaged_knn_kl(np.zeros((10, 2)), np.zeros((5, 3))), ValueError,
-         "target has 2 dimensions but sample has 3"),
-        (lambda: averaged_knn_kl(np.random.rand(3, 2), np.zeros((5, 2)), k=5), ValueError,
-         r"target has 3 rows; k=5 needs at least k\+1=6 rows"),
-        (lambda: averaged_knn_kl(np.full((10, 2), np.nan), np.zeros((5, 2))), ValueError,
-         "target has 10 row\\(s\\) with NaN or inf"),
-        (lambda: averaged_knn_kl(np.random.rand(10, 2), np.array([[0.0, np.inf]])), ValueError,
-         "sample has 1 row\\(s\\) with NaN or inf"),
-        (lambda: averaged_knn_kl(np.random.rand(10, 2), np.zeros((0, 2))), ValueError, "sample is empty"),
-        (lambda: averaged_knn_kl(np.random.rand(10, 2), np.zeros((1, 2)), discard_nearest_for_xy=True),
-         ValueError, "needs at least 2 rows"),
-        (lambda: averaged_knn_kl(np.random.rand(10, 2), np.zeros((4, 2)), k=0), ValueError,
-         "k must be at least 1"),
-        (lambda: averaged_knn_kl(np.random.rand(10, 2), np.zeros((4, 2)), k=2.5), TypeError,
-         "k must be an integer"),
+        (
+            lambda: averaged_knn_kl(np.zeros((10, 2)), np.zeros((5, 3))),
+            ValueError,
+            "target has 2 dimensions but sample has 3",
+        ),
+        (
+            lambda: averaged_knn_kl(_VALUES.random((3, 2)), np.zeros((5, 2)), k=5),
+            ValueError,
+            r"target has 3 rows; k=5 needs at least k\+1=6 rows",
+        ),
+        (
+            lambda: averaged_knn_kl(np.full((10, 2), np.nan), np.zeros((5, 2))),
+            ValueError,
+            "target has 10 row\\(s\\) with NaN or inf",
+        ),
+        (
+            lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.array([[0.0, np.inf]])),
+            ValueError,
+            "sample has 1 row\\(s\\) with NaN or inf",
+        ),
+        (lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.zeros((0, 2))), ValueError, "sample is empty"),
+        (
+            lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.zeros((1, 2)), discard_nearest_for_xy=True),
+            ValueError,
+            "needs at least 2 rows",
+        ),
+        (lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.zeros((4, 2)), k=0), ValueError, "k must be at least 1"),
+        (lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.zeros((4, 2)), k=2.5), TypeError, "k must be an integer"),
         (lambda: averaged_knn_kl([["a", "b"]] * 10, np.zeros((4, 2))), TypeError, "target has dtype"),
-        (lambda: averaged_knn_kl(np.random.rand(10), np.zeros((4, 1))), ValueError, "target is 1-D"),
+        (lambda: averaged_knn_kl(_VALUES.random(10), np.zeros((4, 1))), ValueError, "target is 1-D"),
         (lambda: averaged_knn_kl("pool.csv", np.zeros((4, 1))), TypeError, "not a file name"),
-        (lambda: knn_kl(np.random.rand(10, 2), np.zeros((2, 2)), k=3), ValueError,
-         "sample has 2 rows; k=3 needs at least k rows"),
-        (lambda: averaged_knn_kl_gradient(np.random.rand(10, 2), np.zeros((3, 2)), [0.0, 0.0, 1.0]),
-         ValueError, r"point has shape \(3,\)"),
-        (lambda: knn_kl(np.random.rand(10, 2), np.random.rand(10, 2), backend="gpu"), ValueError,
-         "backend='gpu' is not one of"),
+        (
+            lambda: knn_kl(_VALUES.random((10, 2)), np.zeros((2, 2)), k=3),
+            ValueError,
+            "sample has 2 rows; k=3 needs at least k rows",
+        ),
+        (
+            lambda: averaged_knn_kl_gradient(_VALUES.random((10, 2)), np.zeros((3, 2)), [0.0, 0.0, 1.0]),
+            ValueError,
+            r"point has shape \(3,\)",
+        ),
+        (
+            lambda: knn_kl(_VALUES.random((10, 2)), _VALUES.random((10, 2)), backend="gpu"),
+            ValueError,
+            "backend='gpu' is not one of",
+        ),
     ],
-    ids=["dimension-mismatch", "too-few-target-rows", "nan-target", "inf-sample", "empty-sample",
-         "discard-needs-two", "k-zero", "k-float", "strings", "one-dimensional", "file-name", "knn-too-few",
-         "point-shape", "backend"],
+    ids=[
+        "dimension-mismatch",
+        "too-few-target-rows",
+        "nan-target",
+        "inf-sample",
+        "empty-sample",
+        "discard-needs-two",
+        "k-zero",
+        "k-float",
+        "strings",
+        "one-dimensional",
+        "file-name",
+        "knn-too-few",
+        "point-shape",
+        "backend",
+    ],
 )
 def test_validation_messages(call, error, match):
     with pytest.raises(error, match=match):

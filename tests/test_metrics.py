@@ -27,7 +27,7 @@ def test_kl_curve_equals_the_estimator_after_every_pick(rng, k, with_init):
     curve = kl_curve(target, picks, k=k, init=init)
     start = init if with_init else np.empty((0, 3))
     for j in range(len(picks)):
-        sample = np.vstack([start, picks[:j + 1]])
+        sample = np.vstack([start, picks[: j + 1]])
         if sample.shape[0] < k:
             assert math.isnan(curve[j])
         else:
@@ -57,7 +57,7 @@ def test_mmd2_by_hand():
     x = np.array([[0.0], [1.0]])
     y = np.array([[0.0], [2.0]])
     bandwidth = 1.0
-    kernel = lambda a, b: math.exp(-(a - b) ** 2 / 2.0)  # noqa: E731
+    kernel = lambda a, b: math.exp(-((a - b) ** 2) / 2.0)  # noqa: E731
     within_x = kernel(0, 1)  # mean over the 2 off-diagonal pairs, which are equal
     within_y = kernel(0, 2)
     between = (kernel(0, 0) + kernel(0, 2) + kernel(1, 0) + kernel(1, 2)) / 4
@@ -136,8 +136,9 @@ def test_evaluate_selection_with_labels(rng):
 def test_evaluate_selection_prefers_good_flags_for_precision(rng):
     pool, heldout = rng.normal(size=(40, 2)), rng.normal(size=(20, 2))
     good = np.arange(40) % 4 == 0
-    result = evaluate_selection(pool, np.arange(8), heldout, good_flags=good,
-                                pool_labels=np.zeros(40, int), target_labels=np.zeros(20, int))
+    result = evaluate_selection(
+        pool, np.arange(8), heldout, good_flags=good, pool_labels=np.zeros(40, int), target_labels=np.zeros(20, int)
+    )
     assert result["precision"] == 0.25  # rows 0 and 4 of the first 8
     assert result["accuracy"] == 1.0
 
@@ -151,8 +152,9 @@ def test_evaluate_selection_small_selections(rng):
 
 def test_metric_directions_cover_every_metric(rng):
     pool, heldout = rng.normal(size=(40, 2)), rng.normal(size=(20, 2))
-    result = evaluate_selection(pool, np.arange(10), heldout, pool_labels=np.arange(40) % 2,
-                                target_labels=np.arange(20) % 2)
+    result = evaluate_selection(
+        pool, np.arange(10), heldout, pool_labels=np.arange(40) % 2, target_labels=np.arange(20) % 2
+    )
     assert set(result) - {"n_selected"} == set(METRIC_DIRECTIONS)
     assert set(METRIC_DIRECTIONS.values()) == {"lower", "higher"}
 
@@ -174,9 +176,21 @@ def test_metric_directions_cover_every_metric(rng):
         (lambda x: evaluate_selection(x, np.arange(3), x, pool_labels=[1, 2]), ValueError, "pool_labels"),
         (lambda x: evaluate_selection(x, np.arange(3), x, good_flags=[True]), ValueError, "good_flags"),
     ],
-    ids=["curve-dims", "curve-k", "mmd-rows", "mmd-bandwidth", "mmd-bandwidth-type", "coverage-dims",
-         "precision-empty", "train-labels", "test-labels", "index-range", "index-type", "label-length",
-         "flag-length"],
+    ids=[
+        "curve-dims",
+        "curve-k",
+        "mmd-rows",
+        "mmd-bandwidth",
+        "mmd-bandwidth-type",
+        "coverage-dims",
+        "precision-empty",
+        "train-labels",
+        "test-labels",
+        "index-range",
+        "index-type",
+        "label-length",
+        "flag-length",
+    ],
 )
 def test_validation(rng, call, error, match):
     x = rng.normal(size=(10, 2))

@@ -13,12 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gio_core.io import formats as data_module
 from gio_core.cli import main
+from gio_core.io import formats as data_module
 from gio_core.io.errors import DataError
+from gio_core.io.read import read_data
 from gio_core.io.shards import dataset_vectors, open_parquet_dataset, target_vectors
 from gio_core.io.vectors import extract_vectors, prepare_vectors
-from gio_core.io.read import read_data
 
 NOTE = "target columns matched to the pool's by position"
 
@@ -70,8 +70,11 @@ def test_named_pool_and_bare_target_match_by_position(tmp_path, pool_frame, targ
     assert prepared.matched_by_position
     assert prepared.source == "columns" and prepared.columns == ("f0", "f1", "f2")
     assert prepared.description == f"3 numeric columns (f0, f1, f2); {NOTE} (target.npy has no column names)"
-    assert any("target.npy is a bare array: its 3 columns are matched to" in record.getMessage()
-               and record.levelno == logging.INFO for record in caplog.records)
+    assert any(
+        "target.npy is a bare array: its 3 columns are matched to" in record.getMessage()
+        and record.levelno == logging.INFO
+        for record in caplog.records
+    )
 
 
 @pytest.mark.parametrize("target_kind", ["csv", "parquet"], ids=["csv-target", "parquet-target"])
@@ -138,9 +141,12 @@ def test_widths_that_disagree_are_refused_in_one_line(tmp_path, pool_frame, rng,
     np.save(tmp_path / "bare.npy", rng.normal(size=(20, 4)))
     bare = read_data(tmp_path / "bare.npy")
     pool, target = (named, bare) if bare_side == "target" else (bare, named)
-    with pytest.raises(DataError, match=r"^bare.npy is a bare array with 4 columns, matched by position to the 3 "
-                                        r"vector dimensions of named.parquet \(3 numeric columns \(f0, f1, f2\)\), so "
-                                        r"the widths must agree; save bare.npy with 3 columns\.$") as caught:
+    with pytest.raises(
+        DataError,
+        match=r"^bare.npy is a bare array with 4 columns, matched by position to the 3 "
+        r"vector dimensions of named.parquet \(3 numeric columns \(f0, f1, f2\)\), so "
+        r"the widths must agree; save bare.npy with 3 columns\.$",
+    ) as caught:
         prepare_vectors(pool, target)
     assert caught.value.code == "dimension" and "\n" not in str(caught.value)
 
@@ -148,16 +154,22 @@ def test_widths_that_disagree_are_refused_in_one_line(tmp_path, pool_frame, rng,
 def test_width_message_offers_columns_when_there_are_enough(tmp_path, pool_frame, rng):
     named = read_data(write(pool_frame, tmp_path / "named.csv"))
     np.save(tmp_path / "bare.npy", rng.normal(size=(20, 2)))
-    with pytest.raises(DataError, match=r"name 2 of named.csv's numeric columns, in bare.npy's order \(columns=\), "
-                                        r"or save bare.npy with 3 columns"):
+    with pytest.raises(
+        DataError,
+        match=r"name 2 of named.csv's numeric columns, in bare.npy's order \(columns=\), "
+        r"or save bare.npy with 3 columns",
+    ):
         prepare_vectors(named, read_data(tmp_path / "bare.npy"))
 
 
 def test_text_only_table_cannot_be_matched_to_an_array(tmp_path, rng):
     named = read_data(b"id,text\n1,hello there\n2,good bye\n", name="words.csv")
     np.save(tmp_path / "bare.npy", rng.normal(size=(20, 2)))
-    with pytest.raises(DataError, match=r"words.csv has no numeric or vector columns \(only text, such as `text`\), so "
-                                        r"it cannot be matched by position"):
+    with pytest.raises(
+        DataError,
+        match=r"words.csv has no numeric or vector columns \(only text, such as `text`\), so "
+        r"it cannot be matched by position",
+    ):
         prepare_vectors(read_data(tmp_path / "bare.npy"), named)
 
 
@@ -192,9 +204,12 @@ def test_shard_pool_refuses_a_narrower_array(tmp_path, pool_frame, rng):
     write(pool_frame, tmp_path / "part-0.parquet")
     dataset = open_parquet_dataset(str(tmp_path / "*.parquet"))
     np.save(tmp_path / "target.npy", rng.normal(size=(20, 2)))
-    with pytest.raises(DataError, match=r"target.npy is a bare array with 2 columns, matched by position to the 3 "
-                                        r"vector dimensions of .*, so the widths must agree; name 2 of .* numeric "
-                                        r"columns") as caught:
+    with pytest.raises(
+        DataError,
+        match=r"target.npy is a bare array with 2 columns, matched by position to the 3 "
+        r"vector dimensions of .*, so the widths must agree; name 2 of .* numeric "
+        r"columns",
+    ) as caught:
         target_vectors(read_data(tmp_path / "target.npy"), dataset_vectors(dataset), pool_name=dataset.name)
     assert caught.value.code == "dimension"
 
@@ -203,21 +218,35 @@ def test_shard_pool_refuses_a_narrower_array(tmp_path, pool_frame, rng):
 # The command line, end to end
 
 
-@pytest.mark.parametrize("pool_name, target_name, clusters", [
-    ("pool.parquet", "target.npy", None),
-    ("pool.parquet", "target.npy", 20),
-    ("pool.npy", "target.csv", None),
-    ("pool.npy", "target.csv", 20),
-], ids=["parquet-npy", "parquet-npy-clusters", "npy-csv", "npy-csv-clusters"])
-def test_cli_selects_with_mixed_inputs(tmp_path, pool_frame, target_frame, target_matrix, capsys, pool_name,
-                                       target_name, clusters):
+@pytest.mark.parametrize(
+    "pool_name, target_name, clusters",
+    [
+        ("pool.parquet", "target.npy", None),
+        ("pool.parquet", "target.npy", 20),
+        ("pool.npy", "target.csv", None),
+        ("pool.npy", "target.csv", 20),
+    ],
+    ids=["parquet-npy", "parquet-npy-clusters", "npy-csv", "npy-csv-clusters"],
+)
+def test_cli_selects_with_mixed_inputs(
+    tmp_path, pool_frame, target_frame, target_matrix, capsys, pool_name, target_name, clusters
+):
     write(pool_frame, tmp_path / "pool.parquet")
     np.save(tmp_path / "pool.npy", pool_frame[["f0", "f1", "f2"]].to_numpy())
     np.save(tmp_path / "target.npy", target_matrix)
     write(target_frame, tmp_path / "target.csv")
     out = tmp_path / "sel.csv"
-    arguments = ["select", "--pool", str(tmp_path / pool_name), "--target", str(tmp_path / target_name), "--out",
-                 str(out), "--seed", "3"] + (["--clusters", str(clusters)] if clusters else [])
+    arguments = [
+        "select",
+        "--pool",
+        str(tmp_path / pool_name),
+        "--target",
+        str(tmp_path / target_name),
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+    ] + (["--clusters", str(clusters)] if clusters else [])
     status = main(arguments)
     err = capsys.readouterr().err
     assert status == 0, err
@@ -230,16 +259,28 @@ def test_cli_selects_with_mixed_inputs(tmp_path, pool_frame, target_frame, targe
         assert selection["id"].tolist() == pool_frame["id"].iloc[rows].tolist()
     else:
         assert list(selection.columns[:3]) == ["dim_0", "dim_1", "dim_2"]
-        np.testing.assert_allclose(selection[["dim_0", "dim_1", "dim_2"]].to_numpy(),
-                                   pool_frame[["f0", "f1", "f2"]].to_numpy()[rows], rtol=1e-6)
+        np.testing.assert_allclose(
+            selection[["dim_0", "dim_1", "dim_2"]].to_numpy(),
+            pool_frame[["f0", "f1", "f2"]].to_numpy()[rows],
+            rtol=1e-6,
+        )
     assert ("gio_cluster" in selection.columns) == bool(clusters)
 
 
 def test_cli_refuses_mismatched_widths_in_one_line(tmp_path, pool_frame, rng, capsys):
     write(pool_frame, tmp_path / "pool.parquet")
     np.save(tmp_path / "target.npy", rng.normal(size=(30, 5)))
-    status = main(["select", "--pool", str(tmp_path / "pool.parquet"), "--target", str(tmp_path / "target.npy"),
-                   "--out", str(tmp_path / "sel.csv")])
+    status = main(
+        [
+            "select",
+            "--pool",
+            str(tmp_path / "pool.parquet"),
+            "--target",
+            str(tmp_path / "target.npy"),
+            "--out",
+            str(tmp_path / "sel.csv"),
+        ]
+    )
     err = capsys.readouterr().err
     assert status != 0
     assert "target.npy is a bare array with 5 columns, matched by position to the 3 vector dimensions" in err
@@ -299,8 +340,9 @@ def wide_parquet(tmp_path, rng) -> tuple[Path, pd.DataFrame]:
     frame.loc[3, "d7"] = np.nan
     frame.index = pd.RangeIndex(10, 10 + n)
     table = pa.Table.from_pandas(frame)
-    table = table.set_column(table.schema.get_field_index("d9"), "d9",
-                             pa.array(frame["d9"].where(frame.index != 15), from_pandas=True))
+    table = table.set_column(
+        table.schema.get_field_index("d9"), "d9", pa.array(frame["d9"].where(frame.index != 15), from_pandas=True)
+    )
     path = tmp_path / "wide.parquet"
     pq.write_table(table, path, row_group_size=300)
     return path, pq.read_table(path).to_pandas()
@@ -336,8 +378,9 @@ def test_wide_parquet_subset_and_reordered_columns(wide_parquet):
     data = read_data(path)
     chosen = ["d5", "d1", "label"]
     np.testing.assert_array_equal(extract_vectors(data, columns=chosen), expected[chosen].to_numpy(dtype=np.float32))
-    np.testing.assert_array_equal(extract_vectors(data, columns=["d3", "d2"]),
-                                  expected[["d3", "d2"]].to_numpy(dtype=np.float32))
+    np.testing.assert_array_equal(
+        extract_vectors(data, columns=["d3", "d2"]), expected[["d3", "d2"]].to_numpy(dtype=np.float32)
+    )
 
 
 def test_narrow_parquet_keeps_float64(tmp_path):
@@ -357,8 +400,11 @@ def test_parquet_footer_promising_more_rows_is_refused(tmp_path, monkeypatch):
         return real(self, group, *args, **kwargs).slice(0, 5)
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", short_read)
-    with pytest.raises(DataError, match=r"w.parquet could not be read as Parquet \(row group 0 holds 5 rows, its "
-                                        r"footer says 10\); the file is damaged or truncated"):
+    with pytest.raises(
+        DataError,
+        match=r"w.parquet could not be read as Parquet \(row group 0 holds 5 rows, its "
+        r"footer says 10\); the file is damaged or truncated",
+    ):
         read_data(tmp_path / "w.parquet")
 
 
@@ -379,8 +425,11 @@ def test_columns_of_a_headerless_pool_are_its_own(tmp_path, target_frame, target
 # The app: a table and a bare array given together
 
 
-@pytest.mark.parametrize("pool_name, target_name", [("pool.csv", "target.npy"), ("pool.npy", "target.parquet")],
-                         ids=["table-pool", "array-pool"])
+@pytest.mark.parametrize(
+    "pool_name, target_name",
+    [("pool.csv", "target.npy"), ("pool.npy", "target.parquet")],
+    ids=["table-pool", "array-pool"],
+)
 def test_app_matches_a_bare_array_by_position(tmp_path, monkeypatch, pool_name, target_name):
     from streamlit.testing.v1 import AppTest
 
@@ -400,8 +449,9 @@ def test_app_matches_a_bare_array_by_position(tmp_path, monkeypatch, pool_name, 
     at.text_input(key="target_path").input(target_name).run()
     assert not at.exception and not at.error, [item.value for item in at.error]
     nameless = pool_name if pool_name.endswith(".npy") else target_name
-    assert any(f"{nameless} has no column names: its columns are matched by position" in item.value
-               for item in at.caption), [item.value for item in at.caption]
+    assert any(
+        f"{nameless} has no column names: its columns are matched by position" in item.value for item in at.caption
+    ), [item.value for item in at.caption]
     assert any("matched to the pool's by position" in item.value for item in at.caption)
 
 
@@ -413,8 +463,23 @@ def test_a_bare_pool_run_reruns_from_its_manifest(tmp_path, rng, choice, capsys)
     target = pd.DataFrame(rng.normal(size=(30, 5)), columns=[f"f{i}" for i in range(5)])
     target.insert(0, "name", [f"t{i}" for i in range(30)])
     target.to_csv(tmp_path / "target.csv", index=False)
-    assert main(["select", "--pool", str(tmp_path / "pool.npy"), "--target", str(tmp_path / "target.csv"),
-                 "--out", str(tmp_path / "a.csv"), "--max-iter", "8", *choice]) == 0
+    assert (
+        main(
+            [
+                "select",
+                "--pool",
+                str(tmp_path / "pool.npy"),
+                "--target",
+                str(tmp_path / "target.csv"),
+                "--out",
+                str(tmp_path / "a.csv"),
+                "--max-iter",
+                "8",
+                *choice,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     status = main(["select", "--manifest", str(tmp_path / "a.manifest.json"), "--out", str(tmp_path / "b.csv")])
     err = capsys.readouterr().err

@@ -23,9 +23,9 @@ def _central_differences(function, point, step=1e-6):
 def test_value_is_the_standard_estimator(rng, k):
     target, sample = rng.normal(size=(30, 3)), rng.normal(0.5, 1.0, size=(12, 3))
     objective = SmoothKNNKL(target, k=k)
-    objective.add_points(sample[:k - 1])
+    objective.add_points(sample[: k - 1])
     assert math.isinf(objective.value())
-    objective.add_points(sample[k - 1:])
+    objective.add_points(sample[k - 1 :])
     assert objective.size == 12
     assert_allclose(objective.value(), knn_kl(target, sample, k=k, backend="numpy"), rtol=1e-10)
 
@@ -135,13 +135,22 @@ def test_trust_radius_keeps_the_descent_local(rng):
 
 
 def test_drops_into_the_engine_run_loop(rng):
-    from gio_core.gio.selector import GIOSelector
     from gio_core.gio.run import _Run
+    from gio_core.gio.selector import GIOSelector
 
     pool, target = rng.normal(size=(80, 2)), rng.normal(size=(30, 2))
     config = GIOSelector(max_iter=15, stop_criterion="data_size", v_init="jump", lr=0.5, grad_desc_iter=5).config()
-    run = _Run(pool, target, np.empty((0, 2)), config, np.random.default_rng(0), rows_per_candidate=None,
-               row_budget=len(pool), excluded=None, record_path=False)
+    run = _Run(
+        pool,
+        target,
+        np.empty((0, 2)),
+        config,
+        np.random.default_rng(0),
+        rows_per_candidate=None,
+        row_budget=len(pool),
+        excluded=None,
+        record_path=False,
+    )
     run.estimate = SmoothKNNKL(target, k=config.k)
     run.initial_kl = run.estimate.value()
     run.scale_factor = 1.0

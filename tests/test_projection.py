@@ -33,10 +33,18 @@ def test_default_sample_limit_is_twenty_thousand():
     assert MAX_MAP_POOL_ROWS == 20_000
 
 
-@pytest.mark.parametrize("method, rows, dims, expected", [
-    ("auto", 1000, 2, "raw"), ("auto", 1000, 1, "raw"), ("auto", UMAP_MIN_ROWS - 1, 10, "pca"),
-    ("auto", UMAP_MIN_ROWS, 10, "umap"), ("pca", 1000, 2, "pca"), ("umap", 10, 10, "umap"),
-], ids=["2d-raw", "1d-raw", "tiny-pca", "umap", "forced-pca", "forced-umap"])
+@pytest.mark.parametrize(
+    "method, rows, dims, expected",
+    [
+        ("auto", 1000, 2, "raw"),
+        ("auto", 1000, 1, "raw"),
+        ("auto", UMAP_MIN_ROWS - 1, 10, "pca"),
+        ("auto", UMAP_MIN_ROWS, 10, "umap"),
+        ("pca", 1000, 2, "pca"),
+        ("umap", 10, 10, "umap"),
+    ],
+    ids=["2d-raw", "1d-raw", "tiny-pca", "umap", "forced-pca", "forced-umap"],
+)
 def test_resolve_method(method, rows, dims, expected):
     assert resolve_method(method, rows, dims) == expected
 
@@ -66,7 +74,7 @@ def test_pca_map_matches_the_top_two_components(rng):
     for column in range(2):  # components are defined up to sign
         sign = np.sign(xy[:, column] @ expected[:, column])
         np.testing.assert_allclose(xy[:, column], sign * expected[:, column], atol=1e-4)
-    explained = singular[0] ** 2 / (singular ** 2).sum()
+    explained = singular[0] ** 2 / (singular**2).sum()
     assert f"{explained:.0%}" in projection.axis_titles[0]
 
 
@@ -162,11 +170,15 @@ def test_pool_positions_places_rows_off_the_sample_up_to_a_limit(rng):
     assert len(kept) == 15 and xy.shape == (15, 2)
 
 
-@pytest.mark.parametrize("pool, target, message", [
-    (np.zeros((0, 2)), np.zeros((5, 2)), "pool must be a non-empty 2-D array"),
-    (np.zeros((5, 2)), np.zeros((5, 3)), "target must be a non-empty 2-D array with the pool's 2 dimensions"),
-    (np.full((5, 2), np.nan), np.zeros((5, 2)), "pool has 5 row.s. with NaN or inf"),
-], ids=["empty-pool", "dimension-mismatch", "nan"])
+@pytest.mark.parametrize(
+    "pool, target, message",
+    [
+        (np.zeros((0, 2)), np.zeros((5, 2)), "pool must be a non-empty 2-D array"),
+        (np.zeros((5, 2)), np.zeros((5, 3)), "target must be a non-empty 2-D array with the pool's 2 dimensions"),
+        (np.full((5, 2), np.nan), np.zeros((5, 2)), "pool has 5 row.s. with NaN or inf"),
+    ],
+    ids=["empty-pool", "dimension-mismatch", "nan"],
+)
 def test_bad_inputs_are_refused(pool, target, message):
     with pytest.raises(ValueError, match=message):
         project(pool, target)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gio_core.methods.registry import METHODS
 from gio_core.methods.pursuit import PursuitSelector, auto_pursuit_clusters
+from gio_core.methods.registry import METHODS
 
 from .selection_checks import assert_distinct_at_budget, assert_seed_decides
 
@@ -39,8 +39,9 @@ def test_a_budget_beyond_one_pursuit_runs_several(rng):
 
 def test_same_seed_same_picks(rng):
     pool, target = _blobs(rng)
-    first, again = assert_seed_decides(lambda seed: PursuitSelector(n_select=60, n_clusters=4, random_state=seed),
-                                       (pool, target), 5)
+    first, again = assert_seed_decides(
+        lambda seed: PursuitSelector(n_select=60, n_clusters=4, random_state=seed), (pool, target), 5
+    )
     np.testing.assert_array_equal(first.cluster_labels_, again.cluster_labels_)
 
 
@@ -85,13 +86,17 @@ def test_registered_in_methods():
     assert selector.n_select == 9 and selector.random_state == 4
 
 
-@pytest.mark.parametrize("params, error, match", [
-    ({"n_clusters": 0}, ValueError, r"n_clusters must be at least 1; got 0"),
-    ({"n_clusters": 2.5}, TypeError, r"n_clusters must be an integer; got 2.5"),
-    ({"n_clusters": 500}, ValueError, r"n_clusters=500 is more than the pool's 40 rows; lower n_clusters"),
-    ({"n_select": 0}, ValueError, r"n_select must be at least 1; got 0"),
-    ({"k": 0}, ValueError, r"k must be at least 1; got 0"),
-], ids=["clusters-zero", "clusters-float", "clusters-above-pool", "budget-zero", "k-zero"])
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"n_clusters": 0}, ValueError, r"n_clusters must be at least 1; got 0"),
+        ({"n_clusters": 2.5}, TypeError, r"n_clusters must be an integer; got 2.5"),
+        ({"n_clusters": 500}, ValueError, r"n_clusters=500 is more than the pool's 40 rows; lower n_clusters"),
+        ({"n_select": 0}, ValueError, r"n_select must be at least 1; got 0"),
+        ({"k": 0}, ValueError, r"k must be at least 1; got 0"),
+    ],
+    ids=["clusters-zero", "clusters-float", "clusters-above-pool", "budget-zero", "k-zero"],
+)
 def test_bad_parameters_are_refused_with_a_message(rng, params, error, match):
     pool, target = _blobs(rng, n_each=20)
     with pytest.raises(error, match=match):

@@ -17,11 +17,24 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gio_core.io.errors import DataError
-from gio_core.io.vectors import prepare_vectors
 from gio_core.io.read import read_data
+from gio_core.io.vectors import prepare_vectors
 
-NAMES = ["data.csv", "data.tsv", "data.csv.gz", "data.tsv.gz", "data.parquet", "data.jsonl", "data.json",
-         "data.npy", "data.npz", "data.txt", "data.gz", "upload", "data.xlsx"]
+NAMES = [
+    "data.csv",
+    "data.tsv",
+    "data.csv.gz",
+    "data.tsv.gz",
+    "data.parquet",
+    "data.jsonl",
+    "data.json",
+    "data.npy",
+    "data.npz",
+    "data.txt",
+    "data.gz",
+    "upload",
+    "data.xlsx",
+]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -50,17 +63,67 @@ def test_arbitrary_bytes(content, name):
 
 
 @FUZZ
-@given(content=st.binary(min_size=0, max_size=300),
-       magic=st.sampled_from([b"\x93NUMPY", b"\x93NUMPY\x01\x00", b"PK\x03\x04", b"PAR1", b"\x1f\x8b", b"\x1f\x8b\x08\x00",
-                              b"\xef\xbb\xbf", b"\xff\xfe", b"{", b"[", b"<", b"\x80\x04"]),
-       name=st.sampled_from(NAMES))
+@given(
+    content=st.binary(min_size=0, max_size=300),
+    magic=st.sampled_from(
+        [
+            b"\x93NUMPY",
+            b"\x93NUMPY\x01\x00",
+            b"PK\x03\x04",
+            b"PAR1",
+            b"\x1f\x8b",
+            b"\x1f\x8b\x08\x00",
+            b"\xef\xbb\xbf",
+            b"\xff\xfe",
+            b"{",
+            b"[",
+            b"<",
+            b"\x80\x04",
+        ]
+    ),
+    name=st.sampled_from(NAMES),
+)
 def test_bytes_behind_a_magic_number(content, magic, name):
     check_read(magic + content, name)
 
 
-TOKENS = st.sampled_from([",", "\t", ";", '"', "'", "\n", "\r\n", " ", "[", "]", "{", "}", ":", "nan", "inf", "-inf",
-                          "1", "-2.5", "1e400", "0.0", "abc", "NA", "None", "", "é", "\x00", "=", "[1, 2]",
-                          "[1 2 3]", '"x,y"', "id", "text", "\ufeff"])
+TOKENS = st.sampled_from(
+    [
+        ",",
+        "\t",
+        ";",
+        '"',
+        "'",
+        "\n",
+        "\r\n",
+        " ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        "nan",
+        "inf",
+        "-inf",
+        "1",
+        "-2.5",
+        "1e400",
+        "0.0",
+        "abc",
+        "NA",
+        "None",
+        "",
+        "é",
+        "\x00",
+        "=",
+        "[1, 2]",
+        "[1 2 3]",
+        '"x,y"',
+        "id",
+        "text",
+        "\ufeff",
+    ]
+)
 
 
 @FUZZ
@@ -71,11 +134,20 @@ def test_csv_like_text(tokens, name):
 
 def _valid_files() -> dict[str, bytes]:
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"id": [f"{i:03d}" for i in range(30)], "text": [f"sentence {i}, ok" for i in range(30)],
-                          "x": rng.normal(size=30), "y": rng.normal(size=30)})
+    frame = pd.DataFrame(
+        {
+            "id": [f"{i:03d}" for i in range(30)],
+            "text": [f"sentence {i}, ok" for i in range(30)],
+            "x": rng.normal(size=30),
+            "y": rng.normal(size=30),
+        }
+    )
     frame["vec"] = ["[" + ", ".join(f"{v:.3f}" for v in row) + "]" for row in rng.normal(size=(30, 3))]
-    files = {"data.csv": frame.to_csv(index=False).encode(), "data.tsv": frame.to_csv(index=False, sep="\t").encode(),
-             "data.jsonl": frame.to_json(orient="records", lines=True).encode()}
+    files = {
+        "data.csv": frame.to_csv(index=False).encode(),
+        "data.tsv": frame.to_csv(index=False, sep="\t").encode(),
+        "data.jsonl": frame.to_json(orient="records", lines=True).encode(),
+    }
     files["data.csv.gz"] = gzip.compress(files["data.csv"])
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
@@ -99,8 +171,11 @@ def test_valid_files_read(name):
 
 
 @FUZZ
-@given(name=st.sampled_from(sorted(VALID)), cut=st.floats(min_value=0.0, max_value=1.0),
-       flips=st.lists(st.tuples(st.floats(min_value=0.0, max_value=0.999), st.integers(0, 255)), max_size=4))
+@given(
+    name=st.sampled_from(sorted(VALID)),
+    cut=st.floats(min_value=0.0, max_value=1.0),
+    flips=st.lists(st.tuples(st.floats(min_value=0.0, max_value=0.999), st.integers(0, 255)), max_size=4),
+)
 # found by this test in CI: a NUL in the .npy header's dict literal made NumPy raise tokenize.TokenError
 @example(name="data.npy", cut=1.0, flips=[(0.109375, 0)])
 def test_damaged_valid_files(name, cut, flips):
@@ -112,10 +187,18 @@ def test_damaged_valid_files(name, cut, flips):
 
 
 @FUZZ
-@given(rows=st.lists(st.tuples(st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.none()),
-                               st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.none()),
-                               st.text(max_size=12)), min_size=1, max_size=25),
-       kind=st.sampled_from(["csv", "tsv", "parquet", "jsonl"]))
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.none()),
+            st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.none()),
+            st.text(max_size=12),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    kind=st.sampled_from(["csv", "tsv", "parquet", "jsonl"]),
+)
 def test_generated_tables_prepare_or_explain(rows, kind):
     frame = pd.DataFrame(rows, columns=["x", "y", "note"])
     buffer = io.BytesIO()

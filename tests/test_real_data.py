@@ -22,8 +22,9 @@ def fashion():
 
 
 def _self_selection(vectors, **params):
-    return GIOSelector(n_clusters=200, max_iter=200, stop_criterion="data_size", max_data_size=0.25, random_state=0,
-                       **params).fit(vectors, vectors)
+    return GIOSelector(
+        n_clusters=200, max_iter=200, stop_criterion="data_size", max_data_size=0.25, random_state=0, **params
+    ).fit(vectors, vectors)
 
 
 def test_target_share_keeps_every_class_on_self_selection(fashion):
@@ -50,8 +51,9 @@ def test_target_shift_picks_the_target_classes(fashion):
     rng = np.random.default_rng(0)
     target_rows = rng.choice(np.flatnonzero(footwear), size=300, replace=False)
     pool_rows = np.setdiff1d(np.arange(len(labels)), target_rows)
-    selector = GIOSelector(n_clusters=200, max_iter=200, stop_criterion="data_size", max_data_size=0.1,
-                           random_state=0).fit(vectors[pool_rows], vectors[target_rows])
+    selector = GIOSelector(
+        n_clusters=200, max_iter=200, stop_criterion="data_size", max_data_size=0.1, random_state=0
+    ).fit(vectors[pool_rows], vectors[target_rows])
     picked = labels[pool_rows[selector.selected_indices_]]
     assert picked.size == int(0.1 * pool_rows.size)
     assert np.isin(picked, (5, 7, 9)).mean() >= 0.9

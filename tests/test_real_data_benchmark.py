@@ -22,9 +22,20 @@ def real_data():
 
 
 def _record(method, seed, accuracy, **extra):
-    return {"experiment": "shift", "task": "target footwear ('Sandal',)", "method": method, "seed": seed,
-            "budget": 10, "n_rows": 10, "select_seconds": 1.0, "load": 1.0, "accuracy": accuracy,
-            "clean_share": 1.0, "in_target": 0.5, **extra}
+    return {
+        "experiment": "shift",
+        "task": "target footwear ('Sandal',)",
+        "method": method,
+        "seed": seed,
+        "budget": 10,
+        "n_rows": 10,
+        "select_seconds": 1.0,
+        "load": 1.0,
+        "accuracy": accuracy,
+        "clean_share": 1.0,
+        "in_target": 0.5,
+        **extra,
+    }
 
 
 def test_paired_difference_and_its_standard_error(real_data):
@@ -41,15 +52,25 @@ def test_paired_difference_and_its_standard_error(real_data):
 
 
 def test_a_skipped_method_says_why(real_data):
-    records = [_record("Random", 0, 0.8), {"experiment": "shift", "task": "target footwear ('Sandal',)",
-                                            "method": "Greedy k-NN KL", "seed": 0, "skipped": "not run: too big"}]
+    records = [
+        _record("Random", 0, 0.8),
+        {
+            "experiment": "shift",
+            "task": "target footwear ('Sandal',)",
+            "method": "Greedy k-NN KL",
+            "seed": 0,
+            "skipped": "not run: too big",
+        },
+    ]
     assert "not run: too big" in real_data.table(records)
 
 
 def test_resumed_records_keep_the_last_of_each_run(real_data, tmp_path):
     log = tmp_path / "runs.jsonl"
-    log.write_text("\n".join(json.dumps(r) for r in [_record("GIO", 0, 0.5), _record("GIO", 0, 0.9),
-                                                       _record("GIO", 1, 0.7)]) + "\n")
+    log.write_text(
+        "\n".join(json.dumps(r) for r in [_record("GIO", 0, 0.5), _record("GIO", 0, 0.9), _record("GIO", 1, 0.7)])
+        + "\n"
+    )
     latest = real_data._latest_records(log)
     assert len(latest) == 2
     assert latest[("shift", "target footwear ('Sandal',)", "GIO", 0)]["accuracy"] == 0.9

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.plots.figures import RunTrace
-from gio_core.plots.projection import MapPlacer, project
 from gio_core.evaluate.report import run_report_html, run_summary
+from gio_core.plots.projection import MapPlacer, project
+from gio_core.plots.trace import RunTrace
 
 
 @pytest.fixture
@@ -17,13 +17,20 @@ def report(rng):
     pool, target = rng.normal(size=(300, 2)), rng.normal(size=(50, 2)) + 0.5
     selector = GIOSelector(max_iter=15, random_state=0)
     steps = list(selector.iter_fit(pool, target, record_path=True))
-    trace = RunTrace.from_steps(steps, initial_kl=selector.initial_kl_, dimensions=2,
-                                stop_message=selector.stop_message_)
+    trace = RunTrace.from_steps(
+        steps, initial_kl=selector.initial_kl_, dimensions=2, stop_message=selector.stop_message_
+    )
     projection = project(pool, target)
     params = {**selector.get_params(), "start": "uniform"}
-    page = run_report_html(trace, projection, MapPlacer(projection, pool, target), params=params,
-                           inputs={"Pool": "pool.csv (300 rows, csv)", "Label column": "<b>kind</b>"},
-                           title="Report <of> test", seconds=0.25)
+    page = run_report_html(
+        trace,
+        projection,
+        MapPlacer(projection, pool, target),
+        params=params,
+        inputs={"Pool": "pool.csv (300 rows, csv)", "Label column": "<b>kind</b>"},
+        title="Report <of> test",
+        seconds=0.25,
+    )
     return page, trace, selector
 
 
@@ -80,8 +87,13 @@ def test_an_empty_start_reports_the_first_defined_kl_instead_of_infinity(rng):
     summary = run_summary(trace, n_pool=300)
     assert summary["First defined KL"] == f"{selector.kl_curve_[4]:.4g} at pick 5"
     projection = project(pool, target)
-    page = run_report_html(trace, projection, MapPlacer(projection, pool, target), params={"k": 5},
-                           pool_text=np.array([f"pool text {i}" for i in range(300)], dtype=object))
+    page = run_report_html(
+        trace,
+        projection,
+        MapPlacer(projection, pool, target),
+        params={"k": 5},
+        pool_text=np.array([f"pool text {i}" for i in range(300)], dtype=object),
+    )
     assert "<div class='label'>KL at pick 5</div>" in page and "<div class='label'>KL start</div>" not in page
     assert "pool text 17" in page  # the hover content travels with the report
     assert first_defined_kl(RunTrace.from_steps([], initial_kl=np.inf, dimensions=2)) is None

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.io.vectors import prepare_vectors
 from gio_core.io.demos import load_demo
-from gio_core.plots.figures import RunTrace
+from gio_core.io.vectors import prepare_vectors
+from gio_core.plots.trace import RunTrace
 from ui import rows
 from ui.run_view import label_shares
 from ui.state import Dataset
@@ -17,16 +17,26 @@ def _dataset(key: str) -> Dataset:
     demo = load_demo(key)
     prepared = prepare_vectors(demo.pool, demo.target, **demo.vectors)
     labels = demo.label_column
-    return Dataset(source="demo", pool=demo.pool, target=demo.target, prepared=prepared, choice=demo.vectors,
-                   key=key, label_column=labels, pool_labels=demo.pool.frame[labels].to_numpy(),
-                   target_labels=demo.target.frame[labels].to_numpy(), demo=demo)
+    return Dataset(
+        source="demo",
+        pool=demo.pool,
+        target=demo.target,
+        prepared=prepared,
+        choice=demo.vectors,
+        key=key,
+        label_column=labels,
+        pool_labels=demo.pool.frame[labels].to_numpy(),
+        target_labels=demo.target.frame[labels].to_numpy(),
+        demo=demo,
+    )
 
 
 def _trace(dataset: Dataset, **params) -> RunTrace:
     selector = GIOSelector(random_state=0, **params)
     steps = list(selector.iter_fit(dataset.prepared.pool, dataset.prepared.target))
-    return RunTrace.from_steps(steps, initial_kl=selector.initial_kl_, dimensions=dataset.dimensions,
-                               cluster_centers=selector.cluster_centers_)
+    return RunTrace.from_steps(
+        steps, initial_kl=selector.initial_kl_, dimensions=dataset.dimensions, cluster_centers=selector.cluster_centers_
+    )
 
 
 def test_hover_content_holds_the_id_the_label_and_the_sentence_escaped_and_shortened():
@@ -78,8 +88,11 @@ def test_image_thumbnails_are_png_data_uris():
     np.testing.assert_array_equal(decoded, image)
 
 
-@pytest.mark.parametrize(("query", "expected"), [("", 3), ("ALPHA", 1), ("b", 2), ("zzz", 0), ("  2 ", 1)],
-                         ids=["empty", "case", "substring", "none", "number"])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("", 3), ("ALPHA", 1), ("b", 2), ("zzz", 0), ("  2 ", 1)],
+    ids=["empty", "case", "substring", "none", "number"],
+)
 def test_search_keeps_rows_with_the_text_in_any_cell(query, expected):
     table = pd.DataFrame({"pick": [1, 2, 3], "text": ["alpha", "beta", "Bravo"], "image": ["b", "b", "b"]})
     assert len(rows.filter_rows(table, query)) == expected
@@ -100,8 +113,11 @@ def test_hover_is_made_for_the_rows_asked_only_and_not_at_all_for_arrays(monkeyp
     content = rows._content(dataset)
     asked = []
     made = rows._hover
-    monkeypatch.setattr(rows, "_hover", lambda frame, file_rows, **fields: asked.append(len(file_rows))
-                        or made(frame, file_rows, **fields))
+    monkeypatch.setattr(
+        rows,
+        "_hover",
+        lambda frame, file_rows, **fields: asked.append(len(file_rows)) or made(frame, file_rows, **fields),
+    )
     sample = np.array([5, 9, 1999])
     assert content.pool_hover(sample)[2].startswith(f"<b>{dataset.pool.frame['id'].iloc[1999]} · cluster: ")
     content.pool_hover(sample)  # a redraw asks for the same rows again: kept

@@ -14,8 +14,12 @@ from .selection_checks import run_stages
 
 def _files(tmp_path, rng, *, n_target: int):
     pool = np.vstack([rng.normal(0.0, 1.0, size=(600, 4)), rng.normal(8.0, 1.0, size=(600, 4))])
-    target = np.vstack([rng.normal(0.0, 1.0, size=(n_target * 3 // 4, 4)),
-                        rng.normal(8.0, 1.0, size=(n_target - n_target * 3 // 4, 4))])
+    target = np.vstack(
+        [
+            rng.normal(0.0, 1.0, size=(n_target * 3 // 4, 4)),
+            rng.normal(8.0, 1.0, size=(n_target - n_target * 3 // 4, 4)),
+        ]
+    )
     frame = pd.DataFrame(pool, columns=list("abcd"))
     frame.insert(0, "id", [f"r{i}" for i in range(len(frame))])
     frame.to_csv(tmp_path / "pool.csv", index=False)
@@ -25,8 +29,9 @@ def _files(tmp_path, rng, *, n_target: int):
 
 def _dataset(pool_path, target_path) -> Dataset:
     pool, target = read_data(pool_path), read_data(target_path)
-    return Dataset(source="upload", pool=pool, target=target, prepared=prepare_vectors(pool, target), choice={},
-                   key="test")
+    return Dataset(
+        source="upload", pool=pool, target=target, prepared=prepare_vectors(pool, target), choice={}, key="test"
+    )
 
 
 def _app_run(pool_path, target_path, settings: RunSettings, *, on_step=None) -> RunRecord:
@@ -37,8 +42,11 @@ def _app_run(pool_path, target_path, settings: RunSettings, *, on_step=None) -> 
 
 @pytest.mark.parametrize("explode", ["target_share", "all"], ids=["share", "whole-clusters"])
 def test_trace_shows_the_rows_the_selection_holds(tmp_path, rng, explode):
-    settings = RunSettings(params=dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40,
-                                       explode=explode), seed=0, start="empty")
+    settings = RunSettings(
+        params=dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, explode=explode),
+        seed=0,
+        start="empty",
+    )
     record = _app_run(*_files(tmp_path, rng, n_target=400), settings)
     selection = record.outputs.selection
     trace = record.trace()
@@ -54,11 +62,15 @@ def test_trace_shows_the_rows_the_selection_holds(tmp_path, rng, explode):
         assert set(labels.tolist()) == set(record.result.selected_candidates.tolist())
 
 
-@pytest.mark.parametrize("params", [
-    dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40),  # target larger than K
-    dict(n_clusters=150, stop_criterion="data_size", max_data_size=0.1, max_iter=60),  # target smaller than K
-    dict(max_iter=25),                                                                # unquantised
-], ids=["target>K", "target<K", "rows"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40),  # target larger than K
+        dict(n_clusters=150, stop_criterion="data_size", max_data_size=0.1, max_iter=60),  # target smaller than K
+        dict(max_iter=25),  # unquantised
+    ],
+    ids=["target>K", "target<K", "rows"],
+)
 def test_the_app_selects_what_the_cli_selects(tmp_path, rng, params):
     """Same files, same settings: the app's live run and ``gio-studio select`` give the same rows in the same order
     (they are one pipeline; before, the app ordered a partly taken cluster by the target rows and the CLI by the
@@ -71,8 +83,10 @@ def test_the_app_selects_what_the_cli_selects(tmp_path, rng, params):
 
 
 def test_a_stopped_run_keeps_and_explodes_its_picks_so_far(tmp_path, rng):
-    settings = RunSettings(params=dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.5, max_iter=40),
-                           seed=1, start="empty")
+    settings = RunSettings(
+        params=dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.5, max_iter=40), seed=1, start="empty"
+    )
+
     class Stop(Exception):
         """What a click on Stop raises in the script (Streamlit interrupts it at its next redraw)."""
 
@@ -90,8 +104,7 @@ def test_a_stopped_run_keeps_and_explodes_its_picks_so_far(tmp_path, rng):
 
 
 def test_a_run_that_fails_before_its_first_step_is_an_error_not_a_crash():
-    record = RunRecord(run_id=3, data_key="test", settings=RunSettings(params={}, seed=0, start="empty"),
-                       dimensions=4)
+    record = RunRecord(run_id=3, data_key="test", settings=RunSettings(params={}, seed=0, start="empty"), dimensions=4)
     record.error = "n_clusters=5000 is larger than the 1200 pool rows"
     record.finish(None)
     assert record.status == "error" and record.selected_indices.size == 0

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from gio_core import GIOSelector
-from gio_core.scale import quantize
 from gio_core.io.errors import DataError
-from gio_core.io.read import read_data
 from gio_core.io.export import selection_frame, write_selection, write_selection_rows
 from gio_core.io.largefiles import NpyRows, iter_row_chunks, release_pages, take_rows
+from gio_core.io.read import read_data
+from gio_core.scale import quantize
 
 ROOT = Path(__file__).resolve().parent.parent
 assign_module = sys.modules["gio_core.scale.assign"]
@@ -55,8 +55,11 @@ def test_iter_row_chunks_reads_a_map_at_any_file_offset(tmp_path, blobs, offset)
     assert as_float64.dtype == np.float64 and np.array_equal(as_float64, blobs)
 
 
-@pytest.mark.parametrize("indices", [[5, 3, 3, 5999, 0], [-1, -6000, 17], list(range(0, 6000, 7))[::-1], []],
-                         ids=["unsorted-repeats", "negative", "reversed-spread", "empty"])
+@pytest.mark.parametrize(
+    "indices",
+    [[5, 3, 3, 5999, 0], [-1, -6000, 17], list(range(0, 6000, 7))[::-1], []],
+    ids=["unsorted-repeats", "negative", "reversed-spread", "empty"],
+)
 def test_take_rows_equals_fancy_indexing(mapped, blobs, indices):
     expected = blobs[np.asarray(indices, dtype=np.int64)]
     assert np.array_equal(take_rows(mapped, indices, chunk_rows=500), expected)
@@ -161,14 +164,29 @@ def test_cli_on_a_memory_mapped_pool_matches_in_memory_and_stays_out_of_core(tmp
     pool = np.lib.format.open_memmap(pool_path, mode="w+", dtype=np.float32, shape=(rows, 32))
     for start in range(0, rows, 250_000):
         labels = rng.integers(0, 30, size=min(250_000, rows - start))
-        pool[start:start + len(labels)] = centers[labels] + rng.standard_normal((len(labels), 32), dtype=np.float32)
+        pool[start : start + len(labels)] = centers[labels] + rng.standard_normal((len(labels), 32), dtype=np.float32)
     pool.flush()
     del pool
     target = centers[rng.integers(0, 5, size=400)] + rng.standard_normal((400, 32), dtype=np.float32)
     np.save(tmp_path / "target.npy", target)
     out = tmp_path / "selection.parquet"
-    command = [sys.executable, "-m", "gio_core.cli", "select", "--pool", str(pool_path), "--target",
-               str(tmp_path / "target.npy"), "--clusters", "20", "--max-iter", "5", "--out", str(out), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "gio_core.cli",
+        "select",
+        "--pool",
+        str(pool_path),
+        "--target",
+        str(tmp_path / "target.npy"),
+        "--clusters",
+        "20",
+        "--max-iter",
+        "5",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     finished = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert finished.returncode == 0, finished.stderr
     manifest = json.loads((tmp_path / "selection.manifest.json").read_text())
@@ -182,8 +200,16 @@ def test_cli_on_a_memory_mapped_pool_matches_in_memory_and_stays_out_of_core(tmp
     # reading and quantising touch every row; resident memory grows by a small part of the file only
     assert peaks["quantize_pool"] - peaks["read"] < file_bytes / 2, peaks
     assert manifest["vectors"]["pool_sha256"] is None  # the file's SHA-256 pins the vectors
-    assert set(manifest["timings"]) >= {"read", "vectors", "quantize_pool", "quantize_target", "gio", "export",
-                                        "manifest", "total"}
+    assert set(manifest["timings"]) >= {
+        "read",
+        "vectors",
+        "quantize_pool",
+        "quantize_target",
+        "gio",
+        "export",
+        "manifest",
+        "total",
+    }
 
 
 # -- the app's path input ---------------------------------------------------------------------------
@@ -213,12 +239,16 @@ def test_app_reads_pool_and_target_from_paths(tmp_path, rng, monkeypatch):
     assert at.toggle(key="p_quantize").value is True
 
 
-@pytest.mark.parametrize("name, create, message", [
-    ("absent.npy", False, "No file at"),
-    ("table.xlsx", True, ".xlsx is not a supported format"),
-    ("folder", "dir", "is a folder"),
-    ("relative.npy", None, "relative paths are read from"),
-], ids=["missing", "unsupported", "folder", "relative"])
+@pytest.mark.parametrize(
+    "name, create, message",
+    [
+        ("absent.npy", False, "No file at"),
+        ("table.xlsx", True, ".xlsx is not a supported format"),
+        ("folder", "dir", "is a folder"),
+        ("relative.npy", None, "relative paths are read from"),
+    ],
+    ids=["missing", "unsupported", "folder", "relative"],
+)
 def test_app_path_input_says_what_is_wrong(tmp_path, name, create, message, monkeypatch):
     path = tmp_path / name
     if create is True:

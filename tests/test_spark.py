@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gio_core.pipeline.backends.spark import spark_available
 from gio_core.cli import main
 from gio_core.pipeline import SelectionPipeline
+from gio_core.pipeline.backends.spark import spark_available
 
 from .selection_checks import run_stages
 
@@ -37,10 +37,15 @@ def spark():
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
-    session = (SparkSession.builder.master("local[2]").appName("gio-studio-tests")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("gio-studio-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -54,11 +59,18 @@ def _write_shards(folder: Path, parts, *, fixed=False, dims=None, seed=0):
     for shard, rows in enumerate(parts):
         width = (dims or {}).get(shard, 8)
         vectors = (centers[rng.integers(0, 12, rows)][:, :width] + rng.normal(size=(rows, width))).astype(np.float32)
-        column = (pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), width) if fixed
-                  else pa.array(list(vectors), pa.list_(pa.float32())))
-        table = pa.table({"id": [f"s{shard}r{row}" for row in range(rows)],
-                          "note": ["=SUM(A1)" if row % 7 == 0 else f"ok {row}" for row in range(rows)],
-                          "emb": column})
+        column = (
+            pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), width)
+            if fixed
+            else pa.array(list(vectors), pa.list_(pa.float32()))
+        )
+        table = pa.table(
+            {
+                "id": [f"s{shard}r{row}" for row in range(rows)],
+                "note": ["=SUM(A1)" if row % 7 == 0 else f"ok {row}" for row in range(rows)],
+                "emb": column,
+            }
+        )
         pq.write_table(table, folder / f"part-{shard:02d}.parquet", row_group_size=256)
     return folder
 
@@ -66,9 +78,11 @@ def _write_shards(folder: Path, parts, *, fixed=False, dims=None, seed=0):
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     root = tmp_path_factory.mktemp("spark")
-    folder = _write_shards(root / "pool", [700, 500, 900])
-    target = (np.random.default_rng(5).normal(0.0, 4.0, size=(4, 8))[np.random.default_rng(6).integers(0, 4, 300)]
-              + np.random.default_rng(7).normal(size=(300, 8))).astype(np.float32)
+    _write_shards(root / "pool", [700, 500, 900])
+    target = (
+        np.random.default_rng(5).normal(0.0, 4.0, size=(4, 8))[np.random.default_rng(6).integers(0, 4, 300)]
+        + np.random.default_rng(7).normal(size=(300, 8))
+    ).astype(np.float32)
     pq.write_table(pa.table({"emb": pa.array(list(target), pa.list_(pa.float32()))}), root / "target.parquet")
     return root
 
@@ -76,8 +90,9 @@ def shards(tmp_path_factory):
 def _run(engine, root: Path, out: Path, **options):
     """Every stage up to the export; returns (quantised, result, selection, rows written)."""
     params = {**PARAMS, **options.pop("params", {})}
-    pipeline = SelectionPipeline(root / "pool", root / "target.parquet", engine=engine, params=params, seed=3,
-                                 vector_column="emb", **options)
+    pipeline = SelectionPipeline(
+        root / "pool", root / "target.parquet", engine=engine, params=params, seed=3, vector_column="emb", **options
+    )
     _, vectors, quantised, result, selection = run_stages(pipeline)
     return quantised, result, selection, pipeline.export(vectors, selection, out)
 
@@ -98,8 +113,9 @@ def _read_parts(path: Path) -> pd.DataFrame:
 @pytest.mark.parametrize("explode", ["target_share", "all"], ids=["target-share", "all"])
 def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, explode):
     _, _, here, _ = _run("inprocess", shards, tmp_path / "here.parquet", params={"explode": explode})
-    quantised, result, there, written = _run(_spark_backend(spark), shards, tmp_path / "there.parquet",
-                                             params={"explode": explode})
+    quantised, result, there, written = _run(
+        _spark_backend(spark), shards, tmp_path / "there.parquet", params={"explode": explode}
+    )
     assert np.array_equal(here.rows, there.rows)  # the same rows, in the same order
     assert np.array_equal(here.clusters, there.clusters)
     expected, got = pd.read_parquet(tmp_path / "here.parquet"), _read_parts(tmp_path / "there.parquet")
@@ -129,11 +145,38 @@ def test_spark_csv_is_the_in_process_csv(spark, shards, tmp_path):
 
 
 def test_cli_engine_spark_writes_part_files_and_the_manifest(spark, shards, tmp_path, capsys):
-    common = ["select", "--pool", str(shards / "pool"), "--target", str(shards / "target.parquet"),
-              "--vector-column", "emb", "--clusters", "30", "--max-iter", "20", "--seed", "3", "--id-column", "id"]
+    common = [
+        "select",
+        "--pool",
+        str(shards / "pool"),
+        "--target",
+        str(shards / "target.parquet"),
+        "--vector-column",
+        "emb",
+        "--clusters",
+        "30",
+        "--max-iter",
+        "20",
+        "--seed",
+        "3",
+        "--id-column",
+        "id",
+    ]
     assert main([*common, "--out", str(tmp_path / "a.parquet")]) == 0
-    assert main([*common, "--engine", "spark", "--spark-conf", "spark.sql.shuffle.partitions=2",
-                 "--out", str(tmp_path / "b.parquet")]) == 0
+    assert (
+        main(
+            [
+                *common,
+                "--engine",
+                "spark",
+                "--spark-conf",
+                "spark.sql.shuffle.partitions=2",
+                "--out",
+                str(tmp_path / "b.parquet"),
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "3 shards" in err and "wrote" in err
     here = json.loads((tmp_path / "a.manifest.json").read_text())
@@ -141,8 +184,10 @@ def test_cli_engine_spark_writes_part_files_and_the_manifest(spark, shards, tmp_
     assert there["engine"]["name"] == "spark" and here["engine"]["name"] == "inprocess"
     assert there["result"]["selected_sha256"] == here["result"]["selected_sha256"]
     assert there["inputs"]["pool"]["sha256"] == here["inputs"]["pool"]["sha256"]
-    assert _read_parts(tmp_path / "b.parquet")["gio_row"].tolist() == pd.read_parquet(tmp_path / "a.parquet")[
-        "gio_row"].tolist()
+    assert (
+        _read_parts(tmp_path / "b.parquet")["gio_row"].tolist()
+        == pd.read_parquet(tmp_path / "a.parquet")["gio_row"].tolist()
+    )
     # a rerun from the manifest, on Spark again, reproduces it
     assert main(["select", "--manifest", str(tmp_path / "b.manifest.json"), "--out", str(tmp_path / "c.parquet")]) == 0
     assert "reproduced the manifest's selection exactly" in capsys.readouterr().err
@@ -160,19 +205,31 @@ class _NoJobs:
         return getattr(self.backend, name)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda root: _write_shards(root / "pool", [50, 50]), "has no column `vec` (for the vector column)"),
-    (lambda root: _write_shards(root / "pool", [60, 60], dims={1: 6}), "shards have vectors of different dimensions"),
-    (lambda root: (root / "pool").mkdir(), "holds no Parquet files"),
-], ids=["missing-column", "mixed-dimensions", "empty-folder"])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda root: _write_shards(root / "pool", [50, 50]), "has no column `vec` (for the vector column)"),
+        (
+            lambda root: _write_shards(root / "pool", [60, 60], dims={1: 6}),
+            "shards have vectors of different dimensions",
+        ),
+        (lambda root: (root / "pool").mkdir(), "holds no Parquet files"),
+    ],
+    ids=["missing-column", "mixed-dimensions", "empty-folder"],
+)
 def test_bad_input_gets_the_in_process_error_before_any_job(spark, tmp_path, make, message):
     make(tmp_path)
     np.save(tmp_path / "target.npy", np.zeros((20, 8), dtype=np.float32))
     errors = []
     for engine in ("inprocess", "spark"):
         backend = _spark_backend(spark) if engine == "spark" else "inprocess"
-        pipeline = SelectionPipeline(tmp_path / "pool", tmp_path / "target.npy", engine=backend, params=PARAMS,
-                                     vector_column="vec" if "column" in message else None)
+        pipeline = SelectionPipeline(
+            tmp_path / "pool",
+            tmp_path / "target.npy",
+            engine=backend,
+            params=PARAMS,
+            vector_column="vec" if "column" in message else None,
+        )
         if engine == "spark":
             pipeline.backend = _NoJobs(backend)
         with pytest.raises(ValueError) as caught:
@@ -187,16 +244,22 @@ def test_ragged_vectors_get_the_in_process_error(spark, tmp_path):
     table = pq.read_table(folder / "part-01.parquet")
     vectors = table.column("emb").to_pylist()
     vectors[123] = vectors[123][:5]
-    pq.write_table(table.set_column(2, "emb", pa.array(vectors, pa.list_(pa.float32()))), folder / "part-01.parquet",
-                   row_group_size=256)
+    pq.write_table(
+        table.set_column(2, "emb", pa.array(vectors, pa.list_(pa.float32()))),
+        folder / "part-01.parquet",
+        row_group_size=256,
+    )
     np.save(tmp_path / "target.npy", np.zeros((20, 8), dtype=np.float32))
     errors = []
     for engine in ("inprocess", _spark_backend(spark)):
-        pipeline = SelectionPipeline(folder, tmp_path / "target.npy", engine=engine, params={**PARAMS, "n_clusters": 5},
-                                     vector_column="emb")
+        pipeline = SelectionPipeline(
+            folder, tmp_path / "target.npy", engine=engine, params={**PARAMS, "n_clusters": 5}, vector_column="emb"
+        )
         with pytest.raises(ValueError) as caught:
             pipeline.quantise(pipeline.vectors(pipeline.read()))
         errors.append(" ".join(str(caught.value).split()))
     assert errors[0] == errors[1], errors
-    assert errors[0].startswith("part-01.parquet: vectors in column `emb` have different lengths") and "row 124 has 5" \
-        in errors[0]
+    assert (
+        errors[0].startswith("part-01.parquet: vectors in column `emb` have different lengths")
+        and "row 124 has 5" in errors[0]
+    )

@@ -26,7 +26,7 @@ def test_chosen_rows_become_the_target_and_leave_the_pool(pool):
 def test_the_split_has_its_own_identity_tied_to_the_file_and_the_rows(pool):
     rest, target = split_pool(pool, range(6))
     again_rest, again_target = split_pool(pool, range(6))
-    other_rest, other_target = split_pool(pool, range(1, 7))
+    _, other_target = split_pool(pool, range(1, 7))
     assert (rest.sha256, target.sha256) == (again_rest.sha256, again_target.sha256)
     assert len({target.sha256, other_target.sha256, rest.sha256, pool.sha256}) == 4
 
@@ -42,13 +42,17 @@ def test_arrays_are_split_too():
     assert rest.array.shape == (4, 3)
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ([], r"0 rows chosen; k=5 needs a target of at least k\+1=6 rows"),
-    ([1, 2, 3], r"3 rows chosen; k=5 needs"),
-    (range(20), r"all 20 rows of pool.csv were chosen, which leaves no pool"),
-    ([0, 1, 2, 3, 4, 20], r"chosen_rows holds row 20, outside pool.csv's 20 rows \(0 to 19\)"),
-    ([-1, 1, 2, 3, 4, 5], r"chosen_rows holds row -1"),
-], ids=["none", "fewer-than-k-plus-one", "everything", "past-the-end", "negative"])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], r"0 rows chosen; k=5 needs a target of at least k\+1=6 rows"),
+        ([1, 2, 3], r"3 rows chosen; k=5 needs"),
+        (range(20), r"all 20 rows of pool.csv were chosen, which leaves no pool"),
+        ([0, 1, 2, 3, 4, 20], r"chosen_rows holds row 20, outside pool.csv's 20 rows \(0 to 19\)"),
+        ([-1, 1, 2, 3, 4, 5], r"chosen_rows holds row -1"),
+    ],
+    ids=["none", "fewer-than-k-plus-one", "everything", "past-the-end", "negative"],
+)
 def test_bad_choices_are_refused_with_what_to_do(pool, rows, message):
     with pytest.raises(ValueError, match=message):
         split_pool(pool, rows)

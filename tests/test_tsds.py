@@ -44,8 +44,9 @@ def test_rows_beyond_the_support_are_filled_nearest_first():
     # the support is the three rows near 0; the fill then takes 1.0 before 3.0 before 9.0
     pool = np.array([[0.1], [0.2], [0.3], [9.0], [1.0], [3.0]])
     target = np.zeros((2, 1))
-    selector = TSDSSelector(n_select=5, k=1, distance_scale=1.0, kernel_size=0.01, neighbor_share=1.0,
-                            random_state=0).fit(pool, target)
+    selector = TSDSSelector(
+        n_select=5, k=1, distance_scale=1.0, kernel_size=0.01, neighbor_share=1.0, random_state=0
+    ).fit(pool, target)
     assert selector.support_size_ == 3
     assert sorted(selector.selected_indices_[:3].tolist()) == [0, 1, 2]
     assert selector.selected_indices_[3:].tolist() == [4, 5]
@@ -63,8 +64,9 @@ def test_the_transport_solved_by_hand():
     # So p = 2 (lambda - cost) = (0.43333, 0.33333, 0.23333, 0).
     pool = np.array([[0.1], [0.2], [0.3], [5.0]])
     target = np.zeros((2, 1))
-    selector = TSDSSelector(n_select=2, k=1, alpha=0.5, distance_scale=1.0, kernel_size=0.01, neighbor_share=1.0,
-                            random_state=0).fit(pool, target)
+    selector = TSDSSelector(
+        n_select=2, k=1, alpha=0.5, distance_scale=1.0, kernel_size=0.01, neighbor_share=1.0, random_state=0
+    ).fit(pool, target)
     assert_allclose(selector.sampling_probabilities_, [13 / 30, 10 / 30, 7 / 30, 0.0], atol=1e-6)
     assert selector.support_size_ == 3 and selector.n_capped_ == 0
 
@@ -74,8 +76,9 @@ def test_near_duplicates_share_the_mass_of_one_row():
     # target: without duplicates each would get 1/4; with them the lone row gets about 1/2, each duplicate 1/6
     pool = np.array([[0.1], [0.1001], [0.1002], [-0.1]])
     target = np.zeros((2, 1))
-    selector = TSDSSelector(n_select=2, k=1, alpha=0.5, distance_scale=1.0, kernel_size=0.05, neighbor_share=1.0,
-                            random_state=0).fit(pool, target)
+    selector = TSDSSelector(
+        n_select=2, k=1, alpha=0.5, distance_scale=1.0, kernel_size=0.05, neighbor_share=1.0, random_state=0
+    ).fit(pool, target)
     assert_allclose(selector.density_, [2.994, 2.996, 2.994, 1.0], atol=1e-3)
     assert_allclose(selector.sampling_probabilities_, [1 / 6, 1 / 6, 1 / 6, 1 / 2], atol=2e-3)
 
@@ -104,22 +107,39 @@ def test_registered_in_methods():
     assert selector.n_select == 12 and selector.random_state == 3
 
 
-@pytest.mark.parametrize("params, error, match", [
-    ({"alpha": -0.1}, ValueError, r"alpha must be at least 0.0; got -0.1"),
-    ({"alpha": 1.0}, ValueError, r"alpha must be below 1; got 1.0.*NearestToTargetSelector"),
-    ({"alpha": 1.5}, ValueError, r"alpha must be at most 1.0; got 1.5"),
-    ({"alpha": "half"}, TypeError, r"alpha must be a number; got 'half'"),
-    ({"distance_scale": 0.0}, ValueError, r"distance_scale must be greater than 0.0; got 0.0"),
-    ({"kernel_size": -1.0}, ValueError, r"kernel_size must be greater than 0.0; got -1.0"),
-    ({"n_neighbors": 0}, ValueError, r"n_neighbors must be at least 1; got 0"),
-    ({"n_neighbors": 2.5}, TypeError, r"n_neighbors must be an integer; got 2.5"),
-    ({"n_density_neighbors": 0}, ValueError, r"n_density_neighbors must be at least 1; got 0"),
-    ({"neighbor_share": 0.0}, ValueError, r"neighbor_share must be greater than 0.0; got 0.0"),
-    ({"neighbor_share": 1.5}, ValueError, r"neighbor_share must be at most 1.0; got 1.5"),
-    ({"n_select": 0}, ValueError, r"n_select must be at least 1; got 0"),
-    ({"k": 0}, ValueError, r"k must be at least 1; got 0"),
-], ids=["alpha-negative", "alpha-one", "alpha-above-one", "alpha-text", "scale-zero", "kernel-negative",
-        "neighbors-zero", "neighbors-float", "density-zero", "share-zero", "share-above-one", "budget-zero", "k-zero"])
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"alpha": -0.1}, ValueError, r"alpha must be at least 0.0; got -0.1"),
+        ({"alpha": 1.0}, ValueError, r"alpha must be below 1; got 1.0.*NearestToTargetSelector"),
+        ({"alpha": 1.5}, ValueError, r"alpha must be at most 1.0; got 1.5"),
+        ({"alpha": "half"}, TypeError, r"alpha must be a number; got 'half'"),
+        ({"distance_scale": 0.0}, ValueError, r"distance_scale must be greater than 0.0; got 0.0"),
+        ({"kernel_size": -1.0}, ValueError, r"kernel_size must be greater than 0.0; got -1.0"),
+        ({"n_neighbors": 0}, ValueError, r"n_neighbors must be at least 1; got 0"),
+        ({"n_neighbors": 2.5}, TypeError, r"n_neighbors must be an integer; got 2.5"),
+        ({"n_density_neighbors": 0}, ValueError, r"n_density_neighbors must be at least 1; got 0"),
+        ({"neighbor_share": 0.0}, ValueError, r"neighbor_share must be greater than 0.0; got 0.0"),
+        ({"neighbor_share": 1.5}, ValueError, r"neighbor_share must be at most 1.0; got 1.5"),
+        ({"n_select": 0}, ValueError, r"n_select must be at least 1; got 0"),
+        ({"k": 0}, ValueError, r"k must be at least 1; got 0"),
+    ],
+    ids=[
+        "alpha-negative",
+        "alpha-one",
+        "alpha-above-one",
+        "alpha-text",
+        "scale-zero",
+        "kernel-negative",
+        "neighbors-zero",
+        "neighbors-float",
+        "density-zero",
+        "share-zero",
+        "share-above-one",
+        "budget-zero",
+        "k-zero",
+    ],
+)
 def test_bad_parameters_are_refused_with_a_message(rng, params, error, match):
     pool, target = _blobs(rng, n_each=20)
     with pytest.raises(error, match=match):

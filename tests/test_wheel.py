@@ -32,8 +32,19 @@ pytestmark = pytest.mark.slow
 
 # Not copied into the build: environments, caches and earlier builds (a stale build/lib would put files
 # deleted from the checkout back into the wheel).
-_NOT_SOURCE = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "screenshots", "__pycache__",
-                                     ".pytest_cache", ".hypothesis", "benchmarks", "tests")
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "screenshots",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    "benchmarks",
+    "tests",
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +53,23 @@ def wheel(tmp_path_factory) -> Path:
     source = tmp_path_factory.mktemp("source") / "gio-studio"
     shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
     folder = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(folder)], check=True, cwd=folder, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(folder),
+        ],
+        check=True,
+        cwd=folder,
+        capture_output=True,
+    )
     (built,) = folder.glob("gio_studio-*.whl")
     return built
 
@@ -56,10 +82,16 @@ def environment(wheel, tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     (lib,) = (venv / "lib").glob("python3*")
     (lib / "site-packages" / "checkout_dependencies.pth").write_text(
-        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8"
+    )
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True,
-                   cwd=venv, capture_output=True, env=_clean_environment())
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        cwd=venv,
+        capture_output=True,
+        env=_clean_environment(),
+    )
     return venv / "bin"
 
 
@@ -70,27 +102,43 @@ def _clean_environment() -> dict:
 
 def test_the_wheel_carries_the_app_and_the_demo_data_under_package_names(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("gio_studio_app/app.py", "gio_studio_app/pages/select.py", "gio_studio_app/ui/run_view.py",
-                     "gio_studio_app/.streamlit/config.toml", "gio_core/assets/text/pool.parquet",
-                     "gio_core/assets/fashion_mnist/sample-images-idx3-ubyte.gz"):
+    for expected in (
+        "gio_studio_app/app.py",
+        "gio_studio_app/pages/select.py",
+        "gio_studio_app/ui/run_view.py",
+        "gio_studio_app/.streamlit/config.toml",
+        "gio_core/assets/text/pool.parquet",
+        "gio_core/assets/fashion_mnist/sample-images-idx3-ubyte.gz",
+    ):
         assert expected in names, expected
     # every engine module of the checkout, sub-packages included (the pipeline's backends/)
     checkout = Path(__file__).resolve().parent.parent
     for module in sorted((checkout / "gio_core").rglob("*.py")):
         assert str(module.relative_to(checkout)) in names, module
     top_level = {name.split("/")[0] for name in names}
-    assert top_level <= {"gio_core", "gio_studio_app", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1]
-                         + ".dist-info"}, top_level
+    assert top_level <= {
+        "gio_core",
+        "gio_studio_app",
+        wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info",
+    }, top_level
 
 
 def test_the_installed_package_imports_its_own_files_and_finds_its_data(environment, tmp_path):
-    script = ("import gio_core, gio_core.cli as cli, gio_core.pipeline.backends.inprocess; "
-              "from gio_core.io._assets import assets_folder; "
-              "from gio_core.io.demos import available_demos; "
-              "print(gio_core.__file__); print(cli._app_script()); print(assets_folder()); "
-              "print(','.join(available_demos()))")
-    done = subprocess.run([str(environment / "python"), "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          env=_clean_environment(), check=True)
+    script = (
+        "import gio_core, gio_core.app_command as app_command, gio_core.pipeline.backends.inprocess; "
+        "from gio_core.io._assets import assets_folder; "
+        "from gio_core.io.demos import available_demos; "
+        "print(gio_core.__file__); print(app_command.app_script()); print(assets_folder()); "
+        "print(','.join(available_demos()))"
+    )
+    done = subprocess.run(
+        [str(environment / "python"), "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_clean_environment(),
+        check=True,
+    )
     package, app_script, assets, demos = done.stdout.split("\n")[:4]
     venv = str(environment.parent)
     assert package.startswith(venv) and app_script.startswith(venv) and assets.startswith(venv), done.stdout
@@ -107,8 +155,15 @@ def test_gio_studio_app_with_a_port_serves_the_app_from_the_installed_wheel(envi
     # run from a folder that is neither the checkout nor the venv: only the installed files can be found
     command = [str(environment / "gio-studio"), "app", "--server.port", str(port), "--server.address", "127.0.0.1"]
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True, preexec_fn=die_with_parent, env=_clean_environment())
+        server = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+            env=_clean_environment(),
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
@@ -128,7 +183,9 @@ def test_gio_studio_app_with_a_port_serves_the_app_from_the_installed_wheel(envi
                 page.get_by_role("heading", name="GIO Studio").wait_for(state="visible")
                 page.get_by_test_id("stButton").filter(has_text="Run selection").first.wait_for(state="visible")
                 page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached")
-                assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").all_inner_texts()
+                assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id(
+                    "stException"
+                ).all_inner_texts()
                 nav = page.get_by_test_id("stSidebarNav").inner_text()
                 assert "Compare methods" in nav and "How GIO works" in nav
                 SCREENSHOTS.mkdir(exist_ok=True)

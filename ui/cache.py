@@ -47,8 +47,8 @@ def prepared_vectors(pool: LoadedData, target: LoadedData, choice: dict) -> Prep
 
     Raises
     ------
-    gio_core.data.DataError
-        As :func:`gio_core.data.prepare_vectors` (errors are not cached).
+    gio_core.io.DataError
+        As :func:`gio_core.io.prepare_vectors` (errors are not cached).
     """
     return _prepared(pool.sha256, target.sha256, choice_key(choice), pool, target)
 
@@ -83,8 +83,7 @@ def _background() -> dict:
     """One worker thread for UMAP fits (UMAP compiles numba kernels on first use: warm them up now)."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gio-map", initializer=_lower_priority)
     warm = executor.submit(warm_up_umap)
-    return {"executor": executor, "jobs": OrderedDict(), "lock": threading.Lock(), "warm_up": warm,
-            "started": {}}
+    return {"executor": executor, "jobs": OrderedDict(), "lock": threading.Lock(), "warm_up": warm, "started": {}}
 
 
 def start_background() -> None:
@@ -109,8 +108,9 @@ def umap_job(key: str, pool, target, *, seed: int, max_pool_rows: int) -> tuple[
         if job_key in jobs:
             jobs.move_to_end(job_key)
             return jobs[job_key], background["started"][job_key]
-        future = background["executor"].submit(project, pool, target, method="umap", random_state=seed,
-                                               max_pool_rows=max_pool_rows)
+        future = background["executor"].submit(
+            project, pool, target, method="umap", random_state=seed, max_pool_rows=max_pool_rows
+        )
         jobs[job_key] = future
         background["started"][job_key] = time.perf_counter()
         while len(jobs) > _MAX_UMAP_JOBS:

@@ -2,7 +2,7 @@
 
 The methods are pills in the main area (a dozen names do not fit a sidebar), with one line each on
 what they optimise; DSIR is among them when the vectors come from a text column. Picks per method,
-held-out share and seed live in the sidebar under the data picker. A run calls :func:`gio_core.comparison.compare_methods` with a progress bar; the result is
+held-out share and seed live in the sidebar under the data picker. A run calls :func:`gio_core.evaluate.comparison.compare_methods` with a progress bar; the result is
 kept in this session's state, tied to the data set and the settings, so it survives reruns. The
 results are the metric table with each metric's best method highlighted, the KL curves overlaid,
 every method's picks on the shared map (small multiples), and one CSV download per method (the
@@ -19,8 +19,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gio_core.evaluate import (DEFAULT_METHODS, METHOD_SUMMARIES, METRIC_DIRECTIONS, Comparison, compare_methods,
-                               default_budget, method_cost, split_sizes)
+from gio_core.evaluate import (
+    DEFAULT_METHODS,
+    METHOD_SUMMARIES,
+    METRIC_DIRECTIONS,
+    Comparison,
+    compare_methods,
+    default_budget,
+    method_cost,
+    split_sizes,
+)
 from gio_core.io import DataError, write_selection_rows
 from gio_core.methods import METHODS, TEXT_METHODS
 from gio_core.plots import kl_curves_figure, method_colors, selection_maps_figure
@@ -50,7 +58,7 @@ _METRIC_HELP: dict[str, str] = {
     "coverage": "Share of held-out target rows with a pick inside their own k-NN radius; higher is better.",
     "precision": "Share of picks whose label occurs in the held-out target; higher is better.",
     "accuracy": "A logistic regression trained on the picks and their labels, scored on the held-out target; "
-                "higher is better.",
+    "higher is better.",
 }
 _ARROWS = {"lower": "↓", "higher": "↑"}
 
@@ -117,8 +125,10 @@ def texts(dataset: Dataset | None) -> tuple[list[str], list[str]] | None:
 
     def read(loaded, rows) -> list[str]:
         values = loaded.frame[column].iloc[np.asarray(rows)]
-        return ["" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-                for value in values.tolist()]
+        return [
+            "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+            for value in values.tolist()
+        ]
 
     return read(dataset.pool, dataset.prepared.pool_rows), read(dataset.target, dataset.prepared.target_rows)
 
@@ -133,10 +143,15 @@ def _method_picker(dataset: Dataset | None) -> list[str]:
     chosen = st.session_state.get(_PREFIX + "methods") or []
     # a text method chosen on text data is dropped (not an error) when the data has no text column
     st.session_state[_PREFIX + "methods"] = [name for name in chosen if name in options]
-    picked = st.pills("Methods", options, selection_mode="multi", key=_PREFIX + "methods",
-                      help="Selection methods to run on the same pool, target and budget. GIO runs with the engine's "
-                           "defaults; the others are the alternatives a user would try (see below what each "
-                           "optimises).")
+    picked = st.pills(
+        "Methods",
+        options,
+        selection_mode="multi",
+        key=_PREFIX + "methods",
+        help="Selection methods to run on the same pool, target and budget. GIO runs with the engine's "
+        "defaults; the others are the alternatives a user would try (see below what each "
+        "optimises).",
+    )
     with st.expander("What each method optimises"):
         st.markdown("\n".join(f"- **{name}**: {METHOD_SUMMARIES.get(name, '')}" for name in options))
         if not set(TEXT_METHODS) <= set(options):
@@ -153,21 +168,37 @@ def compare_controls(dataset: Dataset | None) -> CompareSettings:
     n_pool = dataset.n_pool if dataset is not None else 1_000_000
     if st.session_state[_PREFIX + "budget"] > n_pool:
         st.session_state[_PREFIX + "budget"] = default_budget(n_pool)
-    budget = sidebar.number_input("Picks per method", min_value=1, max_value=max(n_pool, 1), step=10,
-                                  key=_PREFIX + "budget",
-                                  help="Every method selects this many pool rows, so they are compared at one budget.")
-    share = sidebar.slider("Held-out share of the target", min_value=0.1, max_value=0.7, step=0.05,
-                           key=_PREFIX + "heldout_share",
-                           help="These target rows are hidden from every method and used only to score the picks, "
-                                "so no method is judged on the rows it matched.")
-    seed = sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_PREFIX + "seed",
-                                help="Seeds the held-out split and every method; the same seed gives the same "
-                                     "comparison.")
+    budget = sidebar.number_input(
+        "Picks per method",
+        min_value=1,
+        max_value=max(n_pool, 1),
+        step=10,
+        key=_PREFIX + "budget",
+        help="Every method selects this many pool rows, so they are compared at one budget.",
+    )
+    share = sidebar.slider(
+        "Held-out share of the target",
+        min_value=0.1,
+        max_value=0.7,
+        step=0.05,
+        key=_PREFIX + "heldout_share",
+        help="These target rows are hidden from every method and used only to score the picks, "
+        "so no method is judged on the rows it matched.",
+    )
+    seed = sidebar.number_input(
+        "Seed",
+        min_value=0,
+        max_value=2**31 - 1,
+        step=1,
+        key=_PREFIX + "seed",
+        help="Seeds the held-out split and every method; the same seed gives the same comparison.",
+    )
     return _settings(dataset, tuple(chosen), int(budget), float(share), int(seed))
 
 
-def _settings(dataset: Dataset | None, chosen: tuple[str, ...], budget: int, share: float,
-              seed: int) -> CompareSettings:
+def _settings(
+    dataset: Dataset | None, chosen: tuple[str, ...], budget: int, share: float, seed: int
+) -> CompareSettings:
     error = None
     skipped, warnings, runnable = [], [], list(chosen)
     if dataset is not None:
@@ -184,14 +215,23 @@ def _settings(dataset: Dataset | None, chosen: tuple[str, ...], budget: int, sha
                 elif cost.level == "slow":
                     warnings.append(cost.message)
             if dataset.n_pool > _LARGE_POOL_ROWS:
-                warnings.append(f"The pool has {dataset.n_pool:,} rows and every method runs on all of them (no "
-                                "K-means here), so the comparison may take a minute or more.")
+                warnings.append(
+                    f"The pool has {dataset.n_pool:,} rows and every method runs on all of them (no "
+                    "K-means here), so the comparison may take a minute or more."
+                )
     if error is None and len(chosen) < 2:
         error = "Choose at least two methods to compare."
     elif error is None and len(runnable) < 2:
         error = "Fewer than two of the chosen methods can run on this data; add another method."
-    return CompareSettings(methods=tuple(runnable), budget=budget, heldout_share=share, seed=seed, error=error,
-                           skipped=tuple(skipped), warnings=tuple(warnings))
+    return CompareSettings(
+        methods=tuple(runnable),
+        budget=budget,
+        heldout_share=share,
+        seed=seed,
+        error=error,
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+    )
 
 
 def _run(dataset: Dataset, settings: CompareSettings) -> CompareRecord | None:
@@ -203,11 +243,20 @@ def _run(dataset: Dataset, settings: CompareSettings) -> CompareRecord | None:
 
     pool_texts, target_texts = texts(dataset) or (None, None)
     try:
-        comparison = compare_methods(dataset.prepared.pool, dataset.prepared.target, methods=settings.methods,
-                                     budget=settings.budget, heldout_share=settings.heldout_share, k=_K,
-                                     pool_labels=dataset.pool_labels, target_labels=dataset.target_labels,
-                                     random_state=settings.seed, progress=progress, pool_texts=pool_texts,
-                                     target_texts=target_texts)
+        comparison = compare_methods(
+            dataset.prepared.pool,
+            dataset.prepared.target,
+            methods=settings.methods,
+            budget=settings.budget,
+            heldout_share=settings.heldout_share,
+            k=_K,
+            pool_labels=dataset.pool_labels,
+            target_labels=dataset.target_labels,
+            random_state=settings.seed,
+            progress=progress,
+            pool_texts=pool_texts,
+            target_texts=target_texts,
+        )
     except (ValueError, TypeError, DataError, MemoryError) as problem:
         bar.empty()
         st.error(" ".join(str(problem).split()), icon=":material/error:")
@@ -229,10 +278,12 @@ def metric_table(comparison: Comparison) -> pd.DataFrame:
     """The table shown: one row per method, labelled metric columns, picks, seconds and the metrics won."""
     table = comparison.table()
     best = comparison.best()
-    won = {name: [METRIC_LABELS[metric] for metric, names in best.items() if name in names]
-           for name in comparison.names}
-    labels = {metric: f"{METRIC_LABELS[metric]} {_ARROWS[METRIC_DIRECTIONS[metric]]}"
-              for metric in comparison.metric_names}
+    won = {
+        name: [METRIC_LABELS[metric] for metric, names in best.items() if name in names] for name in comparison.names
+    }
+    labels = {
+        metric: f"{METRIC_LABELS[metric]} {_ARROWS[METRIC_DIRECTIONS[metric]]}" for metric in comparison.metric_names
+    }
     shown = table.rename(columns={**labels, "picks": "Picks", "seconds": "Seconds"})
     shown.insert(0, "Best on", [", ".join(won[name]) or "—" for name in comparison.names])
     shown.index.name = "Method"
@@ -243,12 +294,15 @@ def _styled(comparison: Comparison, shown: pd.DataFrame):
     best = comparison.best()
 
     def highlight(column: pd.Series) -> list[str]:
-        metric = next((name for name in comparison.metric_names if column.name.startswith(METRIC_LABELS[name] + " ")),
-                      None)
+        metric = next(
+            (name for name in comparison.metric_names if column.name.startswith(METRIC_LABELS[name] + " ")), None
+        )
         if metric is None:
             return [""] * len(column)
-        return ["background-color: #dcfce7; font-weight: 600" if name in best.get(metric, ()) else ""
-                for name in column.index]
+        return [
+            "background-color: #dcfce7; font-weight: 600" if name in best.get(metric, ()) else ""
+            for name in column.index
+        ]
 
     formats = {column: "{:.3f}" for column in shown.columns if column not in ("Best on", "Picks", "Seconds")}
     formats["Seconds"] = "{:.2f}"
@@ -261,8 +315,9 @@ def _verdict(comparison: Comparison) -> None:
     for metric in comparison.metric_names:
         names = best.get(metric, ())
         if names:
-            parts.append(f"{METRIC_LABELS[metric]} {_ARROWS[METRIC_DIRECTIONS[metric]]} favours "
-                         f"**{' and '.join(names)}**")
+            parts.append(
+                f"{METRIC_LABELS[metric]} {_ARROWS[METRIC_DIRECTIONS[metric]]} favours **{' and '.join(names)}**"
+            )
     wins = comparison.wins()
     leader = max(wins, key=wins.get) if wins else None
     lead = ""
@@ -291,13 +346,18 @@ def _downloads(dataset: Dataset, comparison: Comparison) -> None:
     st.markdown("**Download the picks (CSV)**")
     for result in comparison.succeeded:
         picks = result.selected_indices
-        st.download_button(result.name,
-                           lambda picks=picks: selection_csv(dataset, picks),
-                           file_name=f"{_stem(dataset)}_{_slug(result.name)}.csv", mime="text/csv",
-                           on_click="ignore", key=f"cmp_download_{_slug(result.name)}", icon=":material/download:",
-                           width="stretch",
-                           help=f"{result.n_selected:,} rows: the pool file's columns plus gio_rank (pick order) "
-                                "and gio_row (row in the pool file), the same export as the Select page.")
+        st.download_button(
+            result.name,
+            lambda picks=picks: selection_csv(dataset, picks),
+            file_name=f"{_stem(dataset)}_{_slug(result.name)}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"cmp_download_{_slug(result.name)}",
+            icon=":material/download:",
+            width="stretch",
+            help=f"{result.n_selected:,} rows: the pool file's columns plus gio_rank (pick order) "
+            "and gio_row (row in the pool file), the same export as the Select page.",
+        )
     st.caption("Each file holds the method's picks with every column of the pool file, plus gio_rank and gio_row.")
 
 
@@ -307,43 +367,71 @@ def _results(dataset: Dataset, record: CompareRecord, map_state: MapState) -> No
         if not result.ok:
             st.error(f"{result.name} failed: {result.error}", icon=":material/error:")
         elif result.n_selected < comparison.budget:
-            st.info(f"{result.name} stopped after {result.n_selected:,} of {comparison.budget:,} picks"
-                    + (f": {result.stop_message}" if result.stop_message else "."), icon=":material/info:")
+            st.info(
+                f"{result.name} stopped after {result.n_selected:,} of {comparison.budget:,} picks"
+                + (f": {result.stop_message}" if result.stop_message else "."),
+                icon=":material/info:",
+            )
     for note in comparison.notes:
         st.caption(note)
     if not comparison.succeeded:
         return
     _verdict(comparison)
     shown = metric_table(comparison)
-    st.dataframe(_styled(comparison, shown), width="stretch", key="cmp_table",
-                 column_config={f"{METRIC_LABELS[m]} {_ARROWS[METRIC_DIRECTIONS[m]]}":
-                                st.column_config.NumberColumn(help=_METRIC_HELP[m]) for m in comparison.metric_names})
-    st.caption(f"Scored on {len(comparison.heldout_rows):,} held-out target rows that no method saw (k = "
-               f"{comparison.k}); each method saw the other {len(comparison.seen_rows):,}. Green: the best value in "
-               "the column. One seed: small differences can be noise, so try another seed before concluding.")
+    st.dataframe(
+        _styled(comparison, shown),
+        width="stretch",
+        key="cmp_table",
+        column_config={
+            f"{METRIC_LABELS[m]} {_ARROWS[METRIC_DIRECTIONS[m]]}": st.column_config.NumberColumn(help=_METRIC_HELP[m])
+            for m in comparison.metric_names
+        },
+    )
+    st.caption(
+        f"Scored on {len(comparison.heldout_rows):,} held-out target rows that no method saw (k = "
+        f"{comparison.k}); each method saw the other {len(comparison.seen_rows):,}. Green: the best value in "
+        "the column. One seed: small differences can be noise, so try another seed before concluding."
+    )
     colors = method_colors(comparison.names)
     curve_column, download_column = st.columns([3, 1], gap="medium")
     with curve_column:
         st.markdown("**KL to the held-out target after each pick**")
         curves = {result.name: result.heldout_kl_curve for result in comparison.succeeded}
-        st.plotly_chart(kl_curves_figure(curves, colors=colors, height=400), config=_PLOTLY_CONFIG, width="stretch", key="cmp_kl_chart")
+        st.plotly_chart(
+            kl_curves_figure(curves, colors=colors, height=400),
+            config=_PLOTLY_CONFIG,
+            width="stretch",
+            key="cmp_kl_chart",
+        )
     with download_column:
         _downloads(dataset, comparison)
     st.subheader("Picks on the map")
     map_status(map_state)
     selections = {result.name: result.selected_indices for result in comparison.succeeded}
-    figure = selection_maps_figure(map_state.placer, selections, heldout_rows=comparison.heldout_rows,
-                                   pool_labels=dataset.pool_labels, target_labels=dataset.target_labels,
-                                   label_name=dataset.label_column, colors=colors)
+    figure = selection_maps_figure(
+        map_state.placer,
+        selections,
+        heldout_rows=comparison.heldout_rows,
+        pool_labels=dataset.pool_labels,
+        target_labels=dataset.target_labels,
+        label_name=dataset.label_column,
+        colors=colors,
+    )
     st.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key="cmp_map_chart")
 
 
 def compare_area(dataset: Dataset, settings: CompareSettings, map_state: MapState) -> None:
     """The Run button, the settings' messages, and the last comparison's results."""
     left, right = st.columns([2, 3], vertical_alignment="center")  # wide enough for the label in a narrow window
-    clicked = left.button(RUN_LABEL, type="primary", key="run_comparison", icon=":material/play_arrow:",
-                          disabled=settings.error is not None, width="stretch",
-                          help="Run every chosen method on this data with the same budget and score the picks.")
+    clicked = left.button(
+        RUN_LABEL,
+        type="primary",
+        key="run_comparison",
+        icon=":material/play_arrow:",
+        disabled=settings.error is not None,
+        width="stretch",
+        help="Run every chosen method on this data with the same budget and score the picks.",
+    )
     note = right.empty()
     if settings.error:
         st.error(settings.error, icon=":material/warning:")
@@ -357,10 +445,14 @@ def compare_area(dataset: Dataset, settings: CompareSettings, map_state: MapStat
     if record is None:
         if settings.error:
             return
-        st.info(f"Press **{RUN_LABEL}** to run {', '.join(settings.methods) or 'the chosen methods'} on this data "
-                f"with {settings.budget:,} picks each.", icon=":material/info:")
+        st.info(
+            f"Press **{RUN_LABEL}** to run {', '.join(settings.methods) or 'the chosen methods'} on this data "
+            f"with {settings.budget:,} picks each.",
+            icon=":material/info:",
+        )
         return
     if record.key != settings.key(dataset):
-        note.info(f"The settings changed since this comparison: press **{RUN_LABEL}** to run again.",
-                  icon=":material/info:")
+        note.info(
+            f"The settings changed since this comparison: press **{RUN_LABEL}** to run again.", icon=":material/info:"
+        )
     _results(dataset, record, map_state)

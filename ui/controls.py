@@ -41,9 +41,14 @@ class ViewSettings:
 
 
 def _defaults(dataset: Dataset | None) -> dict:
-    values = {**default_params(), "seed": APP_SETTINGS["seed"], "start": APP_SETTINGS["start"],
-              "recipe": APP_SETTINGS["recipe"],
-              "start_pool_share": APP_SETTINGS["start_pool_share"], "quantize": False}
+    values = {
+        **default_params(),
+        "seed": APP_SETTINGS["seed"],
+        "start": APP_SETTINGS["start"],
+        "recipe": APP_SETTINGS["recipe"],
+        "start_pool_share": APP_SETTINGS["start_pool_share"],
+        "quantize": False,
+    }
     if dataset is not None:
         values["quantize"] = dataset.n_pool > APP_SETTINGS["quantize_above_rows"]
         values["n_clusters"] = suggested_clusters(dataset.n_pool)
@@ -113,52 +118,103 @@ def controls(dataset: Dataset | None) -> RunSettings:
     _init_state(dataset)
     sidebar = st.sidebar
     sidebar.header("Parameters")
-    sidebar.selectbox("Recipe", tuple(RECIPES), key=_PREFIX + "recipe", format_func=RECIPES.get,
-                      on_change=_apply_recipe, help=HELP["recipe"])
-    sidebar.selectbox("Objective", OBJECTIVES, key=_PREFIX + "objective",
-                      format_func=lambda name: OBJECTIVE_LABELS.get(name, name), help=HELP["objective"])
+    sidebar.selectbox(
+        "Recipe",
+        tuple(RECIPES),
+        key=_PREFIX + "recipe",
+        format_func=RECIPES.get,
+        on_change=_apply_recipe,
+        help=HELP["recipe"],
+    )
+    sidebar.selectbox(
+        "Objective",
+        OBJECTIVES,
+        key=_PREFIX + "objective",
+        format_func=lambda name: OBJECTIVE_LABELS.get(name, name),
+        help=HELP["objective"],
+    )
     left, right = sidebar.columns(2)
     left.number_input("k (neighbours)", min_value=1, max_value=200, step=1, key=_PREFIX + "k", help=HELP["k"])
-    right.number_input("Maximum picks", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "max_iter",
-                       help=HELP["max_iter"])
+    right.number_input(
+        "Maximum picks", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "max_iter", help=HELP["max_iter"]
+    )
     left, right = sidebar.columns(2)
-    left.number_input("Learning rate", min_value=1e-6, max_value=10.0, step=0.005, format="%.4f",
-                      key=_PREFIX + "lr", help=HELP["lr"])
-    right.number_input("Descent steps", min_value=0, max_value=10_000, step=10, key=_PREFIX + "grad_desc_iter",
-                       help=HELP["grad_desc_iter"])
+    left.number_input(
+        "Learning rate", min_value=1e-6, max_value=10.0, step=0.005, format="%.4f", key=_PREFIX + "lr", help=HELP["lr"]
+    )
+    right.number_input(
+        "Descent steps",
+        min_value=0,
+        max_value=10_000,
+        step=10,
+        key=_PREFIX + "grad_desc_iter",
+        help=HELP["grad_desc_iter"],
+    )
 
-    rule = sidebar.selectbox("Stopping rule", STOP_CRITERIA, key=_PREFIX + "stop_criterion",
-                             format_func=_stop_rule_label, help=HELP["stop_criterion"])
+    rule = sidebar.selectbox(
+        "Stopping rule",
+        STOP_CRITERIA,
+        key=_PREFIX + "stop_criterion",
+        format_func=_stop_rule_label,
+        help=HELP["stop_criterion"],
+    )
     threshold = STOP_RULES.get(rule, (rule, None))[1]
     if threshold == "min_difference":
-        sidebar.number_input("Minimum KL decrease", step=0.01, format="%.4f", key=_PREFIX + "min_difference",
-                             help=HELP["min_difference"])
+        sidebar.number_input(
+            "Minimum KL decrease", step=0.01, format="%.4f", key=_PREFIX + "min_difference", help=HELP["min_difference"]
+        )
     elif threshold == "min_kl":
         sidebar.number_input("KL floor", step=0.1, format="%.3f", key=_PREFIX + "min_kl", help=HELP["min_kl"])
     elif threshold == "max_data_size":
-        sidebar.slider("Share of pool rows", min_value=0.001, max_value=1.0, step=0.001, format="%.3f",
-                       key=_PREFIX + "max_data_size", help=HELP["max_data_size"])
+        sidebar.slider(
+            "Share of pool rows",
+            min_value=0.001,
+            max_value=1.0,
+            step=0.001,
+            format="%.3f",
+            key=_PREFIX + "max_data_size",
+            help=HELP["max_data_size"],
+        )
     elif threshold == "max_sequential_increases":
-        sidebar.number_input("Rises in a row", min_value=1, max_value=1000, step=1,
-                             key=_PREFIX + "max_sequential_increases", help=HELP["max_sequential_increases"])
+        sidebar.number_input(
+            "Rises in a row",
+            min_value=1,
+            max_value=1000,
+            step=1,
+            key=_PREFIX + "max_sequential_increases",
+            help=HELP["max_sequential_increases"],
+        )
     elif threshold == "max_resets":
-        sidebar.number_input("Pool resets", min_value=0, max_value=1000, step=1, key=_PREFIX + "max_resets",
-                             help=HELP["max_resets"])
+        sidebar.number_input(
+            "Pool resets", min_value=0, max_value=1000, step=1, key=_PREFIX + "max_resets", help=HELP["max_resets"]
+        )
 
-    sidebar.selectbox("v starts at", V_INITS, key=_PREFIX + "v_init", format_func=_v_init_label,
-                      help=HELP["v_init"])
+    sidebar.selectbox("v starts at", V_INITS, key=_PREFIX + "v_init", format_func=_v_init_label, help=HELP["v_init"])
     sidebar.toggle("Quantise with K-means", key=_PREFIX + "quantize", help=HELP["quantize"])
     if _value("quantize"):
-        sidebar.number_input("Clusters", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "n_clusters",
-                             help=HELP["n_clusters"])
-    start = sidebar.selectbox("Start set", tuple(START_LABELS), key=_PREFIX + "start", format_func=START_LABELS.get,
-                              help=HELP["start"])
+        sidebar.number_input(
+            "Clusters", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "n_clusters", help=HELP["n_clusters"]
+        )
+    start = sidebar.selectbox(
+        "Start set", tuple(START_LABELS), key=_PREFIX + "start", format_func=START_LABELS.get, help=HELP["start"]
+    )
     if start == "pool_sample":
-        sidebar.slider("Share of the pool", min_value=0.001, max_value=0.5, step=0.001, format="%.3f",
-                       key=_PREFIX + "start_pool_share", help=HELP["start_pool_share"])
+        sidebar.slider(
+            "Share of the pool",
+            min_value=0.001,
+            max_value=0.5,
+            step=0.001,
+            format="%.3f",
+            key=_PREFIX + "start_pool_share",
+            help=HELP["start_pool_share"],
+        )
     sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_PREFIX + "seed", help=HELP["seed"])
-    sidebar.button("Reset parameters to defaults", on_click=_reset, key="reset_parameters",
-                   help="Back to the app's defaults (ui/defaults.py).")
+    sidebar.button(
+        "Reset parameters to defaults",
+        on_click=_reset,
+        key="reset_parameters",
+        help="Back to the app's defaults (ui/defaults.py).",
+    )
     return _settings(dataset)
 
 
@@ -179,21 +235,26 @@ def _settings(dataset: Dataset | None) -> RunSettings:
         error = str(problem)
     if error is None and dataset is not None:
         error = _data_error(params, dataset)
-    return RunSettings(params=params, seed=int(_value("seed")), start=start, live_speed=view_state().live_speed,
-                       error=error)
+    return RunSettings(
+        params=params, seed=int(_value("seed")), start=start, live_speed=view_state().live_speed, error=error
+    )
 
 
 def _data_error(params: dict, dataset: Dataset) -> str | None:
     k = params["k"]
     if params["n_clusters"] is not None and params["n_clusters"] > dataset.n_pool:
-        return (f"Clusters = {params['n_clusters']:,} is more than the {dataset.n_pool:,} pool rows; lower it or turn "
-                "K-means off.")
+        return (
+            f"Clusters = {params['n_clusters']:,} is more than the {dataset.n_pool:,} pool rows; lower it or turn "
+            "K-means off."
+        )
     target_points = dataset.n_target
     if params["n_clusters"] is not None and dataset.n_target > params["n_clusters"]:
         target_points = params["n_clusters"]
     if target_points < k + 1:
-        return (f"The target has {target_points:,} rows{' (centroids)' if target_points != dataset.n_target else ''}; "
-                f"k = {k} needs at least k+1 = {k + 1}. Lower k or add target rows.")
+        return (
+            f"The target has {target_points:,} rows{' (centroids)' if target_points != dataset.n_target else ''}; "
+            f"k = {k} needs at least k+1 = {k + 1}. Lower k or add target rows."
+        )
     return None
 
 
@@ -203,15 +264,27 @@ def view_controls(dataset: Dataset | None) -> ViewSettings:
     st.session_state.setdefault("view_live_speed", APP_SETTINGS["live_speed"])
     sidebar = st.sidebar
     sidebar.header("View")
-    sidebar.segmented_control("Map", ["auto", "pca"], key="view_map_method", required=True,
-                              format_func={"auto": "UMAP (auto)", "pca": "PCA"}.get, help=HELP["map_method"])
-    sidebar.segmented_control("Live speed", list(LIVE_SPEEDS), key="view_live_speed", required=True,
-                              help=HELP["live_speed"])
+    sidebar.segmented_control(
+        "Map",
+        ["auto", "pca"],
+        key="view_map_method",
+        required=True,
+        format_func={"auto": "UMAP (auto)", "pca": "PCA"}.get,
+        help=HELP["map_method"],
+    )
+    sidebar.segmented_control(
+        "Live speed", list(LIVE_SPEEDS), key="view_live_speed", required=True, help=HELP["live_speed"]
+    )
     if dataset is not None and dataset.label_column:
         st.session_state.setdefault("view_color_picks_by", "label")
-        sidebar.segmented_control("Colour picks by", ["label", "order"], key="view_color_picks_by", required=True,
-                                  format_func={"label": dataset.label_column, "order": "pick order"}.get,
-                                  help=HELP["color_picks_by"])
+        sidebar.segmented_control(
+            "Colour picks by",
+            ["label", "order"],
+            key="view_color_picks_by",
+            required=True,
+            format_func={"label": dataset.label_column, "order": "pick order"}.get,
+            help=HELP["color_picks_by"],
+        )
     return view_state(dataset)
 
 
@@ -219,6 +292,8 @@ def view_state(dataset: Dataset | None = None) -> ViewSettings:
     color = st.session_state.get("view_color_picks_by", "label")
     if dataset is None or not dataset.label_column:
         color = "order"
-    return ViewSettings(map_method=st.session_state.get("view_map_method") or APP_SETTINGS["map_method"],
-                        color_picks_by=color or "order",
-                        live_speed=st.session_state.get("view_live_speed") or APP_SETTINGS["live_speed"])
+    return ViewSettings(
+        map_method=st.session_state.get("view_map_method") or APP_SETTINGS["map_method"],
+        color_picks_by=color or "order",
+        live_speed=st.session_state.get("view_live_speed") or APP_SETTINGS["live_speed"],
+    )

@@ -3,12 +3,12 @@
 Uploads are read from memory (``UploadedFile`` bytes) and kept in the session's state; nothing is
 written to disk. Their size is capped by Streamlit's ``server.maxUploadSize`` (500 MB in
 ``.streamlit/config.toml``; ``gio-studio app --max-upload-mb N``), which the browser, the server and
-:func:`gio_core.data.read_data` here all apply. When the operator started the app with a data root
+:func:`gio_core.io.read_data` here all apply. When the operator started the app with a data root
 (``gio-studio app --data-root DIR``; see :mod:`ui.data_root`), a file can also be given as a path
 inside that folder on the server: browsers balk at multi-GB uploads, and a ``.npy`` read from a path is
 memory-mapped, so a million-row pool costs no upload and little memory. Without a data root nothing is
 read by path. Every loader problem is shown with ``st.error`` as the one-line message of
-:class:`gio_core.data.DataError`.
+:class:`gio_core.io.DataError`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gio_core.io import (DEMOS, SUPPORTED_FORMATS, DataError, LoadedData, available_demos, available_text_models,
-                         default_text_model, describe_text_model, format_bytes, numeric_columns, read_data, split_pool,
-                         text_columns, vector_list_columns)
+from gio_core.io import (
+    DEMOS,
+    SUPPORTED_FORMATS,
+    DataError,
+    LoadedData,
+    available_demos,
+    available_text_models,
+    default_text_model,
+    describe_text_model,
+    format_bytes,
+    numeric_columns,
+    read_data,
+    split_pool,
+    text_columns,
+    vector_list_columns,
+)
 
 from . import cache, target_picker
 from .data_root import DATA_ROOT_VARIABLE, FORMATS_TEXT, HOW_TO_ENABLE, check_path, data_root
@@ -59,14 +72,24 @@ _UPLOAD_ERROR_STYLE = """<style>
 def source_picker() -> str:
     """Sidebar: demo or upload, and which demo. Returns the source."""
     st.sidebar.header("Data")
-    source = st.sidebar.segmented_control("Data source", SOURCES, key="data_source", default=SOURCES[0],
-                                          required=True, help="Start with a bundled demo, or upload a pool and a "
-                                                              "target file of your own.")
+    source = st.sidebar.segmented_control(
+        "Data source",
+        SOURCES,
+        key="data_source",
+        default=SOURCES[0],
+        required=True,
+        help="Start with a bundled demo, or upload a pool and a target file of your own.",
+    )
     if source == "Demo":
         keys = available_demos()
-        st.sidebar.selectbox("Demo", keys, key="demo_key", format_func=lambda key: DEMOS[key].title,
-                             help="Offline demos: 2-D clusters, a 2-D Gaussian, two tasks on scikit-learn's digits, text, and "
-                                  "Fashion-MNIST images.")
+        st.sidebar.selectbox(
+            "Demo",
+            keys,
+            key="demo_key",
+            format_func=lambda key: DEMOS[key].title,
+            help="Offline demos: 2-D clusters, a 2-D Gaussian, two tasks on scikit-learn's digits, text, and "
+            "Fashion-MNIST images.",
+        )
     return source or SOURCES[0]
 
 
@@ -82,10 +105,14 @@ def upload_limit_mb() -> int:
 def _bigger_files_advice(root: Path | None) -> str:
     """What to do with a file over the upload limit, for whoever reads the page."""
     if root is not None:
-        return (f"Give its path on the server instead (inside {root}), or ask the operator to raise the limit "
-                "(gio-studio app --max-upload-mb N).")
-    return ("Ask the operator to raise the limit (gio-studio app --max-upload-mb N), or to start the app with a data "
-            "root (gio-studio app --data-root DIR) so that files inside it can be given by path.")
+        return (
+            f"Give its path on the server instead (inside {root}), or ask the operator to raise the limit "
+            "(gio-studio app --max-upload-mb N)."
+        )
+    return (
+        "Ask the operator to raise the limit (gio-studio app --max-upload-mb N), or to start the app with a data "
+        "root (gio-studio app --data-root DIR) so that files inside it can be given by path."
+    )
 
 
 def _read_upload(role: str, uploaded, *, limit_mb: int, root: Path | None) -> LoadedData | None:
@@ -105,8 +132,10 @@ def _read_upload(role: str, uploaded, *, limit_mb: int, root: Path | None) -> Lo
         except DataError as problem:
             error = str(problem)
             if problem.code == "too_large":
-                error = (f"{uploaded.name} is too large for this app: uploads are limited to {limit_mb:,} MB "
-                         f"(a compressed file's text included). {_bigger_files_advice(root)}")
+                error = (
+                    f"{uploaded.name} is too large for this app: uploads are limited to {limit_mb:,} MB "
+                    f"(a compressed file's text included). {_bigger_files_advice(root)}"
+                )
         except (ValueError, TypeError, OSError, MemoryError) as problem:  # anything a broken file can raise
             error = f"{uploaded.name} could not be read: {' '.join(str(problem).split())[:300]}"
         st.session_state[f"_upload_{role}"] = (uploaded.file_id, loaded, error)
@@ -134,8 +163,10 @@ def _read_path(role: str, text: str, root: Path) -> LoadedData | None:
         bar = st.progress(0.0, text=f"Reading {path.name}…")
 
         def progress(stage: str, done: int, total: int) -> None:
-            bar.progress(min(done / max(total, 1), 1.0), text=f"Reading {path.name}: {stage} "
-                         f"({format_bytes(done)} of {format_bytes(total)})")
+            bar.progress(
+                min(done / max(total, 1), 1.0),
+                text=f"Reading {path.name}: {stage} ({format_bytes(done)} of {format_bytes(total)})",
+            )
 
         try:
             loaded = read_data(path, progress=progress)
@@ -160,17 +191,22 @@ def _file_input(role: str, label: str, help_text: str) -> LoadedData | None:
         # Reading by path is off: no path box at all, rather than a disabled one. An empty greyed-out box
         # reads as a broken page and still invites typing; one line under the uploader says the limit and
         # how the operator turns reading by path on, which is all a visitor can act on.
-        st.caption(f"Up to {limit_mb:,} MB per file. Bigger files can be given by path on the server once the "
-                   f"operator starts the app with a data root: `{HOW_TO_ENABLE}`.")
+        st.caption(
+            f"Up to {limit_mb:,} MB per file. Bigger files can be given by path on the server once the "
+            f"operator starts the app with a data root: `{HOW_TO_ENABLE}`."
+        )
         st.session_state.pop(f"_path_{role}", None)
         return _read_upload(role, uploaded, limit_mb=limit_mb, root=None)
     st.caption(f"Up to {limit_mb:,} MB per file; bigger files: give their path on the server, inside `{root}`.")
-    path_text = st.text_input("…or its path on the server (for big files)", key=f"{role}_path",
-                              placeholder=f"{role}.npy  (relative to {root})",
-                              help=f"Browsers balk at multi-GB uploads: give the path of a file inside {root} on "
-                                   "the server (relative to it, or absolute) and it is read where it is (a .npy is "
-                                   f"memory-mapped, never loaded whole). {_FORMATS_TEXT}. Files outside that folder "
-                                   "are refused. A path, when given, is used instead of an upload.")
+    path_text = st.text_input(
+        "…or its path on the server (for big files)",
+        key=f"{role}_path",
+        placeholder=f"{role}.npy  (relative to {root})",
+        help=f"Browsers balk at multi-GB uploads: give the path of a file inside {root} on "
+        "the server (relative to it, or absolute) and it is read where it is (a .npy is "
+        f"memory-mapped, never loaded whole). {_FORMATS_TEXT}. Files outside that folder "
+        "are refused. A path, when given, is used instead of an upload.",
+    )
     if path_text and path_text.strip():
         return _read_path(role, path_text, root)
     st.session_state.pop(f"_path_{role}", None)
@@ -180,9 +216,11 @@ def _file_input(role: str, label: str, help_text: str) -> LoadedData | None:
 def _file_card(role: str, data: LoadedData | None) -> None:
     if data is None:
         return
-    st.caption(f"**{data.name}** · {data.format} · {format_bytes(data.n_bytes) if data.n_bytes else ''} · "
-               f"{data.n_rows:,} rows · {len(data.columns)} columns" + (
-                   f" · array {data.array.shape[1]}-d" if data.array is not None else ""))
+    st.caption(
+        f"**{data.name}** · {data.format} · {format_bytes(data.n_bytes) if data.n_bytes else ''} · "
+        f"{data.n_rows:,} rows · {len(data.columns)} columns"
+        + (f" · array {data.array.shape[1]}-d" if data.array is not None else "")
+    )
     st.dataframe(_preview(data), height=210, hide_index=True, key=f"preview_{role}")
 
 
@@ -194,8 +232,11 @@ def _preview(data: LoadedData) -> pd.DataFrame:
         dims = pd.DataFrame(head[:, :width], columns=[f"dim_{i}" for i in range(width)])
         frame = pd.concat([frame.reset_index(drop=True), dims], axis=1)
     # long vectors and texts are shortened so the preview stays readable
-    return frame.map(lambda value: (str(value)[:80] + "…") if isinstance(value, (str, list, np.ndarray))
-                     and len(str(value)) > 80 else value)
+    return frame.map(
+        lambda value: (
+            (str(value)[:80] + "…") if isinstance(value, (str, list, np.ndarray)) and len(str(value)) > 80 else value
+        )
+    )
 
 
 def _names(columns: list[str], limit: int = 4) -> str:
@@ -214,60 +255,93 @@ def _vector_choice(pool: LoadedData, target: LoadedData, widget_key: str, demo_c
         # one side is a bare array (or a table without a header): prepare_vectors matches its columns by
         # position to the named side's default vector columns, and refuses in one line when the widths differ
         nameless, named = (pool, target) if not pool.has_column_names else (target, pool)
-        st.caption(f"{nameless.name} has no column names: its columns are matched by position to the vector "
-                   f"columns of {named.name}.")
+        st.caption(
+            f"{nameless.name} has no column names: its columns are matched by position to the vector "
+            f"columns of {named.name}."
+        )
         return {}
     if pool.array is not None or target.array is not None:
         if pool.array is None or target.array is None:
-            st.error(f"{pool.name if pool.array is None else target.name} is a table while the other file is an "
-                     "array (.npy/.npz); give both as arrays or both as tables.", icon=":material/error:")
+            st.error(
+                f"{pool.name if pool.array is None else target.name} is a table while the other file is an "
+                "array (.npy/.npz); give both as arrays or both as tables.",
+                icon=":material/error:",
+            )
             return None
         st.caption(f"Vectors: the {pool.format} array ({pool.array.shape[1]}-d).")
         return {}
     numeric = _common(pool, target, numeric_columns(pool))
     vectors = _common(pool, target, vector_list_columns(pool))
     texts = _common(pool, target, text_columns(pool))
-    options = [name for name, present in (("columns", numeric), ("vector_column", vectors), ("text_column", texts))
-               if present]
+    options = [
+        name for name, present in (("columns", numeric), ("vector_column", vectors), ("text_column", texts)) if present
+    ]
     if not options:
-        st.error(f"{pool.name} and {target.name} share no numeric, vector or text columns; check that both files "
-                 "have the same columns.", icon=":material/error:")
+        st.error(
+            f"{pool.name} and {target.name} share no numeric, vector or text columns; check that both files "
+            "have the same columns.",
+            icon=":material/error:",
+        )
         return None
     if demo_choice:
         default = next(iter(demo_choice))
     else:
         default = "vector_column" if vectors else ("columns" if numeric else "text_column")
     left, right = st.columns([1, 2])
-    source = left.radio("Vectors from", options, index=options.index(default) if default in options else 0,
-                        format_func=_VECTOR_SOURCES.get, key=f"vector_source_{widget_key}",
-                        help="Numeric columns form the vector; or one column holds a whole vector per row; or a "
-                             "text column is embedded.")
+    source = left.radio(
+        "Vectors from",
+        options,
+        index=options.index(default) if default in options else 0,
+        format_func=_VECTOR_SOURCES.get,
+        key=f"vector_source_{widget_key}",
+        help="Numeric columns form the vector; or one column holds a whole vector per row; or a "
+        "text column is embedded.",
+    )
     with right:
         if source == "columns":
             preset = [name for name in (demo_choice or {}).get("columns", numeric) if name in numeric] or numeric
-            everything = st.checkbox(f"Use {'all ' if preset == numeric else ''}{len(preset)} numeric columns "
-                                     f"({_names(preset)})", value=True, key=f"all_columns_{widget_key}",
-                                     help="Id-like and label-like columns (id, label, class, …) are left out; "
-                                          "untick to choose columns.")
+            everything = st.checkbox(
+                f"Use {'all ' if preset == numeric else ''}{len(preset)} numeric columns ({_names(preset)})",
+                value=True,
+                key=f"all_columns_{widget_key}",
+                help="Id-like and label-like columns (id, label, class, …) are left out; untick to choose columns.",
+            )
             if everything:
                 return {"columns": list(preset)}
-            chosen = st.multiselect("Numeric columns", numeric, default=preset[: min(len(preset), 8)],
-                                    key=f"vector_columns_{widget_key}",
-                                    help="Columns that make up each row's vector.")
+            chosen = st.multiselect(
+                "Numeric columns",
+                numeric,
+                default=preset[: min(len(preset), 8)],
+                key=f"vector_columns_{widget_key}",
+                help="Columns that make up each row's vector.",
+            )
             if not chosen:
                 st.warning("Choose at least one numeric column.")
                 return None
             return {"columns": list(chosen)}
         if source == "vector_column":
-            column = st.selectbox("Vector column", vectors, key=f"vector_column_{widget_key}",
-                                  help="A column holding one vector per row, such as [0.1, -0.5, …].")
+            column = st.selectbox(
+                "Vector column",
+                vectors,
+                key=f"vector_column_{widget_key}",
+                help="A column holding one vector per row, such as [0.1, -0.5, …].",
+            )
             return {"vector_column": column}
-        column = st.selectbox("Text column", texts, key=f"text_column_{widget_key}",
-                              help="Sentences to embed; pool and target are embedded into one space.")
+        column = st.selectbox(
+            "Text column",
+            texts,
+            key=f"text_column_{widget_key}",
+            help="Sentences to embed; pool and target are embedded into one space.",
+        )
         models = available_text_models()
-        model = st.selectbox("Text model", models, index=models.index(default_text_model()),
-                             format_func=describe_text_model, key=f"text_model_{widget_key}",
-                             help="tfidf is built in and instant; minilm understands meaning (runs on CPU).")
+        model = st.selectbox(
+            "Text model",
+            models,
+            index=models.index(default_text_model()),
+            format_func=describe_text_model,
+            key=f"text_model_{widget_key}",
+            help="tfidf is built in and instant; minilm understands meaning (runs on CPU).",
+        )
         return {"text_column": column, "text_model": model}
 
 
@@ -327,12 +401,18 @@ def data_panel(source: str) -> Dataset | None:
             st.markdown("**Target** · a sample of what you want")
             if source != "Demo":
                 target_mode = st.segmented_control(
-                    "Target from", list(TARGET_SOURCES), key="target_mode", default="file", required=True,
+                    "Target from",
+                    list(TARGET_SOURCES),
+                    key="target_mode",
+                    default="file",
+                    required=True,
                     format_func=TARGET_SOURCES.get,
-                    help="Only a pool? Choose rows of it on the map (or by a label value) and they become the target.")
+                    help="Only a pool? Choose rows of it on the map (or by a label value) and they become the target.",
+                )
                 if target_mode == "file":
-                    target = _file_input("target", "Target file", f"A small sample of the data you want more of: "
-                                                                  f"{_FORMATS_TEXT}.")
+                    target = _file_input(
+                        "target", "Target file", f"A small sample of the data you want more of: {_FORMATS_TEXT}."
+                    )
                 else:
                     st.caption("Choose the target below, on a map of the pool.")
             _file_card("target", target)
@@ -355,8 +435,9 @@ def data_panel(source: str) -> Dataset | None:
             if source != "Demo":
                 if target_mode == "file":
                     by_path = "" if root is None else ", or give their paths on the server"
-                    st.info(f"Upload a pool file and a target file{by_path} ({_FORMATS_TEXT}); each row is one "
-                            "example.")
+                    st.info(
+                        f"Upload a pool file and a target file{by_path} ({_FORMATS_TEXT}); each row is one example."
+                    )
                 else:
                     by_path = "" if root is None else ", or give its path on the server"
                     st.info(f"Upload a pool file{by_path} ({_FORMATS_TEXT}); then choose the target on its map.")
@@ -367,34 +448,54 @@ def data_panel(source: str) -> Dataset | None:
             if choice is None:
                 return None
         left, right = st.columns([1, 2])
-        drop = left.checkbox("Drop rows with missing values", key=f"drop_nonfinite_{widget_key}",
-                             help="Rows with NaN, inf or empty cells in the vectors are left out instead of "
-                                  "stopping with an error.")
+        drop = left.checkbox(
+            "Drop rows with missing values",
+            key=f"drop_nonfinite_{widget_key}",
+            help="Rows with NaN, inf or empty cells in the vectors are left out instead of stopping with an error.",
+        )
         labels = _label_options(pool, target, choice)
         guesses = [demo.label_column] if demo and demo.label_column else list(_LABEL_GUESSES)
         default_label = next((name for name in guesses if name in labels), None)
         options = ["(none)"] + labels
-        label = right.selectbox("Label column (colours the map)", options,
-                                index=options.index(default_label) if default_label else 0,
-                                key=f"label_column_{widget_key}",
-                                help="A column of classes or flags present in both files; it colours the target and "
-                                     "can colour the picks.")
+        label = right.selectbox(
+            "Label column (colours the map)",
+            options,
+            index=options.index(default_label) if default_label else 0,
+            key=f"label_column_{widget_key}",
+            help="A column of classes or flags present in both files; it colours the target and can colour the picks.",
+        )
         label = None if label == "(none)" else label
         prepared = cache.prepared_vectors_or_message(pool, target, {**choice, "drop_nonfinite": drop})
         if prepared is None:
             return None
         dropped = prepared.pool_nonfinite_rows + prepared.target_nonfinite_rows
-        st.caption(f"Vectors: {prepared.description}" + (
-            f"; dropped {prepared.pool_nonfinite_rows:,} pool and {prepared.target_nonfinite_rows:,} target rows "
-            "with missing values" if dropped else ""))
+        st.caption(
+            f"Vectors: {prepared.description}"
+            + (
+                f"; dropped {prepared.pool_nonfinite_rows:,} pool and {prepared.target_nonfinite_rows:,} target rows "
+                "with missing values"
+                if dropped
+                else ""
+            )
+        )
     pool_labels = target_labels = None
     if label is not None:
         pool_labels = cache.column_values(pool.frame, label, prepared.pool_rows)
         target_labels = cache.column_values(target.frame, label, prepared.target_rows)
-    return Dataset(source="demo" if demo else "upload", pool=pool, target=target, prepared=prepared, choice=choice,
-                   pool_file=pool_file,
-                   key=_dataset_key(pool, target, choice, drop), label_column=label, pool_labels=pool_labels,
-                   target_labels=target_labels, demo=demo, target_origin=origin)
+    return Dataset(
+        source="demo" if demo else "upload",
+        pool=pool,
+        target=target,
+        prepared=prepared,
+        choice=choice,
+        pool_file=pool_file,
+        key=_dataset_key(pool, target, choice, drop),
+        label_column=label,
+        pool_labels=pool_labels,
+        target_labels=target_labels,
+        demo=demo,
+        target_origin=origin,
+    )
 
 
 def data_metrics(dataset: Dataset) -> None:
@@ -408,15 +509,30 @@ def data_metrics(dataset: Dataset) -> None:
         st.caption(dataset.demo.info.summary)
 
 
-__all__ = ["SOURCES", "SUPPORTED_FORMATS", "check_path", "data_metrics", "data_panel", "source_picker",
-           "upload_limit_mb"]
+__all__ = [
+    "SOURCES",
+    "SUPPORTED_FORMATS",
+    "check_path",
+    "data_metrics",
+    "data_panel",
+    "source_picker",
+    "upload_limit_mb",
+]
 
 
 # -- the data choice across pages -----------------------------------------------------------------
 
 _DATA_KEYS = ("data_source", "demo_key", "target_mode")
-_DATA_KEY_PREFIXES = ("vector_source_", "all_columns_", "vector_columns_", "vector_column_", "text_column_",
-                      "text_model_", "drop_nonfinite_", "label_column_")
+_DATA_KEY_PREFIXES = (
+    "vector_source_",
+    "all_columns_",
+    "vector_columns_",
+    "vector_column_",
+    "text_column_",
+    "text_model_",
+    "drop_nonfinite_",
+    "label_column_",
+)
 
 
 _SAVED_DATA_CHOICE = "_saved_data_choice"
@@ -441,6 +557,11 @@ def keep_data_choice(page: str) -> None:
 
 def remember_data_choice(page: str) -> None:
     """Keep a plain copy of the data widgets' values, for :func:`keep_data_choice` on the next page."""
-    st.session_state[_SAVED_DATA_CHOICE] = {"page": page, "values": {
-        key: st.session_state[key] for key in list(st.session_state.keys())
-        if key in _DATA_KEYS or str(key).startswith(_DATA_KEY_PREFIXES)}}
+    st.session_state[_SAVED_DATA_CHOICE] = {
+        "page": page,
+        "values": {
+            key: st.session_state[key]
+            for key in list(st.session_state.keys())
+            if key in _DATA_KEYS or str(key).startswith(_DATA_KEY_PREFIXES)
+        },
+    }

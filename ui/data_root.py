@@ -20,15 +20,31 @@ The rules of :func:`check_path`, in order:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 #: The environment variable holding the data root; ``gio-studio app --data-root DIR`` sets it.
 DATA_ROOT_VARIABLE = "GIO_STUDIO_DATA_ROOT"
 
 #: File names the path box accepts (what ``read_data`` reads; it sniffs the content too).
-PATH_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".csv.gz", ".tsv.gz", ".tab.gz", ".txt.gz", ".parquet", ".pq",
-                 ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".npy", ".npz")
+PATH_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".tab",
+    ".txt",
+    ".csv.gz",
+    ".tsv.gz",
+    ".tab.gz",
+    ".txt.gz",
+    ".parquet",
+    ".pq",
+    ".jsonl",
+    ".ndjson",
+    ".jsonl.gz",
+    ".ndjson.gz",
+    ".npy",
+    ".npz",
+)
 FORMATS_TEXT = "CSV, TSV, .csv.gz/.tsv.gz, Parquet, JSON Lines, .npy or .npz"
 #: What the operator runs to turn reading by path on (shown where the path box would be).
 HOW_TO_ENABLE = "gio-studio app --data-root DIR"
@@ -62,11 +78,15 @@ def data_root(environ: Mapping[str, str] | None = None) -> tuple[Path | None, st
     try:
         root = Path(os.path.expanduser(text)).resolve(strict=True)
     except (OSError, RuntimeError):  # missing, a symlink loop, no permission to look
-        return None, (f"{DATA_ROOT_VARIABLE}={text} does not exist on the server, so reading files by path is off; "
-                      "the operator should give an existing folder.")
+        return None, (
+            f"{DATA_ROOT_VARIABLE}={text} does not exist on the server, so reading files by path is off; "
+            "the operator should give an existing folder."
+        )
     if not root.is_dir():
-        return None, (f"{DATA_ROOT_VARIABLE}={text} is not a folder, so reading files by path is off; the operator "
-                      "should give a folder.")
+        return None, (
+            f"{DATA_ROOT_VARIABLE}={text} is not a folder, so reading files by path is off; the operator "
+            "should give a folder."
+        )
     return root, None
 
 
@@ -74,8 +94,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def check_path(text: str, root: Path | None, *, configured_root: str | Path | None = None
-               ) -> tuple[Path | None, str | None]:
+def check_path(
+    text: str, root: Path | None, *, configured_root: str | Path | None = None
+) -> tuple[Path | None, str | None]:
     """Check a path typed on the page against the data root.
 
     Parameters
@@ -107,8 +128,10 @@ def check_path(text: str, root: Path | None, *, configured_root: str | Path | No
     if not text:
         return None, None
     if root is None:
-        return None, (f"Reading files by path is off on this server; upload the file, or ask the operator to start "
-                      f"the app with a data root ({HOW_TO_ENABLE}, or {DATA_ROOT_VARIABLE}=DIR).")
+        return None, (
+            f"Reading files by path is off on this server; upload the file, or ask the operator to start "
+            f"the app with a data root ({HOW_TO_ENABLE}, or {DATA_ROOT_VARIABLE}=DIR)."
+        )
     root = Path(root)
     typed = Path(os.path.expanduser(text))
     example = typed.name if typed.name not in ("", "..") else "pool.npy"
@@ -117,8 +140,10 @@ def check_path(text: str, root: Path | None, *, configured_root: str | Path | No
     if typed.is_absolute():
         roots = [root] + ([Path(os.path.abspath(os.path.expanduser(str(configured_root))))] if configured_root else [])
         if not any(_inside(typed, folder) for folder in roots):
-            return None, (f"{text} is outside the data root {root}; only files inside it can be read. Give a path "
-                          f"inside it, such as {example}.")
+            return None, (
+                f"{text} is outside the data root {root}; only files inside it can be read. Give a path "
+                f"inside it, such as {example}."
+            )
         candidate = typed
     else:
         candidate = root / typed
@@ -130,8 +155,9 @@ def check_path(text: str, root: Path | None, *, configured_root: str | Path | No
         return None, f"{candidate} cannot be opened ({type(problem).__name__}); check the path and its permissions."
     if not _inside(resolved, root):
         # a symlink inside the root pointing out of it: the target is not named, only refused
-        return None, (f"{text} leads outside the data root {root} (through a symbolic link); only files inside it "
-                      "can be read.")
+        return None, (
+            f"{text} leads outside the data root {root} (through a symbolic link); only files inside it can be read."
+        )
     if resolved.is_dir():
         return None, f"{resolved} is a folder; give the path of a file inside it."
     if not resolved.name.lower().endswith(PATH_SUFFIXES):

@@ -14,14 +14,14 @@ GIO_OVERRIDES: dict = {}
 
 #: The app's own settings.
 APP_SETTINGS: dict = {
-    "seed": 0,                    # random_state of every run
-    "recipe": "recommended",      # 'recommended' (the engine's defaults) or 'paper' (grad-info-opt 0.1.2's values)
-    "start": "empty",             # start set: 'empty', 'uniform' (the paper's) or 'pool_sample'
-    "start_pool_share": 0.01,     # share of the pool used as the start set when start='pool_sample'
+    "seed": 0,  # random_state of every run
+    "recipe": "recommended",  # 'recommended' (the engine's defaults) or 'paper' (grad-info-opt 0.1.2's values)
+    "start": "empty",  # start set: 'empty', 'uniform' (the paper's) or 'pool_sample'
+    "start_pool_share": 0.01,  # share of the pool used as the start set when start='pool_sample'
     "quantize_above_rows": 20_000,  # quantisation is on by default above this many pool rows
-    "live_speed": "Normal",       # pace of the live view (see LIVE_SPEEDS)
-    "map_method": "auto",         # 'auto' (UMAP, PCA while it computes or for tiny data) or 'pca'
-    "redraw_seconds": 0.25,       # live view redraws at most this often (4 per second)
+    "live_speed": "Normal",  # pace of the live view (see LIVE_SPEEDS)
+    "map_method": "auto",  # 'auto' (UMAP, PCA while it computes or for tiny data) or 'pca'
+    "redraw_seconds": 0.25,  # live view redraws at most this often (4 per second)
     "max_pool_rows_on_map": 20_000,
 }
 
@@ -67,7 +67,7 @@ HELP: dict[str, str] = {
     "k": "Neighbour rank of the k-NN KL estimate; larger k is smoother but needs k+1 target rows.",
     "lr": "Gradient-descent step size for the free point v, relative to the data's scale.",
     "quantize": "Cluster pool and target with K-means and run GIO on the centroids; each chosen centroid brings "
-                "all its rows. Needed for large pools.",
+    "all its rows. Needed for large pools.",
     "n_clusters": "Number of K-means clusters for the pool (and the target, when it has more rows).",
     "grad_desc_iter": "Gradient-descent steps per pick (three times as many on the first pick).",
     "max_iter": "The run stops after this many picks at most.",
@@ -75,19 +75,19 @@ HELP: dict[str, str] = {
     "min_difference": "Stop when a pick lowers the KL by less than this.",
     "min_kl": "Stop once the KL falls below this value.",
     "max_data_size": "Stop once the selection holds this share of the pool's rows (or at Maximum picks, whichever "
-                     "comes first).",
+    "comes first).",
     "max_sequential_increases": "Stop after the KL rises this many times in a row; keep the selection at its "
-                                "lowest KL.",
+    "lowest KL.",
     "max_resets": "How many times the pool is made whole again when the KL rises, before stopping.",
     "v_init": "Where each gradient descent starts: each target row in turn, the target mean, the previous optimum, "
-              "or a random target row.",
+    "or a random target row.",
     "recipe": "Recommended: the defaults our quality benchmark chose. Paper: every parameter at grad-info-opt 0.1.2's "
-              "value, for reproducing the paper.",
+    "value, for reproducing the paper.",
     "objective": "What the descent lowers: a smooth standard k-NN KL that aims at target regions not yet covered "
-                 "(ours), or the paper's rank-averaged KL.",
+    "(ours), or the paper's rank-averaged KL.",
     "seed": "Seeds every random choice; the same seed and data give the same selection.",
     "start": "The start set D that the picks are added to: nothing, the paper's random unit vectors, or random "
-             "pool rows.",
+    "pool rows.",
     "start_pool_share": "Share of the pool used as the start set (those rows are never picked).",
     "live_speed": "How fast the live view plays the run: Slow and Normal pace it so you can watch; Max runs flat out.",
     "map_method": "UMAP shows clusters best; PCA is instant and linear.",

@@ -22,17 +22,23 @@ def illustration(step: int = 19):
     rng = np.random.default_rng(7)
     centers = np.array([[-2.5, 0.0], [2.0, 1.5], [1.0, -2.5]])
     pool = np.vstack([center + rng.normal(scale=0.6, size=(300, 2)) for center in centers])
-    target = np.vstack([centers[1] + rng.normal(scale=0.6, size=(60, 2)),
-                        centers[2] + rng.normal(scale=0.6, size=(30, 2))])
+    target = np.vstack(
+        [centers[1] + rng.normal(scale=0.6, size=(60, 2)), centers[2] + rng.normal(scale=0.6, size=(30, 2))]
+    )
     # a fixed budget, so the picture shows the picks spreading over both target blobs as the KL falls
     selector = GIOSelector(max_iter=30, stop_criterion="data_size", random_state=0)
     steps = list(selector.iter_fit(pool, target, record_path=True))
-    trace = RunTrace.from_steps(steps, initial_kl=selector.initial_kl_, dimensions=2,
-                                stop_message=selector.stop_message_)
+    trace = RunTrace.from_steps(
+        steps, initial_kl=selector.initial_kl_, dimensions=2, stop_message=selector.stop_message_
+    )
     projection = project(pool, target, method="raw")
     placer = MapPlacer(projection, pool, target)
     shown = min(step, trace.n_steps - 1)
     figure = map_figure(projection, map_overlay(trace, shown, placer), height=430)
     curve = kl_figure(trace, current=shown, height=430)
-    return (figure, curve, f"After {shown + 1} steps: picks (diamonds) go where the target is",
-            "KL(target ‖ picks) falls as GIO picks")
+    return (
+        figure,
+        curve,
+        f"After {shown + 1} steps: picks (diamonds) go where the target is",
+        "KL(target ‖ picks) falls as GIO picks",
+    )

@@ -73,9 +73,10 @@ def map_status(state: MapState) -> None:
 def _await_umap(key: str, started: float) -> None:
     background = cache._background()
     jobs = background["jobs"]
-    future = next((job for job_key, job in list(jobs.items()) if job_key.startswith(key.split("|")[0] + "|umap")),
-                  None)
+    future = next((job for job_key, job in list(jobs.items()) if job_key.startswith(key.split("|")[0] + "|umap")), None)
     if future is None or future.done():
         st.rerun()
-    st.caption(f":material/hourglass_top: Fitting the UMAP map ({time.perf_counter() - started:.0f} s so far); the PCA map is shown "
-               "meanwhile and is replaced when UMAP is ready.")
+    st.caption(
+        f":material/hourglass_top: Fitting the UMAP map ({time.perf_counter() - started:.0f} s so far); the PCA map is shown "
+        "meanwhile and is replaced when UMAP is ready."
+    )

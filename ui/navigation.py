@@ -13,10 +13,12 @@ import threading
 
 import streamlit as st
 
-__all__ = ["run_app", "routed_page"]
+__all__ = ["routed_page", "run_app"]
 
-_ABOUT = ("GIO Studio: target-aware training-data selection with Gradient Information Optimization (Everaert & "
-          "Potts, ICLR 2024).")
+_ABOUT = (
+    "GIO Studio: target-aware training-data selection with Gradient Information Optimization (Everaert & "
+    "Potts, ICLR 2024)."
+)
 # whether this thread's script run went through run_app (each session's script runs on its own thread)
 _routing = threading.local()
 
@@ -31,8 +33,9 @@ def _pages() -> list:
 
 def run_app() -> None:
     """Set up the page and run the page the visitor asked for (the whole of ``app.py``)."""
-    st.set_page_config(page_title="GIO Studio", page_icon=":material/ads_click:", layout="wide",
-                       menu_items={"About": _ABOUT})
+    st.set_page_config(
+        page_title="GIO Studio", page_icon=":material/ads_click:", layout="wide", menu_items={"About": _ABOUT}
+    )
     page = st.navigation(_pages())
     _routing.active = True
     try:

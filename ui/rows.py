@@ -25,12 +25,12 @@ from gio_core.plots import RunTrace
 
 from .state import Dataset
 
-_TEXT_CHARS = 140       # a sentence is cut to this many characters on the map
-_LINE_CHARS = 60        # hover lines wrap here
+_TEXT_CHARS = 140  # a sentence is cut to this many characters on the map
+_LINE_CHARS = 60  # hover lines wrap here
 _TABLE_TEXT_CHARS = 200
-_GALLERY_IMAGES = 60    # picked images shown at most (in pick order)
-_GALLERY_SCALE = 3      # 28 x 28 images are drawn at 84 x 84, pixels kept sharp
-_SELECTED_SHOWN = 24    # rows chosen on the map shown at most
+_GALLERY_IMAGES = 60  # picked images shown at most (in pick order)
+_GALLERY_SCALE = 3  # 28 x 28 images are drawn at 84 x 84, pixels kept sharp
+_SELECTED_SHOWN = 24  # rows chosen on the map shown at most
 _MAX_TABLE_ROWS = 5_000  # the picks table shows at most this many rows (quantised runs pick many)
 IMAGE_COLUMN = "image"
 RANK_COLUMN = "pick"
@@ -55,8 +55,8 @@ class RowContent:
         Images of the rows, for image data.
     """
 
-    pool_hover: "HoverText | None" = field(repr=False)
-    target_hover: "HoverText | None" = field(repr=False)
+    pool_hover: HoverText | None = field(repr=False)
+    target_hover: HoverText | None = field(repr=False)
     text_column: str | None
     columns: list
     pool_images: np.ndarray | None = field(default=None, repr=False)
@@ -69,30 +69,37 @@ class RowContent:
 
 def content_text_column(dataset: Dataset) -> str | None:
     """The column that says what a row is: the embedded text column, else a text column of the pool file."""
-    return _text_column(dataset.pool, dataset.choice, exclude={dataset.label_column},
-                        shared_with=dataset.target)
+    return _text_column(dataset.pool, dataset.choice, exclude={dataset.label_column}, shared_with=dataset.target)
 
 
 def _text_column(pool: LoadedData, choice: dict, *, exclude: set, shared_with: LoadedData | None = None) -> str | None:
     if choice.get("text_column"):
         return choice["text_column"]
     vectors = set(choice.get("columns") or []) | {choice.get("vector_column")}
-    candidates = [name for name in text_columns(pool) if name not in exclude and name not in vectors
-                  and (shared_with is None or name in shared_with.columns)]
+    candidates = [
+        name
+        for name in text_columns(pool)
+        if name not in exclude and name not in vectors and (shared_with is None or name in shared_with.columns)
+    ]
     # ids are text too: prefer a column whose values are long enough to be prose
     prose = [name for name in candidates if pool.frame[name].head(200).astype(str).str.len().mean() >= 20]
     return prose[0] if prose else None
 
 
 def _id_column(pool: LoadedData, other: LoadedData | None = None) -> str | None:
-    return next((name for name in ("id", "ID", "Id") if name in pool.columns
-                 and (other is None or name in other.columns)), None)
+    return next(
+        (name for name in ("id", "ID", "Id") if name in pool.columns and (other is None or name in other.columns)), None
+    )
 
 
 def pool_hover(pool: LoadedData, prepared_rows: np.ndarray, choice: dict, label_column: str | None):
     """Hover content of a pool's rows (id, label, text), for a map of the pool alone (None: nothing to say)."""
-    fields = dict(id_column=_id_column(pool), label_column=label_column,
-                  text_column=_text_column(pool, choice, exclude={label_column}), images=False)
+    fields = dict(
+        id_column=_id_column(pool),
+        label_column=label_column,
+        text_column=_text_column(pool, choice, exclude={label_column}),
+        images=False,
+    )
     if not _describable(pool.frame, fields["id_column"], label_column, fields["text_column"]):
         return None
     return HoverText(pool.frame, prepared_rows, **fields)
@@ -120,21 +127,32 @@ def _wrapped(text: str) -> str:
     return "<br>".join(html.escape(part) for part in lines)
 
 
-def _hover(frame: pd.DataFrame, rows: np.ndarray, *, id_column: str | None, label_column: str | None,
-           text_column: str | None, images: bool) -> np.ndarray:
+def _hover(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    *,
+    id_column: str | None,
+    label_column: str | None,
+    text_column: str | None,
+    images: bool,
+) -> np.ndarray:
     parts = []
     if id_column:
         parts.append(frame[id_column].to_numpy()[rows].astype(str))
     if label_column:
         labels = frame[label_column].to_numpy()[rows].astype(str)
         parts.append(np.char.add(f"{label_column}: ", labels.astype(str)))
-    heads = np.array([" · ".join(html.escape(str(part[i])) for part in parts) for i in range(len(rows))],
-                     dtype=object) if parts else np.full(len(rows), "", dtype=object)
+    heads = (
+        np.array([" · ".join(html.escape(str(part[i])) for part in parts) for i in range(len(rows))], dtype=object)
+        if parts
+        else np.full(len(rows), "", dtype=object)
+    )
     if text_column:
         texts = frame[text_column].to_numpy()[rows]
         bodies = np.array([_wrapped(text) for text in texts], dtype=object)
-        heads = np.array([f"<b>{head}</b><br>{body}" if head else body for head, body in zip(heads, bodies)],
-                         dtype=object)
+        heads = np.array(
+            [f"<b>{head}</b><br>{body}" if head else body for head, body in zip(heads, bodies)], dtype=object
+        )
     elif heads.size:
         heads = np.array([f"<b>{head}</b>" for head in heads], dtype=object)
     if images:
@@ -190,9 +208,11 @@ def _content(dataset: Dataset) -> RowContent:
     return RowContent(
         pool_hover=HoverText(dataset.pool.frame, dataset.prepared.pool_rows, **fields) if described else None,
         target_hover=HoverText(dataset.target.frame, dataset.prepared.target_rows, **fields) if described else None,
-        text_column=text_column, columns=columns,
+        text_column=text_column,
+        columns=columns,
         pool_images=demo.pool_images[dataset.prepared.pool_rows] if images else None,
-        target_images=demo.target_images[dataset.prepared.target_rows] if images else None)
+        target_images=demo.target_images[dataset.prepared.target_rows] if images else None,
+    )
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -237,8 +257,11 @@ def picks_table(dataset: Dataset, content: RowContent, trace: RunTrace, step: in
     rows, rank = trace.picks_until(step)
     rows, rank = rows[:_MAX_TABLE_ROWS], rank[:_MAX_TABLE_ROWS]
     # an undefined KL (fewer than k rows picked) is left blank rather than shown as infinity
-    kl_by_rank = {int(count): float(kl) for count, kl, kept in zip(trace.n_selected, trace.kl, trace.kept)
-                  if kept and np.isfinite(kl)}
+    kl_by_rank = {
+        int(count): float(kl)
+        for count, kl, kept in zip(trace.n_selected, trace.kl, trace.kept)
+        if kept and np.isfinite(kl)
+    }
     file_rows = dataset.prepared.pool_rows[rows]
     table = pd.DataFrame({RANK_COLUMN: rank, KL_COLUMN: [kl_by_rank.get(int(value), np.nan) for value in rank]})
     if content.has_images:
@@ -246,8 +269,9 @@ def picks_table(dataset: Dataset, content: RowContent, trace: RunTrace, step: in
     first = [name for name in (dataset.label_column, content.text_column) if name]
     for name in first + [name for name in content.columns if name not in first]:
         values = dataset.pool.frame[name].to_numpy()[file_rows]
-        table[name] = [_shorten(value, _TABLE_TEXT_CHARS) for value in values] if name == content.text_column \
-            else values
+        table[name] = (
+            [_shorten(value, _TABLE_TEXT_CHARS) for value in values] if name == content.text_column else values
+        )
     table[ROW_COLUMN] = dataset.pool_file_rows(rows)
     return table
 
@@ -270,28 +294,43 @@ def show_picks(dataset: Dataset, trace: RunTrace, step: int, *, key: str) -> Non
     table = picks_table(dataset, content, trace, step)
     with st.container(key=f"picks_panel_{key}"):
         left, right = st.columns([3, 2], vertical_alignment="bottom")
-        left.markdown(f"**Picks after step {max(step, -1) + 1}** · {len(table):,} row{'s' * (len(table) != 1)} in "
-                      "pick order"
-                      + (" (the first 5,000)" if len(table) == _MAX_TABLE_ROWS else ""))
-        query = right.text_input("Search the picks", key=f"picks_search_{key}", placeholder="a word, a label, an id",
-                                 help="Shows only picks with this text in any column. Click a column's header to "
-                                      "sort by it.")
+        left.markdown(
+            f"**Picks after step {max(step, -1) + 1}** · {len(table):,} row{'s' * (len(table) != 1)} in "
+            "pick order" + (" (the first 5,000)" if len(table) == _MAX_TABLE_ROWS else "")
+        )
+        query = right.text_input(
+            "Search the picks",
+            key=f"picks_search_{key}",
+            placeholder="a word, a label, an id",
+            help="Shows only picks with this text in any column. Click a column's header to sort by it.",
+        )
         shown = filter_rows(table, query)
         if query:
             st.caption(f"{len(shown):,} of {len(table):,} picks contain “{query}”.")
-        config = {KL_COLUMN: st.column_config.NumberColumn(KL_COLUMN, format="%.4f",
-                                                           help="KL(target ‖ start ∪ picks) once this pick was "
-                                                                "added; blank while fewer than k rows are picked "
-                                                                "(the k-NN estimate is undefined there)"),
-                  RANK_COLUMN: st.column_config.NumberColumn(RANK_COLUMN, help="Pick order (1 = first pick)"),
-                  ROW_COLUMN: st.column_config.NumberColumn(ROW_COLUMN, help="Row number in the pool file, from 0")}
+        config = {
+            KL_COLUMN: st.column_config.NumberColumn(
+                KL_COLUMN,
+                format="%.4f",
+                help="KL(target ‖ start ∪ picks) once this pick was "
+                "added; blank while fewer than k rows are picked "
+                "(the k-NN estimate is undefined there)",
+            ),
+            RANK_COLUMN: st.column_config.NumberColumn(RANK_COLUMN, help="Pick order (1 = first pick)"),
+            ROW_COLUMN: st.column_config.NumberColumn(ROW_COLUMN, help="Row number in the pool file, from 0"),
+        }
         if content.has_images:
             config[IMAGE_COLUMN] = st.column_config.ImageColumn(IMAGE_COLUMN, width="small")
         if content.text_column:
             config[content.text_column] = st.column_config.TextColumn(content.text_column, width="large")
         # rows of 35 px and a header: no blank rows under a short table, a scrolling one for a long table
-        st.dataframe(shown, hide_index=True, column_config=config, height=min(36 * (len(shown) + 1) + 3, 360),
-                     key=f"picks_table_{key}", width="stretch")
+        st.dataframe(
+            shown,
+            hide_index=True,
+            column_config=config,
+            height=min(36 * (len(shown) + 1) + 3, 360),
+            key=f"picks_table_{key}",
+            width="stretch",
+        )
         if content.has_images and len(table):
             _gallery(table, trace.picks_until(step)[0], content, dataset)
 
@@ -301,12 +340,17 @@ def _gallery(table: pd.DataFrame, picked: np.ndarray, content: RowContent, datas
     shown = table.head(_GALLERY_IMAGES)
     rows = picked[: len(shown)]
     label = dataset.label_column
-    captions = [f"#{rank} {value}" if label else f"#{rank}" for rank, value in
-                zip(shown[RANK_COLUMN], shown[label] if label else shown[RANK_COLUMN])]
+    captions = [
+        f"#{rank} {value}" if label else f"#{rank}"
+        for rank, value in zip(shown[RANK_COLUMN], shown[label] if label else shown[RANK_COLUMN])
+    ]
     st.markdown(f"**Picked images** · the first {len(shown):,} of {len(table):,}, in pick order")
     with st.container(key="picks_gallery"):
-        st.image([_enlarged(content.pool_images[row]) for row in rows], caption=captions,
-                 width=_GALLERY_SCALE * content.pool_images.shape[2])
+        st.image(
+            [_enlarged(content.pool_images[row]) for row in rows],
+            caption=captions,
+            width=_GALLERY_SCALE * content.pool_images.shape[2],
+        )
 
 
 def selected_on_map(dataset: Dataset, event, figure) -> None:
@@ -319,34 +363,49 @@ def selected_on_map(dataset: Dataset, event, figure) -> None:
     if not len(pool_rows) and not len(target_rows):
         return
     with st.container(key="map_selection_panel"):
-        st.markdown(f"**Chosen on the map** · {len(pool_rows):,} pool and {len(target_rows):,} target rows "
-                    "(click a point, or draw a box or lasso; double-click the map to clear)")
+        st.markdown(
+            f"**Chosen on the map** · {len(pool_rows):,} pool and {len(target_rows):,} target rows "
+            "(click a point, or draw a box or lasso; double-click the map to clear)"
+        )
         frames = []
-        for role, rows, data, prepared_rows in (("pool", pool_rows, dataset.pool, dataset.prepared.pool_rows),
-                                                ("target", target_rows, dataset.target,
-                                                 dataset.prepared.target_rows)):
+        for role, rows, data, prepared_rows in (
+            ("pool", pool_rows, dataset.pool, dataset.prepared.pool_rows),
+            ("target", target_rows, dataset.target, dataset.prepared.target_rows),
+        ):
             if not len(rows):
                 continue
             file_rows = prepared_rows[rows]
             frame = pd.DataFrame({"role": role, "row": file_rows})
             for name in content.columns:
                 if name in data.columns:
-                    frame[name] = [_shorten(value, _TABLE_TEXT_CHARS) if name == content.text_column else value
-                                   for value in data.frame[name].to_numpy()[file_rows]]
+                    frame[name] = [
+                        _shorten(value, _TABLE_TEXT_CHARS) if name == content.text_column else value
+                        for value in data.frame[name].to_numpy()[file_rows]
+                    ]
             frames.append(frame)
         table = pd.concat(frames, ignore_index=True)
-        st.dataframe(table, hide_index=True, height=min(36 * (len(table) + 1) + 3, 250), width="stretch",
-                     key="map_selection_table")
+        st.dataframe(
+            table,
+            hide_index=True,
+            height=min(36 * (len(table) + 1) + 3, 250),
+            width="stretch",
+            key="map_selection_table",
+        )
         if content.has_images:
-            images = [content.pool_images[row] for row in pool_rows] + [content.target_images[row]
-                                                                         for row in target_rows]
+            images = [content.pool_images[row] for row in pool_rows] + [
+                content.target_images[row] for row in target_rows
+            ]
             roles = ["pool"] * len(pool_rows) + ["target"] * len(target_rows)
-            labels = ([dataset.pool_labels[row] for row in pool_rows] + [dataset.target_labels[row]
-                                                                         for row in target_rows]
-                      if dataset.pool_labels is not None else [""] * len(roles))
-            st.image([_enlarged(image) for image in images[:_SELECTED_SHOWN]],
-                     caption=[f"{role}: {label}".strip(": ") for role, label in zip(roles, labels)][:_SELECTED_SHOWN],
-                     width=_GALLERY_SCALE * images[0].shape[1])
+            labels = (
+                [dataset.pool_labels[row] for row in pool_rows] + [dataset.target_labels[row] for row in target_rows]
+                if dataset.pool_labels is not None
+                else [""] * len(roles)
+            )
+            st.image(
+                [_enlarged(image) for image in images[:_SELECTED_SHOWN]],
+                caption=[f"{role}: {label}".strip(": ") for role, label in zip(roles, labels)][:_SELECTED_SHOWN],
+                width=_GALLERY_SCALE * images[0].shape[1],
+            )
 
 
 def _selected_rows(points: list, figure) -> tuple[np.ndarray, np.ndarray]:

@@ -48,6 +48,8 @@ _NORMAL_PACED_SECONDS = 2.5
 _PLAY_FPS = 6.0
 # Charts redrawn into one placeholder need distinct element ids within a script run.
 _chart_ids = itertools.count()
+
+
 class _Slots:
     """Placeholders the live run and the replay draw into."""
 
@@ -63,39 +65,67 @@ class _Slots:
             self.summary = st.container()
 
 
-def _draw(slots: _Slots, trace: RunTrace, step: int, dataset: Dataset, view: ViewSettings, map_state: MapState, *,
-          expected_steps: int | None = None, centroids_xy=None, select_key: str | None = None) -> None:
+def _draw(
+    slots: _Slots,
+    trace: RunTrace,
+    step: int,
+    dataset: Dataset,
+    view: ViewSettings,
+    map_state: MapState,
+    *,
+    expected_steps: int | None = None,
+    centroids_xy=None,
+    select_key: str | None = None,
+) -> None:
     """Draw one step; with ``select_key`` the map takes clicks, boxes and lassos and shows the rows chosen."""
     content = rows.row_content(dataset)
     overlay = map_overlay(trace, step, map_state.placer, centroids_xy=centroids_xy)
-    figure = map_figure(map_state.projection, overlay, target_labels=dataset.target_labels,
-                        pool_labels=dataset.pool_labels, label_name=dataset.label_column,
-                        color_picks_by=view.color_picks_by,
-                        max_rank=int(trace.n_selected.max()) if trace.n_steps else None,
-                        uirevision=map_state.key, height=540, pool_text=content.pool_hover,
-                        target_text=content.target_hover)
+    figure = map_figure(
+        map_state.projection,
+        overlay,
+        target_labels=dataset.target_labels,
+        pool_labels=dataset.pool_labels,
+        label_name=dataset.label_column,
+        color_picks_by=view.color_picks_by,
+        max_rank=int(trace.n_selected.max()) if trace.n_steps else None,
+        uirevision=map_state.key,
+        height=540,
+        pool_text=content.pool_hover,
+        target_text=content.target_hover,
+    )
     if select_key is None:
         slots.map.plotly_chart(figure, config=_PLOTLY_CONFIG, width="stretch", key=f"map_chart_{next(_chart_ids)}")
     else:
-        event = slots.map.plotly_chart(figure, config=_SELECT_CONFIG, width="stretch", key=select_key,
-                                       on_select="rerun", selection_mode=("points", "box", "lasso"))
+        event = slots.map.plotly_chart(
+            figure,
+            config=_SELECT_CONFIG,
+            width="stretch",
+            key=select_key,
+            on_select="rerun",
+            selection_mode=("points", "box", "lasso"),
+        )
         with slots.chosen:
             rows.selected_on_map(dataset, event, figure)
     slots.caption.caption(overlay.caption)
-    slots.curve.plotly_chart(kl_figure(trace, current=step if trace.n_steps else None, expected_steps=expected_steps,
-                                       height=440), config=_PLOTLY_CONFIG, width="stretch",
-                            key=f"kl_chart_{next(_chart_ids)}")
+    slots.curve.plotly_chart(
+        kl_figure(trace, current=step if trace.n_steps else None, expected_steps=expected_steps, height=440),
+        config=_PLOTLY_CONFIG,
+        width="stretch",
+        key=f"kl_chart_{next(_chart_ids)}",
+    )
 
 
 def _centroids_xy(trace: RunTrace, map_state: MapState):
     return map_state.placer.place(trace.cluster_centers) if trace.cluster_centers is not None else None
 
 
-def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings, view: ViewSettings,
-              map_state: MapState) -> RunRecord:
+def _live_run(
+    slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings, view: ViewSettings, map_state: MapState
+) -> RunRecord:
     record = new_run(dataset.key, settings, dataset.dimensions)
-    stop_slot.button("Stop", key=f"stop_{record.run_id}", icon=":material/stop:",
-                     help="Stop the run and keep the picks so far.")
+    stop_slot.button(
+        "Stop", key=f"stop_{record.run_id}", icon=":material/stop:", help="Stop the run and keep the picks so far."
+    )
     pace = LIVE_SPEEDS.get(view.live_speed)
     paced_seconds = _NORMAL_PACED_SECONDS if view.live_speed == "Normal" else math.inf
     redraw = float(APP_SETTINGS["redraw_seconds"])
@@ -126,8 +156,10 @@ def _live_run(slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings,
             shown["last_draw"] = now
             shown["curve"] = shown["curve"] or math.isfinite(step.kl)
             trace = record.trace()
-            progress.progress(min(step.n_selected / budget, 1.0),
-                              text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {step.kl:.4g}")
+            progress.progress(
+                min(step.n_selected / budget, 1.0),
+                text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {step.kl:.4g}",
+            )
             _draw(slots, trace, trace.n_steps - 1, dataset, view, map_state, expected_steps=budget)
 
     execute(record, dataset, on_step=show, on_event=stage_progress)
@@ -140,18 +172,36 @@ def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettin
     trace = record.trace()
     centroids_xy = _centroids_xy(trace, map_state)
     if trace.n_steps == 0:
-        _draw(slots, trace, -1, dataset, view, map_state, centroids_xy=centroids_xy,
-              select_key=f"map_select_{record.run_id}")
+        _draw(
+            slots,
+            trace,
+            -1,
+            dataset,
+            view,
+            map_state,
+            centroids_xy=centroids_xy,
+            select_key=f"map_select_{record.run_id}",
+        )
         return
     key = f"replay_{record.run_id}"
     goto = st.session_state.pop(f"{key}_goto", None)
     if goto is not None:
         st.session_state[key] = goto
     left, right = st.columns([1, 8], vertical_alignment="bottom")
-    play = left.button("Play", key=f"play_{record.run_id}", icon=":material/replay:", help="Replay the run from the step shown (or from "
-                                                                     "the start when at the end).")
-    step = right.slider("Step", min_value=1, max_value=trace.n_steps, value=trace.n_steps, key=key,
-                        help="Show the map and the KL curve as they were after this step.")
+    play = left.button(
+        "Play",
+        key=f"play_{record.run_id}",
+        icon=":material/replay:",
+        help="Replay the run from the step shown (or from the start when at the end).",
+    )
+    step = right.slider(
+        "Step",
+        min_value=1,
+        max_value=trace.n_steps,
+        value=trace.n_steps,
+        key=key,
+        help="Show the map and the KL curve as they were after this step.",
+    )
     if play:
         first = 0 if step >= trace.n_steps else step - 1
         stride = max(1, math.ceil((trace.n_steps - first) / (_PLAY_SECONDS * _PLAY_FPS)))
@@ -164,8 +214,16 @@ def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettin
             time.sleep(max(0.0, 1.0 / _PLAY_FPS - (time.perf_counter() - shown)))
         st.session_state[f"{key}_goto"] = trace.n_steps
         st.rerun()
-    _draw(slots, trace, step - 1, dataset, view, map_state, centroids_xy=centroids_xy,
-          select_key=f"map_select_{record.run_id}")
+    _draw(
+        slots,
+        trace,
+        step - 1,
+        dataset,
+        view,
+        map_state,
+        centroids_xy=centroids_xy,
+        select_key=f"map_select_{record.run_id}",
+    )
     if record.finished:
         rows.show_picks(dataset, trace, step - 1, key=str(record.run_id))
 
@@ -181,11 +239,13 @@ def _summary(slots: _Slots, record: RunRecord, dataset: Dataset) -> None:
         if math.isfinite(trace.initial_kl) or first is None:
             columns[1].metric("KL start", _short(summary["KL of the start set"]), help=summary["KL of the start set"])
         else:  # an empty start has no KL until k picks: show the first value the curve has
-            columns[1].metric(f"KL at pick {first[0]}", _short(f"{first[1]:.6g}"),
-                              help=f"{first[1]:.6g}. With an empty start set the k-NN KL is undefined (∞) until the "
-                                   f"selection holds k = {record.settings.params['k']} rows.")
-        columns[2].metric("KL final", _short(summary["KL after the last pick"]),
-                          help=summary["KL after the last pick"])
+            columns[1].metric(
+                f"KL at pick {first[0]}",
+                _short(f"{first[1]:.6g}"),
+                help=f"{first[1]:.6g}. With an empty start set the k-NN KL is undefined (∞) until the "
+                f"selection holds k = {record.settings.params['k']} rows.",
+            )
+        columns[2].metric("KL final", _short(summary["KL after the last pick"]), help=summary["KL after the last pick"])
         reason = STOP_LABELS.get(record.stop_reason or "", record.stop_reason or "")
         message = f"**{reason[:1].upper() + reason[1:]}**" + (f": {record.stop_message}" if record.stop_message else "")
         st.markdown(f"{message}  \n{summary['Rows selected']} rows selected in {record.seconds:.2f} s.")
@@ -210,9 +270,11 @@ def early_stop_hint(record: RunRecord) -> str | None:
     rows = len(record.selected_indices)
     if rows > int(record.settings.params.get("k", 5)) + _FEW_PICKS_OVER_K:
         return None
-    return (f"Only {rows:,} rows: the KL stopped falling early, so the pool has few more rows "
-            "that bring it closer to the target. For a set number of rows anyway, choose **Stopping rule → Stop at "
-            "a budget** and set the share of pool rows.")
+    return (
+        f"Only {rows:,} rows: the KL stopped falling early, so the pool has few more rows "
+        "that bring it closer to the target. For a set number of rows anyway, choose **Stopping rule → Stop at "
+        "a budget** and set the share of pool rows."
+    )
 
 
 def _short(number: str) -> str:
@@ -231,8 +293,10 @@ def _label_breakdown(record: RunRecord, dataset: Dataset) -> None:
     target_values = set(np.asarray(dataset.target_labels, dtype=object).tolist())
     in_target = float(np.mean([value in target_values for value in picked.tolist()]))
     base = float(np.mean([value in target_values for value in dataset.pool_labels.tolist()]))
-    st.caption(f"{in_target:.0%} of the selected rows have a `{dataset.label_column}` value found in the target "
-               f"(pool: {base:.0%}).")
+    st.caption(
+        f"{in_target:.0%} of the selected rows have a `{dataset.label_column}` value found in the target "
+        f"(pool: {base:.0%})."
+    )
     shares = label_shares(picked, dataset.target_labels)
     if shares:
         st.caption(f"Picks by `{dataset.label_column}`, next to the target's shares: {shares}.")
@@ -251,8 +315,11 @@ def label_shares(picked, target_labels, *, most: int = 6) -> str | None:
 
 def manifest(record: RunRecord, dataset: Dataset) -> dict:
     """The run manifest (JSON-ready), as the CLI writes it, with what the app knows besides."""
-    app = {"source": dataset.source, "demo": dataset.demo.info.key if dataset.demo else None,
-           "label_column": dataset.label_column}
+    app = {
+        "source": dataset.source,
+        "demo": dataset.demo.info.key if dataset.demo else None,
+        "label_column": dataset.label_column,
+    }
     if dataset.target_origin is not None:  # the target is rows of the pool file, chosen on the map
         app["target_from_pool"] = dataset.target_origin
     return record.outputs.manifest(extra={"app": app})
@@ -262,12 +329,21 @@ def report_html(record: RunRecord, dataset: Dataset, view: ViewSettings, map_sta
     """The self-contained HTML run report."""
     title = f"GIO run report: {dataset.demo.info.title}" if dataset.demo else f"GIO run report: {dataset.pool.name}"
     content = rows.row_content(dataset)
-    return run_report_html(record.trace(), map_state.projection, map_state.placer, params=record.settings.record(),
-                           inputs=dataset.inputs(), title=title, target_labels=dataset.target_labels,
-                           pool_labels=dataset.pool_labels, label_name=dataset.label_column,
-                           color_picks_by=view.color_picks_by, seconds=record.seconds,
-                           pool_text=content.pool_hover,
-                           target_text=content.target_hover)
+    return run_report_html(
+        record.trace(),
+        map_state.projection,
+        map_state.placer,
+        params=record.settings.record(),
+        inputs=dataset.inputs(),
+        title=title,
+        target_labels=dataset.target_labels,
+        pool_labels=dataset.pool_labels,
+        label_name=dataset.label_column,
+        color_picks_by=view.color_picks_by,
+        seconds=record.seconds,
+        pool_text=content.pool_hover,
+        target_text=content.target_hover,
+    )
 
 
 def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:
@@ -277,30 +353,53 @@ def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_stat
     stem = (dataset.demo.info.key if dataset.demo else dataset.pool.name.split(".")[0]) + f"_gio_run{record.run_id}"
     outputs = record.outputs
     columns = st.columns(3)
-    columns[0].download_button(CSV_LABEL, outputs.csv_bytes, file_name=f"{stem}.csv", mime="text/csv", type="primary",
-                               on_click="ignore", key=f"download_csv_{record.run_id}",
-                               icon=":material/download:",
-                               help=f"{outputs.selection.n_rows:,} rows: the pool file's columns plus gio_rank (pick "
-                                    "order) and gio_row (row in the pool file).")
-    columns[1].download_button(REPORT_LABEL, lambda: report_html(record, dataset, view, map_state).encode("utf-8"),
-                               file_name=f"{stem}_report.html", mime="text/html", on_click="ignore",
-                               key=f"download_report_{record.run_id}", icon=":material/description:",
-                               help="One HTML file with the animated map, the KL curve, the parameters and the "
-                                    "summary; opens in any browser without a server.")
-    columns[2].download_button(MANIFEST_LABEL,
-                               lambda: json.dumps(manifest(record, dataset), indent=2, allow_nan=False).encode("utf-8"),
-                               file_name=f"{stem}.manifest.json", mime="application/json", on_click="ignore",
-                               key=f"download_manifest_{record.run_id}", icon=":material/receipt_long:",
-                               help="Every parameter, input hashes and the result, to rerun or audit "
-                                    "(`gio-studio select --manifest`).")
+    columns[0].download_button(
+        CSV_LABEL,
+        outputs.csv_bytes,
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        type="primary",
+        on_click="ignore",
+        key=f"download_csv_{record.run_id}",
+        icon=":material/download:",
+        help=f"{outputs.selection.n_rows:,} rows: the pool file's columns plus gio_rank (pick "
+        "order) and gio_row (row in the pool file).",
+    )
+    columns[1].download_button(
+        REPORT_LABEL,
+        lambda: report_html(record, dataset, view, map_state).encode("utf-8"),
+        file_name=f"{stem}_report.html",
+        mime="text/html",
+        on_click="ignore",
+        key=f"download_report_{record.run_id}",
+        icon=":material/description:",
+        help="One HTML file with the animated map, the KL curve, the parameters and the "
+        "summary; opens in any browser without a server.",
+    )
+    columns[2].download_button(
+        MANIFEST_LABEL,
+        lambda: json.dumps(manifest(record, dataset), indent=2, allow_nan=False).encode("utf-8"),
+        file_name=f"{stem}.manifest.json",
+        mime="application/json",
+        on_click="ignore",
+        key=f"download_manifest_{record.run_id}",
+        icon=":material/receipt_long:",
+        help="Every parameter, input hashes and the result, to rerun or audit (`gio-studio select --manifest`).",
+    )
 
 
 def run_area(dataset: Dataset, settings: RunSettings, view: ViewSettings, map_state: MapState) -> None:
     """The Run button, the live map and KL curve, the replay, the summary and the downloads."""
     buttons = st.columns([2, 1, 5], vertical_alignment="center")
-    run_clicked = buttons[0].button(RUN_LABEL, type="primary", key="run_selection",
-                                    icon=":material/play_arrow:", disabled=settings.error is not None, width="stretch",
-                                    help="Run GIO with these parameters and watch it pick.")
+    run_clicked = buttons[0].button(
+        RUN_LABEL,
+        type="primary",
+        key="run_selection",
+        icon=":material/play_arrow:",
+        disabled=settings.error is not None,
+        width="stretch",
+        help="Run GIO with these parameters and watch it pick.",
+    )
     stop_slot = buttons[1].empty()
     note = buttons[2].empty()
     if settings.error:
@@ -311,8 +410,9 @@ def run_area(dataset: Dataset, settings: RunSettings, view: ViewSettings, map_st
     if run_clicked:
         record = _live_run(slots, stop_slot, dataset, settings, view, map_state)
     elif record is not None and not record.settings.same_run(settings):
-        note.info("The parameters changed since this run: press **Run selection** to run again.",
-                  icon=":material/info:")
+        note.info(
+            "The parameters changed since this run: press **Run selection** to run again.", icon=":material/info:"
+        )
     if record is None:
         trace = RunTrace.from_steps([], initial_kl=math.inf, dimensions=dataset.dimensions)
         _draw(slots, trace, -1, dataset, view, map_state, select_key="map_select_before_run")
@@ -321,8 +421,9 @@ def run_area(dataset: Dataset, settings: RunSettings, view: ViewSettings, map_st
     if record.status == "error":
         st.error(record.error or "The run failed.", icon=":material/error:")
     if record.status == "stopped":
-        note.warning(f"Stopped after {len(record.steps):,} steps; the picks so far are kept.",
-                     icon=":material/stop_circle:")
+        note.warning(
+            f"Stopped after {len(record.steps):,} steps; the picks so far are kept.", icon=":material/stop_circle:"
+        )
     _replay(slots, record, dataset, view, map_state)
     if record.finished:
         _summary(slots, record, dataset)

@@ -97,16 +97,18 @@ class Dataset:
             "Vectors": self.prepared.description,
         }
         if self.prepared.pool_nonfinite_rows or self.prepared.target_nonfinite_rows:
-            rows["Rows dropped (NaN/inf)"] = (f"{self.prepared.pool_nonfinite_rows:,} pool, "
-                                              f"{self.prepared.target_nonfinite_rows:,} target")
+            rows["Rows dropped (NaN/inf)"] = (
+                f"{self.prepared.pool_nonfinite_rows:,} pool, {self.prepared.target_nonfinite_rows:,} target"
+            )
         if self.label_column:
             rows["Label column"] = self.label_column
         if self.demo is not None:
             rows["Demo"] = self.demo.info.title
         if self.target_origin is not None:
             origin = self.target_origin
-            rows["Target"] = (f"{len(origin['rows']):,} rows of {origin['pool']} ({origin['how']}), taken out of the "
-                              "pool")
+            rows["Target"] = (
+                f"{len(origin['rows']):,} rows of {origin['pool']} ({origin['how']}), taken out of the pool"
+            )
         return rows
 
 
@@ -137,9 +139,16 @@ class RunSettings:
         with ``step_rows`` so that each step names the rows it brings (the live map draws them)."""
         origin = dataset.target_origin
         return SelectionPipeline.from_prepared(
-            dataset.pool_file or dataset.pool, dataset.target, dataset.prepared, params=self.params, seed=self.seed,
-            start=self.start, on_event=on_event, step_rows=True,
-            target_from_pool=None if origin is None else {"rows": origin["rows"], "how": origin["how"]})
+            dataset.pool_file or dataset.pool,
+            dataset.target,
+            dataset.prepared,
+            params=self.params,
+            seed=self.seed,
+            start=self.start,
+            on_event=on_event,
+            step_rows=True,
+            target_from_pool=None if origin is None else {"rows": origin["rows"], "how": origin["how"]},
+        )
 
     @property
     def config(self) -> GIOConfig:
@@ -150,7 +159,7 @@ class RunSettings:
         """Every parameter of the run, for a report or a manifest."""
         return {**self.params, "random_state": self.seed, "start": self.start}
 
-    def same_run(self, other: "RunSettings") -> bool:
+    def same_run(self, other: RunSettings) -> bool:
         """Whether two settings give the same selection (the live speed does not change it)."""
         return self.params == other.params and self.seed == other.seed and self.start == other.start
 
@@ -186,8 +195,9 @@ class RunOutputs:
 
     def manifest(self, *, extra: dict | None = None) -> dict:
         """The run manifest, as ``gio-studio select`` writes it (``gio-studio select --manifest`` reruns it)."""
-        return self.pipeline.manifest(self.inputs, self.vectors, self.result, self.selection, quantised=self.quantised,
-                                      log=self.log, extra=extra)
+        return self.pipeline.manifest(
+            self.inputs, self.vectors, self.result, self.selection, quantised=self.quantised, log=self.log, extra=extra
+        )
 
 
 @dataclass
@@ -217,12 +227,22 @@ class RunRecord:
         """Keep a step (its descent path shortened to what a map draws)."""
         path = step.path
         if path is not None and len(path) > _PATH_POINTS:
-            every = int(math.ceil(len(path) / (_PATH_POINTS - 1)))
+            every = math.ceil(len(path) / (_PATH_POINTS - 1))
             path = np.vstack([path[::every], path[-1:]])
-        self.steps.append(_Step(step.step, np.asarray(step.v, dtype=np.float32), int(step.candidate), float(step.kl),
-                                bool(step.kept), int(step.n_selected), bool(step.reset),
-                                np.asarray(step.rows, dtype=np.int64),
-                                None if path is None else np.asarray(path, dtype=np.float32), step.stop_reason))
+        self.steps.append(
+            _Step(
+                step.step,
+                np.asarray(step.v, dtype=np.float32),
+                int(step.candidate),
+                float(step.kl),
+                bool(step.kept),
+                int(step.n_selected),
+                bool(step.reset),
+                np.asarray(step.rows, dtype=np.int64),
+                None if path is None else np.asarray(path, dtype=np.float32),
+                step.stop_reason,
+            )
+        )
         self._trace = None
 
     def finish(self, outputs: RunOutputs | None) -> None:
@@ -258,13 +278,18 @@ class RunRecord:
         return self.selected
 
     def trace(self) -> RunTrace:
-        """The run as a :class:`gio_core.figures.RunTrace` (cached once the run is over)."""
+        """The run as a :class:`gio_core.plots.trace.RunTrace` (cached once the run is over)."""
         if self._trace is not None:
             return self._trace
-        trace = RunTrace.from_steps(self.steps, initial_kl=self.initial_kl, dimensions=self.dimensions,
-                                    stop_reason=self.stop_reason if self.finished else None,
-                                    stop_message=self.stop_message, cluster_centers=self.cluster_centers,
-                                    quantized=self.settings.params.get("n_clusters") is not None)
+        trace = RunTrace.from_steps(
+            self.steps,
+            initial_kl=self.initial_kl,
+            dimensions=self.dimensions,
+            stop_reason=self.stop_reason if self.finished else None,
+            stop_message=self.stop_message,
+            cluster_centers=self.cluster_centers,
+            quantized=self.settings.params.get("n_clusters") is not None,
+        )
         if self.finished:
             self._trace = trace
         return trace

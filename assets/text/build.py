@@ -46,10 +46,32 @@ ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs)\b")
 
 # QWERTY neighbours for substitution and insertion typos
 KEYBOARD = {
-    "q": "wa", "w": "qeas", "e": "wrds", "r": "etdf", "t": "ryfg", "y": "tugh", "u": "yihj", "i": "uojk",
-    "o": "ipkl", "p": "ol", "a": "qwsz", "s": "awedxz", "d": "serfcx", "f": "drtgvc", "g": "ftyhbv",
-    "h": "gyujnb", "j": "huikmn", "k": "jiolm", "l": "kop", "z": "asx", "x": "zsdc", "c": "xdfv", "v": "cfgb",
-    "b": "vghn", "n": "bhjm", "m": "njk",
+    "q": "wa",
+    "w": "qeas",
+    "e": "wrds",
+    "r": "etdf",
+    "t": "ryfg",
+    "y": "tugh",
+    "u": "yihj",
+    "i": "uojk",
+    "o": "ipkl",
+    "p": "ol",
+    "a": "qwsz",
+    "s": "awedxz",
+    "d": "serfcx",
+    "f": "drtgvc",
+    "g": "ftyhbv",
+    "h": "gyujnb",
+    "j": "huikmn",
+    "k": "jiolm",
+    "l": "kop",
+    "z": "asx",
+    "x": "zsdc",
+    "c": "xdfv",
+    "v": "cfgb",
+    "b": "vghn",
+    "n": "bhjm",
+    "m": "njk",
 }
 
 
@@ -86,8 +108,11 @@ def sentences(docs: list[str]) -> list[str]:
         for paragraph in re.split(r"\n\s*\n", doc):
             flat = " ".join(paragraph.split())
             for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", flat):
-                if SENTENCE.fullmatch(sentence) and 8 <= len(sentence.split()) <= 25 \
-                        and not ABBREVIATIONS.search(sentence):
+                if (
+                    SENTENCE.fullmatch(sentence)
+                    and 8 <= len(sentence.split()) <= 25
+                    and not ABBREVIATIONS.search(sentence)
+                ):
                     found.add(sentence)
     return sorted(found)
 
@@ -111,7 +136,7 @@ def typo(word: str, rng: np.random.Generator) -> str:
     else:
         letters[position], letters[position + 1] = letters[position + 1], letters[position]
     result = "".join(letters)
-    return result if result != word else word[:position] + word[position + 1:]
+    return result if result != word else word[:position] + word[position + 1 :]
 
 
 def corrupt(sentence: str, rng: np.random.Generator, rate: float) -> str:
@@ -124,7 +149,7 @@ def corrupt(sentence: str, rng: np.random.Generator, rate: float) -> str:
     for index in chosen:
         word = words[index]
         core = word.rstrip(",;.")
-        words[index] = typo(core, rng) + word[len(core):]
+        words[index] = typo(core, rng) + word[len(core) :]
     return " ".join(words)
 
 
@@ -144,7 +169,7 @@ def main(argv=None) -> int:
     if len(found) < needed:
         raise SystemExit(f"only {len(found)} sentences found; ask for at most that many")
     chosen = [found[i] for i in rng.permutation(len(found))[:needed]]
-    pool_sentences, target_sentences = chosen[:args.pool_sentences], chosen[args.pool_sentences:]
+    pool_sentences, target_sentences = chosen[: args.pool_sentences], chosen[args.pool_sentences :]
 
     rows = []
     for sentence_id, sentence in enumerate(pool_sentences):
@@ -152,8 +177,14 @@ def main(argv=None) -> int:
         rows.append({"text": corrupt(sentence, rng, args.typo_rate), "is_clean": 0, "sentence_id": sentence_id})
     pool = pd.DataFrame(rows).iloc[rng.permutation(len(rows))].reset_index(drop=True)
     pool.insert(0, "id", [f"p{i:04d}" for i in range(len(pool))])
-    target = pd.DataFrame({"id": [f"t{i:04d}" for i in range(len(target_sentences))], "text": target_sentences,
-                           "is_clean": 1, "sentence_id": range(args.pool_sentences, needed)})
+    target = pd.DataFrame(
+        {
+            "id": [f"t{i:04d}" for i in range(len(target_sentences))],
+            "text": target_sentences,
+            "is_clean": 1,
+            "sentence_id": range(args.pool_sentences, needed),
+        }
+    )
 
     args.out.mkdir(parents=True, exist_ok=True)
     pool.to_csv(args.out / "pool.csv", index=False)
@@ -173,8 +204,10 @@ def main(argv=None) -> int:
         with_vectors = frame.copy()
         with_vectors["minilm"] = list(vectors.astype(np.float32))
         with_vectors.to_parquet(args.out / f"{name}.parquet", index=False, compression="zstd")
-    print(f"wrote pool.parquet and target.parquet with 384-d MiniLM vectors in column `minilm` (Python "
-          f"{sys.version.split()[0]})")
+    print(
+        f"wrote pool.parquet and target.parquet with 384-d MiniLM vectors in column `minilm` (Python "
+        f"{sys.version.split()[0]})"
+    )
     return 0
 
 

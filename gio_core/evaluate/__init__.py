@@ -6,11 +6,31 @@ self-contained HTML run report.
 ``report``      :func:`run_report_html`: the run's animated map, KL curve, parameters and summary in one file
 """
 
-from .comparison import (DEFAULT_METHODS, METHOD_SUMMARIES, Comparison, MethodResult, compare_methods, default_budget,
-                         method_cost, split_sizes)
+from .comparison import (
+    DEFAULT_METHODS,
+    METHOD_SUMMARIES,
+    Comparison,
+    MethodResult,
+    compare_methods,
+    default_budget,
+    method_cost,
+    split_sizes,
+)
 from .metrics import METRIC_DIRECTIONS, evaluate_selection
 from .report import first_defined_kl, run_report_html, run_summary
 
-__all__ = ["DEFAULT_METHODS", "METHOD_SUMMARIES", "METRIC_DIRECTIONS", "Comparison", "MethodResult", "compare_methods",
-           "default_budget", "evaluate_selection", "first_defined_kl", "method_cost", "run_report_html", "run_summary",
-           "split_sizes"]
+__all__ = [
+    "DEFAULT_METHODS",
+    "METHOD_SUMMARIES",
+    "METRIC_DIRECTIONS",
+    "Comparison",
+    "MethodResult",
+    "compare_methods",
+    "default_budget",
+    "evaluate_selection",
+    "first_defined_kl",
+    "method_cost",
+    "run_report_html",
+    "run_summary",
+    "split_sizes",
+]

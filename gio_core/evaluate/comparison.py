@@ -1,9 +1,9 @@
 """Compare selection methods on the same pool, target and budget, scored on held-out target rows.
 
 :func:`compare_methods` splits the target once into the rows the methods see and rows kept back for
-scoring, runs every chosen method of :data:`gio_core.baselines.METHODS` (GIO with the engine's
+scoring, runs every chosen method of :data:`gio_core.methods.METHODS` (GIO with the engine's
 defaults, and the baselines) with the same budget and seed, and scores each selection with
-:func:`gio_core.metrics.evaluate_selection` against the held-out rows. The result, a
+:func:`gio_core.evaluate.metrics.evaluate_selection` against the held-out rows. The result, a
 :class:`Comparison`, holds each method's picks, its KL curve on the held-out rows, its metrics and
 its time, and says which method each metric favours.
 
@@ -11,7 +11,7 @@ its time, and says which method each metric favours.
 k-NN KL scores every unused pool row against every target row at each pick, so it is refused past
 :data:`GREEDY_KL_MAX_PAIRS` pool x target pairs.
 
-Methods that read raw text (:data:`gio_core.dsir.TEXT_METHODS`, DSIR) run when the comparison is
+Methods that read raw text (:data:`gio_core.methods.dsir.TEXT_METHODS`, DSIR) run when the comparison is
 given the texts (``pool_texts``, ``target_texts``); they see only the texts of the target rows the
 other methods see. :data:`METHOD_SUMMARIES` says in one line what each method optimises.
 """
@@ -21,20 +21,20 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import MappingProxyType
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_matrix, check_float, check_int, check_random_state, check_same_dimension
-from ..methods.registry import METHODS
-from ..methods.dsir import TEXT_METHODS
-from .metrics import METRIC_DIRECTIONS, evaluate_selection
 from ..gio.kl import kl_curve
+from ..methods.dsir import TEXT_METHODS
+from ..methods.registry import METHODS
+from .metrics import METRIC_DIRECTIONS, evaluate_selection
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,11 @@ __all__ = [
 
 #: Methods a comparison runs when none are named: GIO, TSDS, the GTP-style pursuit and the four simple
 #: baselines (those present in METHODS).
-DEFAULT_METHODS: tuple[str, ...] = tuple(name for name in ("GIO", "TSDS", "GTP-style pursuit", "Greedy k-NN KL",
-                                                           "Nearest to target", "k-center greedy", "Random")
-                                         if name in METHODS)
+DEFAULT_METHODS: tuple[str, ...] = tuple(
+    name
+    for name in ("GIO", "TSDS", "GTP-style pursuit", "Greedy k-NN KL", "Nearest to target", "k-center greedy", "Random")
+    if name in METHODS
+)
 
 #: One line per method on what it optimises (every name of METHODS and TEXT_METHODS).
 METHOD_SUMMARIES: dict[str, str] = {
@@ -66,19 +68,24 @@ METHOD_SUMMARIES: dict[str, str] = {
     "k-center greedy": "Diversity only: each pick is the pool row farthest from the picks so far; ignores the target.",
     "Nearest to target": "Closeness: target rows take turns taking their nearest unused pool row.",
     "Greedy k-NN KL": "The k-NN estimate of KL(target ‖ picks), exactly and greedily, one pick at a time (GIO's "
-                      "unrelaxed objective).",
+    "unrelaxed objective).",
     "TSDS": "Optimal-transport alignment of the target with a distribution over the pool, plus a diversity term "
-            "that down-weights near-duplicates; rows are sampled from that distribution (Liu et al. 2024).",
+    "that down-weights near-duplicates; rows are sampled from that distribution (Liu et al. 2024).",
     "GTP-style pursuit": "A sparse non-negative sum of pool rows that points like the target's summed vector, "
-                         "found by orthogonal matching pursuit per K-means cluster (after Deng et al. 2024).",
+    "found by orthogonal matching pursuit per K-means cluster (after Deng et al. 2024).",
     "GIO": "KL(target ‖ picks) by gradient descent in the vector space, each step snapped to a pool row, with "
-           "this tool's defaults.",
+    "this tool's defaults.",
     "GIO (paper)": "The same KL, with grad-info-opt 0.1.2's parameters (Everaert & Potts 2024).",
     "DSIR": "Likelihood ratio of each pool text under hashed n-gram models of the target and the pool; rows "
-            "resampled by it (Xie et al. 2023). Text only.",
+    "resampled by it (Xie et al. 2023). Text only.",
 }
-METHOD_SUMMARIES.update({name: f"GIO's KL, each descent starting at v_init='{name[len('GIO (v_init='):-1]}' instead "
-                                "of the default." for name in METHODS if name.startswith("GIO (v_init=")})
+METHOD_SUMMARIES.update(
+    {
+        name: f"GIO's KL, each descent starting at v_init='{name[len('GIO (v_init=') : -1]}' instead of the default."
+        for name in METHODS
+        if name.startswith("GIO (v_init=")
+    }
+)
 
 #: Above this many pool x seen-target pairs exact greedy k-NN KL takes several seconds (measured:
 #: 100,000 x 140 pairs, 100 picks, about 6 s on one core).
@@ -125,7 +132,7 @@ def method_cost(name: str, n_pool: int, n_target: int) -> MethodCost:
     Parameters
     ----------
     name : str
-        A key of :data:`gio_core.baselines.METHODS`.
+        A key of :data:`gio_core.methods.METHODS`.
     n_pool : int
         Pool rows.
     n_target : int
@@ -154,11 +161,16 @@ def method_cost(name: str, n_pool: int, n_target: int) -> MethodCost:
     if name != _GREEDY_KL:
         return MethodCost("ok")
     pairs = n_pool * n_target
-    detail = (f"it scores every unused pool row against every target row at each pick "
-              f"({n_pool:,} pool x {n_target:,} target rows = {pairs:,} pairs)")
+    detail = (
+        f"it scores every unused pool row against every target row at each pick "
+        f"({n_pool:,} pool x {n_target:,} target rows = {pairs:,} pairs)"
+    )
     if pairs > GREEDY_KL_MAX_PAIRS:
-        return MethodCost("too_large", f"{name} is left out: {detail}, more than the {GREEDY_KL_MAX_PAIRS:,} it can "
-                                       "keep in memory, so it would take minutes. Use a smaller pool or target sample.")
+        return MethodCost(
+            "too_large",
+            f"{name} is left out: {detail}, more than the {GREEDY_KL_MAX_PAIRS:,} it can "
+            "keep in memory, so it would take minutes. Use a smaller pool or target sample.",
+        )
     if pairs > GREEDY_KL_SLOW_PAIRS:
         return MethodCost("slow", f"{name} may take a while: {detail}.")
     return MethodCost("ok")
@@ -210,16 +222,19 @@ def split_sizes(n_target: int, *, heldout_share: float = 0.3, k: int = 5) -> tup
         raise ValueError(f"heldout_share must be below 1; got {heldout_share}. Keep some target rows for the methods.")
     needed = 2 * (k + 1)
     if n_target < needed:
-        raise ValueError(f"The target has {n_target} rows; comparing methods holds some out for scoring, and with "
-                         f"k={k} both the rows the methods see and the held-out rows need k+1={k + 1}, so at least "
-                         f"{needed} target rows. Add target rows.")
-    n_heldout = int(round(heldout_share * n_target))
+        raise ValueError(
+            f"The target has {n_target} rows; comparing methods holds some out for scoring, and with "
+            f"k={k} both the rows the methods see and the held-out rows need k+1={k + 1}, so at least "
+            f"{needed} target rows. Add target rows."
+        )
+    n_heldout = round(heldout_share * n_target)
     n_heldout = min(max(n_heldout, k + 1), n_target - (k + 1))
     return n_target - n_heldout, n_heldout
 
 
-def split_target(n_target: int, *, heldout_share: float = 0.3, k: int = 5,
-                 random_state=None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def split_target(
+    n_target: int, *, heldout_share: float = 0.3, k: int = 5, random_state=None
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Split target rows into the rows the methods see and the rows kept back for scoring.
 
     Parameters
@@ -268,7 +283,7 @@ class MethodResult:
     heldout_kl_curve : ndarray of float64
         KL(held-out target || picks so far) after each pick; ``nan`` while fewer than ``k`` picks.
     metrics : mapping
-        :func:`gio_core.metrics.evaluate_selection`'s numbers that the comparison reports.
+        :func:`gio_core.evaluate.metrics.evaluate_selection`'s numbers that the comparison reports.
     seconds : float
         Time the method took to select (not to score).
     stop_reason, stop_message : str or None
@@ -292,7 +307,7 @@ class MethodResult:
 
     @property
     def n_selected(self) -> int:
-        return int(len(self.selected_indices))
+        return len(self.selected_indices)
 
 
 @dataclass(frozen=True)
@@ -310,7 +325,7 @@ class Comparison:
     seen_rows, heldout_rows : ndarray of int64
         Target rows given to the methods and target rows kept for scoring.
     metric_names : tuple of str
-        Metrics reported, keys of :data:`gio_core.metrics.METRIC_DIRECTIONS`, in its order.
+        Metrics reported, keys of :data:`gio_core.evaluate.metrics.METRIC_DIRECTIONS`, in its order.
     seed : int
         The seed every method received.
     notes : tuple of str
@@ -352,8 +367,9 @@ class Comparison:
             row["picks"] = result.n_selected
             row["seconds"] = result.seconds
             rows.append(row)
-        frame = pd.DataFrame(rows, index=pd.Index(self.names, name="method"),
-                             columns=[*self.metric_names, "picks", "seconds"])
+        frame = pd.DataFrame(
+            rows, index=pd.Index(self.names, name="method"), columns=[*self.metric_names, "picks", "seconds"]
+        )
         return frame.astype({"picks": np.int64})
 
     def best(self) -> dict[str, tuple[str, ...]]:
@@ -362,16 +378,18 @@ class Comparison:
 
     def wins(self) -> dict[str, int]:
         """Method -> how many metrics favour it (a shared best counts for each)."""
-        counts = {name: 0 for name in self.names}
+        counts = dict.fromkeys(self.names, 0)
         for names in self.best().values():
             for name in names:
                 counts[name] += 1
         return counts
 
 
-def best_methods(metrics: Mapping[str, Mapping[str, float]], metric_names: Sequence[str] | None = None,
-                 ) -> dict[str, tuple[str, ...]]:
-    """Which method each metric favours, by the direction in :data:`gio_core.metrics.METRIC_DIRECTIONS`.
+def best_methods(
+    metrics: Mapping[str, Mapping[str, float]],
+    metric_names: Sequence[str] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Which method each metric favours, by the direction in :data:`gio_core.evaluate.metrics.METRIC_DIRECTIONS`.
 
     Parameters
     ----------
@@ -403,16 +421,18 @@ def best_methods(metrics: Mapping[str, Mapping[str, float]], metric_names: Seque
     winners: dict[str, tuple[str, ...]] = {}
     for metric in metric_names:
         if metric not in METRIC_DIRECTIONS:
-            raise ValueError(f"metric {metric!r} has no known direction; use one of "
-                             f"{', '.join(METRIC_DIRECTIONS)}.")
+            raise ValueError(f"metric {metric!r} has no known direction; use one of {', '.join(METRIC_DIRECTIONS)}.")
         values = {method: float(values.get(metric, math.nan)) for method, values in metrics.items()}
         finite = {method: value for method, value in values.items() if not math.isnan(value)}
         if not finite:
             winners[metric] = ()
             continue
         best = (min if METRIC_DIRECTIONS[metric] == "lower" else max)(finite.values())
-        winners[metric] = tuple(method for method, value in finite.items()
-                                if math.isclose(value, best, rel_tol=_TIE_RTOL, abs_tol=_TIE_ATOL))
+        winners[metric] = tuple(
+            method
+            for method, value in finite.items()
+            if math.isclose(value, best, rel_tol=_TIE_RTOL, abs_tol=_TIE_ATOL)
+        )
     return winners
 
 
@@ -424,8 +444,13 @@ def _label_array(values: ArrayLike | None, name: str, n_rows: int) -> NDArray | 
     if array.shape[0] != n_rows:
         raise ValueError(f"{name} has {array.shape[0]} entries but there are {n_rows} rows; give one label per row.")
     if array.dtype == object:
-        array = np.array(["missing" if value is None or (isinstance(value, float) and math.isnan(value))
-                          else str(value) for value in array.tolist()], dtype=object)
+        array = np.array(
+            [
+                "missing" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+                for value in array.tolist()
+            ],
+            dtype=object,
+        )
     return array
 
 
@@ -491,7 +516,7 @@ def compare_methods(
         for a progress bar.
     registry : mapping, optional
         Method name -> factory ``(budget, random_state) -> estimator`` with ``fit(pool, target)``
-        setting ``selected_indices_``; default :data:`gio_core.baselines.METHODS`.
+        setting ``selected_indices_``; default :data:`gio_core.methods.METHODS`.
     pool_texts : sequence of str of length n_pool, optional
         The text of every pool row (the text column the vectors were embedded from). Needed by the
         methods of ``text_registry`` only.
@@ -499,7 +524,7 @@ def compare_methods(
         The text of every target row; a text method is given only those of the rows it may see.
     text_registry : mapping, optional
         Method name -> factory ``(budget, random_state, *, pool_texts, target_texts)`` for methods
-        that read text; default :data:`gio_core.dsir.TEXT_METHODS`.
+        that read text; default :data:`gio_core.methods.dsir.TEXT_METHODS`.
 
     Returns
     -------
@@ -540,19 +565,27 @@ def compare_methods(
     reads_text = [name for name in names if name not in registry]
     if reads_text:
         if pool_texts is None or target_texts is None:
-            raise ValueError(f"{', '.join(reads_text)} reads raw text, not vectors; pass pool_texts and target_texts "
-                             "(the text column the vectors came from), or leave it out of methods.")
+            raise ValueError(
+                f"{', '.join(reads_text)} reads raw text, not vectors; pass pool_texts and target_texts "
+                "(the text column the vectors came from), or leave it out of methods."
+            )
         pool_texts, target_texts = list(pool_texts), list(target_texts)
-        for name, texts, rows in (("pool_texts", pool_texts, pool.shape[0]), ("target_texts", target_texts,
-                                                                              target.shape[0])):
+        for name, texts, rows in (
+            ("pool_texts", pool_texts, pool.shape[0]),
+            ("target_texts", target_texts, target.shape[0]),
+        ):
             if len(texts) != rows:
-                raise ValueError(f"{name} has {len(texts):,} texts but there are {rows:,} rows; give one text per "
-                                 "row, in the same order as the vectors.")
+                raise ValueError(
+                    f"{name} has {len(texts):,} texts but there are {rows:,} rows; give one text per "
+                    "row, in the same order as the vectors."
+                )
     check_same_dimension(pool, "pool", target, "target")
     budget = check_int(budget, "budget", minimum=1)
     if budget > pool.shape[0]:
-        raise ValueError(f"budget={budget} is more than the {pool.shape[0]:,} pool rows; lower the budget to at most "
-                         f"{pool.shape[0]:,}.")
+        raise ValueError(
+            f"budget={budget} is more than the {pool.shape[0]:,} pool rows; lower the budget to at most "
+            f"{pool.shape[0]:,}."
+        )
     k = check_int(k, "k", minimum=1)
     pool_labels = _label_array(pool_labels, "pool_labels", pool.shape[0])
     target_labels = _label_array(target_labels, "target_labels", target.shape[0])
@@ -566,9 +599,11 @@ def compare_methods(
     heldout_labels = target_labels[heldout_rows] if labelled else None
     drop_accuracy = labelled and np.unique(heldout_labels).size < 2
     if drop_accuracy:
-        notes.append(f"Accuracy is left out: every held-out target row has the same label "
-                     f"({heldout_labels[0]!s}), so a classifier trained on the picks is not tested by it; "
-                     "precision says how many picks carry that label.")
+        notes.append(
+            f"Accuracy is left out: every held-out target row has the same label "
+            f"({heldout_labels[0]!s}), so a classifier trained on the picks is not tested by it; "
+            "precision says how many picks carry that label."
+        )
     if budget < k:
         notes.append(f"KL needs at least k={k} picks; with a budget of {budget} it is not defined.")
 
@@ -580,22 +615,52 @@ def compare_methods(
             factory = registry[name]
         else:  # a text method sees the texts of the seen target rows only
             factory = partial(_text_factory, text_registry[name], pool_texts, [target_texts[row] for row in seen_rows])
-        results.append(_run_one(name, factory, pool, seen, heldout, budget=budget, k=k, seed=seed,
-                                pool_labels=pool_labels if labelled else None, heldout_labels=heldout_labels,
-                                drop_accuracy=drop_accuracy))
-    reported = [metric for metric in METRIC_DIRECTIONS
-                if any(metric in result.metrics for result in results)]
-    return Comparison(results=tuple(results), budget=budget, k=k, seen_rows=seen_rows, heldout_rows=heldout_rows,
-                      metric_names=tuple(reported), seed=seed, notes=tuple(notes))
+        results.append(
+            _run_one(
+                name,
+                factory,
+                pool,
+                seen,
+                heldout,
+                budget=budget,
+                k=k,
+                seed=seed,
+                pool_labels=pool_labels if labelled else None,
+                heldout_labels=heldout_labels,
+                drop_accuracy=drop_accuracy,
+            )
+        )
+    reported = [metric for metric in METRIC_DIRECTIONS if any(metric in result.metrics for result in results)]
+    return Comparison(
+        results=tuple(results),
+        budget=budget,
+        k=k,
+        seen_rows=seen_rows,
+        heldout_rows=heldout_rows,
+        metric_names=tuple(reported),
+        seed=seed,
+        notes=tuple(notes),
+    )
 
 
 def _text_factory(factory: Callable, pool_texts: list[str], seen_texts: list[str], budget: int, seed: int):
     return factory(budget, seed, pool_texts=pool_texts, target_texts=seen_texts)
 
 
-def _run_one(name: str, factory: Callable, pool: NDArray, seen: NDArray, heldout: NDArray, *, budget: int, k: int,
-             seed: int, pool_labels: NDArray | None, heldout_labels: NDArray | None,
-             drop_accuracy: bool) -> MethodResult:
+def _run_one(
+    name: str,
+    factory: Callable,
+    pool: NDArray,
+    seen: NDArray,
+    heldout: NDArray,
+    *,
+    budget: int,
+    k: int,
+    seed: int,
+    pool_labels: NDArray | None,
+    heldout_labels: NDArray | None,
+    drop_accuracy: bool,
+) -> MethodResult:
     empty = np.empty(0, dtype=np.int64)
     started = time.perf_counter()
     try:
@@ -603,16 +668,29 @@ def _run_one(name: str, factory: Callable, pool: NDArray, seen: NDArray, heldout
     except (ValueError, TypeError, MemoryError, RuntimeError, FloatingPointError) as problem:
         if isinstance(problem, RuntimeError):
             logger.exception("%s failed", name)
-        return MethodResult(name, empty, np.empty(0), MappingProxyType({}), time.perf_counter() - started,
-                            error=" ".join(str(problem).split()) or type(problem).__name__)
+        return MethodResult(
+            name,
+            empty,
+            np.empty(0),
+            MappingProxyType({}),
+            time.perf_counter() - started,
+            error=" ".join(str(problem).split()) or type(problem).__name__,
+        )
     seconds = time.perf_counter() - started
     picks = np.asarray(estimator.selected_indices_, dtype=np.int64)
-    metrics = evaluate_selection(pool, picks, heldout, k=k, pool_labels=pool_labels, target_labels=heldout_labels,
-                                 random_state=0)
+    metrics = evaluate_selection(
+        pool, picks, heldout, k=k, pool_labels=pool_labels, target_labels=heldout_labels, random_state=0
+    )
     metrics.pop("n_selected", None)
     if drop_accuracy:
         metrics.pop("accuracy", None)
     curve = kl_curve(heldout, pool[picks], k=k) if len(picks) else np.empty(0)
-    return MethodResult(name, picks, curve, MappingProxyType(metrics), seconds,
-                        stop_reason=getattr(estimator, "stop_reason_", None),
-                        stop_message=getattr(estimator, "stop_message_", None))
+    return MethodResult(
+        name,
+        picks,
+        curve,
+        MappingProxyType(metrics),
+        seconds,
+        stop_reason=getattr(estimator, "stop_reason_", None),
+        stop_message=getattr(estimator, "stop_message_", None),
+    )

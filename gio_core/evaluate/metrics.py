@@ -1,6 +1,6 @@
 """How good is a selection? Metrics that compare the selected rows with a held-out target sample.
 
-Every method (GIO and the baselines of :mod:`gio_core.baselines`) is judged by the same numbers:
+Every method (GIO and the baselines of :mod:`gio_core.methods.baselines`) is judged by the same numbers:
 
 * ``kl``: the standard k-NN estimate of KL(target || selection) (Wang, Kulkarni & Verdú 2009), the
   quantity GIO sets out to minimise, on target rows the method never saw;
@@ -65,7 +65,7 @@ def _kernel_sum(first: NDArray, second: NDArray, gamma: float, *, same: bool) ->
     norms = squared_norms(second)
     block = max(1, _BLOCK_PAIRS // max(second.shape[0], 1))
     for begin in range(0, first.shape[0], block):
-        squared = squared_distances(first[begin:begin + block], second, norms)
+        squared = squared_distances(first[begin : begin + block], second, norms)
         if same:
             rows = np.arange(squared.shape[0])
             squared[rows, rows + begin] = np.inf
@@ -118,8 +118,9 @@ def mmd2(x: ArrayLike, y: ArrayLike, *, bandwidth: float | None = None) -> float
     check_same_dimension(x, "x", y, "y")
     for name, values in (("x", x), ("y", y)):
         if values.shape[0] < 2:
-            raise ValueError(f"{name} has {values.shape[0]} row; the unbiased MMD needs at least 2 rows in each "
-                             "sample. Add rows.")
+            raise ValueError(
+                f"{name} has {values.shape[0]} row; the unbiased MMD needs at least 2 rows in each sample. Add rows."
+            )
     if bandwidth is None:
         bandwidth = _median_distance(np.vstack([x, y]))
         if bandwidth <= 0.0:
@@ -127,8 +128,9 @@ def mmd2(x: ArrayLike, y: ArrayLike, *, bandwidth: float | None = None) -> float
     elif isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.floating, np.integer)):
         raise TypeError(f"bandwidth must be a positive number or None; got {bandwidth!r}.")
     elif not (np.isfinite(bandwidth) and bandwidth > 0):
-        raise ValueError(f"bandwidth must be a positive finite number; got {bandwidth}. Pass None for the "
-                         "median heuristic.")
+        raise ValueError(
+            f"bandwidth must be a positive finite number; got {bandwidth}. Pass None for the median heuristic."
+        )
     gamma = 1.0 / (2.0 * float(bandwidth) ** 2)
     n_x, n_y = x.shape[0], y.shape[0]
     within_x = _kernel_sum(x, x, gamma, same=True) / (n_x * (n_x - 1))
@@ -204,8 +206,9 @@ def in_target_precision(selected_labels: ArrayLike, target_labels_or_flags: Any)
     picked = np.asarray(selected_labels).ravel()
     wanted = np.unique(np.asarray(target_labels_or_flags).ravel())
     if wanted.size == 0:
-        raise ValueError("target_labels_or_flags is empty; pass the labels that occur in the target, or True "
-                         "for good flags.")
+        raise ValueError(
+            "target_labels_or_flags is empty; pass the labels that occur in the target, or True for good flags."
+        )
     if picked.size == 0:
         return math.nan
     return float(np.isin(picked, wanted).mean())
@@ -261,11 +264,13 @@ def classifier_accuracy(
     train_y = np.asarray(train_y).ravel()
     test_y = np.asarray(test_y).ravel()
     if train_y.shape[0] != train_x.shape[0]:
-        raise ValueError(f"train_y has {train_y.shape[0]} labels for {train_x.shape[0]} rows of train_x; give one "
-                         "label per row.")
+        raise ValueError(
+            f"train_y has {train_y.shape[0]} labels for {train_x.shape[0]} rows of train_x; give one label per row."
+        )
     if test_y.shape[0] != test_x.shape[0]:
-        raise ValueError(f"test_y has {test_y.shape[0]} labels for {test_x.shape[0]} rows of test_x; give one "
-                         "label per row.")
+        raise ValueError(
+            f"test_y has {test_y.shape[0]} labels for {test_x.shape[0]} rows of test_x; give one label per row."
+        )
     classes = np.unique(train_y)
     if classes.size == 1:
         return float(np.mean(test_y == classes[0]))
@@ -342,16 +347,22 @@ def evaluate_selection(
     if indices.size == 0:
         indices = indices.astype(np.int64)
     if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
-        raise TypeError(f"selected_indices must be a 1-D array of integers; got dtype {indices.dtype} and shape "
-                        f"{indices.shape}.")
+        raise TypeError(
+            f"selected_indices must be a 1-D array of integers; got dtype {indices.dtype} and shape {indices.shape}."
+        )
     if indices.size and (indices.min() < 0 or indices.max() >= pool.shape[0]):
-        raise ValueError(f"selected_indices must lie in [0, {pool.shape[0] - 1}] (pool rows); got values from "
-                         f"{indices.min()} to {indices.max()}.")
+        raise ValueError(
+            f"selected_indices must lie in [0, {pool.shape[0] - 1}] (pool rows); got values from "
+            f"{indices.min()} to {indices.max()}."
+        )
     selected = pool[indices]
     results: dict[str, float] = {"n_selected": float(indices.size)}
     results["kl"] = knn_kl(heldout_target, selected, k=k) if indices.size >= k else math.nan
-    results["mmd2"] = (mmd2(heldout_target, selected, bandwidth=max(_median_distance(heldout_target), 1e-12))
-                       if indices.size >= 2 else math.nan)
+    results["mmd2"] = (
+        mmd2(heldout_target, selected, bandwidth=max(_median_distance(heldout_target), 1e-12))
+        if indices.size >= 2
+        else math.nan
+    )
     results["coverage"] = coverage(heldout_target, selected, k=k)
     labels = _per_row(pool_labels, "pool_labels", pool.shape[0])
     flags = _per_row(good_flags, "good_flags", pool.shape[0])
@@ -361,9 +372,11 @@ def evaluate_selection(
     elif labels is not None and heldout_labels is not None:
         results["precision"] = in_target_precision(labels[indices], heldout_labels)
     if labels is not None and heldout_labels is not None:
-        results["accuracy"] = (classifier_accuracy(selected, labels[indices], heldout_target, heldout_labels,
-                                                   random_state=random_state)
-                               if indices.size else math.nan)
+        results["accuracy"] = (
+            classifier_accuracy(selected, labels[indices], heldout_target, heldout_labels, random_state=random_state)
+            if indices.size
+            else math.nan
+        )
     return results
 
 

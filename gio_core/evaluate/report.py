@@ -11,14 +11,17 @@ import datetime as _datetime
 import html
 import logging
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import plotly.io as pio
 from numpy.typing import ArrayLike
 
-from ..plots.figures import STOP_LABELS, RunTrace, animated_run_figure, kl_figure
+from ..plots.animation import animated_run_figure
+from ..plots.curves import kl_figure
 from ..plots.projection import MapPlacer, MapProjection
+from ..plots.trace import STOP_LABELS, RunTrace
 
 logger = logging.getLogger(__name__)
 
@@ -114,17 +117,30 @@ def run_summary(trace: RunTrace, *, n_pool: int, seconds: float | None = None) -
 
 
 def _table(rows: Mapping[str, Any]) -> str:
-    body = "".join(f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(_number(value))}</td></tr>"
-                   for key, value in rows.items())
+    body = "".join(
+        f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(_number(value))}</td></tr>"
+        for key, value in rows.items()
+    )
     return f"<table>{body}</table>"
 
 
-def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlacer, *, params: Mapping[str, Any],
-                    inputs: Mapping[str, Any] | None = None, title: str = "GIO run report",
-                    target_labels: ArrayLike | None = None, pool_labels: ArrayLike | None = None,
-                    label_name: str | None = None, color_picks_by: str = "order", seconds: float | None = None,
-                    max_frames: int = 150, pool_text: ArrayLike | None = None,
-                    target_text: ArrayLike | None = None) -> str:
+def run_report_html(
+    trace: RunTrace,
+    projection: MapProjection,
+    placer: MapPlacer,
+    *,
+    params: Mapping[str, Any],
+    inputs: Mapping[str, Any] | None = None,
+    title: str = "GIO run report",
+    target_labels: ArrayLike | None = None,
+    pool_labels: ArrayLike | None = None,
+    label_name: str | None = None,
+    color_picks_by: str = "order",
+    seconds: float | None = None,
+    max_frames: int = 150,
+    pool_text: ArrayLike | None = None,
+    target_text: ArrayLike | None = None,
+) -> str:
     """A self-contained HTML report of one run.
 
     Parameters
@@ -141,7 +157,7 @@ def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlace
         What was selected from: pool and target names and rows, the vectors, the label column.
     title : str, default='GIO run report'
     target_labels, pool_labels, label_name, color_picks_by, pool_text, target_text
-        As in :func:`gio_core.figures.map_figure` (the text is shown when hovering a point).
+        As in :func:`gio_core.plots.maps.map_figure` (the text is shown when hovering a point).
     seconds : float, optional
         Wall time of the selection.
     max_frames : int, default=150
@@ -156,7 +172,7 @@ def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlace
     --------
     >>> import numpy as np
     >>> from gio_core import GIOSelector
-    >>> from gio_core.projection import project, MapPlacer
+    >>> from gio_core.plots.projection import project, MapPlacer
     >>> rng = np.random.default_rng(0)
     >>> pool, target = rng.normal(size=(200, 2)), rng.normal(size=(40, 2))
     >>> selector = GIOSelector(max_iter=5, random_state=0)
@@ -169,26 +185,57 @@ def run_report_html(trace: RunTrace, projection: MapProjection, placer: MapPlace
     """
     from .._version import __version__
 
-    animated = animated_run_figure(trace, projection, placer, target_labels=target_labels, pool_labels=pool_labels,
-                                   label_name=label_name, color_picks_by=color_picks_by, max_frames=max_frames,
-                                   pool_text=pool_text, target_text=target_text)
+    animated = animated_run_figure(
+        trace,
+        projection,
+        placer,
+        target_labels=target_labels,
+        pool_labels=pool_labels,
+        label_name=label_name,
+        color_picks_by=color_picks_by,
+        max_frames=max_frames,
+        pool_text=pool_text,
+        target_text=target_text,
+    )
     curve = kl_figure(trace, current=trace.n_steps - 1 if trace.n_steps else None, height=380)
-    animated_html = pio.to_html(animated, include_plotlyjs=True, full_html=False, auto_play=False,
-                                config={"displaylogo": False, "responsive": True}, div_id="gio-run-map")
-    curve_html = pio.to_html(curve, include_plotlyjs=False, full_html=False,
-                             config={"displaylogo": False, "responsive": True}, div_id="gio-kl-curve")
+    animated_html = pio.to_html(
+        animated,
+        include_plotlyjs=True,
+        full_html=False,
+        auto_play=False,
+        config={"displaylogo": False, "responsive": True},
+        div_id="gio-run-map",
+    )
+    curve_html = pio.to_html(
+        curve,
+        include_plotlyjs=False,
+        full_html=False,
+        config={"displaylogo": False, "responsive": True},
+        div_id="gio-kl-curve",
+    )
     summary = run_summary(trace, n_pool=projection.n_pool, seconds=seconds)
     first = first_defined_kl(trace)
-    start = (("KL start", _number(trace.initial_kl)) if math.isfinite(trace.initial_kl) or first is None
-             else (f"KL at pick {first[0]}", _number(first[1])))
+    start = (
+        ("KL start", _number(trace.initial_kl))
+        if math.isfinite(trace.initial_kl) or first is None
+        else (f"KL at pick {first[0]}", _number(first[1]))
+    )
     metrics = "".join(
         f"<div class='metric'><div class='label'>{html.escape(label)}</div>"
         f"<div class='value'>{html.escape(value)}</div></div>"
-        for label, value in (("Picks", summary["Picks"]), start, ("KL final", summary["KL after the last pick"]),
-                             ("Steps", summary["Steps"])))
+        for label, value in (
+            ("Picks", summary["Picks"]),
+            start,
+            ("KL final", summary["KL after the last pick"]),
+            ("Steps", summary["Steps"]),
+        )
+    )
     created = _datetime.datetime.now(_datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    map_note = {"umap": "UMAP of pool ∪ target", "pca": "PCA of pool ∪ target (first two components)",
-                "raw": "the data's own two coordinates"}[projection.method]
+    map_note = {
+        "umap": "UMAP of pool ∪ target",
+        "pca": "PCA of pool ∪ target (first two components)",
+        "raw": "the data's own two coordinates",
+    }[projection.method]
     sample = f" {projection.sample_note}" if projection.sample_note else ""
     input_rows = dict(inputs or {})
     return f"""<!DOCTYPE html>

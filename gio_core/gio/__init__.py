@@ -14,6 +14,21 @@ from .kl import AveragedKL, averaged_knn_kl, averaged_knn_kl_gradient, kl_curve,
 from .objectives import OBJECTIVES, STEP_RULES
 from .selector import GIOSelector, select
 
-__all__ = ["OBJECTIVES", "PAPER_GIO_PARAMS", "STEP_RULES", "STOP_CRITERIA", "STOP_REASONS", "V_INITS", "AveragedKL",
-           "GIOConfig", "GIOResult", "GIOSelector", "GIOStep", "averaged_knn_kl", "averaged_knn_kl_gradient",
-           "kl_curve", "knn_kl", "select"]
+__all__ = [
+    "OBJECTIVES",
+    "PAPER_GIO_PARAMS",
+    "STEP_RULES",
+    "STOP_CRITERIA",
+    "STOP_REASONS",
+    "V_INITS",
+    "AveragedKL",
+    "GIOConfig",
+    "GIOResult",
+    "GIOSelector",
+    "GIOStep",
+    "averaged_knn_kl",
+    "averaged_knn_kl_gradient",
+    "kl_curve",
+    "knn_kl",
+    "select",
+]

@@ -1,10 +1,15 @@
-"""CONFIG_DOC"""
+"""Every parameter of a GIO run (:class:`GIOConfig`, validated when made), grad-info-opt 0.1.2's values
+(:data:`PAPER_GIO_PARAMS`), the stopping rules, and what a run yields (:class:`GIOStep`) and returns
+(:class:`GIOResult`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
 import numpy as np
 from numpy.typing import NDArray
+
 from .._validation import (
     check_choice,
     check_float,
@@ -13,10 +18,10 @@ from .._validation import (
 from ..scale.explode import (
     EXPLODE_MODES,
 )
-from .objectives import OBJECTIVES, STEP_RULES
 from ..scale.quantize import Quantization
+from .objectives import OBJECTIVES, STEP_RULES
 
-__all__ = ["PAPER_GIO_PARAMS", "GIOConfig", "GIOResult", "GIOStep", "STOP_CRITERIA", "STOP_REASONS", "V_INITS"]
+__all__ = ["PAPER_GIO_PARAMS", "STOP_CRITERIA", "STOP_REASONS", "V_INITS", "GIOConfig", "GIOResult", "GIOStep"]
 
 STOP_CRITERIA = ("increase", "max_resets", "min_difference", "sequential_increase_tolerance", "min_kl", "data_size")
 V_INITS = ("mean", "prev_opt", "jump", "cycle")
@@ -25,11 +30,32 @@ STOP_REASONS = STOP_CRITERIA + ("max_iter", "pool_exhausted", "interrupted")
 #: grad-info-opt 0.1.2's value of every GIOSelector parameter it has (``GIOKL.fit`` and ``GIOKL.__init__``),
 #: with the options it lacks switched off: ``GIOSelector(**PAPER_GIO_PARAMS)`` is the paper's GIO.
 PAPER_GIO_PARAMS: dict = dict(
-    k=5, max_iter=100, stop_criterion="increase", min_difference=0.0, resets_allowed=False, max_resets=2,
-    max_data_size=1.0, min_kl=0.0, max_sequential_increases=3, random_init_pct=0.0, random_restart_prob=0.0,
-    scale_factor="auto", v_init="mean", grad_desc_iter=50, discard_nearest_for_xy=False, lr=0.01,
-    uniform_low=-1.0, uniform_high=1.0, uniform_start_size=20, normalize=True,
-    objective="averaged", step_rule="plain", sharpness=4.0, trust_radius=None, snap_candidates=1, explode="all",
+    k=5,
+    max_iter=100,
+    stop_criterion="increase",
+    min_difference=0.0,
+    resets_allowed=False,
+    max_resets=2,
+    max_data_size=1.0,
+    min_kl=0.0,
+    max_sequential_increases=3,
+    random_init_pct=0.0,
+    random_restart_prob=0.0,
+    scale_factor="auto",
+    v_init="mean",
+    grad_desc_iter=50,
+    discard_nearest_for_xy=False,
+    lr=0.01,
+    uniform_low=-1.0,
+    uniform_high=1.0,
+    uniform_start_size=20,
+    normalize=True,
+    objective="averaged",
+    step_rule="plain",
+    sharpness=4.0,
+    trust_radius=None,
+    snap_candidates=1,
+    explode="all",
 )
 
 
@@ -79,8 +105,9 @@ class GIOConfig:
         check_float(self.random_restart_prob, "random_restart_prob", minimum=0.0, maximum=1.0)
         if isinstance(self.scale_factor, str):
             if self.scale_factor != "auto":
-                raise ValueError(f"scale_factor={self.scale_factor!r} is not understood; pass 'auto' or a "
-                                 "positive number.")
+                raise ValueError(
+                    f"scale_factor={self.scale_factor!r} is not understood; pass 'auto' or a positive number."
+                )
         else:
             check_float(self.scale_factor, "scale_factor", minimum=0.0, exclusive_minimum=True)
         check_choice(self.v_init, "v_init", V_INITS)
@@ -90,8 +117,9 @@ class GIOConfig:
         check_float(self.uniform_low, "uniform_low")
         check_float(self.uniform_high, "uniform_high")
         if not self.uniform_low < self.uniform_high:
-            raise ValueError(f"uniform_low={self.uniform_low} must be below uniform_high={self.uniform_high}; "
-                             "swap or widen them.")
+            raise ValueError(
+                f"uniform_low={self.uniform_low} must be below uniform_high={self.uniform_high}; swap or widen them."
+            )
         check_int(self.uniform_start_size, "uniform_start_size", minimum=0)
         _check_bool(self.normalize, "normalize")
         check_choice(self.objective, "objective", OBJECTIVES)
@@ -102,13 +130,17 @@ class GIOConfig:
         check_int(self.snap_candidates, "snap_candidates", minimum=1)
         check_choice(self.explode, "explode", EXPLODE_MODES)
         if self.objective == "smooth" and self.discard_nearest_for_xy:
-            raise ValueError("discard_nearest_for_xy=True belongs to the rank-averaged estimator; set "
-                             "objective='averaged' or discard_nearest_for_xy=False.")
+            raise ValueError(
+                "discard_nearest_for_xy=True belongs to the rank-averaged estimator; set "
+                "objective='averaged' or discard_nearest_for_xy=False."
+            )
         if self.n_clusters is not None:
             check_int(self.n_clusters, "n_clusters", minimum=1)
         if self.stop_criterion == "max_resets" and not self.resets_allowed:
-            raise ValueError("stop_criterion='max_resets' stops after max_resets resets, so it needs "
-                             "resets_allowed=True; set resets_allowed=True or pick another stop_criterion.")
+            raise ValueError(
+                "stop_criterion='max_resets' stops after max_resets resets, so it needs "
+                "resets_allowed=True; set resets_allowed=True or pick another stop_criterion."
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -206,10 +238,10 @@ class GIOResult:
         Wall time per stage.
     row_quotas : ndarray of int or None
         With ``explode='target_share'`` and a data-size budget: rows taken from each distinct chosen
-        cluster, in first-pick order (see :mod:`gio_core.explode`); None when every row of a chosen
+        cluster, in first-pick order (see :mod:`gio_core.scale.explode`); None when every row of a chosen
         cluster is taken.
     explode_seed : int or None
-        Seed of :func:`gio_core.explode.row_priority` that chose the rows within clusters.
+        Seed of :func:`gio_core.scale.explode.row_priority` that chose the rows within clusters.
     """
 
     selected_indices: NDArray[np.int64]

@@ -95,8 +95,7 @@ class AveragedKL:
         if self.discard_nearest_for_xy:
             log_sum = log_sum - float(_log_distances(nearest_squared).sum())
         mean_log_nu = log_sum / (self.n_target * columns)
-        return (self.dimension * (mean_log_nu - self._mean_log_rho)
-                + _rank_log_term(self.k, self.n_target, size))
+        return self.dimension * (mean_log_nu - self._mean_log_rho) + _rank_log_term(self.k, self.n_target, size)
 
     def value(self) -> float:
         """The current estimate; ``inf`` while the sample is too small to define it."""
@@ -104,8 +103,11 @@ class AveragedKL:
 
     def value_with(self, squared: NDArray) -> float:
         """The estimate if a point with these squared target distances were added (nothing changes)."""
-        return self._value(self.size + 1, self._log_sum + float(_log_distances(squared).sum()),
-                           np.minimum(self._nearest_squared, squared))
+        return self._value(
+            self.size + 1,
+            self._log_sum + float(_log_distances(squared).sum()),
+            np.minimum(self._nearest_squared, squared),
+        )
 
     def add(self, squared: NDArray) -> None:
         """Add a point, given by its squared target distances (from :meth:`squared_distances_to`)."""
@@ -117,7 +119,7 @@ class AveragedKL:
         """Add many points at once, in blocks so memory stays O(block x n_target)."""
         block = max(1, 2_000_000 // max(self.n_target, 1))
         for start in range(0, points.shape[0], block):
-            chunk = np.asarray(points[start:start + block], dtype=np.float64)
+            chunk = np.asarray(points[start : start + block], dtype=np.float64)
             squared = squared_distances(chunk, self.target, self._target_norms)
             self._log_sum += float(_log_distances(squared).sum())
             np.minimum(self._nearest_squared, squared.min(axis=0), out=self._nearest_squared)
@@ -222,9 +224,7 @@ def _check_estimator_inputs(target: ArrayLike, sample: ArrayLike, k: int) -> tup
     return target, sample, k
 
 
-def averaged_knn_kl(
-    target: ArrayLike, sample: ArrayLike, *, k: int = 5, discard_nearest_for_xy: bool = False
-) -> float:
+def averaged_knn_kl(target: ArrayLike, sample: ArrayLike, *, k: int = 5, discard_nearest_for_xy: bool = False) -> float:
     """Rank-averaged k-NN estimate of KL(p_target || p_sample), as GIO computes it.
 
     Parameters
@@ -269,8 +269,10 @@ def averaged_knn_kl(
     """
     target, sample, k = _check_estimator_inputs(target, sample, k)
     if discard_nearest_for_xy and sample.shape[0] < 2:
-        raise ValueError(f"sample has {sample.shape[0]} row; discard_nearest_for_xy=True needs at least 2 "
-                         "rows. Add sample rows or set discard_nearest_for_xy=False.")
+        raise ValueError(
+            f"sample has {sample.shape[0]} row; discard_nearest_for_xy=True needs at least 2 "
+            "rows. Add sample rows or set discard_nearest_for_xy=False."
+        )
     state = AveragedKL(target, k=k, discard_nearest_for_xy=discard_nearest_for_xy)
     state.add_points(sample)
     return state.value()
@@ -368,8 +370,7 @@ def knn_kl(target: ArrayLike, sample: ArrayLike, *, k: int = 5, backend: Backend
     """
     target, sample, k = _check_estimator_inputs(target, sample, k)
     if sample.shape[0] < k:
-        raise ValueError(f"sample has {sample.shape[0]} rows; k={k} needs at least k rows. "
-                         "Lower k or add sample rows.")
+        raise ValueError(f"sample has {sample.shape[0]} rows; k={k} needs at least k rows. Lower k or add sample rows.")
     n, d = target.shape
     m = sample.shape[0]
     rho = kth_neighbor_distances(target, target, k, exclude_self=True, backend=backend)
@@ -398,11 +399,10 @@ def _insert_rows(nearest: NDArray, points: NDArray, target: NDArray, norms: NDAr
     k = nearest.shape[1]
     block = max(1, _CURVE_BLOCK_PAIRS // max(target.shape[0], 1))
     for begin in range(0, points.shape[0], block):
-        squared = squared_distances(points[begin:begin + block], target, norms).T
+        squared = squared_distances(points[begin : begin + block], target, norms).T
         merged = np.concatenate([nearest, squared], axis=1)
         merged.sort(axis=1)
         nearest[:] = merged[:, :k]
-
 
 
 def kl_curve(
@@ -467,7 +467,7 @@ def kl_curve(
     curve = np.full(picks.shape[0], np.nan)
     block = max(1, _CURVE_BLOCK_PAIRS // max(n_target, 1))
     for begin in range(0, picks.shape[0], block):
-        squared_block = squared_distances(picks[begin:begin + block], target, norms)
+        squared_block = squared_distances(picks[begin : begin + block], target, norms)
         for offset, squared in enumerate(squared_block):
             _insert_column(nearest, squared)
             size += 1

@@ -75,8 +75,10 @@ def knn_squared_distances(
     extra = 1 if exclude_self else 0
     wanted = n_neighbors + extra
     if wanted > data.shape[0]:
-        raise ValueError(f"asked for {n_neighbors} neighbours{' besides the point itself' if exclude_self else ''} "
-                         f"among {data.shape[0]} rows; lower k or add rows.")
+        raise ValueError(
+            f"asked for {n_neighbors} neighbours{' besides the point itself' if exclude_self else ''} "
+            f"among {data.shape[0]} rows; lower k or add rows."
+        )
     if _resolve_backend(backend, queries.shape[0], data.shape[0]) == "faiss":
         distances, indices = _faiss_knn(queries, data, wanted)
     else:
@@ -92,7 +94,7 @@ def _numpy_knn(queries: NDArray, data: NDArray, wanted: int) -> tuple[NDArray, N
     out_indices = np.empty((n_queries, wanted), dtype=np.int64)
     block = _block_rows(data.shape[0])
     for start in range(0, n_queries, block):
-        chunk = np.asarray(queries[start:start + block], dtype=np.float64)
+        chunk = np.asarray(queries[start : start + block], dtype=np.float64)
         distances = squared_distances(chunk, data, data_norms)
         if wanted < distances.shape[1]:
             part = np.argpartition(distances, wanted - 1, axis=1)[:, :wanted]
@@ -101,8 +103,8 @@ def _numpy_knn(queries: NDArray, data: NDArray, wanted: int) -> tuple[NDArray, N
         part_distances = np.take_along_axis(distances, part, axis=1)
         # stable sort on (distance, index) keeps ties in index order, like a stable argsort
         order = np.lexsort((part, part_distances), axis=1)
-        out_indices[start:start + block] = np.take_along_axis(part, order, axis=1)
-        out_distances[start:start + block] = np.take_along_axis(part_distances, order, axis=1)
+        out_indices[start : start + block] = np.take_along_axis(part, order, axis=1)
+        out_distances[start : start + block] = np.take_along_axis(part_distances, order, axis=1)
     return out_distances, out_indices
 
 
@@ -117,10 +119,10 @@ def _faiss_knn(queries: NDArray, data: NDArray, wanted: int) -> tuple[NDArray, N
     out_indices = np.empty((n_queries, wanted), dtype=np.int64)
     block = 65_536
     for start in range(0, n_queries, block):
-        chunk = np.ascontiguousarray(queries[start:start + block], dtype=np.float32)
+        chunk = np.ascontiguousarray(queries[start : start + block], dtype=np.float32)
         distances, indices = index.search(chunk, wanted)
-        out_distances[start:start + block] = distances
-        out_indices[start:start + block] = indices
+        out_distances[start : start + block] = distances
+        out_indices[start : start + block] = indices
     np.maximum(out_distances, MIN_SQUARED_DISTANCE, out=out_distances)
     return out_distances, out_indices
 
@@ -172,8 +174,9 @@ class NearestUnused:
         products = self._candidates @ point.astype(self._candidates.dtype, copy=False)
         distances = np.asarray(self._norms - 2.0 * products, dtype=np.float64)
         distances[~self._available] = np.inf
-        closest = np.argpartition(distances, amount - 1)[:amount] if amount < distances.size else \
-            np.arange(distances.size)
+        closest = (
+            np.argpartition(distances, amount - 1)[:amount] if amount < distances.size else np.arange(distances.size)
+        )
         return closest[np.lexsort((closest, distances[closest]))][:amount]
 
     def use(self, index: int) -> None:

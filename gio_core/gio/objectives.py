@@ -7,7 +7,7 @@ target regions the selection still misses. The rank-averaged gradient of the pap
 sample only through its size (every pick is pulled towards the same place), which is why the paper's
 relaxation spends its picks around one spot of the target.
 
-The class has the interface of :class:`gio_core.kl.AveragedKL` (``size``, ``add_points``,
+The class has the interface of :class:`gio_core.gio.kl.AveragedKL` (``size``, ``add_points``,
 ``squared_distances_to``, ``value``, ``value_with``, ``add``, ``gradient``, ``descend``), so the
 engine's run loop can use either; it adds :meth:`SmoothKNNKL.values_with` to score many candidate
 rows at once (for snapping ``v`` to the best of its nearest pool rows) and
@@ -17,8 +17,7 @@ rows at once (for snapping ``v`` to the best of its nearest pool rows) and
 from __future__ import annotations
 
 import math
-
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,13 +104,27 @@ class SmoothKNNKL:
     (2,)
     """
 
-    def __init__(self, target: NDArray[np.float64], *, k: int = 5, discard_nearest_for_xy: bool = False,
-                 sharpness: float = 4.0, step_rule: str = "preconditioned", trust_radius: float | None = None):
+    def __init__(
+        self,
+        target: NDArray[np.float64],
+        *,
+        k: int = 5,
+        discard_nearest_for_xy: bool = False,
+        sharpness: float = 4.0,
+        step_rule: str = "preconditioned",
+        trust_radius: float | None = None,
+    ):
         if discard_nearest_for_xy:
-            raise ValueError("discard_nearest_for_xy=True belongs to the rank-averaged estimator; the smooth "
-                             "standard-estimator objective has no such option. Set it to False.")
-        if not (isinstance(sharpness, (int, float)) and not isinstance(sharpness, bool) and sharpness > 0
-                and math.isfinite(sharpness)):
+            raise ValueError(
+                "discard_nearest_for_xy=True belongs to the rank-averaged estimator; the smooth "
+                "standard-estimator objective has no such option. Set it to False."
+            )
+        if not (
+            isinstance(sharpness, (int, float))
+            and not isinstance(sharpness, bool)
+            and sharpness > 0
+            and math.isfinite(sharpness)
+        ):
             raise ValueError(f"sharpness must be a positive number; got {sharpness!r}.")
         if step_rule not in STEP_RULES:
             raise ValueError(f"step_rule={step_rule!r} is not one of {STEP_RULES}; pick one of those.")
@@ -122,11 +135,12 @@ class SmoothKNNKL:
         self.step_rule = step_rule
         self.n_target, self.dimension = self.target.shape
         if self.n_target < self.k + 1:
-            raise ValueError(f"target has {self.n_target} rows; k={self.k} needs at least k+1={self.k + 1} rows. "
-                             "Lower k or add target rows.")
+            raise ValueError(
+                f"target has {self.n_target} rows; k={self.k} needs at least k+1={self.k + 1} rows. "
+                "Lower k or add target rows."
+            )
         self._target_norms = squared_norms(self.target)
-        rho_squared, _ = knn_squared_distances(self.target, self.target, self.k, exclude_self=True,
-                                               backend="numpy")
+        rho_squared, _ = knn_squared_distances(self.target, self.target, self.k, exclude_self=True, backend="numpy")
         # mean log rho at every rank 1..k, so candidates can be scored with a capped rank
         self._mean_log_rho = 0.5 * np.log(rho_squared).mean(axis=0)
         self.trust_radius = trust_radius
@@ -145,8 +159,9 @@ class SmoothKNNKL:
 
     def _estimate(self, kth_squared: NDArray, size: int, rank: int) -> float:
         mean_log_nu = 0.5 * float(np.mean(np.log(kth_squared)))
-        return (self.dimension * (mean_log_nu - float(self._mean_log_rho[rank - 1]))
-                + math.log(size / (self.n_target - 1)))
+        return self.dimension * (mean_log_nu - float(self._mean_log_rho[rank - 1])) + math.log(
+            size / (self.n_target - 1)
+        )
 
     def value(self) -> float:
         """The standard estimate of KL(target || sample); ``inf`` with fewer than ``k`` sample rows."""
@@ -173,8 +188,9 @@ class SmoothKNNKL:
         below = self._nearest[:, rank - 2] if rank >= 2 else np.zeros(self.n_target)
         new_kth = np.maximum(below[None, :], np.minimum(kth[None, :], squared_rows))
         mean_log_nu = 0.5 * np.log(new_kth).mean(axis=1)
-        return (self.dimension * (mean_log_nu - float(self._mean_log_rho[rank - 1]))
-                + math.log((self.size + 1) / (self.n_target - 1)))
+        return self.dimension * (mean_log_nu - float(self._mean_log_rho[rank - 1])) + math.log(
+            (self.size + 1) / (self.n_target - 1)
+        )
 
     def add(self, squared: NDArray) -> None:
         """Add a point, given by its squared target distances (from :meth:`squared_distances_to`)."""
@@ -192,11 +208,11 @@ class SmoothKNNKL:
         points = np.asarray(points)
         block = max(1, _BLOCK_PAIRS // max(self.n_target, 1))
         for start in range(0, points.shape[0], block):
-            chunk = np.asarray(points[start:start + block], dtype=np.float64)
+            chunk = np.asarray(points[start : start + block], dtype=np.float64)
             squared = squared_distances(chunk, self.target, self._target_norms).T
             merged = np.concatenate([self._nearest, squared], axis=1)
             merged.sort(axis=1)
-            self._nearest = np.ascontiguousarray(merged[:, :self.k])
+            self._nearest = np.ascontiguousarray(merged[:, : self.k])
             self.size += chunk.shape[0]
 
     # -- the relaxation -----------------------------------------------------------------------------
@@ -235,8 +251,9 @@ class SmoothKNNKL:
         _, weights = self._terms(self.squared_distances_to(point))
         return (self.dimension / self.n_target) * (point * weights.sum() - weights @ self.target)
 
-    def descend(self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
-                ) -> NDArray[np.float64]:
+    def descend(
+        self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
+    ) -> NDArray[np.float64]:
         """Gradient descent on the free point, by :attr:`step_rule`, within the trust region.
 
         ``path``, when given, receives a copy of ``v`` before the first step and after every step.
@@ -245,16 +262,23 @@ class SmoothKNNKL:
         """
         if self._augmented is None:
             self._augmented = augmented_target(self.target, self._target_norms)
-        return steered_descent(lambda squared: self._terms(squared)[1], self._augmented, start,
-                               n_steps=n_steps, step_size=step_size, step_rule=self.step_rule,
-                               gradient_scale=self.dimension / self.n_target, max_distance=self._max_distance,
-                               path=path)
+        return steered_descent(
+            lambda squared: self._terms(squared)[1],
+            self._augmented,
+            start,
+            n_steps=n_steps,
+            step_size=step_size,
+            step_rule=self.step_rule,
+            gradient_scale=self.dimension / self.n_target,
+            max_distance=self._max_distance,
+            path=path,
+        )
 
 
 class SteeredAveragedKL(AveragedKL):
     """The paper's rank-averaged objective, descended with a step rule and a trust region.
 
-    The estimate, its incremental state and its gradient are :class:`gio_core.kl.AveragedKL`'s; only
+    The estimate, its incremental state and its gradient are :class:`gio_core.gio.kl.AveragedKL`'s; only
     :meth:`descend` differs. With ``step_rule='plain'`` and ``trust_radius=None`` it is the paper's
     descent (use :class:`AveragedKL` itself then: its loop is faster).
 
@@ -269,20 +293,36 @@ class SteeredAveragedKL(AveragedKL):
         As in :class:`SmoothKNNKL`: in median target k-NN radii.
     """
 
-    def __init__(self, target: NDArray[np.float64], *, k: int = 5, discard_nearest_for_xy: bool = False,
-                 step_rule: str = "preconditioned", trust_radius: float | None = None):
+    def __init__(
+        self,
+        target: NDArray[np.float64],
+        *,
+        k: int = 5,
+        discard_nearest_for_xy: bool = False,
+        step_rule: str = "preconditioned",
+        trust_radius: float | None = None,
+    ):
         super().__init__(target, k=k, discard_nearest_for_xy=discard_nearest_for_xy)
         if step_rule not in STEP_RULES:
             raise ValueError(f"step_rule={step_rule!r} is not one of {STEP_RULES}; pick one of those.")
         self.step_rule = step_rule
         self._max_distance = _trust_distance(self._rho, trust_radius)
 
-    def descend(self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
-                ) -> NDArray[np.float64]:
+    def descend(
+        self, start: NDArray, *, n_steps: int, step_size: float, path: list | None = None
+    ) -> NDArray[np.float64]:
         """Descent by :attr:`step_rule` within the trust region; ``path`` as in :class:`AveragedKL`."""
-        return steered_descent(self._weights, self._augmented_target(), start, n_steps=n_steps,
-                               step_size=step_size, step_rule=self.step_rule,
-                               gradient_scale=self._gradient_scale(), max_distance=self._max_distance, path=path)
+        return steered_descent(
+            self._weights,
+            self._augmented_target(),
+            start,
+            n_steps=n_steps,
+            step_size=step_size,
+            step_rule=self.step_rule,
+            gradient_scale=self._gradient_scale(),
+            max_distance=self._max_distance,
+            path=path,
+        )
 
 
 def _trust_distance(kth_distances: NDArray, trust_radius: float | None) -> float:
@@ -294,9 +334,18 @@ def _trust_distance(kth_distances: NDArray, trust_radius: float | None) -> float
     return float(trust_radius) * float(np.median(kth_distances))
 
 
-def steered_descent(weights_of: Callable[[NDArray], NDArray], augmented: NDArray, start: NDArray, *,
-                    n_steps: int, step_size: float, step_rule: str, gradient_scale: float,
-                    max_distance: float = math.inf, path: list | None = None) -> NDArray[np.float64]:
+def steered_descent(
+    weights_of: Callable[[NDArray], NDArray],
+    augmented: NDArray,
+    start: NDArray,
+    *,
+    n_steps: int,
+    step_size: float,
+    step_rule: str,
+    gradient_scale: float,
+    max_distance: float = math.inf,
+    path: list | None = None,
+) -> NDArray[np.float64]:
     """Descend a free point whose gradient is ``gradient_scale * sum_i w_i (v - x_i)``.
 
     Parameters

@@ -1,29 +1,44 @@
-"""RUN_DOC"""
+"""One GIO run over fixed candidates (pool rows, or pool centroids when quantised): descend on ``v``, snap it to
+an unused candidate, add it, apply the stopping rule; the start set; the objective the descent lowers.
+:meth:`_Run.steps` is the generator behind :meth:`gio_core.GIOSelector.iter_fit`.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
+
 import numpy as np
 from numpy.typing import NDArray
+
 from .._validation import (
     as_points,
 )
-from .kl import AveragedKL
-from .objectives import SmoothKNNKL, SteeredAveragedKL
-from .neighbors import NearestUnused, squared_distances
 from .config import GIOConfig, GIOStep
+from .kl import AveragedKL
+from .neighbors import NearestUnused, squared_distances
+from .objectives import SmoothKNNKL, SteeredAveragedKL
 
 logger = logging.getLogger(__name__)
-
 
 
 class _Run:
     """One GIO run over fixed candidate rows; :meth:`steps` is the generator behind ``iter_fit``."""
 
-    def __init__(self, candidates: NDArray, target: NDArray, start: NDArray, config: GIOConfig,
-                 rng: np.random.Generator, *, rows_per_candidate: NDArray | None, row_budget: int | None,
-                 excluded: NDArray | None, record_path: bool, target_rows: NDArray | None = None):
+    def __init__(
+        self,
+        candidates: NDArray,
+        target: NDArray,
+        start: NDArray,
+        config: GIOConfig,
+        rng: np.random.Generator,
+        *,
+        rows_per_candidate: NDArray | None,
+        row_budget: int | None,
+        excluded: NDArray | None,
+        record_path: bool,
+        target_rows: NDArray | None = None,
+    ):
         self.config = config
         self.rng = rng
         self.candidates = candidates
@@ -35,8 +50,9 @@ class _Run:
         # explode='target_share' spends a data-size budget after the run, over every chosen cluster, so the
         # run over centroids stops where its KL stops falling, not where the chosen clusters' rows reach it
         self.target_rows = target_rows  # the unquantised target, when there is one
-        self.shares_budget = (config.explode == "target_share" and config.stop_criterion == "data_size"
-                              and rows_per_candidate is not None)
+        self.shares_budget = (
+            config.explode == "target_share" and config.stop_criterion == "data_size" and rows_per_candidate is not None
+        )
         self.criterion = "sequential_increase_tolerance" if self.shares_budget else config.stop_criterion
         self.estimate = _objective(target, config)
         self.estimate.add_points(start)
@@ -78,8 +94,9 @@ class _Run:
         closest = self.lookup.nearest_several(v, self.config.snap_candidates)
         if closest.size == 1:
             return int(closest[0])
-        squared = squared_distances(np.asarray(self.candidates[closest], dtype=np.float64), self.estimate.target,
-                                    self.estimate._target_norms)
+        squared = squared_distances(
+            np.asarray(self.candidates[closest], dtype=np.float64), self.estimate.target, self.estimate._target_norms
+        )
         if hasattr(self.estimate, "values_with"):
             values = self.estimate.values_with(squared)
         else:
@@ -95,8 +112,9 @@ class _Run:
         gradient_norm = float(np.linalg.norm(self.estimate.gradient(self.first_v)))
         v_norm = float(np.linalg.norm(self.first_v))
         if gradient_norm == 0.0 or v_norm == 0.0:
-            logger.warning("scale_factor='auto' is undefined here (|v0|=%g, |grad|=%g); using 1.0",
-                           v_norm, gradient_norm)
+            logger.warning(
+                "scale_factor='auto' is undefined here (|v0|=%g, |grad|=%g); using 1.0", v_norm, gradient_norm
+            )
             return 1.0
         return v_norm / gradient_norm
 
@@ -109,8 +127,10 @@ class _Run:
             self._stop("max_iter", f"reached max_iter={config.max_iter} picks.")
             return True
         if self.criterion == "data_size" and self.rows_selected >= self.row_budget:
-            self._stop("data_size", f"reached the data-size budget of {self.row_budget} rows "
-                                    f"(max_data_size={config.max_data_size:g}).")
+            self._stop(
+                "data_size",
+                f"reached the data-size budget of {self.row_budget} rows (max_data_size={config.max_data_size:g}).",
+            )
             return True
         if self.lookup.n_available == 0:
             self._stop("pool_exhausted", "every pool row has been picked.")
@@ -122,8 +142,10 @@ class _Run:
         if self.criterion in ("increase", "max_resets", "sequential_increase_tolerance") and kl > previous:
             return f"the KL rose from {previous:.6g} to {kl:.6g}"
         if self.criterion == "min_difference" and previous - kl < config.min_difference:
-            return (f"the KL fell by {previous - kl:.3g} (from {previous:.6g} to {kl:.6g}), less than "
-                    f"min_difference={config.min_difference:g}")
+            return (
+                f"the KL fell by {previous - kl:.3g} (from {previous:.6g} to {kl:.6g}), less than "
+                f"min_difference={config.min_difference:g}"
+            )
         return None
 
     def steps(self) -> Iterator[GIOStep]:
@@ -140,8 +162,7 @@ class _Run:
             n_descent = config.grad_desc_iter * (3 if long_descent else 1)
             path: list | None = [] if self.record_path else None
             with _one_blas_thread():
-                v = self.estimate.descend(v, n_steps=n_descent, step_size=config.lr * self.scale_factor,
-                                          path=path)
+                v = self.estimate.descend(v, n_steps=n_descent, step_size=config.lr * self.scale_factor, path=path)
             candidate = self._snap(v)
             self.lookup.use(candidate)
             squared = self.estimate.squared_distances_to(self.candidates[candidate])
@@ -155,14 +176,24 @@ class _Run:
                 increases_in_a_row += 1
                 if increases_in_a_row >= config.max_sequential_increases:
                     kept_count = best[1]
-                    self._stop("sequential_increase_tolerance",
-                               f"{increases_in_a_row} KL increases in a row (max_sequential_increases="
-                               f"{config.max_sequential_increases}); the selection is returned as it stood at "
-                               f"its lowest KL, {best[0]:.6g}, with {kept_count} picks.")
+                    self._stop(
+                        "sequential_increase_tolerance",
+                        f"{increases_in_a_row} KL increases in a row (max_sequential_increases="
+                        f"{config.max_sequential_increases}); the selection is returned as it stood at "
+                        f"its lowest KL, {best[0]:.6g}, with {kept_count} picks.",
+                    )
                     del self.picks[kept_count:]
                     del self.kl_curve[kept_count:]
-                    yield GIOStep(step_number, v, candidate, kl, False, len(self.picks), path=path_array,
-                                  stop_reason=self.stop_reason)
+                    yield GIOStep(
+                        step_number,
+                        v,
+                        candidate,
+                        kl,
+                        False,
+                        len(self.picks),
+                        path=path_array,
+                        stop_reason=self.stop_reason,
+                    )
                     return
                 fired = None  # tolerated: the pick is kept for now
             elif self.criterion == "sequential_increase_tolerance":
@@ -176,14 +207,14 @@ class _Run:
                     if config.v_init == "prev_opt":
                         v = self.target_mean.copy()
                     logger.info("step %d: %s; pool reset %d of %d", step_number, fired, resets, config.max_resets)
-                    yield GIOStep(step_number, v, candidate, kl, False, len(self.picks), reset=True,
-                                  path=path_array)
+                    yield GIOStep(step_number, v, candidate, kl, False, len(self.picks), reset=True, path=path_array)
                     continue
                 reason = self.criterion
                 extra = f" after {resets} pool resets" if config.resets_allowed else ""
                 self._stop(reason, f"{fired}{extra}, so the last pick was dropped.")
-                yield GIOStep(step_number, v, candidate, kl, False, len(self.picks), path=path_array,
-                              stop_reason=reason)
+                yield GIOStep(
+                    step_number, v, candidate, kl, False, len(self.picks), path=path_array, stop_reason=reason
+                )
                 return
 
             self.estimate.add(squared)
@@ -198,8 +229,9 @@ class _Run:
             if config.stop_criterion == "min_kl" and kl < config.min_kl:
                 self._stop("min_kl", f"the KL fell to {kl:.6g}, below min_kl={config.min_kl:g}.")
             stop_now = self.stop_reason is not None or self._budget_reached()
-            yield GIOStep(step_number, v, candidate, kl, True, len(self.picks), path=path_array,
-                          stop_reason=self.stop_reason)
+            yield GIOStep(
+                step_number, v, candidate, kl, True, len(self.picks), path=path_array, stop_reason=self.stop_reason
+            )
             if stop_now:
                 return
             if config.v_init == "mean":
@@ -230,12 +262,18 @@ def _one_blas_thread():
 def _objective(target: NDArray, config: GIOConfig):
     """The estimate a run descends and reports, with its descent rule."""
     if config.objective == "smooth":
-        return SmoothKNNKL(target, k=config.k, sharpness=config.sharpness, step_rule=config.step_rule,
-                           trust_radius=config.trust_radius)
+        return SmoothKNNKL(
+            target, k=config.k, sharpness=config.sharpness, step_rule=config.step_rule, trust_radius=config.trust_radius
+        )
     if config.step_rule == "plain" and config.trust_radius is None:
         return AveragedKL(target, k=config.k, discard_nearest_for_xy=config.discard_nearest_for_xy)
-    return SteeredAveragedKL(target, k=config.k, discard_nearest_for_xy=config.discard_nearest_for_xy,
-                             step_rule=config.step_rule, trust_radius=config.trust_radius)
+    return SteeredAveragedKL(
+        target,
+        k=config.k,
+        discard_nearest_for_xy=config.discard_nearest_for_xy,
+        step_rule=config.step_rule,
+        trust_radius=config.trust_radius,
+    )
 
 
 def _start_set(init, candidates: NDArray, config: GIOConfig, rng: np.random.Generator, *, dimension: int):
@@ -243,23 +281,31 @@ def _start_set(init, candidates: NDArray, config: GIOConfig, rng: np.random.Gene
     if init is not None:
         start = as_points(init, "init", dimension)
         if start.shape[0] == 0 and config.discard_nearest_for_xy:
-            raise ValueError("discard_nearest_for_xy=True needs a non-empty start set; pass init rows or set "
-                             "discard_nearest_for_xy=False.")
+            raise ValueError(
+                "discard_nearest_for_xy=True needs a non-empty start set; pass init rows or set "
+                "discard_nearest_for_xy=False."
+            )
         return start, None
     if config.random_init_pct > 0:
         amount = int(config.random_init_pct * candidates.shape[0])
         if amount == 0:
-            raise ValueError(f"random_init_pct={config.random_init_pct:g} of {candidates.shape[0]} pool rows "
-                             "is 0 rows; raise random_init_pct or pass init.")
+            raise ValueError(
+                f"random_init_pct={config.random_init_pct:g} of {candidates.shape[0]} pool rows "
+                "is 0 rows; raise random_init_pct or pass init."
+            )
         if amount >= candidates.shape[0]:
-            raise ValueError(f"random_init_pct={config.random_init_pct:g} uses all {candidates.shape[0]} pool "
-                             "rows as the start set, leaving nothing to select; lower it.")
+            raise ValueError(
+                f"random_init_pct={config.random_init_pct:g} uses all {candidates.shape[0]} pool "
+                "rows as the start set, leaving nothing to select; lower it."
+            )
         chosen = np.sort(rng.choice(candidates.shape[0], size=amount, replace=False))
         return np.asarray(candidates[chosen], dtype=np.float64), chosen
     if config.uniform_start_size == 0:
         if config.discard_nearest_for_xy:
-            raise ValueError("discard_nearest_for_xy=True needs a non-empty start set; raise uniform_start_size, "
-                             "pass init rows or set discard_nearest_for_xy=False.")
+            raise ValueError(
+                "discard_nearest_for_xy=True needs a non-empty start set; raise uniform_start_size, "
+                "pass init rows or set discard_nearest_for_xy=False."
+            )
         return np.zeros((0, dimension)), None
     start = rng.uniform(config.uniform_low, config.uniform_high, size=(config.uniform_start_size, dimension))
     if config.normalize:

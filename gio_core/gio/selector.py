@@ -1,13 +1,26 @@
-"""SELECTOR_DOC"""
+"""Gradient Information Optimization (Everaert & Potts, ICLR 2024): the selector.
+
+Each step runs gradient descent on a free point ``v`` to lower an estimate of KL(target || D u V), snaps ``v``
+to a nearby unused pool row, adds that row, and applies the stopping rule (the loop is
+:mod:`gio_core.gio.run`). With ``n_clusters`` the pool and the target are first quantised with K-means and GIO
+runs on the centroids; the chosen centroids are then exploded to their rows, by the same stage functions the
+selection pipeline runs (:func:`gio_core.scale.quantize.quantise_in_process`,
+:meth:`gio_core.scale.quantize.QuantisedInputs.explode`).
+
+The parameter names are those of grad-info-opt 0.1.2's ``GIOKL.fit`` and ``GIOKL.__init__``. The differences
+from that implementation (all of them fixes) are listed in the README and in :class:`GIOSelector`'s Notes.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
-from typing import Callable, Iterator
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
+
 from .._validation import (
     as_matrix,
     check_random_state,
@@ -16,12 +29,11 @@ from .._validation import (
 )
 from ..io.largefiles import is_row_source
 from ..scale.explode import budget_quotas, distinct_in_order
-from ..scale.quantize import ProgressCallback, Quantization, QuantisedInputs, quantise_in_process
+from ..scale.quantize import ProgressCallback, QuantisedInputs, Quantization, quantise_in_process
 from .config import GIOConfig, GIOResult, GIOStep
 from .run import _Run, _start_set
 
 __all__ = ["GIOSelector", "select"]
-
 
 
 class GIOSelector(BaseEstimator):
@@ -85,7 +97,7 @@ class GIOSelector(BaseEstimator):
         What the descent lowers. ``'averaged'``: the paper's rank-averaged k-NN estimate, whose
         gradient ignores the points already chosen. ``'smooth'`` (ours): a smooth relaxation of the
         standard k-NN estimate, whose gradient stops pulling towards target rows that the selection
-        already covers (:class:`gio_core.objectives.SmoothKNNKL`). The KL reported and used by the
+        already covers (:class:`gio_core.gio.objectives.SmoothKNNKL`). The KL reported and used by the
         stopping rules is the objective's own estimate (the standard estimator for ``'smooth'``,
         ``inf`` while the selection has fewer than ``k`` rows).
     step_rule : {'preconditioned', 'plain'}, default='preconditioned'
@@ -106,7 +118,7 @@ class GIOSelector(BaseEstimator):
         where its KL stops falling (``max_sequential_increases`` rises in a row, ``max_iter``, or no
         centroid left), and the budget of ``max_data_size`` x pool rows is then shared among all
         chosen clusters by the target rows nearest each; a cluster gives its rows nearest the target,
-        ties broken by a seeded hash (:mod:`gio_core.explode`). Other stopping rules take every row,
+        ties broken by a seeded hash (:mod:`gio_core.scale.explode`). Other stopping rules take every row,
         as ``'all'``.
     n_clusters : int or None, default=None
         Quantise pool and target with K-means into this many clusters and run on the centroids.
@@ -152,16 +164,38 @@ class GIOSelector(BaseEstimator):
     True
     """
 
-    def __init__(self, k: int = 5, max_iter: int = 100, stop_criterion: str = "sequential_increase_tolerance",
-                 min_difference: float = 0.0, resets_allowed: bool = False, max_resets: int = 2,
-                 max_data_size: float = 1.0, min_kl: float = 0.0, max_sequential_increases: int = 3,
-                 random_init_pct: float = 0.0, random_restart_prob: float = 0.0,
-                 scale_factor: float | str = "auto", v_init: str = "cycle", grad_desc_iter: int = 20,
-                 discard_nearest_for_xy: bool = False, lr: float = 0.5, uniform_low: float = -1.0,
-                 uniform_high: float = 1.0, uniform_start_size: int = 0, normalize: bool = True,
-                 objective: str = "smooth", step_rule: str = "preconditioned", sharpness: float = 4.0,
-                 trust_radius: float | None = 0.25, snap_candidates: int = 5, explode: str = "target_share",
-                 n_clusters: int | None = None, random_state=None):
+    def __init__(
+        self,
+        *,
+        k: int = 5,
+        max_iter: int = 100,
+        stop_criterion: str = "sequential_increase_tolerance",
+        min_difference: float = 0.0,
+        resets_allowed: bool = False,
+        max_resets: int = 2,
+        max_data_size: float = 1.0,
+        min_kl: float = 0.0,
+        max_sequential_increases: int = 3,
+        random_init_pct: float = 0.0,
+        random_restart_prob: float = 0.0,
+        scale_factor: float | str = "auto",
+        v_init: str = "cycle",
+        grad_desc_iter: int = 20,
+        discard_nearest_for_xy: bool = False,
+        lr: float = 0.5,
+        uniform_low: float = -1.0,
+        uniform_high: float = 1.0,
+        uniform_start_size: int = 0,
+        normalize: bool = True,
+        objective: str = "smooth",
+        step_rule: str = "preconditioned",
+        sharpness: float = 4.0,
+        trust_radius: float | None = 0.25,
+        snap_candidates: int = 5,
+        explode: str = "target_share",
+        n_clusters: int | None = None,
+        random_state=None,
+    ):
         self.k = k
         self.max_iter = max_iter
         self.stop_criterion = stop_criterion
@@ -196,16 +230,23 @@ class GIOSelector(BaseEstimator):
         names = {f.name for f in fields(GIOConfig)}
         return GIOConfig(**{name: value for name, value in self.get_params().items() if name in names})
 
-    def fit(self, pool: ArrayLike, target: ArrayLike, init: ArrayLike | None = None, *,
-            callback: Callable[[GIOStep], object] | None = None,
-            progress: ProgressCallback | None = None, target_rows: ArrayLike | None = None) -> "GIOSelector":
+    def fit(
+        self,
+        pool: ArrayLike,
+        target: ArrayLike,
+        init: ArrayLike | None = None,
+        *,
+        callback: Callable[[GIOStep], object] | None = None,
+        progress: ProgressCallback | None = None,
+        target_rows: ArrayLike | None = None,
+    ) -> GIOSelector:
         """Run GIO to the stopping rule.
 
         Parameters
         ----------
         pool : array-like of shape (n_pool, d), RowSource or Quantization
             The candidates G. Float arrays and memory maps are used without a copy; a
-            :class:`gio_core.largefiles.RowSource` is read in chunks when quantised. A
+            :class:`gio_core.io.largefiles.RowSource` is read in chunks when quantised. A
             :class:`Quantization` is a pool quantised already (``n_clusters`` is then not used); its
             ``labels`` may be None when the rows live elsewhere (a Spark engine), and
             ``selected_indices_`` is then None: explode with ``result_.row_quotas``.
@@ -232,9 +273,16 @@ class GIOSelector(BaseEstimator):
                 callback(step)
         return self
 
-    def iter_fit(self, pool: ArrayLike, target: ArrayLike, init: ArrayLike | None = None, *,
-                 record_path: bool = False, progress: ProgressCallback | None = None,
-                 target_rows: ArrayLike | None = None) -> Iterator[GIOStep]:
+    def iter_fit(
+        self,
+        pool: ArrayLike,
+        target: ArrayLike,
+        init: ArrayLike | None = None,
+        *,
+        record_path: bool = False,
+        progress: ProgressCallback | None = None,
+        target_rows: ArrayLike | None = None,
+    ) -> Iterator[GIOStep]:
         """Run GIO step by step: a generator of :class:`GIOStep`.
 
         The fitted attributes are set when the generator finishes, or, if it is closed early (a
@@ -268,8 +316,9 @@ class GIOSelector(BaseEstimator):
             n_pool_rows = int(pool_quantization.counts.sum())
             quantised = None
         else:
-            quantised, target_points, pool_rows, target_rows = self._quantize(pool, target, config, rng, progress,
-                                                                              seconds)
+            quantised, target_points, pool_rows, target_rows = self._quantize(
+                pool, target, config, rng, progress, seconds
+            )
             pool_quantization = quantised.pool if quantised is not None else None
             target_quantization = quantised.target if quantised is not None else None
             candidates = pool_rows if quantised is None else pool_quantization.centers
@@ -278,8 +327,18 @@ class GIOSelector(BaseEstimator):
         row_budget = int(config.max_data_size * n_pool_rows)
 
         start, excluded = _start_set(init, candidates, config, rng, dimension=candidates.shape[1])
-        run = _Run(candidates, target_points, start, config, rng, rows_per_candidate=rows_per_candidate,
-                   row_budget=row_budget, excluded=excluded, record_path=record_path, target_rows=target_rows)
+        run = _Run(
+            candidates,
+            target_points,
+            start,
+            config,
+            rng,
+            rows_per_candidate=rows_per_candidate,
+            row_budget=row_budget,
+            excluded=excluded,
+            record_path=record_path,
+            target_rows=target_rows,
+        )
         seconds["prepare"] = time.perf_counter() - started
         selection_started = time.perf_counter()
         finished = False
@@ -293,8 +352,7 @@ class GIOSelector(BaseEstimator):
             if not finished:
                 run._stop("interrupted", "stopped before the end of the run.")
             seconds["select"] = time.perf_counter() - selection_started
-            self._store(run, pool_quantization, target_quantization, seconds, quantised=quantised,
-                        pool_rows=pool_rows)
+            self._store(run, pool_quantization, target_quantization, seconds, quantised=quantised, pool_rows=pool_rows)
 
     @staticmethod
     def _quantize(pool, target, config: GIOConfig, rng, progress, seconds: dict):
@@ -304,8 +362,14 @@ class GIOSelector(BaseEstimator):
         pool_matrix, target_matrix = _check_data(pool, target, config, quantized=config.n_clusters is not None)
         if config.n_clusters is None:
             return None, np.asarray(target_matrix, dtype=np.float64), pool_matrix, target_matrix
-        quantised = quantise_in_process(pool_matrix, target_matrix, config.n_clusters, random_state=rng,
-                                        order_by_target=config.orders_rows_by_target, progress=progress)
+        quantised = quantise_in_process(
+            pool_matrix,
+            target_matrix,
+            config.n_clusters,
+            random_state=rng,
+            order_by_target=config.orders_rows_by_target,
+            progress=progress,
+        )
         seconds["quantize_pool"] = sum(quantised.pool.seconds.values())
         if quantised.target is not None:
             seconds["quantize_target"] = sum(quantised.target.seconds.values())
@@ -315,8 +379,16 @@ class GIOSelector(BaseEstimator):
         check_target_rows(target_points, config.k, "target (after quantisation)")
         return quantised, target_points, pool_matrix, target_matrix
 
-    def _store(self, run: _Run, pool_quantization, target_quantization, seconds: dict, *,
-               quantised: QuantisedInputs | None = None, pool_rows=None) -> None:
+    def _store(
+        self,
+        run: _Run,
+        pool_quantization,
+        target_quantization,
+        seconds: dict,
+        *,
+        quantised: QuantisedInputs | None = None,
+        pool_rows=None,
+    ) -> None:
         picks = np.asarray(run.picks, dtype=np.int64)
         quotas, explode_seed, message = None, None, run.stop_message
         if pool_quantization is not None:
@@ -360,8 +432,9 @@ class GIOSelector(BaseEstimator):
         self.cluster_centers_ = pool_quantization.centers if quantized else None
 
 
-def _shared_quotas(run: _Run, pool_quantization: Quantization, target_quantization: Quantization | None,
-                   picks: NDArray) -> tuple[NDArray, str]:
+def _shared_quotas(
+    run: _Run, pool_quantization: Quantization, target_quantization: Quantization | None, picks: NDArray
+) -> tuple[NDArray, str]:
     """explode='target_share': the data-size budget shared over the chosen clusters by target mass."""
     chosen = distinct_in_order(picks)
     # each target row goes to its nearest chosen centroid; with only target centroids at hand (quantised
@@ -370,11 +443,14 @@ def _shared_quotas(run: _Run, pool_quantization: Quantization, target_quantizati
         points, weights = run.target_rows, None
     else:
         points, weights = run.target, target_quantization.counts
-    quotas = budget_quotas(pool_quantization.centers[chosen], pool_quantization.counts[chosen], points, weights,
-                           run.row_budget)
+    quotas = budget_quotas(
+        pool_quantization.centers[chosen], pool_quantization.counts[chosen], points, weights, run.row_budget
+    )
     held = int(pool_quantization.counts[chosen].sum())
-    message = f"{run.stop_message} The budget of {run.row_budget:,} rows is shared among the {chosen.size} chosen "\
-              "clusters by the target mass nearest each."
+    message = (
+        f"{run.stop_message} The budget of {run.row_budget:,} rows is shared among the {chosen.size} chosen "
+        "clusters by the target mass nearest each."
+    )
     if held < run.row_budget:
         message += f" They hold only {held:,} rows, all taken; raise max_iter or lower max_data_size to fill it."
     return quotas, message
@@ -417,20 +493,27 @@ def _check_data(pool: ArrayLike, target: ArrayLike, config: GIOConfig, *, quanti
     if not quantized or target_matrix.shape[0] <= (config.n_clusters or 0):
         check_target_rows(target_matrix, config.k)
     if quantized and config.n_clusters > pool_matrix.shape[0]:
-        raise ValueError(f"n_clusters={config.n_clusters} is larger than the {pool_matrix.shape[0]} pool rows; "
-                         f"use at most {pool_matrix.shape[0]} clusters, or turn quantisation off.")
+        raise ValueError(
+            f"n_clusters={config.n_clusters} is larger than the {pool_matrix.shape[0]} pool rows; "
+            f"use at most {pool_matrix.shape[0]} clusters, or turn quantisation off."
+        )
     return pool_matrix, target_matrix
 
 
 def _is_float_matrix(values) -> bool:
-    return isinstance(values, np.ndarray) and values.ndim == 2 and values.dtype in (np.float32, np.float64) \
-        and values.shape[0] > 0 and values.shape[1] > 0
+    return (
+        isinstance(values, np.ndarray)
+        and values.ndim == 2
+        and values.dtype in (np.float32, np.float64)
+        and values.shape[0] > 0
+        and values.shape[1] > 0
+    )
 
 
 def _check_finite_in_chunks(matrix: NDArray, name: str, chunk_rows: int = 262_144) -> None:
     bad_rows = 0
     for start in range(0, matrix.shape[0], chunk_rows):
-        bad_rows += int((~np.isfinite(matrix[start:start + chunk_rows])).any(axis=1).sum())
+        bad_rows += int((~np.isfinite(matrix[start : start + chunk_rows])).any(axis=1).sum())
     if bad_rows:
         raise ValueError(f"{name} has {bad_rows} row(s) with NaN or inf values; drop or fill those rows first.")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["write_atomically"]
 
@@ -28,9 +29,11 @@ def write_atomically(out: str | os.PathLike, write: Callable[[str], Any]):
         return write(out)
     path = Path(out)
     name = path.name
-    suffix = next((ending for ending in (".csv.gz", ".csv", ".tsv", ".parquet", ".pq", ".json")
-                   if name.lower().endswith(ending)), "")
-    temporary = path.with_name(f".{name[:len(name) - len(suffix)]}.partial-{uuid.uuid4().hex[:8]}{suffix}")
+    suffix = next(
+        (ending for ending in (".csv.gz", ".csv", ".tsv", ".parquet", ".pq", ".json") if name.lower().endswith(ending)),
+        "",
+    )
+    temporary = path.with_name(f".{name[: len(name) - len(suffix)]}.partial-{uuid.uuid4().hex[:8]}{suffix}")
     try:
         written = write(str(temporary))
         if path.is_dir() and not path.is_symlink():  # a Spark part folder written before

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+
 import numpy as np
 import pandas as pd
+
 from .errors import DataError
 from .tables import LoadedData
 
@@ -13,8 +15,24 @@ __all__ = ["numeric_columns", "text_columns", "vector_list_columns"]
 _NA_TOKENS = ["", "NA", "N/A", "n/a", "NaN", "nan", "NAN", "null", "NULL", "None", "none", "-nan", "-NaN"]
 
 # Columns that name rows or carry labels are not vector dimensions unless asked for by name.
-_ID_NAMES = {"id", "ids", "index", "idx", "row", "row_id", "rowid", "uid", "uuid", "key", "label", "labels",
-             "class", "gio_rank", "gio_row", "gio_cluster"}
+_ID_NAMES = {
+    "id",
+    "ids",
+    "index",
+    "idx",
+    "row",
+    "row_id",
+    "rowid",
+    "uid",
+    "uuid",
+    "key",
+    "label",
+    "labels",
+    "class",
+    "gio_rank",
+    "gio_row",
+    "gio_cluster",
+}
 
 
 def _is_number(text: str) -> bool:
@@ -59,7 +77,7 @@ def _names(columns, limit: int = 6) -> str:
 
 def _short(error: BaseException, limit: int = 160) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _is_texty(series: pd.Series) -> bool:
@@ -169,8 +187,10 @@ def text_columns(data: LoadedData) -> list[str]:
 
 def _check_column(data: LoadedData, column: str, role: str) -> None:
     if column not in data.columns:
-        raise DataError(f"{data.name} has no column `{column}` (for {role}); its columns are {_names(data.columns, 12)}.",
-                        code="column")
+        raise DataError(
+            f"{data.name} has no column `{column}` (for {role}); its columns are {_names(data.columns, 12)}.",
+            code="column",
+        )
 
 
 def _looks_like_id_name(name: str) -> bool:

@@ -20,15 +20,31 @@ from .errors import DataError
 __all__ = ["FASHION_MNIST_CLASSES", "FASHION_MNIST_DIR", "fashion_mnist_sample", "load_fashion_mnist", "read_idx"]
 
 #: The ten classes, in label order.
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                         "Ankle boot")
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 #: Where Debian's ``dataset-fashion-mnist`` package puts the files.
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"),
-              0x0E: np.dtype(">f8")}
+_IDX_TYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 # sizes beyond this are a damaged header, not an image set (the full train set is 47 MB)
 _MAX_IDX_VALUES = 1 << 31
 
@@ -58,20 +74,24 @@ def read_idx(path: str | Path) -> NDArray:
     except FileNotFoundError:
         raise DataError(f"{path}: no such file.") from None
     except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
-        raise DataError(f"{path}: cannot be read as {'gzip ' if opener is gzip.open else ''}IDX ({error}); "
-                        "download or reinstall the file.") from None
+        raise DataError(
+            f"{path}: cannot be read as {'gzip ' if opener is gzip.open else ''}IDX ({error}); "
+            "download or reinstall the file."
+        ) from None
     if len(content) < 4 or content[0] != 0 or content[1] != 0 or content[2] not in _IDX_TYPES:
         raise DataError(f"{path}: not an IDX file (bad magic number); pass the -idx3-ubyte or -idx1-ubyte file.")
     dimensions = content[3]
     header_size = 4 + 4 * dimensions
     if dimensions == 0 or len(content) < header_size:
         raise DataError(f"{path}: the IDX header is damaged ({dimensions} dimensions); reinstall the file.")
-    shape = tuple(int.from_bytes(content[4 + 4 * i:8 + 4 * i], "big") for i in range(dimensions))
+    shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions))
     dtype = np.dtype(_IDX_TYPES[content[2]])
     count = int(np.prod(shape, dtype=np.int64))
     if count > _MAX_IDX_VALUES or len(content) - header_size != count * dtype.itemsize:
-        raise DataError(f"{path}: holds {len(content) - header_size} bytes of data where its header {shape} needs "
-                        f"{count * dtype.itemsize}; the file is truncated or damaged, reinstall it.")
+        raise DataError(
+            f"{path}: holds {len(content) - header_size} bytes of data where its header {shape} needs "
+            f"{count * dtype.itemsize}; the file is truncated or damaged, reinstall it."
+        )
     values = np.frombuffer(content, dtype=dtype, offset=header_size).reshape(shape)
     return values.astype(dtype.newbyteorder("="), copy=True)
 
@@ -112,8 +132,10 @@ def load_fashion_mnist(split: str = "train", *, directory: str | Path | None = N
     labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
     missing = [path for path in (images_path, labels_path) if not path.is_file()]
     if missing:
-        raise DataError(f"Fashion-MNIST is not installed ({missing[0]} is missing); install Debian's package: "
-                        "`apt-get install dataset-fashion-mnist`, or pass directory= a folder with those files.")
+        raise DataError(
+            f"Fashion-MNIST is not installed ({missing[0]} is missing); install Debian's package: "
+            "`apt-get install dataset-fashion-mnist`, or pass directory= a folder with those files."
+        )
     return _images_and_labels(images_path, labels_path)
 
 
@@ -133,8 +155,10 @@ def _images_and_labels(images_path: Path, labels_path: Path) -> tuple[NDArray, N
     images = read_idx(images_path)
     labels = read_idx(labels_path)
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-        raise DataError(f"{images_path} ({images.shape}) and {labels_path} ({labels.shape}) do not describe the same "
-                        "images; pass matching image and label files.")
+        raise DataError(
+            f"{images_path} ({images.shape}) and {labels_path} ({labels.shape}) do not describe the same "
+            "images; pass matching image and label files."
+        )
     if labels.size and labels.max() >= len(FASHION_MNIST_CLASSES):
         raise DataError(f"{labels_path}: label {int(labels.max())} is not a Fashion-MNIST class (0-9).")
     return images, labels.astype(np.int64)

@@ -1,6 +1,6 @@
 """Bundled demos: pool and target pairs that run offline, for the app, the tests and the benchmarks.
 
-Each demo is a pool file and a target file read through :func:`gio_core.data.read_data`, exactly as an
+Each demo is a pool file and a target file read through :func:`gio_core.io.read_data`, exactly as an
 upload would be, plus the vector choice, a label column that colours the map, and the GIO parameters
 that suit it. Nothing is downloaded: the data are drawn from a seeded generator, come with
 scikit-learn (the 8x8 digits), or ship in ``assets/`` (the text demo).
@@ -36,22 +36,31 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from ._assets import assets_folder
 from .._validation import check_random_state
-from .tables import LoadedData
+from ._assets import assets_folder
 from .read import read_data
+from .tables import LoadedData
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEMOS", "FASHION_TARGET_CLASSES", "Demo", "DemoInfo", "available_demos", "load_demo", "pixel_pca",
-           "text_assets_folder"]
+__all__ = [
+    "DEMOS",
+    "FASHION_TARGET_CLASSES",
+    "Demo",
+    "DemoInfo",
+    "available_demos",
+    "load_demo",
+    "pixel_pca",
+    "text_assets_folder",
+]
+
 
 @dataclass(frozen=True)
 class DemoInfo:
@@ -80,9 +89,9 @@ class Demo:
     ----------
     info : DemoInfo
     pool, target : LoadedData
-        The two files, as :func:`gio_core.data.read_data` returns them.
+        The two files, as :func:`gio_core.io.read_data` returns them.
     vectors : dict
-        Keyword arguments of :func:`gio_core.data.prepare_vectors` that pick the vectors
+        Keyword arguments of :func:`gio_core.io.prepare_vectors` that pick the vectors
         (``columns=``, ``vector_column=`` or ``text_column=``).
     label_column : str or None
         A column of both files that colours the map (a class, or a clean/corrupted flag).
@@ -139,14 +148,19 @@ def _clusters_2d(rng: np.random.Generator) -> Demo:
         frame.insert(0, "id", [f"{prefix}{i:04d}" for i in range(len(frame))])
         return frame
 
-    pool = draw({name: 400 for name in _CLUSTER_NAMES}, "p")
+    pool = draw(dict.fromkeys(_CLUSTER_NAMES, 400), "p")
     target = draw(_TARGET_CLUSTER_ROWS, "t")
-    return Demo(info=_INFO["clusters-2d"], pool=_frame_file(pool, "clusters_pool.csv"),
-                target=_frame_file(target, "clusters_target_ACD.csv"), vectors={"columns": ["x", "y"]},
-                label_column="cluster", good_labels=tuple(_TARGET_CLUSTER_ROWS),
-                # a budget: in 2-D with 200 target rows the k-NN KL of the first few picks is noisy (its
-                # small-sample bias), and "3 rises in a row" can end a run after five picks
-                params={"stop_criterion": "data_size", "max_iter": _CLUSTERS_BUDGET})
+    return Demo(
+        info=_INFO["clusters-2d"],
+        pool=_frame_file(pool, "clusters_pool.csv"),
+        target=_frame_file(target, "clusters_target_ACD.csv"),
+        vectors={"columns": ["x", "y"]},
+        label_column="cluster",
+        good_labels=tuple(_TARGET_CLUSTER_ROWS),
+        # a budget: in 2-D with 200 target rows the k-NN KL of the first few picks is noisy (its
+        # small-sample bias), and "3 rises in a row" can end a run after five picks
+        params={"stop_criterion": "data_size", "max_iter": _CLUSTERS_BUDGET},
+    )
 
 
 def _gaussian_2d(rng: np.random.Generator) -> Demo:
@@ -155,11 +169,14 @@ def _gaussian_2d(rng: np.random.Generator) -> Demo:
     pool = rng.multivariate_normal(mean, covariance, size=2000)
     target = rng.multivariate_normal(mean, covariance, size=200)
     pool_frame = pd.DataFrame({"id": [f"g{i:04d}" for i in range(len(pool))], "x": pool[:, 0], "y": pool[:, 1]})
-    target_frame = pd.DataFrame({"id": [f"t{i:03d}" for i in range(len(target))], "x": target[:, 0],
-                                 "y": target[:, 1]})
-    return Demo(info=_INFO["gaussian-2d"], pool=_frame_file(pool_frame, "gaussian_pool.csv"),
-                target=_frame_file(target_frame, "gaussian_target.csv"), vectors={"columns": ["x", "y"]},
-                label_column=None)
+    target_frame = pd.DataFrame({"id": [f"t{i:03d}" for i in range(len(target))], "x": target[:, 0], "y": target[:, 1]})
+    return Demo(
+        info=_INFO["gaussian-2d"],
+        pool=_frame_file(pool_frame, "gaussian_pool.csv"),
+        target=_frame_file(target_frame, "gaussian_target.csv"),
+        vectors={"columns": ["x", "y"]},
+        label_column=None,
+    )
 
 
 def _digits_frame(images: np.ndarray, labels: np.ndarray, prefix: str, extra: dict | None = None) -> pd.DataFrame:
@@ -191,9 +208,14 @@ def _digits_subset(rng: np.random.Generator) -> Demo:
     pool_rows = np.setdiff1d(np.arange(len(labels)), target_rows)
     pool = _digits_frame(images[pool_rows], labels[pool_rows], "p")
     target = _digits_frame(images[target_rows], labels[target_rows], "t")
-    return Demo(info=_INFO["digits-subset"], pool=_frame_file(pool, "digits_pool.csv"),
-                target=_frame_file(target, "digits_target_037.csv"), vectors={"columns": _pixel_columns()},
-                label_column="label", good_labels=_TARGET_DIGITS)
+    return Demo(
+        info=_INFO["digits-subset"],
+        pool=_frame_file(pool, "digits_pool.csv"),
+        target=_frame_file(target, "digits_target_037.csv"),
+        vectors={"columns": _pixel_columns()},
+        label_column="label",
+        good_labels=_TARGET_DIGITS,
+    )
 
 
 def _corrupt(images: np.ndarray, rng: np.random.Generator, share: float = 1 / 3) -> np.ndarray:
@@ -207,28 +229,42 @@ def _digits_quality(rng: np.random.Generator) -> Demo:
     images, labels = _load_digits()
     order = rng.permutation(len(labels))
     target_rows, rest = order[:200], order[200:]
-    clean_rows, corrupted_rows = rest[: len(rest) // 2], rest[len(rest) // 2:]
+    clean_rows, corrupted_rows = rest[: len(rest) // 2], rest[len(rest) // 2 :]
     pool_images = np.vstack([images[clean_rows], _corrupt(images[corrupted_rows], rng)])
     pool_labels = np.concatenate([labels[clean_rows], labels[corrupted_rows]])
     is_clean = np.concatenate([np.ones(len(clean_rows), dtype=np.int64), np.zeros(len(corrupted_rows), dtype=np.int64)])
     shuffle = rng.permutation(len(pool_labels))
     pool = _digits_frame(pool_images[shuffle], pool_labels[shuffle], "p", {"is_clean": is_clean[shuffle]})
-    target = _digits_frame(images[target_rows], labels[target_rows], "t",
-                           {"is_clean": np.ones(len(target_rows), dtype=np.int64)})
-    return Demo(info=_INFO["digits-quality"], pool=_frame_file(pool, "digits_clean_and_noisy_pool.csv"),
-                target=_frame_file(target, "digits_clean_target.csv"), vectors={"columns": _pixel_columns()},
-                label_column="is_clean", good_labels=(1,))
+    target = _digits_frame(
+        images[target_rows], labels[target_rows], "t", {"is_clean": np.ones(len(target_rows), dtype=np.int64)}
+    )
+    return Demo(
+        info=_INFO["digits-quality"],
+        pool=_frame_file(pool, "digits_clean_and_noisy_pool.csv"),
+        target=_frame_file(target, "digits_clean_target.csv"),
+        vectors={"columns": _pixel_columns()},
+        label_column="is_clean",
+        good_labels=(1,),
+    )
 
 
 def _text_spelling(rng: np.random.Generator) -> Demo:
     folder = text_assets_folder()
     if folder is None:
-        raise ValueError("demo 'text-spelling' needs assets/text/pool.parquet and target.parquet; build them with "
-                         "`python assets/text/build.py` or choose another demo.")
+        raise ValueError(
+            "demo 'text-spelling' needs assets/text/pool.parquet and target.parquet; build them with "
+            "`python assets/text/build.py` or choose another demo."
+        )
     pool = read_data(folder / "pool.parquet")
     target = read_data(folder / "target.parquet")
-    return Demo(info=_INFO["text-spelling"], pool=pool, target=target, vectors={"vector_column": "minilm"},
-                label_column="is_clean", good_labels=(1,))
+    return Demo(
+        info=_INFO["text-spelling"],
+        pool=pool,
+        target=target,
+        vectors={"vector_column": "minilm"},
+        label_column="is_clean",
+        good_labels=(1,),
+    )
 
 
 #: Fashion-MNIST classes of the image demo's target (footwear).
@@ -253,7 +289,7 @@ def pixel_pca(images: np.ndarray, n_components: int) -> np.ndarray:
     pixels = images.reshape(len(images), -1).astype(np.float64) / 255.0
     centred = pixels - pixels.mean(axis=0)
     # the pixel covariance is small (784 x 784 for 28 x 28): its eigenvectors are the components
-    values, vectors = np.linalg.eigh(centred.T @ centred)
+    _, vectors = np.linalg.eigh(centred.T @ centred)
     components = vectors[:, ::-1][:, :n_components]
     signs = np.sign(components[np.abs(components).argmax(axis=0), np.arange(components.shape[1])])
     return centred @ (components * np.where(signs == 0, 1.0, signs))
@@ -274,41 +310,59 @@ def _fashion_mnist(rng: np.random.Generator) -> Demo:
         table = pd.DataFrame({"id": [f"{prefix}{i:04d}" for i in range(len(rows))], "label": names[rows]})
         return pd.concat([table, pd.DataFrame(scores[rows], columns=columns)], axis=1)
 
-    return Demo(info=_INFO["fashion-mnist"], pool=_frame_file(frame(pool_rows, "p"), "fashion_pool.csv"),
-                target=_frame_file(frame(target_rows, "t"), "fashion_target_footwear.csv"),
-                vectors={"columns": columns}, label_column="label", good_labels=FASHION_TARGET_CLASSES,
-                params={"n_clusters": _FASHION_CLUSTERS}, pool_images=images[pool_rows],
-                target_images=images[target_rows])
+    return Demo(
+        info=_INFO["fashion-mnist"],
+        pool=_frame_file(frame(pool_rows, "p"), "fashion_pool.csv"),
+        target=_frame_file(frame(target_rows, "t"), "fashion_target_footwear.csv"),
+        vectors={"columns": columns},
+        label_column="label",
+        good_labels=FASHION_TARGET_CLASSES,
+        params={"n_clusters": _FASHION_CLUSTERS},
+        pool_images=images[pool_rows],
+        target_images=images[target_rows],
+    )
 
 
 _INFO: dict[str, DemoInfo] = {
     "clusters-2d": DemoInfo(
-        "clusters-2d", "2-D clusters (target: three of five)",
+        "clusters-2d",
+        "2-D clusters (target: three of five)",
         "The pool (2,000 points) holds five clusters, A to E; the target (200 points) comes from three of them, "
         "A, C and D, in shares 45%, 30% and 25%. GIO sees no labels: watch its picks spread over the three "
-        "target clusters, in about the target's shares, while the KL falls; B and E get none."),
+        "target clusters, in about the target's shares, while the KL falls; B and E get none.",
+    ),
     "gaussian-2d": DemoInfo(
-        "gaussian-2d", "2-D Gaussian (self-consistency)",
+        "gaussian-2d",
+        "2-D Gaussian (self-consistency)",
         "Target (200 points) and pool (2,000 points) come from one 2-D Gaussian, as in the paper's "
         "self-consistency check: every pool row is in-distribution, so watch where GIO places its picks "
-        "within the target's cloud and when the KL stops falling."),
+        "within the target's cloud and when the KL stops falling.",
+    ),
     "digits-subset": DemoInfo(
-        "digits-subset", "Digits 0, 3, 7 (target subset)",
+        "digits-subset",
+        "Digits 0, 3, 7 (target subset)",
         "The target is 150 handwritten 0s, 3s and 7s (scikit-learn's 8x8 digits, 64 pixels); the pool is "
-        "every other digit image, all ten classes. GIO should pick mostly 0s, 3s and 7s."),
+        "every other digit image, all ten classes. GIO should pick mostly 0s, 3s and 7s.",
+    ),
     "digits-quality": DemoInfo(
-        "digits-quality", "Clean vs noisy digits (quality)",
+        "digits-quality",
+        "Clean vs noisy digits (quality)",
         "The pool holds clean digit images and copies with a third of their pixels overwritten by noise; "
-        "the target is clean images. GIO should pick the clean rows (is_clean = 1)."),
+        "the target is clean images. GIO should pick the clean rows (is_clean = 1).",
+    ),
     "text-spelling": DemoInfo(
-        "text-spelling", "Clean vs misspelt sentences (text quality)",
+        "text-spelling",
+        "Clean vs misspelt sentences (text quality)",
         "As in the paper's spelling experiment: the pool holds clean sentences and copies with typos, the "
-        "target clean sentences, all embedded with all-MiniLM-L6-v2. GIO should pick clean sentences."),
+        "target clean sentences, all embedded with all-MiniLM-L6-v2. GIO should pick clean sentences.",
+    ),
     "fashion-mnist": DemoInfo(
-        "fashion-mnist", "Fashion-MNIST footwear (images)",
+        "fashion-mnist",
+        "Fashion-MNIST footwear (images)",
         "The target is 150 images of footwear (sandals, sneakers, ankle boots) from a 4,000-image Fashion-MNIST "
         "sample; the pool is the other 3,850, all ten classes. Vectors: 32 principal components of the pixels; "
-        "the run is quantised into 200 K-means clusters. GIO should pick footwear: see the gallery below the map."),
+        "the run is quantised into 200 K-means clusters. GIO should pick footwear: see the gallery below the map.",
+    ),
 }
 
 _BUILDERS: dict[str, Callable[[np.random.Generator], Demo]] = {

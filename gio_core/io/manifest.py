@@ -1,4 +1,8 @@
-"""MANIFEST_DOC"""
+"""The run manifest (JSON) beside a selection: what is needed to run it again and check it. The tool version,
+every parameter, the seed, SHA-256 and row counts of each input, the vector choice, the KL curve, the stop
+reason, timings and a SHA-256 of the selected row numbers (``gio-studio select --manifest`` reruns it and says
+whether the selection came out identical).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,16 @@ import json
 import os
 import platform
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from .errors import DataError
-from .tables import LoadedData
-from .largefiles import iter_row_chunks
+
 from .atomic import write_atomically
+from .errors import DataError
 from .export import jsonable
+from .largefiles import iter_row_chunks
+from .tables import LoadedData
 
 __all__ = ["MANIFEST_KIND", "MANIFEST_VERSION", "build_manifest", "read_manifest", "selection_sha256", "write_manifest"]
 
@@ -30,13 +36,16 @@ def selection_sha256(selected_indices: ArrayLike) -> str:
     return hashlib.sha256(np.asarray(selected_indices, dtype="<i8").tobytes()).hexdigest()
 
 
-
-
 def _input_record(data: LoadedData | dict) -> dict:
     if isinstance(data, dict):
         return dict(data)
-    record = {"name": data.name, "format": data.format, "rows": data.n_rows, "bytes": data.n_bytes,
-              "sha256": data.sha256}
+    record = {
+        "name": data.name,
+        "format": data.format,
+        "rows": data.n_rows,
+        "bytes": data.n_bytes,
+        "sha256": data.sha256,
+    }
     if data.path is not None:
         record["path"] = data.path
         record["abs_path"] = str(Path(data.path).resolve())
@@ -69,8 +78,9 @@ def _result_record(result, selected_rows=None) -> dict:
     return record
 
 
-def build_manifest(*, params: dict, seed, inputs: dict, result, timings: dict, vectors: dict,
-                   selected_rows: ArrayLike | None = None) -> dict:
+def build_manifest(
+    *, params: dict, seed, inputs: dict, result, timings: dict, vectors: dict, selected_rows: ArrayLike | None = None
+) -> dict:
     """The run manifest as a JSON-ready dict.
 
     Parameters
@@ -149,15 +159,22 @@ def read_manifest(path: str | os.PathLike) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DataError(f"{path.name} is not a JSON manifest ({' '.join(str(error).split())}); pass the "
-                        ".manifest.json file written beside a selection.", code="not_a_table") from error
+        raise DataError(
+            f"{path.name} is not a JSON manifest ({' '.join(str(error).split())}); pass the "
+            ".manifest.json file written beside a selection.",
+            code="not_a_table",
+        ) from error
     if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
-        raise DataError(f"{path.name} is JSON but not a gio-studio run manifest; pass the .manifest.json file "
-                        "written beside a selection.", code="not_a_table")
+        raise DataError(
+            f"{path.name} is JSON but not a gio-studio run manifest; pass the .manifest.json file "
+            "written beside a selection.",
+            code="not_a_table",
+        )
     missing = [key for key in ("params", "inputs", "vectors", "seed") if key not in manifest]
     if missing:
-        raise DataError(f"{path.name} lacks {', '.join(missing)}; the manifest is incomplete, write it again.",
-                        code="truncated")
+        raise DataError(
+            f"{path.name} lacks {', '.join(missing)}; the manifest is incomplete, write it again.", code="truncated"
+        )
     return manifest
 
 
@@ -172,28 +189,34 @@ def vectors_sha256(matrix: NDArray) -> str:
 
 def _vectors_are_the_file(prepared) -> bool:
     """The pool's vectors are a float32 ``.npy`` file's own array, every row kept (its file SHA-256 pins them)."""
-    return prepared.source == "array" and isinstance(prepared.pool, np.memmap) and \
-        prepared.pool.dtype == np.float32 and prepared.pool_nonfinite_rows == 0
+    return (
+        prepared.source == "array"
+        and isinstance(prepared.pool, np.memmap)
+        and prepared.pool.dtype == np.float32
+        and prepared.pool_nonfinite_rows == 0
+    )
 
 
 def manifest_vectors_record(prepared, *, text_model_detail: str | None = None) -> dict:
-    """The ``vectors`` part of a manifest from a :class:`gio_core.data.PreparedVectors`.
+    """The ``vectors`` part of a manifest from a :class:`gio_core.io.PreparedVectors`.
 
     ``pool_sha256`` is None when the pool's vectors are a memory-mapped float32 ``.npy`` used whole:
     the input's file SHA-256 already pins them, and hashing a 15 GB pool twice costs 13 s.
     """
     record = dict(prepared.choice())
-    record.update({
-        "source": prepared.source,
-        "description": prepared.description,
-        "dimensions": prepared.dimensions,
-        "pool_rows_used": int(prepared.pool.shape[0]),
-        "target_rows_used": int(prepared.target.shape[0]),
-        "pool_nonfinite_rows": int(prepared.pool_nonfinite_rows),
-        "target_nonfinite_rows": int(prepared.target_nonfinite_rows),
-        "pool_sha256": None if _vectors_are_the_file(prepared) else vectors_sha256(prepared.pool),
-        "target_sha256": vectors_sha256(prepared.target),
-    })
+    record.update(
+        {
+            "source": prepared.source,
+            "description": prepared.description,
+            "dimensions": prepared.dimensions,
+            "pool_rows_used": int(prepared.pool.shape[0]),
+            "target_rows_used": int(prepared.target.shape[0]),
+            "pool_nonfinite_rows": int(prepared.pool_nonfinite_rows),
+            "target_nonfinite_rows": int(prepared.target_nonfinite_rows),
+            "pool_sha256": None if _vectors_are_the_file(prepared) else vectors_sha256(prepared.pool),
+            "target_sha256": vectors_sha256(prepared.target),
+        }
+    )
     if text_model_detail:
         record["text_model_detail"] = text_model_detail
     return record

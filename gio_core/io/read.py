@@ -1,12 +1,20 @@
-"""READ_DOC"""
+"""Reading one file (:func:`read_data`): a table (CSV, TSV, gzip-compressed CSV/TSV, Parquet, JSON Lines) or an
+array (NumPy ``.npy``/``.npz``), its format detected from the first bytes and the name, into a
+:class:`gio_core.io.LoadedData`. A ``.npy`` read from a path is memory-mapped (converted to float32 chunk by
+chunk when it is not), every input is hashed (SHA-256, for the manifest), and a size limit applies to what is
+held in memory. Every problem with a file raises a one-line :class:`gio_core.io.DataError`; nothing here
+unpickles.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
 import numpy as np
+
 from .errors import DataError
 from .formats import _Reader
 from .tables import DEFAULT_MAX_BYTES, LoadedData, Source, _head, format_bytes
@@ -14,9 +22,14 @@ from .tables import DEFAULT_MAX_BYTES, LoadedData, Source, _head, format_bytes
 __all__ = ["read_data"]
 
 
-
-def read_data(source: Source, *, name: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES,
-              encoding: str | None = None, progress: Callable[[str, int, int], object] | None = None) -> LoadedData:
+def read_data(
+    source: Source,
+    *,
+    name: str | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    encoding: str | None = None,
+    progress: Callable[[str, int, int], object] | None = None,
+) -> LoadedData:
     """Read a pool or target file.
 
     The format is detected from the first bytes (NumPy, zip/``.npz``, Parquet, gzip, JSON Lines or
@@ -58,25 +71,37 @@ def read_data(source: Source, *, name: str | None = None, max_bytes: int | None 
     ('csv', 2, ['x', 'y'])
     """
     path, raw, name = _resolve_source(source, name)
-    if max_bytes is not None and (not isinstance(max_bytes, (int, np.integer)) or isinstance(max_bytes, bool)
-                                  or max_bytes <= 0):
+    if max_bytes is not None and (
+        not isinstance(max_bytes, (int, np.integer)) or isinstance(max_bytes, bool) or max_bytes <= 0
+    ):
         raise ValueError(f"max_bytes must be a positive number of bytes or None; got {max_bytes!r}.")
     size = os.path.getsize(path) if path is not None else len(raw)
     memory_mapped = path is not None and size > 0 and _head(path, None, 6) == b"\x93NUMPY"
     if max_bytes is not None and size > max_bytes and not memory_mapped:
-        raise DataError(f"{name} is {format_bytes(size)}, over the {format_bytes(max_bytes)} limit; raise the "
-                        "limit (max_bytes=) or use a smaller file.", code="too_large")
+        raise DataError(
+            f"{name} is {format_bytes(size)}, over the {format_bytes(max_bytes)} limit; raise the "
+            "limit (max_bytes=) or use a smaller file.",
+            code="too_large",
+        )
     if size == 0:
         raise DataError(f"{name} is empty (0 bytes); choose the file that holds your data.", code="empty")
     head = _head(path, raw)
     digest = _sha256(path, raw, progress, name)
-    reader = _Reader(name=name, path=path, raw=raw, head=head, size=size, max_bytes=max_bytes,
-                     encoding=encoding)
+    reader = _Reader(name=name, path=path, raw=raw, head=head, size=size, max_bytes=max_bytes, encoding=encoding)
     kind, frame, array = reader.read()
-    n_rows = int(array.shape[0]) if array is not None else int(len(frame))
-    return LoadedData(name=name, format=kind, frame=frame, array=array, n_rows=n_rows, sha256=digest,
-                      path=str(path) if path is not None else None, n_bytes=int(size), headerless=reader.headerless,
-                      column_block=reader.column_block)
+    n_rows = int(array.shape[0]) if array is not None else len(frame)
+    return LoadedData(
+        name=name,
+        format=kind,
+        frame=frame,
+        array=array,
+        n_rows=n_rows,
+        sha256=digest,
+        path=str(path) if path is not None else None,
+        n_bytes=int(size),
+        headerless=reader.headerless,
+        column_block=reader.column_block,
+    )
 
 
 def _resolve_source(source, name):
@@ -100,10 +125,6 @@ def _resolve_source(source, name):
             raise TypeError(f"{shown} was opened in text mode; open it in binary mode ('rb').")
         return None, bytes(raw), shown
     raise TypeError(f"source must be a path, bytes or a binary file; got {type(source).__name__}.")
-
-
-
-
 
 
 def _sha256(path: Path | None, raw: bytes | None, progress=None, name: str = "") -> str:

@@ -7,11 +7,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
+
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["DEFAULT_MAX_BYTES", "LoadedData", "SUPPORTED_FORMATS", "format_bytes", "parse_size"]
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_FORMATS", "LoadedData", "format_bytes", "parse_size"]
 
 SUPPORTED_FORMATS: tuple[str, ...] = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "jsonl", "npy", "npz")
 #: Files larger than this are refused unless ``max_bytes`` says otherwise (4 GiB: a million rows of
@@ -75,7 +76,7 @@ class LoadedData:
         return self.array is None and not self.headerless
 
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 
 def format_bytes(count: int) -> str:
@@ -104,6 +105,7 @@ def parse_size(text: str) -> int:
     if value <= 0:
         raise ValueError(f"size {text!r} must be positive.")
     return value
+
 
 _SNIFF_BYTES = 64 * 1024
 # Tables with at least this many float columns hold embedding dimensions: read them as float32 to halve

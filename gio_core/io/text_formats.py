@@ -9,9 +9,12 @@ import json
 import logging
 import re
 import zlib
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
+
 import numpy as np
 import pandas as pd
+
 from .columns import _NA_TOKENS, _cell_kind, _is_number, _looks_like_prose, _names, _short
 from .errors import DataError
 from .tables import _FLOAT32_MIN_COLUMNS, _MAGIC, _SNIFF_BYTES, _SUPPORTED_TEXT, _looks_like_text, format_bytes
@@ -34,10 +37,12 @@ class _LimitedReader(io.RawIOBase):
         data = self._stream.read(len(buffer))
         self._count += len(data)
         if self._limit is not None and self._count > self._limit:
-            raise DataError(f"{self._name} decompresses to more than {format_bytes(self._limit)}, over the size "
-                            "limit; raise the limit (max_bytes=) or use a smaller file.",
-                            code="too_large")
-        buffer[:len(data)] = data
+            raise DataError(
+                f"{self._name} decompresses to more than {format_bytes(self._limit)}, over the size "
+                "limit; raise the limit (max_bytes=) or use a smaller file.",
+                code="too_large",
+            )
+        buffer[: len(data)] = data
         return len(data)
 
 
@@ -55,16 +60,27 @@ class _TextFormats:
             with self._gzip_stream() as stream:
                 inner = stream.read(_SNIFF_BYTES)
         except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{self.name} is a damaged or truncated gzip file ({_short(error)}); compress it again.",
-                            code="truncated") from error
+            raise DataError(
+                f"{self.name} is a damaged or truncated gzip file ({_short(error)}); compress it again.",
+                code="truncated",
+            ) from error
         if not inner.strip():
-            raise DataError(f"{self.name} is empty once decompressed; choose the file that holds your data.",
-                            code="empty")
-        for magic, what in (*_MAGIC, (b"\x93NUMPY", "a NumPy array"), (b"PAR1", "a Parquet file"),
-                            (b"PK\x03\x04", "a zip archive"), (b"\x1f\x8b", "another gzip file")):
+            raise DataError(
+                f"{self.name} is empty once decompressed; choose the file that holds your data.", code="empty"
+            )
+        for magic, what in (
+            *_MAGIC,
+            (b"\x93NUMPY", "a NumPy array"),
+            (b"PAR1", "a Parquet file"),
+            (b"PK\x03\x04", "a zip archive"),
+            (b"\x1f\x8b", "another gzip file"),
+        ):
             if inner.startswith(magic):
-                raise DataError(f"{self.name} holds {what} inside gzip; only CSV, TSV and JSON Lines are read "
-                                "compressed. Decompress it first.", code="unsupported")
+                raise DataError(
+                    f"{self.name} holds {what} inside gzip; only CSV, TSV and JSON Lines are read "
+                    "compressed. Decompress it first.",
+                    code="unsupported",
+                )
         self.head = inner
         return self._read_text_file(lambda: self._gzip_stream(), compressed=True)
 
@@ -80,8 +96,9 @@ class _TextFormats:
             try:
                 codecs.lookup(self.encoding)
             except LookupError as error:
-                raise ValueError(f"encoding={self.encoding!r} is not a known text encoding; use e.g. 'utf-8', "
-                                 "'utf-16' or 'cp1252'.") from error
+                raise ValueError(
+                    f"encoding={self.encoding!r} is not a known text encoding; use e.g. 'utf-8', 'utf-16' or 'cp1252'."
+                ) from error
             return self.encoding
         if self.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
@@ -105,18 +122,26 @@ class _TextFormats:
             guess = " It looks like Windows-1252/Latin-1 text: pass encoding='cp1252' or"
         except UnicodeDecodeError:
             guess = " Pass its encoding (encoding=) or"
-        byte = error.object[error.start:error.start + 1].hex() if isinstance(error.object, bytes) else "?"
-        return DataError(f"{self.name} is not {encoding.upper().replace('-SIG', '')} text (byte 0x{byte} at offset "
-                         f"{error.start} cannot be decoded).{guess} save it as UTF-8 (e.g. Excel: Save As > CSV UTF-8).",
-                         code="encoding")
+        byte = error.object[error.start : error.start + 1].hex() if isinstance(error.object, bytes) else "?"
+        return DataError(
+            f"{self.name} is not {encoding.upper().replace('-SIG', '')} text (byte 0x{byte} at offset "
+            f"{error.start} cannot be decoded).{guess} save it as UTF-8 (e.g. Excel: Save As > CSV UTF-8).",
+            code="encoding",
+        )
 
     def _binary_error(self) -> DataError:
-        return DataError(f"{self.name} is a binary file, not one of the supported formats ({_SUPPORTED_TEXT}); "
-                         "choose or export a table in one of them.", code="binary")
+        return DataError(
+            f"{self.name} is a binary file, not one of the supported formats ({_SUPPORTED_TEXT}); "
+            "choose or export a table in one of them.",
+            code="binary",
+        )
 
     def _read_text_file(self, opener, *, compressed: bool):
-        if not compressed and not _looks_like_text(self.head) and not self.head.startswith(
-                (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if (
+            not compressed
+            and not _looks_like_text(self.head)
+            and not self.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        ):
             raise self._binary_error()
         encoding = self._resolve_encoding()
         text = self._decode_head(encoding)
@@ -128,17 +153,24 @@ class _TextFormats:
             # gzip-compressed JSON Lines is read too; it is reported as jsonl
             return "jsonl", self._read_jsonl(opener, encoding), None
         if stripped[0] == "[" and self.extension.startswith((".json", ".jsonl", ".ndjson")):
-            raise DataError(f"{self.name} is a JSON array, not JSON Lines; write one object per line "
-                            "(pandas: frame.to_json(path, orient='records', lines=True)).", code="not_a_table")
+            raise DataError(
+                f"{self.name} is a JSON array, not JSON Lines; write one object per line "
+                "(pandas: frame.to_json(path, orient='records', lines=True)).",
+                code="not_a_table",
+            )
         if stripped[0] == "<":
-            raise DataError(f"{self.name} is an HTML/XML document, not a table; save your data as "
-                            f"{_SUPPORTED_TEXT}.", code="not_a_table")
+            raise DataError(
+                f"{self.name} is an HTML/XML document, not a table; save your data as {_SUPPORTED_TEXT}.",
+                code="not_a_table",
+            )
         sep = self._delimiter(stripped)
         first_line = next((line for line in stripped.splitlines() if line.strip()), "")
         if any(_looks_like_prose(cell) for cell in first_line.split(sep)):
-            raise DataError(f"{self.name} does not look like a table: its first line is a sentence, not column names. "
-                            "Add a header line (e.g. `text`) and save it as CSV, quoting cells that contain commas.",
-                            code="not_a_table")
+            raise DataError(
+                f"{self.name} does not look like a table: its first line is a sentence, not column names. "
+                "Add a header line (e.g. `text`) and save it as CSV, quoting cells that contain commas.",
+                code="not_a_table",
+            )
         kind = ("tsv" if sep == "\t" else "csv") + suffix
         frame = self._read_delimited(opener, sep, encoding, compressed)
         return kind, frame, None
@@ -163,8 +195,10 @@ class _TextFormats:
 
     def _read_delimited(self, opener, sep: str, encoding: str, compressed: bool) -> pd.DataFrame:
         common = dict(sep=sep, encoding=encoding, engine="c", skip_blank_lines=True)
-        sample = self._pandas(lambda: pd.read_csv(opener(), nrows=_SAMPLE_ROWS, dtype=str, keep_default_na=False,
-                                                  header=None, **common), encoding)
+        sample = self._pandas(
+            lambda: pd.read_csv(opener(), nrows=_SAMPLE_ROWS, dtype=str, keep_default_na=False, header=None, **common),
+            encoding,
+        )
         if sample.shape[0] == 0 or sample.shape[1] == 0:
             raise DataError(f"{self.name} holds no table; choose the file that holds your data.", code="empty")
         first_row = [str(cell) for cell in sample.iloc[0].tolist()]
@@ -177,13 +211,22 @@ class _TextFormats:
             names = first_row
             body = sample.iloc[1:]
         if not headerless and sample.shape[0] == 1:
-            raise DataError(f"{self.name} has a header ({_names(names)}) but no rows; add rows below the header.",
-                            code="header_only")
+            raise DataError(
+                f"{self.name} has a header ({_names(names)}) but no rows; add rows below the header.",
+                code="header_only",
+            )
         dtypes, na_values = self._column_types(names, body)
 
         def read(types):
-            return pd.read_csv(opener(), header=None if headerless else 0, names=names if headerless else None,
-                               dtype=types, keep_default_na=False, na_values=na_values, **common)
+            return pd.read_csv(
+                opener(),
+                header=None if headerless else 0,
+                names=names if headerless else None,
+                dtype=types,
+                keep_default_na=False,
+                na_values=na_values,
+                **common,
+            )
 
         # a column that looked numeric in the first rows may hold text further down: then read it again,
         # letting pandas infer the numeric columns
@@ -191,8 +234,10 @@ class _TextFormats:
         frame = self._pandas(lambda: read(dtypes), encoding, fallback=lambda: read(text_only))
         frame.columns = [str(column) for column in frame.columns]
         if len(frame) == 0:
-            raise DataError(f"{self.name} has a header ({_names(frame.columns)}) but no rows; add rows below the "
-                            "header.", code="header_only")
+            raise DataError(
+                f"{self.name} has a header ({_names(frame.columns)}) but no rows; add rows below the header.",
+                code="header_only",
+            )
         return frame
 
     def _column_types(self, names, body: pd.DataFrame):
@@ -222,36 +267,50 @@ class _TextFormats:
         except UnicodeDecodeError as error:
             raise self._encoding_error(error, encoding) from error
         except pd.errors.EmptyDataError as error:
-            raise DataError(f"{self.name} holds no table (only blank lines); choose the file that holds your data.",
-                            code="empty") from error
+            raise DataError(
+                f"{self.name} holds no table (only blank lines); choose the file that holds your data.", code="empty"
+            ) from error
         except pd.errors.ParserError as error:
             raise self._parser_error(error) from error
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            raise DataError(f"{self.name} is a damaged or truncated gzip file ({_short(error)}); compress it again.",
-                            code="truncated") from error
+            raise DataError(
+                f"{self.name} is a damaged or truncated gzip file ({_short(error)}); compress it again.",
+                code="truncated",
+            ) from error
         except (ValueError, TypeError, OverflowError) as error:
             if fallback is not None:
                 logger.debug("%s: reading again with inferred column types (%s)", self.name, error)
                 return self._pandas(fallback, encoding)
-            raise DataError(f"{self.name} could not be read as a table ({_short(error)}); check that it is "
-                            f"{_SUPPORTED_TEXT}.", code="not_a_table") from error
+            raise DataError(
+                f"{self.name} could not be read as a table ({_short(error)}); check that it is {_SUPPORTED_TEXT}.",
+                code="not_a_table",
+            ) from error
         except OSError as error:
-            raise DataError(f"{self.name} could not be read ({_short(error)}); the file is damaged or truncated.",
-                            code="truncated") from error
+            raise DataError(
+                f"{self.name} could not be read ({_short(error)}); the file is damaged or truncated.", code="truncated"
+            ) from error
 
     def _parser_error(self, error: Exception) -> DataError:
         text = " ".join(str(error).split())
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
         if match:
             expected, line, saw = match.groups()
-            return DataError(f"{self.name} has ragged rows: line {line} has {saw} fields but the header has "
-                             f"{expected}; fix that row (quote text that contains the delimiter).", code="ragged")
+            return DataError(
+                f"{self.name} has ragged rows: line {line} has {saw} fields but the header has "
+                f"{expected}; fix that row (quote text that contains the delimiter).",
+                code="ragged",
+            )
         match = re.search(r"EOF inside string starting at row (\d+)", text)
         if match:
-            return DataError(f"{self.name} ends inside a quoted cell that starts on data row {match.group(1)}; the "
-                             "file is truncated or a quote is not closed. Fix or re-export it.", code="truncated")
-        return DataError(f"{self.name} could not be parsed as a table ({_short(error)}); check the delimiter and "
-                         "quotes.", code="not_a_table")
+            return DataError(
+                f"{self.name} ends inside a quoted cell that starts on data row {match.group(1)}; the "
+                "file is truncated or a quote is not closed. Fix or re-export it.",
+                code="truncated",
+            )
+        return DataError(
+            f"{self.name} could not be parsed as a table ({_short(error)}); check the delimiter and quotes.",
+            code="not_a_table",
+        )
 
     def _read_jsonl(self, opener, encoding: str) -> pd.DataFrame:
         import warnings
@@ -270,14 +329,25 @@ class _TextFormats:
         except UnicodeDecodeError as error:
             raise self._encoding_error(error, encoding) from error
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            raise DataError(f"{self.name} is a damaged or truncated gzip file ({_short(error)}); compress it again.",
-                            code="truncated") from error
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError,
-                OSError) as error:
+            raise DataError(
+                f"{self.name} is a damaged or truncated gzip file ({_short(error)}); compress it again.",
+                code="truncated",
+            ) from error
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            IndexError,
+            OverflowError,
+            RecursionError,
+            OSError,
+        ) as error:
             raise self._jsonl_error(opener, encoding, error) from error
         if frame.shape[1] == 0:
-            raise DataError(f"{self.name} holds only empty JSON objects; write one object with fields per line.",
-                            code="empty")
+            raise DataError(
+                f"{self.name} holds only empty JSON objects; write one object with fields per line.", code="empty"
+            )
         if len(frame) == 0:
             raise DataError(f"{self.name} holds no rows; write one JSON object per line.", code="header_only")
         frame.columns = [str(column) for column in frame.columns]
@@ -292,15 +362,22 @@ class _TextFormats:
                     try:
                         value = json.loads(line)
                     except (ValueError, RecursionError):
-                        return DataError(f"{self.name} is not valid JSON Lines: line {number} is not valid JSON "
-                                         "(truncated or broken); fix that line.", code="not_a_table")
+                        return DataError(
+                            f"{self.name} is not valid JSON Lines: line {number} is not valid JSON "
+                            "(truncated or broken); fix that line.",
+                            code="not_a_table",
+                        )
                     if not isinstance(value, dict):
-                        return DataError(f"{self.name} is not a table: line {number} holds a JSON "
-                                         f"{type(value).__name__}, not an object; write one object per line.",
-                                         code="not_a_table")
+                        return DataError(
+                            f"{self.name} is not a table: line {number} holds a JSON "
+                            f"{type(value).__name__}, not an object; write one object per line.",
+                            code="not_a_table",
+                        )
         except DataError:
             raise
         except (UnicodeDecodeError, OSError, EOFError, zlib.error, ValueError):
             pass
-        return DataError(f"{self.name} could not be read as JSON Lines ({_short(error)}); write one JSON object per "
-                         "line.", code="not_a_table")
+        return DataError(
+            f"{self.name} could not be read as JSON Lines ({_short(error)}); write one JSON object per line.",
+            code="not_a_table",
+        )

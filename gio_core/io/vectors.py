@@ -1,14 +1,22 @@
-"""VECTORS_DOC"""
+"""Pool and target as two float32 matrices in one space (:func:`prepare_vectors`): numeric columns, one column
+holding a vector per row (``"[0.1, -0.5]"``, as grad-info-opt's CSV/TSV reader takes), a text column embedded
+by :mod:`gio_core.io.embeddings`, or a bare array. A file without column names (a bare array, a headerless
+CSV) is matched to a named one by position; rows with NaN or inf are refused or, when asked, dropped; the
+target must hold at least ``k + 1`` rows. Every problem raises a one-line :class:`gio_core.io.DataError`.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
 from .columns import _check_column, _is_texty, _names, numeric_columns, text_columns, vector_list_columns
 from .errors import DataError
 from .tables import LoadedData
@@ -18,7 +26,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["PreparedVectors", "check_target_rows_for_k", "extract_vectors", "prepare_vectors"]
 
 _PARSE_CHUNK_ROWS = 20_000
-
 
 
 @dataclass(frozen=True)
@@ -76,15 +83,23 @@ class PreparedVectors:
     def choice(self) -> dict:
         """The vector choice as keyword arguments of :func:`prepare_vectors` (for a run manifest)."""
         if self.target_choice is not None:  # a bare pool: the columns were named in the target
-            return {"columns": self.target_choice.get("columns"), "vector_column": self.target_choice.get("vector_column"),
-                    "text_column": None, "text_model": None}
-        return {"columns": list(self.columns) if self.source == "columns" else None,
-                "vector_column": self.vector_column, "text_column": self.text_column,
-                "text_model": self.text_model}
+            return {
+                "columns": self.target_choice.get("columns"),
+                "vector_column": self.target_choice.get("vector_column"),
+                "text_column": None,
+                "text_model": None,
+            }
+        return {
+            "columns": list(self.columns) if self.source == "columns" else None,
+            "vector_column": self.vector_column,
+            "text_column": self.text_column,
+            "text_model": self.text_model,
+        }
 
 
-def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
-                    vector_column: str | None = None) -> NDArray[np.float32]:
+def extract_vectors(
+    data: LoadedData, *, columns: Sequence[str] | None = None, vector_column: str | None = None
+) -> NDArray[np.float32]:
     """The vectors of one file as a float32 matrix (NaN/inf are kept; :func:`prepare_vectors` checks them).
 
     Parameters
@@ -115,8 +130,11 @@ def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
         raise ValueError("pass columns= or vector_column=, not both; they are two ways to say where the vectors are.")
     if data.array is not None:
         if columns is not None or vector_column is not None:
-            raise DataError(f"{data.name} is a {data.format} array: its vectors have no columns to choose; leave "
-                            "columns/vector column empty.", code="column")
+            raise DataError(
+                f"{data.name} is a {data.format} array: its vectors have no columns to choose; leave "
+                "columns/vector column empty.",
+                code="column",
+            )
         return _as_float32(data.array)
     if vector_column is not None:
         _check_column(data, vector_column, "the vector column")
@@ -124,23 +142,27 @@ def extract_vectors(data: LoadedData, *, columns: Sequence[str] | None = None,
     if columns is not None:
         columns = [str(column) for column in columns]
         if not columns:
-            raise DataError(f"{data.name}: the list of columns is empty; name at least one numeric column.",
-                            code="column")
+            raise DataError(
+                f"{data.name}: the list of columns is empty; name at least one numeric column.", code="column"
+            )
         for column in columns:
             _check_column(data, column, "the vector columns")
         numeric = set(numeric_columns(data, include_ids=True))
         bad = [column for column in columns if column not in numeric]
         if bad:
-            raise DataError(f"{data.name}: column(s) {_names(bad)} are not numeric; choose numeric columns "
-                            f"({_names(numeric_columns(data), 12) or 'none'}) or use a vector or text column.",
-                            code="column")
+            raise DataError(
+                f"{data.name}: column(s) {_names(bad)} are not numeric; choose numeric columns "
+                f"({_names(numeric_columns(data), 12) or 'none'}) or use a vector or text column.",
+                code="column",
+            )
         return _columns_to_float32(data, columns)
     vectors = vector_list_columns(data)
     if len(vectors) == 1:
         return _parse_vector_column(data, vectors[0])
     if len(vectors) > 1:
-        raise DataError(f"{data.name} has several vector columns ({_names(vectors)}); choose one (vector_column=).",
-                        code="column")
+        raise DataError(
+            f"{data.name} has several vector columns ({_names(vectors)}); choose one (vector_column=).", code="column"
+        )
     numeric = numeric_columns(data)
     if numeric:
         return _columns_to_float32(data, numeric)
@@ -193,18 +215,21 @@ def _parse_vector_column(data: LoadedData, column: str) -> NDArray[np.float32]:
         first_row = row
         break
     if width is None:
-        raise DataError(f"{data.name}: column `{column}` holds no vectors (every cell is empty); choose another column.",
-                        code="empty")
+        raise DataError(
+            f"{data.name}: column `{column}` holds no vectors (every cell is empty); choose another column.",
+            code="empty",
+        )
     if width == 0:
-        raise DataError(f"{data.name}: column `{column}` holds empty vectors ([]); write the vectors' values.",
-                        code="ragged")
+        raise DataError(
+            f"{data.name}: column `{column}` holds empty vectors ([]); write the vectors' values.", code="ragged"
+        )
     out = np.empty((len(values), width), dtype=np.float32)
     for start in range(0, len(values), _PARSE_CHUNK_ROWS):
-        chunk = values[start:start + _PARSE_CHUNK_ROWS]
+        chunk = values[start : start + _PARSE_CHUNK_ROWS]
         fast = _parse_vector_chunk_fast(chunk, width)
         if fast is None:  # something is off in this chunk: the row-by-row parser says what and where
             fast = _parse_vector_chunk(chunk, width, data.name, column, start, first_row)
-        out[start:start + len(chunk)] = fast
+        out[start : start + len(chunk)] = fast
     return out
 
 
@@ -246,9 +271,17 @@ def _parse_vector_chunk_fast(chunk: list, width: int) -> NDArray[np.float32] | N
             return None
         inner.append(body)
     try:
-        parsed = pd.read_csv(io.StringIO("\n".join(inner)), header=None, sep=",", dtype=np.float32, engine="c",
-                             skip_blank_lines=False, skipinitialspace=True, keep_default_na=False,
-                             na_values=["", "nan", "NaN", "NAN", "-nan", "null", "None"])
+        parsed = pd.read_csv(
+            io.StringIO("\n".join(inner)),
+            header=None,
+            sep=",",
+            dtype=np.float32,
+            engine="c",
+            skip_blank_lines=False,
+            skipinitialspace=True,
+            keep_default_na=False,
+            na_values=["", "nan", "NaN", "NAN", "-nan", "null", "None"],
+        )
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     values = parsed.to_numpy(dtype=np.float32)
@@ -263,8 +296,11 @@ def _vector_width(value, name, column, row) -> int:
         return len(inner.split(",")) if "," in inner else len(inner.split())
     if isinstance(value, (list, tuple, np.ndarray)):
         return len(value)
-    raise DataError(f"{name}: column `{column}` row {row + 1} holds {type(value).__name__} {str(value)[:30]!r}, not a "
-                    "vector; choose a column of vectors like [0.1, -0.5].", code="column")
+    raise DataError(
+        f"{name}: column `{column}` row {row + 1} holds {type(value).__name__} {str(value)[:30]!r}, not a "
+        "vector; choose a column of vectors like [0.1, -0.5].",
+        code="column",
+    )
 
 
 def _parse_vector_chunk(chunk: list, width: int, name: str, column: str, offset: int, first_row: int):
@@ -277,23 +313,35 @@ def _parse_vector_chunk(chunk: list, width: int, name: str, column: str, offset:
             if not inner:
                 continue
             if not (inner.startswith("[") and inner.endswith("]")):
-                raise DataError(f"{name}: column `{column}` row {offset + position + 1} holds {inner[:30]!r}, not a "
-                                "vector like [0.1, -0.5]; fix that cell.", code="column")
+                raise DataError(
+                    f"{name}: column `{column}` row {offset + position + 1} holds {inner[:30]!r}, not a "
+                    "vector like [0.1, -0.5]; fix that cell.",
+                    code="column",
+                )
             inner = inner[1:-1].strip().rstrip(",")
             parts = inner.split(",") if "," in inner else inner.split()
             parsed = _floats(parts)
         elif isinstance(value, (list, tuple, np.ndarray)):
             parsed = _floats(list(value))
         else:
-            raise DataError(f"{name}: column `{column}` row {offset + position + 1} holds {type(value).__name__} "
-                            f"{str(value)[:30]!r}, not a vector; fix that cell.", code="column")
+            raise DataError(
+                f"{name}: column `{column}` row {offset + position + 1} holds {type(value).__name__} "
+                f"{str(value)[:30]!r}, not a vector; fix that cell.",
+                code="column",
+            )
         if parsed is None:
-            raise DataError(f"{name}: column `{column}` row {offset + position + 1} holds a value that is not a number; "
-                            "fix that cell.", code="column")
+            raise DataError(
+                f"{name}: column `{column}` row {offset + position + 1} holds a value that is not a number; "
+                "fix that cell.",
+                code="column",
+            )
         if len(parsed) != width:
-            raise DataError(f"{name}: vectors in column `{column}` have different lengths: row {first_row + 1} has "
-                            f"{width} values, row {offset + position + 1} has {len(parsed)}; make them all the same "
-                            "length.", code="ragged")
+            raise DataError(
+                f"{name}: vectors in column `{column}` have different lengths: row {first_row + 1} has "
+                f"{width} values, row {offset + position + 1} has {len(parsed)}; make them all the same "
+                "length.",
+                code="ragged",
+            )
         rows[position] = parsed
     return rows
 
@@ -311,8 +359,8 @@ def _finite_rows(matrix) -> NDArray[np.bool_]:
     keep = np.empty(matrix.shape[0], dtype=bool)
     chunk = 65_536
     for start in range(0, matrix.shape[0], chunk):
-        view = matrix[start:start + chunk]
-        keep[start:start + chunk] = np.isfinite(view).all(axis=1)
+        view = matrix[start : start + chunk]
+        keep[start : start + chunk] = np.isfinite(view).all(axis=1)
         release_pages(view)  # a memory-mapped pool stays out of the resident set
     return keep
 
@@ -326,22 +374,32 @@ def default_vector_source(data: LoadedData) -> tuple[str, Any]:
     if len(vectors) == 1:
         return "vector_column", vectors[0]
     if len(vectors) > 1:
-        raise DataError(f"{data.name} has several vector columns ({_names(vectors)}); choose one (vector_column=).",
-                        code="column")
+        raise DataError(
+            f"{data.name} has several vector columns ({_names(vectors)}); choose one (vector_column=).", code="column"
+        )
     numeric = numeric_columns(data)
     if numeric:
         return "columns", tuple(numeric)
     texts = text_columns(data)
     if texts:
         return "text_column", texts[0]
-    raise DataError(f"{data.name} has no numeric, vector or text columns to build vectors from; check the file.",
-                    code="column")
+    raise DataError(
+        f"{data.name} has no numeric, vector or text columns to build vectors from; check the file.", code="column"
+    )
 
 
-def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[str] | None = None,
-                    vector_column: str | None = None, text_column: str | None = None,
-                    text_model: str | None = None, drop_nonfinite: bool = False, k: int | None = None,
-                    progress: Callable[[str, int, int], object] | None = None) -> PreparedVectors:
+def prepare_vectors(
+    pool: LoadedData,
+    target: LoadedData,
+    *,
+    columns: Sequence[str] | None = None,
+    vector_column: str | None = None,
+    text_column: str | None = None,
+    text_model: str | None = None,
+    drop_nonfinite: bool = False,
+    k: int | None = None,
+    progress: Callable[[str, int, int], object] | None = None,
+) -> PreparedVectors:
     """Pool and target vectors in one space, checked.
 
     Parameters
@@ -354,7 +412,7 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
     text_column : str, optional
         A text column to embed (both files share one embedding space).
     text_model : {'tfidf', 'minilm'}, optional
-        Text model for ``text_column`` (default: :func:`gio_core.embed.default_text_model`).
+        Text model for ``text_column`` (default: :func:`gio_core.io.embeddings.default_text_model`).
     drop_nonfinite : bool, default=False
         Drop rows with NaN or inf (counted in the result) instead of raising.
     k : int, optional
@@ -393,17 +451,22 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
     """
     given = [option for option in (columns, vector_column, text_column) if option is not None]
     if len(given) > 1:
-        raise ValueError("pass only one of columns=, vector_column= and text_column=; they are different ways to "
-                         "say where the vectors are.")
+        raise ValueError(
+            "pass only one of columns=, vector_column= and text_column=; they are different ways to "
+            "say where the vectors are."
+        )
     text_used = None
     matched = text_column is None and pool.has_column_names != target.has_column_names
     target_choice = None
     if matched and not pool.has_column_names and (columns is not None or vector_column is not None):
-        target_choice = {"columns": None if columns is None else [str(column) for column in columns],
-                         "vector_column": vector_column}
+        target_choice = {
+            "columns": None if columns is None else [str(column) for column in columns],
+            "vector_column": vector_column,
+        }
     if matched:
         pool_vectors, target_vectors, source, choice, description = _vectors_by_position(
-            pool, target, columns=columns, vector_column=vector_column)
+            pool, target, columns=columns, vector_column=vector_column
+        )
         columns = choice if source == "columns" else None
         vector_column = choice if source == "vector_column" else None
     else:
@@ -413,17 +476,21 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
                 columns = list(choice)
                 missing = [column for column in columns if column not in target.columns]
                 if missing:
-                    raise DataError(f"{target.name} lacks column(s) {_names(missing)} that {pool.name} uses as vector "
-                                    f"dimensions ({_describe_columns(columns)} in the pool, "
-                                    f"{len(numeric_columns(target))} in the target); name the shared columns "
-                                    "(columns=) or give both files the same columns.", code="dimension")
+                    raise DataError(
+                        f"{target.name} lacks column(s) {_names(missing)} that {pool.name} uses as vector "
+                        f"dimensions ({_describe_columns(columns)} in the pool, "
+                        f"{len(numeric_columns(target))} in the target); name the shared columns "
+                        "(columns=) or give both files the same columns.",
+                        code="dimension",
+                    )
             elif source == "vector_column":
                 vector_column = choice
             elif source == "text_column":
                 text_column = choice
         if text_column is not None:
-            pool_vectors, target_vectors, text_used, description = _embed(pool, target, text_column, text_model,
-                                                                          progress)
+            pool_vectors, target_vectors, text_used, description = _embed(
+                pool, target, text_column, text_model, progress
+            )
             source = "text_column"
         else:
             pool_vectors = extract_vectors(pool, columns=columns, vector_column=vector_column)
@@ -438,20 +505,31 @@ def prepare_vectors(pool: LoadedData, target: LoadedData, *, columns: Sequence[s
                 source = "array"
                 description = f"{pool.format} array ({pool_vectors.shape[1]}-d)"
     if pool_vectors.shape[1] != target_vectors.shape[1]:
-        raise DataError(f"{pool.name} has {pool_vectors.shape[1]}-d vectors but {target.name} has "
-                        f"{target_vectors.shape[1]}-d; embed both with the same model or pick the same columns.",
-                        code="dimension")
+        raise DataError(
+            f"{pool.name} has {pool_vectors.shape[1]}-d vectors but {target.name} has "
+            f"{target_vectors.shape[1]}-d; embed both with the same model or pick the same columns.",
+            code="dimension",
+        )
     pool_vectors, pool_rows, pool_bad = _handle_nonfinite(pool_vectors, pool, drop_nonfinite)
     target_vectors, target_rows, target_bad = _handle_nonfinite(target_vectors, target, drop_nonfinite)
     if k is not None:
         check_target_rows_for_k(target_vectors.shape[0], k, target.name, dropped=target_bad)
-    return PreparedVectors(pool=pool_vectors, target=target_vectors, description=description, text_model=text_used,
-                           pool_nonfinite_rows=pool_bad, target_nonfinite_rows=target_bad, pool_rows=pool_rows,
-                           target_rows=target_rows, source=source,
-                           columns=tuple(columns) if source == "columns" else (),
-                           vector_column=vector_column if source == "vector_column" else None,
-                           text_column=text_column if source == "text_column" else None,
-                           matched_by_position=matched, target_choice=target_choice)
+    return PreparedVectors(
+        pool=pool_vectors,
+        target=target_vectors,
+        description=description,
+        text_model=text_used,
+        pool_nonfinite_rows=pool_bad,
+        target_nonfinite_rows=target_bad,
+        pool_rows=pool_rows,
+        target_rows=target_rows,
+        source=source,
+        columns=tuple(columns) if source == "columns" else (),
+        vector_column=vector_column if source == "vector_column" else None,
+        text_column=text_column if source == "text_column" else None,
+        matched_by_position=matched,
+        target_choice=target_choice,
+    )
 
 
 #: What the description of vectors matched by position says (the CLI prints it; the app shows it).
@@ -473,17 +551,23 @@ def _side_choice(data: LoadedData, columns, vector_column) -> tuple[str, Any]:
     if data.array is not None:
         return "array", None
     if _holds_choice(data, columns, vector_column):
-        return ("columns", tuple(str(column) for column in columns)) if columns is not None else \
-            ("vector_column", vector_column)
+        return (
+            ("columns", tuple(str(column) for column in columns))
+            if columns is not None
+            else ("vector_column", vector_column)
+        )
     return default_vector_source(data)
 
 
 def _side_vectors(data: LoadedData, source: str, choice) -> tuple[NDArray[np.float32], str]:
     """One side's vectors and their description, for a choice from :func:`_side_choice`."""
     if source == "text_column":
-        raise DataError(f"{data.name} has no numeric or vector columns (only text, such as `{choice}`), so it cannot "
-                        "be matched by position to a file without column names; give it its vectors as numeric columns "
-                        "or a vector column, or give both files as tables with the text column.", code="column")
+        raise DataError(
+            f"{data.name} has no numeric or vector columns (only text, such as `{choice}`), so it cannot "
+            "be matched by position to a file without column names; give it its vectors as numeric columns "
+            "or a vector column, or give both files as tables with the text column.",
+            code="column",
+        )
     if source == "array":
         vectors = extract_vectors(data)
         return vectors, f"{data.format} array ({vectors.shape[1]}-d)"
@@ -493,8 +577,9 @@ def _side_vectors(data: LoadedData, source: str, choice) -> tuple[NDArray[np.flo
     return extract_vectors(data, columns=list(choice)), _describe_columns(list(choice))
 
 
-def _width_fix(named_name: str, bare_name: str, named_width: int, bare_width: int, *, by_columns: bool,
-               can_choose: bool = True) -> str:
+def _width_fix(
+    named_name: str, bare_name: str, named_width: int, bare_width: int, *, by_columns: bool, can_choose: bool = True
+) -> str:
     """What to do when a file without column names is not as wide as the other file's vectors."""
     save = f"save {bare_name} with {named_width} columns"
     if not by_columns:
@@ -513,7 +598,8 @@ def _vectors_by_position(pool: LoadedData, target: LoadedData, *, columns, vecto
     """
     named, bare = (pool, target) if pool.has_column_names else (target, pool)
     if (columns is not None or vector_column is not None) and not any(
-            _holds_choice(data, columns, vector_column) for data in (named, bare)):
+        _holds_choice(data, columns, vector_column) for data in (named, bare)
+    ):
         # neither file has the columns asked for: extract_vectors names the missing ones and lists those there are
         extract_vectors(named, columns=columns, vector_column=vector_column)
     sides = {}
@@ -525,13 +611,27 @@ def _vectors_by_position(pool: LoadedData, target: LoadedData, *, columns, vecto
     named_width, bare_width = sides[id(named)][2].shape[1], sides[id(bare)][2].shape[1]
     what = "a bare array" if bare.array is not None else "a table without a header line"
     if named_width != bare_width:
-        fix = _width_fix(named.name, bare.name, named_width, bare_width, by_columns=sides[id(named)][0] == "columns",
-                         can_choose=len(numeric_columns(named, include_ids=True)) >= bare_width)
-        raise DataError(f"{bare.name} is {what} with {bare_width} columns, matched by position to the {named_width} "
-                        f"vector dimensions of {named.name} ({sides[id(named)][3]}), so the widths must agree; {fix}.",
-                        code="dimension")
-    logger.info("%s is %s: its %d columns are matched to %s's vector columns (%s) by position", bare.name, what,
-                bare_width, named.name, sides[id(named)][3])
+        fix = _width_fix(
+            named.name,
+            bare.name,
+            named_width,
+            bare_width,
+            by_columns=sides[id(named)][0] == "columns",
+            can_choose=len(numeric_columns(named, include_ids=True)) >= bare_width,
+        )
+        raise DataError(
+            f"{bare.name} is {what} with {bare_width} columns, matched by position to the {named_width} "
+            f"vector dimensions of {named.name} ({sides[id(named)][3]}), so the widths must agree; {fix}.",
+            code="dimension",
+        )
+    logger.info(
+        "%s is %s: its %d columns are matched to %s's vector columns (%s) by position",
+        bare.name,
+        what,
+        bare_width,
+        named.name,
+        sides[id(named)][3],
+    )
     if bare is target:
         description = f"{pool_description}; {_POSITION_NOTE} ({target.name} has no column names)"
     else:
@@ -551,13 +651,21 @@ def _texts(data: LoadedData, column: str) -> list[str]:
     _check_column(data, column, "the text column")
     series = data.frame[column]
     if not _is_texty(series):
-        raise DataError(f"{data.name}: column `{column}` holds {series.dtype} values, not text; choose a text column "
-                        f"({_names(text_columns(data)) or 'none'}).", code="column")
-    values = ["" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-              for value in series.tolist()]
+        raise DataError(
+            f"{data.name}: column `{column}` holds {series.dtype} values, not text; choose a text column "
+            f"({_names(text_columns(data)) or 'none'}).",
+            code="column",
+        )
+    values = [
+        "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+        for value in series.tolist()
+    ]
     if not any(value.strip() for value in values):
-        raise DataError(f"{data.name}: text column `{column}` is empty (every cell is blank); choose the column that "
-                        "holds the text.", code="empty_text")
+        raise DataError(
+            f"{data.name}: text column `{column}` is empty (every cell is blank); choose the column that "
+            "holds the text.",
+            code="empty_text",
+        )
     return values
 
 
@@ -567,8 +675,9 @@ def _embed(pool, target, column, text_model, progress):
     pool_texts = _texts(pool, column)
     target_texts = _texts(target, column)
     try:
-        pool_vectors, target_vectors, model = embed.embed_texts(pool_texts, target_texts, model=text_model,
-                                                                progress=progress)
+        pool_vectors, target_vectors, model = embed.embed_texts(
+            pool_texts, target_texts, model=text_model, progress=progress
+        )
     except DataError:
         raise
     except ValueError as error:
@@ -584,13 +693,19 @@ def _handle_nonfinite(vectors, data: LoadedData, drop: bool):
         return vectors, np.arange(vectors.shape[0], dtype=np.int64), 0
     if not drop:
         first = int(np.flatnonzero(~keep)[0]) + 1
-        raise DataError(f"{data.name}: {bad:,} of {vectors.shape[0]:,} rows have NaN, inf or missing values (first: "
-                        f"row {first}); drop them (drop_nonfinite=True) or fix the file.", code="nonfinite",
-                        nonfinite_rows=bad)
+        raise DataError(
+            f"{data.name}: {bad:,} of {vectors.shape[0]:,} rows have NaN, inf or missing values (first: "
+            f"row {first}); drop them (drop_nonfinite=True) or fix the file.",
+            code="nonfinite",
+            nonfinite_rows=bad,
+        )
     rows = np.flatnonzero(keep).astype(np.int64)
     if len(rows) == 0:
-        raise DataError(f"{data.name}: all {vectors.shape[0]:,} rows have NaN, inf or missing values; fix the file.",
-                        code="nonfinite", nonfinite_rows=bad)
+        raise DataError(
+            f"{data.name}: all {vectors.shape[0]:,} rows have NaN, inf or missing values; fix the file.",
+            code="nonfinite",
+            nonfinite_rows=bad,
+        )
     return np.ascontiguousarray(vectors[rows], dtype=np.float32), rows, bad
 
 
@@ -601,5 +716,8 @@ def check_target_rows_for_k(n_target: int, k: int, name: str, *, dropped: int = 
     """
     if n_target < k + 1:
         after = f" after dropping {dropped} with NaN/inf" if dropped else ""
-        raise DataError(f"{name} has {n_target} target row(s){after}; k={k} needs at least k+1={k + 1}. Lower k "
-                        "or add target rows.", code="too_few_target_rows")
+        raise DataError(
+            f"{name} has {n_target} target row(s){after}; k={k} needs at least k+1={k + 1}. Lower k "
+            "or add target rows.",
+            code="too_few_target_rows",
+        )

@@ -16,5 +16,14 @@ from .pursuit import PursuitSelector
 from .registry import METHODS
 from .tsds import TSDSSelector
 
-__all__ = ["METHODS", "TEXT_METHODS", "DSIRSelector", "GreedyKLSelector", "KCenterGreedySelector",
-           "NearestToTargetSelector", "PursuitSelector", "RandomSelector", "TSDSSelector"]
+__all__ = [
+    "METHODS",
+    "TEXT_METHODS",
+    "DSIRSelector",
+    "GreedyKLSelector",
+    "KCenterGreedySelector",
+    "NearestToTargetSelector",
+    "PursuitSelector",
+    "RandomSelector",
+    "TSDSSelector",
+]

@@ -1,11 +1,16 @@
-"""BASE_DOC"""
+"""What every selection method beside GIO shares: :class:`BaseSelector` (validation, ``fit(pool, target,
+init=None)`` returning ``self``, the fitted attributes and the KL curve, as :class:`gio_core.GIOSelector` has
+them) and :func:`gumbel_order` (draws without replacement, seeded).
+"""
 
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
+
 from .._validation import (
     as_matrix,
     as_points,
@@ -20,7 +25,6 @@ __all__ = ["BaseSelector", "gumbel_order"]
 
 # Pairs held in memory at once when scanning the pool.
 _BLOCK_PAIRS = 4_000_000
-
 
 
 def gumbel_order(log_weights: NDArray, amount: int, rng: np.random.Generator) -> NDArray[np.int64]:
@@ -40,11 +44,12 @@ def gumbel_order(log_weights: NDArray, amount: int, rng: np.random.Generator) ->
 class BaseSelector(BaseEstimator):
     """Validation, the fitted attributes and the KL curve shared by the baselines."""
 
-    def _select(self, pool: NDArray, target: NDArray, start: NDArray, rng: np.random.Generator
-                ) -> tuple[list[int], str, str]:
+    def _select(
+        self, pool: NDArray, target: NDArray, start: NDArray, rng: np.random.Generator
+    ) -> tuple[list[int], str, str]:
         raise NotImplementedError
 
-    def fit(self, pool: ArrayLike, target: ArrayLike, init: ArrayLike | None = None) -> "BaseSelector":
+    def fit(self, pool: ArrayLike, target: ArrayLike, init: ArrayLike | None = None) -> BaseSelector:
         """Select up to ``n_select`` pool rows for ``target``.
 
         Parameters
@@ -78,8 +83,9 @@ class BaseSelector(BaseEstimator):
         # than most selections: it is measured when first read
         self._curve_inputs = (target, pool[self.selected_indices_], k, start)
         self._curve = None
-        self.initial_kl_ = (float(_kl_curve(target, start[-1:], k=k, init=start[:-1])[-1])
-                            if start.shape[0] >= k else math.inf)
+        self.initial_kl_ = (
+            float(_kl_curve(target, start[-1:], k=k, init=start[:-1])[-1]) if start.shape[0] >= k else math.inf
+        )
         self.stop_reason_ = reason
         self.stop_message_ = message
         return self

@@ -1,9 +1,21 @@
-"""BASELINES_DOC"""
+"""The obvious alternatives to GIO, with the same inputs, budget and result shape.
+
+* :class:`RandomSelector`: a uniform random sample of the pool.
+* :class:`KCenterGreedySelector`: the k-center greedy coreset (Sener & Savarese 2018): each pick is the pool
+  row farthest from everything chosen so far. It ignores the target: diversity only.
+* :class:`NearestToTargetSelector`: target rows in a random order, round-robin, each taking its nearest
+  unused pool row.
+
+Beside them: :class:`gio_core.methods.greedy_kl.GreedyKLSelector` (exact greedy k-NN KL), TSDS, the GTP-style
+pursuit and, for raw text, DSIR (:mod:`gio_core.methods`).
+"""
 
 from __future__ import annotations
 
 import math
+
 import numpy as np
+
 from ..gio.neighbors import (
     NearestUnused,
     knn_squared_distances,
@@ -13,7 +25,6 @@ from ..gio.neighbors import (
 from .base import _BLOCK_PAIRS, BaseSelector
 
 __all__ = ["KCenterGreedySelector", "NearestToTargetSelector", "RandomSelector"]
-
 
 
 class RandomSelector(BaseSelector):
@@ -84,14 +95,14 @@ class KCenterGreedySelector(BaseSelector):
         if start.shape[0]:
             block = max(1, _BLOCK_PAIRS // pool.shape[0])
             for begin in range(0, start.shape[0], block):
-                squared = squared_distances(start[begin:begin + block], pool, norms)
+                squared = squared_distances(start[begin : begin + block], pool, norms)
                 np.minimum(nearest, squared.min(axis=0), out=nearest)
         picks: list[int] = []
         amount = min(self.n_select, pool.shape[0])
         while len(picks) < amount:
             pick = int(rng.integers(pool.shape[0])) if not picks and not start.shape[0] else int(np.argmax(nearest))
             picks.append(pick)
-            np.minimum(nearest, squared_distances(pool[pick:pick + 1], pool, norms)[0], out=nearest)
+            np.minimum(nearest, squared_distances(pool[pick : pick + 1], pool, norms)[0], out=nearest)
             nearest[pick] = -np.inf  # never again, even among duplicates at distance 0
         return picks, "data_size", self._budget_message()
 

@@ -18,18 +18,18 @@ in memory, seeded by ``random_state``.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_matrix, check_float, check_int, check_random_state
-from .base import BaseSelector, gumbel_order
 from ..gio.kl import kl_curve as _kl_curve
+from .base import BaseSelector, gumbel_order
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DSIRSelector", "TEXT_METHODS", "hashed_ngram_counts"]
+__all__ = ["TEXT_METHODS", "DSIRSelector", "hashed_ngram_counts"]
 
 # Words and runs of punctuation, like NLTK's WordPunctTokenizer that the paper's package uses.
 _TOKEN_PATTERN = r"(?u)\w+|[^\w\s]+"
@@ -44,9 +44,11 @@ def _as_texts(values, name: str) -> list[str]:
     bad = [position for position, text in enumerate(texts) if not isinstance(text, str)]
     if bad:
         first = bad[0]
-        raise TypeError(f"{name} has {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that are not strings (the first "
-                        f"at row {first}: {texts[first]!r} of type {type(texts[first]).__name__}); fill missing texts "
-                        "with '' or drop those rows.")
+        raise TypeError(
+            f"{name} has {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that are not strings (the first "
+            f"at row {first}: {texts[first]!r} of type {type(texts[first]).__name__}); fill missing texts "
+            "with '' or drop those rows."
+        )
     if not texts:
         raise ValueError(f"{name} is empty; pass at least one text.")
     return texts
@@ -74,8 +76,15 @@ def hashed_ngram_counts(texts: Sequence[str], *, n_buckets: int = 10_000, max_ng
     """
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    vectorizer = HashingVectorizer(n_features=n_buckets, ngram_range=(1, max_ngram), token_pattern=_TOKEN_PATTERN,
-                                   lowercase=True, alternate_sign=False, norm=None, dtype=np.float64)
+    vectorizer = HashingVectorizer(
+        n_features=n_buckets,
+        ngram_range=(1, max_ngram),
+        token_pattern=_TOKEN_PATTERN,
+        lowercase=True,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float64,
+    )
     return vectorizer.transform(texts)
 
 
@@ -144,8 +153,16 @@ class DSIRSelector(BaseSelector):
     [0, 2]
     """
 
-    def __init__(self, *, n_select: int = 100, n_buckets: int = 10_000, max_ngram: int = 2, smoothing: float = 0.001,
-                 k: int = 5, random_state=None):
+    def __init__(
+        self,
+        *,
+        n_select: int = 100,
+        n_buckets: int = 10_000,
+        max_ngram: int = 2,
+        smoothing: float = 0.001,
+        k: int = 5,
+        random_state=None,
+    ):
         self.n_select = n_select
         self.n_buckets = n_buckets
         self.max_ngram = max_ngram
@@ -158,8 +175,15 @@ class DSIRSelector(BaseSelector):
         check_int(self.max_ngram, "max_ngram", minimum=1)
         check_float(self.smoothing, "smoothing", minimum=0.0, exclusive_minimum=True)
 
-    def fit(self, pool: Sequence[str], target: Sequence[str], init=None, *, pool_vectors: ArrayLike | None = None,
-            target_vectors: ArrayLike | None = None) -> "DSIRSelector":
+    def fit(
+        self,
+        pool: Sequence[str],
+        target: Sequence[str],
+        init=None,
+        *,
+        pool_vectors: ArrayLike | None = None,
+        target_vectors: ArrayLike | None = None,
+    ) -> DSIRSelector:
         """Select up to ``n_select`` pool texts for the target texts.
 
         Parameters
@@ -199,17 +223,25 @@ class DSIRSelector(BaseSelector):
             raise ValueError("pass both pool_vectors and target_vectors (to measure kl_curve_), or neither.")
         if pool_vectors is not None:
             vectors = (as_matrix(pool_vectors, "pool_vectors"), as_matrix(target_vectors, "target_vectors"))
-            for name, matrix, texts in (("pool_vectors", vectors[0], pool_texts),
-                                        ("target_vectors", vectors[1], target_texts)):
+            for name, matrix, texts in (
+                ("pool_vectors", vectors[0], pool_texts),
+                ("target_vectors", vectors[1], target_texts),
+            ):
                 if matrix.shape[0] != len(texts):
-                    raise ValueError(f"{name} has {matrix.shape[0]} rows but there are {len(texts)} texts; give one "
-                                     "vector per text, in the same order.")
+                    raise ValueError(
+                        f"{name} has {matrix.shape[0]} rows but there are {len(texts)} texts; give one "
+                        "vector per text, in the same order."
+                    )
             if vectors[0].shape[1] != vectors[1].shape[1]:
-                raise ValueError(f"pool_vectors has {vectors[0].shape[1]} dimensions but target_vectors has "
-                                 f"{vectors[1].shape[1]}; embed both with the same model.")
+                raise ValueError(
+                    f"pool_vectors has {vectors[0].shape[1]} dimensions but target_vectors has "
+                    f"{vectors[1].shape[1]}; embed both with the same model."
+                )
             if vectors[1].shape[0] < k + 1:
-                raise ValueError(f"target_vectors has {vectors[1].shape[0]} rows; k={k} needs at least k+1={k + 1} "
-                                 "rows. Lower k or add target rows.")
+                raise ValueError(
+                    f"target_vectors has {vectors[1].shape[0]} rows; k={k} needs at least k+1={k + 1} "
+                    "rows. Lower k or add target rows."
+                )
         rng = check_random_state(self.random_state)
 
         pool_counts = hashed_ngram_counts(pool_texts, n_buckets=self.n_buckets, max_ngram=self.max_ngram)
@@ -260,7 +292,7 @@ TextFactory = Callable[..., object]
 #: Methods that read raw text: display name -> factory ``(n_select, random_state, *, pool_texts,
 #: target_texts)`` returning an estimator whose ``fit(pool_vectors, target_vectors, init=None)``
 #: selects with the texts (row ``i`` of the vectors is text ``i``) and measures ``kl_curve_`` on the
-#: vectors, so a comparison can run and score it next to :data:`gio_core.baselines.METHODS`. Give it
+#: vectors, so a comparison can run and score it next to :data:`gio_core.methods.METHODS`. Give it
 #: only the target texts the method may see (a comparison gives the seen rows, never the held-out
 #: ones).
 TEXT_METHODS: dict[str, TextFactory] = {"DSIR": _dsir}

@@ -1,10 +1,16 @@
-"""GREEDY_DOC"""
+"""Exact greedy minimisation of the standard k-NN estimate of KL(target || D u V): every step evaluates the
+estimator for every unused pool row and keeps the best. This is the "naive" objective of Everaert & Potts
+(2024), which GIO relaxes; it is exact, often the strongest, and costs O(n_pool x n_target) per step, so it
+suits moderate (or quantised) pools.
+"""
 
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from numpy.typing import NDArray
+
 from .._validation import (
     check_choice,
 )
@@ -76,8 +82,9 @@ class GreedyKLSelector(BaseSelector):
         dimension = target.shape[1]
         amount = min(self.n_select, n_pool)
         target_norms = squared_norms(target)
-        mean_log_rho = float(np.mean(np.log(kth_neighbor_distances(target, target, k, exclude_self=True,
-                                                                   backend="numpy"))))
+        mean_log_rho = float(
+            np.mean(np.log(kth_neighbor_distances(target, target, k, exclude_self=True, backend="numpy")))
+        )
         # each target row's k smallest log-distances to the sample, ascending (inf where missing)
         nearest = np.full((n_target, k), np.inf)
         if start.shape[0]:
@@ -87,7 +94,7 @@ class GreedyKLSelector(BaseSelector):
         size = start.shape[0]
 
         stored = n_pool * n_target <= _STORED_PAIRS
-        log_distances = (0.5 * np.log(squared_distances(pool, target, target_norms)) if stored else None)
+        log_distances = 0.5 * np.log(squared_distances(pool, target, target_norms)) if stored else None
 
         def columns(rows: NDArray) -> NDArray:
             if stored:
@@ -95,8 +102,9 @@ class GreedyKLSelector(BaseSelector):
             out = np.empty((n_pool, rows.size))
             block = max(1, _BLOCK_PAIRS // max(rows.size, 1))
             for begin in range(0, n_pool, block):
-                out[begin:begin + block] = 0.5 * np.log(
-                    squared_distances(pool[begin:begin + block], target[rows], target_norms[rows]))
+                out[begin : begin + block] = 0.5 * np.log(
+                    squared_distances(pool[begin : begin + block], target[rows], target_norms[rows])
+                )
             return out
 
         def after(state: NDArray, logs: NDArray, rows: NDArray, size_now: int) -> NDArray:
@@ -115,7 +123,7 @@ class GreedyKLSelector(BaseSelector):
             scores[:] = 0.0
             block = max(1, _BLOCK_PAIRS // n_pool)
             for begin in range(0, n_target, block):
-                rows = all_rows[begin:begin + block]
+                rows = all_rows[begin : begin + block]
                 scores[:] += after(nearest, columns(rows), rows, size_now).sum(axis=1)
 
         def value(size_now: int) -> float:
@@ -133,11 +141,14 @@ class GreedyKLSelector(BaseSelector):
                 new_value = dimension * (masked[pick] / n_target - mean_log_rho) + math.log((size + 1) / (n_target - 1))
                 old_value = value(size)
                 if new_value > old_value:
-                    return picks, "increase", (f"the KL would rise from {old_value:.6g} to {new_value:.6g}, so "
-                                               "the selection stops here.")
+                    return (
+                        picks,
+                        "increase",
+                        (f"the KL would rise from {old_value:.6g} to {new_value:.6g}, so the selection stops here."),
+                    )
             used[pick] = True
             picks.append(pick)
-            squared = squared_distances(pool[pick:pick + 1], target, target_norms)[0]
+            squared = squared_distances(pool[pick : pick + 1], target, target_norms)[0]
             logs = 0.5 * np.log(squared)
             before = nearest.copy()
             merged = np.concatenate([nearest, logs[:, None]], axis=1)
@@ -147,10 +158,14 @@ class GreedyKLSelector(BaseSelector):
             if size <= k:  # the rank still grows: every row's score changes
                 rescore_all(size)
                 continue
-            changed = np.flatnonzero((nearest[:, -2:] != before[:, -2:]).any(axis=1)) if k >= 2 else \
-                np.flatnonzero(nearest[:, -1] != before[:, -1])
+            changed = (
+                np.flatnonzero((nearest[:, -2:] != before[:, -2:]).any(axis=1))
+                if k >= 2
+                else np.flatnonzero(nearest[:, -1] != before[:, -1])
+            )
             if changed.size:
                 logs_changed = columns(changed)
-                scores += (after(nearest, logs_changed, changed, size)
-                           - after(before, logs_changed, changed, size - 1)).sum(axis=1)
+                scores += (
+                    after(nearest, logs_changed, changed, size) - after(before, logs_changed, changed, size - 1)
+                ).sum(axis=1)
         return picks, "data_size", self._budget_message()

@@ -167,8 +167,10 @@ class PursuitSelector(BaseSelector):
         amount = min(self.n_select, n_pool)
         n_clusters = auto_pursuit_clusters(n_pool) if self.n_clusters is None else self.n_clusters
         if n_clusters > n_pool:
-            raise ValueError(f"n_clusters={n_clusters} is more than the pool's {n_pool} rows; lower n_clusters "
-                             "or leave it as None to choose by pool size.")
+            raise ValueError(
+                f"n_clusters={n_clusters} is more than the pool's {n_pool} rows; lower n_clusters "
+                "or leave it as None to choose by pool size."
+            )
         labels, centers = self._clusters(pool, n_clusters, rng)
         from ..gio.neighbors import knn_squared_distances
 
@@ -202,8 +204,12 @@ class PursuitSelector(BaseSelector):
             per_cluster.append(chosen)
 
         order = np.argsort(-target_counts, kind="stable")
-        picks = [per_cluster[cluster][turn] for turn in range(max(map(len, per_cluster), default=0))
-                 for cluster in order if turn < len(per_cluster[cluster])]
+        picks = [
+            per_cluster[cluster][turn]
+            for turn in range(max(map(len, per_cluster), default=0))
+            for cluster in order
+            if turn < len(per_cluster[cluster])
+        ]
         filled = amount - len(picks)
         if filled:
             rest = np.flatnonzero(~picked)

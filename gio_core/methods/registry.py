@@ -7,7 +7,8 @@ and its variants. DSIR, which reads raw text, is in :data:`gio_core.methods.dsir
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+
 from ..gio.config import PAPER_GIO_PARAMS, V_INITS
 from ..gio.selector import GIOSelector
 from .baselines import KCenterGreedySelector, NearestToTargetSelector, RandomSelector
@@ -22,17 +23,24 @@ Factory = Callable[[int, object], object]
 
 def _gio(**overrides) -> Factory:
     def make(n_select: int, random_state=None) -> GIOSelector:
-        return GIOSelector(**{**overrides, "max_iter": n_select, "stop_criterion": "data_size",
-                              "max_data_size": 1.0, "random_state": random_state})
+        return GIOSelector(
+            **{
+                **overrides,
+                "max_iter": n_select,
+                "stop_criterion": "data_size",
+                "max_data_size": 1.0,
+                "random_state": random_state,
+            }
+        )
+
     return make
 
 
 def _baseline(cls) -> Factory:
     def make(n_select: int, random_state=None):
         return cls(n_select=n_select, random_state=random_state)
+
     return make
-
-
 
 
 def _methods() -> dict[str, Factory]:
@@ -56,7 +64,7 @@ def _methods() -> dict[str, Factory]:
 
 
 #: display name -> factory(n_select, random_state) returning an estimator with ``fit(pool, target, init)``.
-#: Every entry works on plain vectors (DSIR, which needs raw text, is in :data:`gio_core.dsir.TEXT_METHODS`).
+#: Every entry works on plain vectors (DSIR, which needs raw text, is in :data:`gio_core.methods.dsir.TEXT_METHODS`).
 #: GIO runs with ``max_iter=n_select``, ``stop_criterion='data_size'`` and ``max_data_size=1.0``, so
 #: every method gets the same budget; its defaults otherwise. ``'GIO (paper)'`` (present when the
 #: defaults differ from grad-info-opt's) pins every parameter at grad-info-opt 0.1.2's value.

@@ -23,8 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_float, check_int
-from .base import BaseSelector, gumbel_order
 from ..gio.neighbors import knn_squared_distances
+from .base import BaseSelector, gumbel_order
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +140,19 @@ class TSDSSelector(BaseSelector):
     (20, True)
     """
 
-    def __init__(self, *, n_select: int = 100, alpha: float = 0.5, distance_scale: float = 5.0,
-                 kernel_size: float = 0.75, n_neighbors: int = 5000, n_density_neighbors: int = 1000,
-                 neighbor_share: float = 0.1, k: int = 5, random_state=None):
+    def __init__(
+        self,
+        *,
+        n_select: int = 100,
+        alpha: float = 0.5,
+        distance_scale: float = 5.0,
+        kernel_size: float = 0.75,
+        n_neighbors: int = 5000,
+        n_density_neighbors: int = 1000,
+        neighbor_share: float = 0.1,
+        k: int = 5,
+        random_state=None,
+    ):
         self.n_select = n_select
         self.alpha = alpha
         self.distance_scale = distance_scale
@@ -156,9 +166,11 @@ class TSDSSelector(BaseSelector):
     def _check_params(self) -> None:
         alpha = check_float(self.alpha, "alpha", minimum=0.0, maximum=1.0)
         if alpha == 1.0:
-            raise ValueError("alpha must be below 1; got 1.0. At 1 the diversity term vanishes and every target row "
-                             "sends its mass to its nearest pool row: use NearestToTargetSelector for that, or "
-                             "lower alpha (the paper uses 0.5).")
+            raise ValueError(
+                "alpha must be below 1; got 1.0. At 1 the diversity term vanishes and every target row "
+                "sends its mass to its nearest pool row: use NearestToTargetSelector for that, or "
+                "lower alpha (the paper uses 0.5)."
+            )
         check_float(self.distance_scale, "distance_scale", minimum=0.0, exclusive_minimum=True)
         check_float(self.kernel_size, "kernel_size", minimum=0.0, exclusive_minimum=True)
         check_int(self.n_neighbors, "n_neighbors", minimum=1)
@@ -166,7 +178,7 @@ class TSDSSelector(BaseSelector):
         check_float(self.neighbor_share, "neighbor_share", minimum=0.0, maximum=1.0, exclusive_minimum=True)
 
     def _cap(self, wanted: int, n_pool: int) -> int:
-        return max(1, min(int(wanted), int(math.floor(self.neighbor_share * n_pool)), n_pool))
+        return max(1, min(int(wanted), math.floor(self.neighbor_share * n_pool), n_pool))
 
     def _densities(self, index, pool: NDArray, rows: NDArray[np.int64], n_neighbors: int) -> NDArray[np.float64]:
         """Triangular-kernel density of ``pool[rows]`` over its ``n_neighbors`` nearest pool rows within σ."""
@@ -178,13 +190,14 @@ class TSDSSelector(BaseSelector):
         totals = np.concatenate([[0.0], np.cumsum(weights)])
         densities = totals[limits[1:]] - totals[limits[:-1]]
         for position in np.flatnonzero(counts > n_neighbors):  # only the nearest count, as in the paper
-            mine = weights[limits[position]:limits[position + 1]]
+            mine = weights[limits[position] : limits[position + 1]]
             densities[position] = float(np.partition(mine, mine.shape[0] - n_neighbors)[-n_neighbors:].sum())
         # the row itself is always in its own neighbourhood (a float32 search may miss distance 0)
         return np.maximum(densities, 1.0)
 
-    def _transport(self, squared: NDArray, neighbours: NDArray, density: NDArray, n_target: int
-                   ) -> tuple[NDArray, NDArray]:
+    def _transport(
+        self, squared: NDArray, neighbours: NDArray, density: NDArray, n_target: int
+    ) -> tuple[NDArray, NDArray]:
         """Each target row's optimal plan over its fetched neighbours (rows sum to 1), and its support size."""
         alpha = float(self.alpha)
         cost = alpha * np.sqrt(squared) / float(self.distance_scale)  # α d_ij / C, ascending along each row
@@ -218,7 +231,7 @@ class TSDSSelector(BaseSelector):
             still = []
             block = max(1, _BLOCK_PAIRS // fetch)
             for begin in range(0, pending.size, block):
-                rows = pending[begin:begin + block]
+                rows = pending[begin : begin + block]
                 squared, neighbours = knn_squared_distances(target[rows], pool, fetch)
                 unknown = np.unique(neighbours[np.isnan(density[neighbours])])
                 if unknown.size:
@@ -240,12 +253,16 @@ class TSDSSelector(BaseSelector):
             rest = np.setdiff1d(np.arange(n_pool), support)
             nearest, _ = knn_squared_distances(pool[rest], target, 1)
             order = np.lexsort((rest, nearest[:, 0]))
-            picks = np.concatenate([drawn, rest[order[:amount - support.shape[0]]]])
+            picks = np.concatenate([drawn, rest[order[: amount - support.shape[0]]]])
         self.sampling_probabilities_ = probabilities
         self.density_ = density
         self.support_size_ = int(support.shape[0])
         self.n_capped_ = capped
         if capped:
-            logger.info("TSDS: %d of %d target rows spread their mass up to their last fetched neighbour "
-                        "(n_neighbors=%d)", capped, n_target, n_neighbors)
+            logger.info(
+                "TSDS: %d of %d target rows spread their mass up to their last fetched neighbour (n_neighbors=%d)",
+                capped,
+                n_target,
+                n_neighbors,
+            )
         return [int(pick) for pick in picks], "data_size", self._budget_message()

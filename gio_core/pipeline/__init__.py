@@ -7,8 +7,22 @@ execution backends its row-level stages run on.
 """
 
 from .backends import BACKENDS, Backend, BackendUnavailable, Selection, get_backend
-from .pipeline import SelectionPipeline, Selecting, run_selection
+from .pipeline import Selecting, SelectionPipeline, run_selection
 from .stages import STAGES, Inputs, PoolVectors, StageEvent, StageLog, Vectors
 
-__all__ = ["BACKENDS", "STAGES", "Backend", "BackendUnavailable", "Inputs", "PoolVectors", "Selecting", "Selection",
-           "SelectionPipeline", "StageEvent", "StageLog", "Vectors", "get_backend", "run_selection"]
+__all__ = [
+    "BACKENDS",
+    "STAGES",
+    "Backend",
+    "BackendUnavailable",
+    "Inputs",
+    "PoolVectors",
+    "Selecting",
+    "Selection",
+    "SelectionPipeline",
+    "StageEvent",
+    "StageLog",
+    "Vectors",
+    "get_backend",
+    "run_selection",
+]

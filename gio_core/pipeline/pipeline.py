@@ -27,16 +27,18 @@ import copy
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from .._validation import check_random_state
 from ..gio.config import GIOConfig, GIOResult, GIOStep
 from ..gio.selector import GIOSelector
+from ..io.atomic import write_atomically
 from ..io.embeddings import describe_text_model
 from ..io.errors import DataError
 from ..io.export import EXPORT_COLUMNS
@@ -46,13 +48,12 @@ from ..io.shards import ParquetDataset, dataset_vectors, is_parquet_dataset, ope
 from ..io.tables import DEFAULT_MAX_BYTES, LoadedData
 from ..io.targets import split_pool
 from ..io.vectors import default_vector_source, prepare_vectors
-from ..io.atomic import write_atomically
 from ..scale.explode import distinct_in_order
 from ..scale.quantize import QuantisedInputs, quantise_inputs
 from .backends import Backend, Selection, get_backend
 from .stages import EventCallback, Inputs, PoolVectors, StageEvent, StageLog, Vectors, usage
 
-__all__ = ["SelectionPipeline", "Selecting", "run_selection"]
+__all__ = ["Selecting", "SelectionPipeline", "run_selection"]
 
 _STARTS = ("empty", "uniform", "pool_sample")
 _GIO_PARAMETERS = frozenset(field.name for field in fields(GIOConfig))
@@ -69,9 +70,11 @@ def gio_config(params: dict | None) -> GIOConfig:
     params = dict(params or {})
     unknown = sorted(set(params) - _GIO_PARAMETERS)
     if unknown:
-        raise ValueError(f"params has {', '.join(repr(name) for name in unknown)}, which "
-                         f"{'is not a GIOSelector parameter' if len(unknown) == 1 else 'are not GIOSelector parameters'}"
-                         "; see help(gio_core.GIOSelector) for the parameters (random_state is the seed).")
+        raise ValueError(
+            f"params has {', '.join(repr(name) for name in unknown)}, which "
+            f"{'is not a GIOSelector parameter' if len(unknown) == 1 else 'are not GIOSelector parameters'}"
+            "; see help(gio_core.GIOSelector) for the parameters (random_state is the seed)."
+        )
     return GIOConfig(**params)
 
 
@@ -119,11 +122,27 @@ class SelectionPipeline:
     >>> pipeline.run("selection.parquet")["selection"]["rows"]             # doctest: +SKIP
     """
 
-    def __init__(self, pool, target, *, engine: str | Backend = "inprocess", params: dict | None = None,
-                 seed: int | None = 0, start: str = "empty", columns=None, vector_column: str | None = None,
-                 text_column: str | None = None, text_model: str | None = None, drop_nonfinite: bool = False,
-                 id_column: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES, encoding: str | None = None,
-                 on_event: EventCallback | None = None, target_from_pool: dict | None = None, step_rows: bool = False):
+    def __init__(
+        self,
+        pool,
+        target,
+        *,
+        engine: str | Backend = "inprocess",
+        params: dict | None = None,
+        seed: int | None = 0,
+        start: str = "empty",
+        columns=None,
+        vector_column: str | None = None,
+        text_column: str | None = None,
+        text_model: str | None = None,
+        drop_nonfinite: bool = False,
+        id_column: str | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        encoding: str | None = None,
+        on_event: EventCallback | None = None,
+        target_from_pool: dict | None = None,
+        step_rows: bool = False,
+    ):
         if start not in _STARTS:
             raise ValueError(f"start must be 'empty', 'uniform' or 'pool_sample'; got {start!r}.")
         self.params = dict(params or {})
@@ -133,18 +152,30 @@ class SelectionPipeline:
         if self.backend.name != "inprocess" and not self.config.n_clusters:
             raise ValueError(f"engine={self.backend.name!r} runs GIO on K-means centroids: give n_clusters=K.")
         if (target is None) == (target_from_pool is None):
-            raise ValueError("give the target as a file, or as rows of the pool (target_from_pool), not both or "
-                             "neither.")
+            raise ValueError(
+                "give the target as a file, or as rows of the pool (target_from_pool), not both or neither."
+            )
         if target_from_pool is not None and self.backend.name != "inprocess":
-            raise ValueError(f"a target made of pool rows runs in process; drop engine={self.backend.name!r}, or "
-                             "write the target rows to a file of their own.")
-        self.target_from_pool = None if target_from_pool is None else {
-            "rows": [int(row) for row in np.unique(np.asarray(target_from_pool["rows"], dtype=np.int64))],
-            "how": str(target_from_pool.get("how", "rows of the pool"))}
+            raise ValueError(
+                f"a target made of pool rows runs in process; drop engine={self.backend.name!r}, or "
+                "write the target rows to a file of their own."
+            )
+        self.target_from_pool = (
+            None
+            if target_from_pool is None
+            else {
+                "rows": [int(row) for row in np.unique(np.asarray(target_from_pool["rows"], dtype=np.int64))],
+                "how": str(target_from_pool.get("how", "rows of the pool")),
+            }
+        )
         self.pool_source, self.target_source = pool, target
         self.start = start
-        self.choice = {"columns": None if columns is None else [str(column) for column in columns],
-                       "vector_column": vector_column, "text_column": text_column, "text_model": text_model}
+        self.choice = {
+            "columns": None if columns is None else [str(column) for column in columns],
+            "vector_column": vector_column,
+            "text_column": text_column,
+            "text_model": text_model,
+        }
         self.drop_nonfinite = bool(drop_nonfinite)
         self.id_column = id_column
         self.max_bytes = max_bytes
@@ -154,7 +185,7 @@ class SelectionPipeline:
         self._given: tuple[Inputs, Vectors] | None = None  # from_prepared: the read and vectors stages' results
 
     @classmethod
-    def from_prepared(cls, pool: LoadedData, target: LoadedData, prepared, **options) -> "SelectionPipeline":
+    def from_prepared(cls, pool: LoadedData, target: LoadedData, prepared, **options) -> SelectionPipeline:
         """A pipeline whose read and vectors stages are done already (files read and vectors built by a caller
         that caches them, such as the app): :meth:`read` and :meth:`vectors` return them.
 
@@ -174,19 +205,27 @@ class SelectionPipeline:
         SelectionPipeline
         """
         from_pool = options.get("target_from_pool") is not None
-        options = {**prepared.choice(), **options,
-                   "drop_nonfinite": bool(prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows)}
+        options = {
+            **prepared.choice(),
+            **options,
+            "drop_nonfinite": bool(prepared.pool_nonfinite_rows or prepared.target_nonfinite_rows),
+        }
         pipeline = cls(pool, None if from_pool else target, **options)
         inputs = Inputs(pool=pool, target=target)
         pool_vectors = PoolVectors.of_file(pool, prepared, taken_rows=pipeline._taken_rows)
         pipeline.backend.check_pool(pool_vectors)
-        vectors = Vectors(pool=pool_vectors, target=prepared.target, description=prepared.description,
-                          text_model=prepared.text_model,
-                          dropped=(prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows), prepared=prepared)
+        vectors = Vectors(
+            pool=pool_vectors,
+            target=prepared.target,
+            description=prepared.description,
+            text_model=prepared.text_model,
+            dropped=(prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows),
+            prepared=prepared,
+        )
         pipeline._given = (inputs, vectors)
         return pipeline
 
-    def listening(self, *callbacks: EventCallback | None) -> "SelectionPipeline":
+    def listening(self, *callbacks: EventCallback | None) -> SelectionPipeline:
         """The same pipeline sending its events to ``callbacks`` as well (a :class:`StageLog`, a progress bar)."""
         twin = copy.copy(self)
         twin._listeners = self._listeners + tuple(callback for callback in callbacks if callback is not None)
@@ -206,16 +245,32 @@ class SelectionPipeline:
         box: dict[str, Any] = {}
         yield box
         peak, cpu = usage()
-        self._emit(StageEvent(stage, "done", seconds=time.perf_counter() - started, result=box.get("result"),
-                              peak_rss_bytes=peak, cpu_seconds=cpu))
+        self._emit(
+            StageEvent(
+                stage,
+                "done",
+                seconds=time.perf_counter() - started,
+                result=box.get("result"),
+                peak_rss_bytes=peak,
+                cpu_seconds=cpu,
+            )
+        )
 
     def _progress(self, stage: str):
         """A ``progress(detail, done, total)`` callback for the engine's functions, as events of ``stage``."""
         started = time.perf_counter()
 
         def progress(detail: str, done: int, total: int) -> None:
-            self._emit(StageEvent(stage, "progress", detail=detail, done=int(done), total=int(total),
-                                  seconds=time.perf_counter() - started))
+            self._emit(
+                StageEvent(
+                    stage,
+                    "progress",
+                    detail=detail,
+                    done=int(done),
+                    total=int(total),
+                    seconds=time.perf_counter() - started,
+                )
+            )
 
         return progress
 
@@ -228,25 +283,33 @@ class SelectionPipeline:
         with self._stage("read") as stage:
             source = self.pool_source
             progress = self._progress("read")
-            spark_parquet = (self.backend.name != "inprocess" and isinstance(source, (str, os.PathLike))
-                             and str(source).lower().endswith((".parquet", ".pq")))
+            spark_parquet = (
+                self.backend.name != "inprocess"
+                and isinstance(source, (str, os.PathLike))
+                and str(source).lower().endswith((".parquet", ".pq"))
+            )
             shards = is_parquet_dataset(source) or spark_parquet
             if shards:
                 pool = open_parquet_dataset(source)
             elif self.backend.name != "inprocess":
-                raise ValueError(f"engine={self.backend.name!r} reads Parquet: {source} is not a Parquet file, folder "
-                                 "or glob; write the pool as Parquet shards, or use engine='inprocess'.")
+                raise ValueError(
+                    f"engine={self.backend.name!r} reads Parquet: {source} is not a Parquet file, folder "
+                    "or glob; write the pool as Parquet shards, or use engine='inprocess'."
+                )
             else:
                 pool = read_data(source, max_bytes=self.max_bytes, encoding=self.encoding, progress=progress)
             rest = None
             if self.target_from_pool is not None:
                 if shards:
-                    raise ValueError(f"{pool.name}: a target made of pool rows needs one pool file, not a folder of "
-                                     "shards; write the target rows to a file of their own.")
+                    raise ValueError(
+                        f"{pool.name}: a target made of pool rows needs one pool file, not a folder of "
+                        "shards; write the target rows to a file of their own."
+                    )
                 rest, target = split_pool(pool, self.target_from_pool["rows"], k=self.config.k)
             else:
-                target = read_data(self.target_source, max_bytes=self.max_bytes, encoding=self.encoding,
-                                   progress=progress)
+                target = read_data(
+                    self.target_source, max_bytes=self.max_bytes, encoding=self.encoding, progress=progress
+                )
             stage["result"] = inputs = Inputs(pool=pool, target=target, rest=rest)
         return inputs
 
@@ -266,39 +329,70 @@ class SelectionPipeline:
     def _shard_vectors(self, inputs: Inputs) -> Vectors:
         pool = inputs.pool
         if self.choice["text_column"] is not None:
-            raise ValueError(f"{pool.name}: a folder of Parquet shards takes a vector column or numeric columns, not "
-                             "text_column; embed the text first.")
+            raise ValueError(
+                f"{pool.name}: a folder of Parquet shards takes a vector column or numeric columns, not "
+                "text_column; embed the text first."
+            )
         if self.drop_nonfinite:
-            raise ValueError(f"{pool.name}: drop_nonfinite is for single files; drop the rows with NaN/inf from the "
-                             "shards first.")
-        spec = dataset_vectors(pool, columns=self.choice["columns"], vector_column=self.choice["vector_column"],
-                               id_column=self.id_column)
+            raise ValueError(
+                f"{pool.name}: drop_nonfinite is for single files; drop the rows with NaN/inf from the shards first."
+            )
+        spec = dataset_vectors(
+            pool, columns=self.choice["columns"], vector_column=self.choice["vector_column"], id_column=self.id_column
+        )
         target, _, target_bad = target_vectors(inputs.target, spec, pool_name=pool.name, k=self.config.k)
         matrix = spec.rows(pool) if self.backend.name == "inprocess" else None
         description = spec.description_for(inputs.target)
-        record = {**spec.choice(), "source": spec.source, "description": description, "dimensions": spec.width,
-                  "pool_rows_used": pool.n_rows, "target_rows_used": int(target.shape[0]), "pool_nonfinite_rows": 0,
-                  "target_nonfinite_rows": int(target_bad), "pool_sha256": None, "target_sha256": vectors_sha256(target)}
-        return Vectors(pool=PoolVectors(data=pool, matrix=matrix, vectors=spec, kept_rows=None, n_rows=pool.n_rows),
-                       target=target, description=description, dropped=(0, target_bad), record=record)
+        record = {
+            **spec.choice(),
+            "source": spec.source,
+            "description": description,
+            "dimensions": spec.width,
+            "pool_rows_used": pool.n_rows,
+            "target_rows_used": int(target.shape[0]),
+            "pool_nonfinite_rows": 0,
+            "target_nonfinite_rows": int(target_bad),
+            "pool_sha256": None,
+            "target_sha256": vectors_sha256(target),
+        }
+        return Vectors(
+            pool=PoolVectors(data=pool, matrix=matrix, vectors=spec, kept_rows=None, n_rows=pool.n_rows),
+            target=target,
+            description=description,
+            dropped=(0, target_bad),
+            record=record,
+        )
 
     def _file_vectors(self, inputs: Inputs) -> Vectors:
         pool = inputs.pool
         if self.id_column is not None and self.id_column not in pool.columns:
-            raise DataError(f"{pool.name} has no column `{self.id_column}` (for the id column); its columns are "
-                            f"{', '.join(pool.columns[:12])}.", code="column")
+            raise DataError(
+                f"{pool.name} has no column `{self.id_column}` (for the id column); its columns are "
+                f"{', '.join(pool.columns[:12])}.",
+                code="column",
+            )
         choice = dict(self.choice)
         if self.id_column is not None and not any(choice[key] for key in ("columns", "vector_column", "text_column")):
             source, default = default_vector_source(pool)
             if source == "columns" and self.id_column in default:
                 choice["columns"] = [column for column in default if column != self.id_column]
-        prepared = prepare_vectors(pool if inputs.rest is None else inputs.rest, inputs.target, **choice,
-                                   drop_nonfinite=self.drop_nonfinite, k=self.config.k,
-                                   progress=self._progress("vectors"))
+        prepared = prepare_vectors(
+            pool if inputs.rest is None else inputs.rest,
+            inputs.target,
+            **choice,
+            drop_nonfinite=self.drop_nonfinite,
+            k=self.config.k,
+            progress=self._progress("vectors"),
+        )
         pool_vectors = PoolVectors.of_file(pool, prepared, taken_rows=self._taken_rows)
-        return Vectors(pool=pool_vectors, target=prepared.target, description=prepared.description,
-                       text_model=prepared.text_model,
-                       dropped=(prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows), prepared=prepared)
+        return Vectors(
+            pool=pool_vectors,
+            target=prepared.target,
+            description=prepared.description,
+            text_model=prepared.text_model,
+            dropped=(prepared.pool_nonfinite_rows, prepared.target_nonfinite_rows),
+            prepared=prepared,
+        )
 
     def quantise(self, vectors: Vectors) -> QuantisedInputs | None:
         """K-means (:func:`gio_core.scale.quantize.quantise_inputs`): the sample by row number, trained here, the
@@ -309,14 +403,20 @@ class SelectionPipeline:
             pool, backend = vectors.pool, self.backend
             progress = self._progress("quantise")
             stage["result"] = quantised = quantise_inputs(
-                pool.n_rows, vectors.target, int(self.config.n_clusters), random_state=check_random_state(self.seed),
+                pool.n_rows,
+                vectors.target,
+                int(self.config.n_clusters),
+                random_state=check_random_state(self.seed),
                 read_rows=lambda rows: backend.read_rows(pool, rows),
                 assign=lambda centers, points: backend.assign(pool, centers, target_points=points, progress=progress),
-                order_by_target=self.config.orders_rows_by_target, progress=progress)
+                order_by_target=self.config.orders_rows_by_target,
+                progress=progress,
+            )
         return quantised
 
-    def iter_select(self, vectors: Vectors, quantised: QuantisedInputs | None, *,
-                    record_path: bool = False) -> "Selecting":
+    def iter_select(
+        self, vectors: Vectors, quantised: QuantisedInputs | None, *, record_path: bool = False
+    ) -> Selecting:
         """The select stage step by step (for a live view): iterate over the :class:`gio_core.GIOStep` values,
         then read :attr:`Selecting.result`.
 
@@ -339,8 +439,9 @@ class SelectionPipeline:
                 selection = Selection(rows=vectors.pool.file_rows(result.selected_indices), clusters=None)
             else:
                 picks = distinct_in_order(result.selected_candidates)
-                selection = self.backend.explode(vectors.pool, quantised, picks, quotas=result.row_quotas,
-                                                 seed=int(result.explode_seed or 0))
+                selection = self.backend.explode(
+                    vectors.pool, quantised, picks, quotas=result.row_quotas, seed=int(result.explode_seed or 0)
+                )
             stage["result"] = selection
         return selection
 
@@ -361,14 +462,25 @@ class SelectionPipeline:
                 if out == "-":
                     sys.stdout.flush()
             else:
-                written = write_atomically(out, lambda path: self.backend.export(vectors.pool, selection, path,
-                                                                                  progress=progress))
+                written = write_atomically(
+                    out, lambda path: self.backend.export(vectors.pool, selection, path, progress=progress)
+                )
             stage["result"] = written
         return int(written)
 
-    def manifest(self, inputs: Inputs, vectors: Vectors, result: GIOResult, selection: Selection, *,
-                 quantised: QuantisedInputs | None = None, written: int | None = None, out=None,
-                 log: StageLog | None = None, extra: dict | None = None) -> dict:
+    def manifest(
+        self,
+        inputs: Inputs,
+        vectors: Vectors,
+        result: GIOResult,
+        selection: Selection,
+        *,
+        quantised: QuantisedInputs | None = None,
+        written: int | None = None,
+        out=None,
+        log: StageLog | None = None,
+        extra: dict | None = None,
+    ) -> dict:
         """The run manifest (:func:`gio_core.io.manifest.build_manifest`) from the stages' results.
 
         ``log`` (a :class:`StageLog` that heard the run's events) gives the timings and peaks per stage.
@@ -376,16 +488,28 @@ class SelectionPipeline:
         with self._stage("manifest") as stage:
             started = time.perf_counter()
             params = self.config.to_dict()
-            params.update(start=self.start, drop_nonfinite=self.drop_nonfinite, encoding=self.encoding,
-                          max_bytes=self.max_bytes, id_column=self.id_column)
-            document = build_manifest(params=params, seed=self.seed, inputs={"pool": inputs.pool,
-                                                                             "target": inputs.target},
-                                      result=result, timings=self._timings(log, quantised), vectors=self._record(vectors),
-                                      selected_rows=selection.rows)
+            params.update(
+                start=self.start,
+                drop_nonfinite=self.drop_nonfinite,
+                encoding=self.encoding,
+                max_bytes=self.max_bytes,
+                id_column=self.id_column,
+            )
+            document = build_manifest(
+                params=params,
+                seed=self.seed,
+                inputs={"pool": inputs.pool, "target": inputs.target},
+                result=result,
+                timings=self._timings(log, quantised),
+                vectors=self._record(vectors),
+                selected_rows=selection.rows,
+            )
             if log is not None:
                 log.mark("manifest")
-                document["resources"] = {"peak_rss_bytes": _manifest_names(log.peak_rss_bytes),
-                                         "cpu_seconds": _manifest_names(log.cpu_seconds)}
+                document["resources"] = {
+                    "peak_rss_bytes": _manifest_names(log.peak_rss_bytes),
+                    "cpu_seconds": _manifest_names(log.cpu_seconds),
+                }
             if self.target_from_pool is not None:
                 pool = inputs.pool
                 entry = {"pool": pool.name, "pool_sha256": pool.sha256, **self.target_from_pool}
@@ -394,10 +518,13 @@ class SelectionPipeline:
                 document["target_from_pool"] = entry
             document["engine"] = {"name": self.backend.name, **getattr(self.backend, "describe", lambda: {})()}
             columns = self.output_columns(inputs, quantised=result.pool_quantization is not None)
-            document["selection"] = {"out": None if out is None or hasattr(out, "write") else str(out),
-                                     "rows": int(selection.n_rows if written is None else written),
-                                     "columns": columns, "file_rows_sha256": selection_sha256(selection.rows),
-                                     "added_columns": [column for column in EXPORT_COLUMNS if column in columns]}
+            document["selection"] = {
+                "out": None if out is None or hasattr(out, "write") else str(out),
+                "rows": int(selection.n_rows if written is None else written),
+                "columns": columns,
+                "file_rows_sha256": selection_sha256(selection.rows),
+                "added_columns": [column for column in EXPORT_COLUMNS if column in columns],
+            }
             if extra:
                 document.update(extra)
             if log is not None:
@@ -416,8 +543,9 @@ class SelectionPipeline:
             result = pipeline.select(vectors, quantised)
             selection = pipeline.explode(vectors, quantised, result)
             written = pipeline.export(vectors, selection, out)
-            document = pipeline.manifest(inputs, vectors, result, selection, quantised=quantised, written=written,
-                                         out=out, log=log)
+            document = pipeline.manifest(
+                inputs, vectors, result, selection, quantised=quantised, written=written, out=out, log=log
+            )
             if manifest_out is not None:
                 write_manifest(document, manifest_out)
             return document
@@ -449,8 +577,9 @@ class SelectionPipeline:
             timings["quantize_pool"] = timings.get("quantize_pool", 0.0) - target_seconds
             for part, value in quantised.pool.seconds.items():
                 timings[f"quantize_pool_{part}"] = float(value)
-        timings["select"] = sum(timings.get(stage, 0.0) for stage in ("quantize_pool", "quantize_target", "gio",
-                                                                       "explode"))
+        timings["select"] = sum(
+            timings.get(stage, 0.0) for stage in ("quantize_pool", "quantize_target", "gio", "explode")
+        )
         timings["total"] = log.total_seconds
         return timings
 
@@ -459,8 +588,9 @@ class SelectionPipeline:
         if vectors.record is not None:
             return vectors.record
         prepared = vectors.prepared
-        return manifest_vectors_record(prepared, text_model_detail=(
-            describe_text_model(prepared.text_model) if prepared.text_model else None))
+        return manifest_vectors_record(
+            prepared, text_model_detail=(describe_text_model(prepared.text_model) if prepared.text_model else None)
+        )
 
     @property
     def _taken_rows(self) -> list[int] | None:
@@ -480,11 +610,13 @@ class Selecting:
     """The select stage of one run, step by step: iterate over its :class:`gio_core.GIOStep` values (each also
     sent to ``on_event``), close it to stop early, then read :attr:`result`."""
 
-    def __init__(self, pipeline: SelectionPipeline, vectors: Vectors, quantised: QuantisedInputs | None, *,
-                 record_path: bool):
+    def __init__(
+        self, pipeline: SelectionPipeline, vectors: Vectors, quantised: QuantisedInputs | None, *, record_path: bool
+    ):
         self._pipeline = pipeline
-        self._selector = GIOSelector(**pipeline.params,
-                                     random_state=pipeline.seed if quantised is None else quantised.generator)
+        self._selector = GIOSelector(
+            **pipeline.params, random_state=pipeline.seed if quantised is None else quantised.generator
+        )
         init = np.zeros((0, vectors.target.shape[1])) if pipeline.start == "empty" else None
         if quantised is None:
             self._steps = self._selector.iter_fit(vectors.pool.matrix, vectors.target, init, record_path=record_path)
@@ -492,8 +624,9 @@ class Selecting:
             pool = quantised.pool if pipeline.step_rows else quantised.pool.without_labels()
             target = quantised.target if quantised.target is not None else vectors.target
             # the budget is shared by target rows, as GIOSelector(n_clusters=...) does
-            self._steps = self._selector.iter_fit(pool, target, init, record_path=record_path,
-                                                  target_rows=vectors.target)
+            self._steps = self._selector.iter_fit(
+                pool, target, init, record_path=record_path, target_rows=vectors.target
+            )
         self._run = self._generator()
 
     def _generator(self) -> Iterator[GIOStep]:
@@ -503,8 +636,9 @@ class Selecting:
         failed = False
         try:
             for step in self._steps:
-                pipeline._emit(StageEvent("select", "step", done=step.n_selected, step=step,
-                                          seconds=time.perf_counter() - started))
+                pipeline._emit(
+                    StageEvent("select", "step", done=step.n_selected, step=step, seconds=time.perf_counter() - started)
+                )
                 yield step
         except GeneratorExit:  # closed early (a Stop button): the picks so far are the result
             raise
@@ -515,9 +649,16 @@ class Selecting:
             self._steps.close()  # the selector keeps the picks so far
             if not failed:
                 peak, cpu = usage()
-                pipeline._emit(StageEvent("select", "done", seconds=time.perf_counter() - started,
-                                          result=getattr(self._selector, "result_", None), peak_rss_bytes=peak,
-                                          cpu_seconds=cpu))
+                pipeline._emit(
+                    StageEvent(
+                        "select",
+                        "done",
+                        seconds=time.perf_counter() - started,
+                        result=getattr(self._selector, "result_", None),
+                        peak_rss_bytes=peak,
+                        cpu_seconds=cpu,
+                    )
+                )
 
     def __iter__(self) -> Iterator[GIOStep]:
         return self._run

@@ -14,8 +14,9 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -149,7 +150,7 @@ class PoolVectors:
     n_rows: int
 
     @classmethod
-    def of_file(cls, data, prepared, *, taken_rows=None) -> "PoolVectors":
+    def of_file(cls, data, prepared, *, taken_rows=None) -> PoolVectors:
         """The pool vectors of one file, from :func:`gio_core.io.prepare_vectors`'s result.
 
         Parameters

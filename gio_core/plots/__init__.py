@@ -6,9 +6,24 @@
 """
 
 from .compare_figures import kl_curves_figure, method_colors, selection_maps_figure
-from .figures import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay, pool_map_figure
+from .curves import kl_figure
+from .maps import map_figure, pool_map_figure
 from .projection import MapPlacer, MapProjection, project, resolve_method, warm_up_umap
+from .trace import STOP_LABELS, RunTrace, map_overlay
 
-__all__ = ["STOP_LABELS", "MapPlacer", "MapProjection", "RunTrace", "kl_curves_figure", "kl_figure", "map_figure",
-           "map_overlay", "method_colors", "pool_map_figure", "project", "resolve_method", "selection_maps_figure",
-           "warm_up_umap"]
+__all__ = [
+    "STOP_LABELS",
+    "MapPlacer",
+    "MapProjection",
+    "RunTrace",
+    "kl_curves_figure",
+    "kl_figure",
+    "map_figure",
+    "map_overlay",
+    "method_colors",
+    "pool_map_figure",
+    "project",
+    "resolve_method",
+    "selection_maps_figure",
+    "warm_up_umap",
+]

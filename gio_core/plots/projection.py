@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -31,8 +31,16 @@ from .._validation import check_choice, check_int, check_random_state
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAP_METHODS", "MAX_MAP_POOL_ROWS", "MapPlacer", "MapProjection", "map_sample", "project",
-           "resolve_method", "warm_up_umap"]
+__all__ = [
+    "MAP_METHODS",
+    "MAX_MAP_POOL_ROWS",
+    "MapPlacer",
+    "MapProjection",
+    "map_sample",
+    "project",
+    "resolve_method",
+    "warm_up_umap",
+]
 
 #: Methods :func:`project` takes. ``'auto'``: raw coordinates for 1-D/2-D data, PCA below
 #: ``UMAP_MIN_ROWS`` rows, else UMAP.
@@ -93,8 +101,10 @@ class MapProjection:
         """One line for a chart when the pool is sampled, else None."""
         if not self.sampled:
             return None
-        return (f"Showing a uniform sample of {len(self.pool_rows):,} of {self.n_pool:,} pool rows; "
-                "the selection uses all rows.")
+        return (
+            f"Showing a uniform sample of {len(self.pool_rows):,} of {self.n_pool:,} pool rows; "
+            "the selection uses all rows."
+        )
 
     def shown_positions(self, rows: ArrayLike) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
         """For pool ``rows``: which are drawn on the map, and the positions of those that are.
@@ -141,9 +151,17 @@ def resolve_method(method: str, n_rows: int, dimensions: int) -> str:
     return "umap"
 
 
-def project(pool: ArrayLike, target: ArrayLike, *, method: str = "auto", max_pool_rows: int = MAX_MAP_POOL_ROWS,
-            random_state: int = 0, n_neighbors: int = 15, min_dist: float = 0.1,
-            progress: ProgressCallback | None = None) -> MapProjection:
+def project(
+    pool: ArrayLike,
+    target: ArrayLike,
+    *,
+    method: str = "auto",
+    max_pool_rows: int = MAX_MAP_POOL_ROWS,
+    random_state: int = 0,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    progress: ProgressCallback | None = None,
+) -> MapProjection:
     """Fit a 2-D map of pool ∪ target.
 
     Parameters
@@ -191,8 +209,10 @@ def project(pool: ArrayLike, target: ArrayLike, *, method: str = "auto", max_poo
         raise ValueError(f"pool must be a non-empty 2-D array (rows, dimensions); got shape {pool_shape}.")
     target = _finite(np.asarray(target, dtype=np.float32), "target")
     if target.ndim != 2 or target.shape[0] == 0 or target.shape[1] != pool_shape[1]:
-        raise ValueError(f"target must be a non-empty 2-D array with the pool's {pool_shape[1]} dimensions; got "
-                         f"shape {target.shape}.")
+        raise ValueError(
+            f"target must be a non-empty 2-D array with the pool's {pool_shape[1]} dimensions; got "
+            f"shape {target.shape}."
+        )
     _report(progress, "sample", 0, 1)
     rows = map_sample(pool_shape[0], max_pool_rows=max_pool_rows, random_state=random_state)
     pool_sample = _finite(np.asarray(pool[rows] if len(rows) < pool_shape[0] else pool, dtype=np.float32), "pool")
@@ -218,9 +238,16 @@ def project(pool: ArrayLike, target: ArrayLike, *, method: str = "auto", max_poo
     if linear is not None:
         xy = (points - linear[0]) @ linear[1].T
     xy = np.asarray(xy, dtype=np.float32)
-    return MapProjection(pool_xy=xy[: len(rows)], target_xy=xy[len(rows):], pool_rows=rows, n_pool=int(pool_shape[0]),
-                         method=method, seconds=time.perf_counter() - started, linear=linear,
-                         axis_titles=axis_titles)
+    return MapProjection(
+        pool_xy=xy[: len(rows)],
+        target_xy=xy[len(rows) :],
+        pool_rows=rows,
+        n_pool=int(pool_shape[0]),
+        method=method,
+        seconds=time.perf_counter() - started,
+        linear=linear,
+        axis_titles=axis_titles,
+    )
 
 
 def _report(progress, stage, done, total):
@@ -231,8 +258,9 @@ def _report(progress, stage, done, total):
 def _finite(matrix: NDArray, name: str) -> NDArray:
     if not np.isfinite(matrix).all():
         bad = int((~np.isfinite(matrix)).any(axis=1).sum()) if matrix.ndim == 2 else -1
-        raise ValueError(f"{name} has {bad} row(s) with NaN or inf values; a map needs finite vectors, drop those "
-                         "rows first.")
+        raise ValueError(
+            f"{name} has {bad} row(s) with NaN or inf values; a map needs finite vectors, drop those rows first."
+        )
     return matrix
 
 
@@ -251,7 +279,7 @@ def _pca(points: NDArray, random_state: int):
     # a deterministic sign: the largest coordinate of each component is positive
     signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
     components = components * np.where(signs == 0, 1.0, signs)[:, None]
-    total = float((centred ** 2).sum())
+    total = float((centred**2).sum())
     variances = (singular[:n_components] ** 2) / total if total > 0 else np.zeros(n_components)
     padded = np.zeros((2, centred.shape[1]))
     padded[:n_components] = components
@@ -277,8 +305,9 @@ def _umap(points: NDArray, *, n_neighbors: int, min_dist: float, random_state: i
         mean = points.mean(axis=0, dtype=np.float64)
         from sklearn.utils.extmath import randomized_svd
 
-        _, _, components = randomized_svd(np.asarray(points, dtype=np.float64) - mean, _UMAP_MAX_DIMENSIONS,
-                                          random_state=random_state)
+        _, _, components = randomized_svd(
+            np.asarray(points, dtype=np.float64) - mean, _UMAP_MAX_DIMENSIONS, random_state=random_state
+        )
         work = ((points - mean) @ components.T).astype(np.float32)
     _report(progress, "neighbors", 0, 1)
     indices, distances = _exact_neighbors(work, n_neighbors)
@@ -290,8 +319,14 @@ def _umap(points: NDArray, *, n_neighbors: int, min_dist: float, random_state: i
         # seeded UMAP runs single-threaded, and precomputed neighbours without a search index
         # disable transform(): both are expected here and say nothing to a user
         warnings.simplefilter("ignore")
-        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, init="pca", n_epochs=_UMAP_EPOCHS,
-                            random_state=random_state, precomputed_knn=(indices, distances, None))
+        reducer = umap.UMAP(
+            n_neighbors=n_neighbors,
+            min_dist=min_dist,
+            init="pca",
+            n_epochs=_UMAP_EPOCHS,
+            random_state=random_state,
+            precomputed_knn=(indices, distances, None),
+        )
         xy = reducer.fit_transform(work)
     _report(progress, "layout", 1, 1)
     return xy
@@ -367,8 +402,9 @@ class MapPlacer:
         xy = np.einsum("mk,mkc->mc", weights, self._reference_xy[indices])
         return xy.astype(np.float32)
 
-    def pool_positions(self, rows: ArrayLike, *, max_placed: int | None = None) -> tuple[NDArray[np.int64],
-                                                                                           NDArray[np.float32]]:
+    def pool_positions(
+        self, rows: ArrayLike, *, max_placed: int | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """Map positions of pool rows: looked up when drawn, placed otherwise.
 
         Parameters
@@ -391,8 +427,11 @@ class MapPlacer:
         hidden = np.flatnonzero(~shown)
         if max_placed is not None:
             hidden = hidden[:max_placed]
-        hidden_xy = self.place(np.asarray(self.pool[rows[hidden]], dtype=np.float32)) if len(hidden) else \
-            np.empty((0, 2), dtype=np.float32)
+        hidden_xy = (
+            self.place(np.asarray(self.pool[rows[hidden]], dtype=np.float32))
+            if len(hidden)
+            else np.empty((0, 2), dtype=np.float32)
+        )
         kept = np.concatenate([np.flatnonzero(shown), hidden])
         xy = np.vstack([shown_xy, hidden_xy])
         order = np.argsort(kept, kind="stable")

@@ -8,7 +8,18 @@ centroids exploded back to rows.
 
 from .assign import Assignment, assign_rows
 from .explode import EXPLODE_MODES, allocate_rows, explode_rows, row_priority
-from .quantize import Quantization, QuantisedInputs, quantise_in_process, quantise_inputs, quantize
+from .quantize import QuantisedInputs, Quantization, quantise_in_process, quantise_inputs, quantize
 
-__all__ = ["EXPLODE_MODES", "Assignment", "Quantization", "QuantisedInputs", "allocate_rows", "assign_rows",
-           "explode_rows", "quantise_in_process", "quantise_inputs", "quantize", "row_priority"]
+__all__ = [
+    "EXPLODE_MODES",
+    "Assignment",
+    "QuantisedInputs",
+    "Quantization",
+    "allocate_rows",
+    "assign_rows",
+    "explode_rows",
+    "quantise_in_process",
+    "quantise_inputs",
+    "quantize",
+    "row_priority",
+]

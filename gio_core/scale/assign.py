@@ -9,16 +9,23 @@ ordered by inside a cluster, :mod:`gio_core.scale.explode`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..io.largefiles import iter_row_chunks
 
-__all__ = ["Assignment", "CentroidIndex", "assign_in_chunks", "assign_rows", "centroid_index", "count_nonfinite_rows",
-           "nearest_distances"]
+__all__ = [
+    "Assignment",
+    "CentroidIndex",
+    "assign_in_chunks",
+    "assign_rows",
+    "centroid_index",
+    "count_nonfinite_rows",
+    "nearest_distances",
+]
 
 #: Rows assigned at a time in this process.
 CHUNK_ROWS = 65_536
@@ -43,8 +50,9 @@ class Assignment:
     nonfinite_rows: int = 0
 
 
-def assign_in_chunks(points, centers: NDArray, *, progress: Callable[[str, int, int], object] | None = None,
-                     name: str = "pool") -> Assignment:
+def assign_in_chunks(
+    points, centers: NDArray, *, progress: Callable[[str, int, int], object] | None = None, name: str = "pool"
+) -> Assignment:
     """Assign every row of ``points`` (an array, memory map or row source) to its nearest centre, chunk by chunk.
 
     Parameters
@@ -66,7 +74,7 @@ def assign_in_chunks(points, centers: NDArray, *, progress: Callable[[str, int, 
     n_rows = points.shape[0]
     labels = np.empty(n_rows, dtype=np.int64)
     for start, chunk in iter_row_chunks(points, CHUNK_ROWS):
-        labels[start:start + chunk.shape[0]] = assign_rows(index, chunk)
+        labels[start : start + chunk.shape[0]] = assign_rows(index, chunk)
         if progress:
             progress(f"assigning {name} rows to clusters", min(start + CHUNK_ROWS, n_rows), n_rows)
     bad = labels < 0
@@ -92,7 +100,7 @@ class CentroidIndex:
 
         self.centers32 = np.ascontiguousarray(centers, dtype=np.float32)
         self.centers64 = self.centers32.astype(np.float64)
-        self.norm_max = float((self.centers64 ** 2).sum(axis=1).max()) if len(self.centers64) else 0.0
+        self.norm_max = float((self.centers64**2).sum(axis=1).max()) if len(self.centers64) else 0.0
         self.index = faiss.IndexFlatL2(self.centers32.shape[1])
         self.index.add(self.centers32)
 
@@ -160,14 +168,17 @@ def assign_rows(index: CentroidIndex, chunk: NDArray) -> NDArray[np.int64]:
             wide = close[:, -1] <= close[:, 0] + window[unsure]  # every first candidate within the error
             if index.n_clusters > first and wide.any():
                 rows = unsure[wide]
-                more_distances, more_labels = index.index.search(np.ascontiguousarray(chunk[rows]),
-                                                                 min(_CANDIDATES, index.n_clusters))
-                nearest[rows] = _exact_nearest(index, chunk[rows], more_labels.astype(np.int64), more_distances,
-                                               window[rows])
+                more_distances, more_labels = index.index.search(
+                    np.ascontiguousarray(chunk[rows]), min(_CANDIDATES, index.n_clusters)
+                )
+                nearest[rows] = _exact_nearest(
+                    index, chunk[rows], more_labels.astype(np.int64), more_distances, window[rows]
+                )
                 unsure = unsure[~wide]
             if unsure.size:
-                nearest[unsure] = _exact_nearest(index, chunk[unsure], labels[unsure].astype(np.int64),
-                                                 distances[unsure], window[unsure])
+                nearest[unsure] = _exact_nearest(
+                    index, chunk[unsure], labels[unsure].astype(np.int64), distances[unsure], window[unsure]
+                )
     nearest[~finite] = -1
     return nearest
 
@@ -177,7 +188,7 @@ def nearest_distances(index: CentroidIndex, chunk: NDArray) -> NDArray[np.float6
 
     The nearest point is found by :func:`assign_rows` (exact near-ties) and the distance to it computed
     in float64, so the value depends on the row and the points only, not on batching or threads: the
-    key :mod:`gio_core.explode` orders a cluster's rows by, the same on every engine.
+    key :mod:`gio_core.scale.explode` orders a cluster's rows by, the same on every engine.
 
     Parameters
     ----------
@@ -199,8 +210,9 @@ def nearest_distances(index: CentroidIndex, chunk: NDArray) -> NDArray[np.float6
     return distances
 
 
-def _exact_nearest(index: CentroidIndex, rows: NDArray, labels: NDArray, distances: NDArray,
-                   window: NDArray) -> NDArray[np.int64]:
+def _exact_nearest(
+    index: CentroidIndex, rows: NDArray, labels: NDArray, distances: NDArray, window: NDArray
+) -> NDArray[np.int64]:
     """Exact float64 nearest among the candidates float32 cannot separate (all centroids when they all tie).
 
     Only the candidates within the window of the best are measured (two or three per row, mostly), each

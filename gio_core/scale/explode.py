@@ -22,7 +22,7 @@ choose the very same rows.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,8 +30,17 @@ from numpy.typing import NDArray
 from ..io.largefiles import take_rows
 from .assign import assign_rows, centroid_index, nearest_distances
 
-__all__ = ["EXPLODE_MODES", "allocate_rows", "budget_quotas", "distances_to_target", "distinct_in_order", "explode_rows",
-           "nearest_target_distances", "row_priority", "target_shares"]
+__all__ = [
+    "EXPLODE_MODES",
+    "allocate_rows",
+    "budget_quotas",
+    "distances_to_target",
+    "distinct_in_order",
+    "explode_rows",
+    "nearest_target_distances",
+    "row_priority",
+    "target_shares",
+]
 
 #: ``'all'``: every row of a chosen cluster (the paper); ``'target_share'``: the row budget shared by target mass.
 EXPLODE_MODES = ("all", "target_share")
@@ -88,8 +97,9 @@ def nearest_target_distances(vectors: NDArray, target_points: NDArray) -> NDArra
     return nearest_distances(centroid_index(np.asarray(target_points)), vectors)
 
 
-def target_shares(chosen_centers: NDArray, target_points: NDArray, target_weights: NDArray | None = None
-                  ) -> NDArray[np.float64]:
+def target_shares(
+    chosen_centers: NDArray, target_points: NDArray, target_weights: NDArray | None = None
+) -> NDArray[np.float64]:
     """Target mass nearest to each chosen centroid.
 
     Parameters
@@ -138,8 +148,9 @@ def allocate_rows(cluster_sizes: NDArray, shares: NDArray, row_budget: int) -> N
     sizes = np.asarray(cluster_sizes, dtype=np.int64)
     weights = np.asarray(shares, dtype=np.float64)
     if sizes.shape != weights.shape:
-        raise ValueError(f"cluster_sizes has {sizes.shape} entries and shares {weights.shape}; pass one share per "
-                         "cluster.")
+        raise ValueError(
+            f"cluster_sizes has {sizes.shape} entries and shares {weights.shape}; pass one share per cluster."
+        )
     if (weights < 0).any() or not np.isfinite(weights).all():
         raise ValueError("shares must be finite and non-negative.")
     budget = int(min(max(int(row_budget), 0), int(sizes.sum())))
@@ -178,8 +189,9 @@ def allocate_rows(cluster_sizes: NDArray, shares: NDArray, row_budget: int) -> N
     return quotas
 
 
-def explode_rows(members_of, clusters: NDArray, quotas: NDArray | None, seed: int, *,
-                 distances_of=None) -> NDArray[np.int64]:
+def explode_rows(
+    members_of, clusters: NDArray, quotas: NDArray | None, seed: int, *, distances_of=None
+) -> NDArray[np.int64]:
     """Rows of the chosen clusters, in the clusters' order; with quotas, each cluster's rows nearest the target.
 
     Parameters
@@ -211,7 +223,7 @@ def explode_rows(members_of, clusters: NDArray, quotas: NDArray | None, seed: in
     if distances_of is not None and partial:
         every = np.asarray(distances_of(np.concatenate([members[position] for position in partial])), dtype=np.float64)
         bounds = np.cumsum([0] + [members[position].size for position in partial])
-        distances = {position: every[bounds[i]:bounds[i + 1]] for i, position in enumerate(partial)}
+        distances = {position: every[bounds[i] : bounds[i + 1]] for i, position in enumerate(partial)}
     parts = []
     for position, rows in enumerate(members):
         priority = row_priority(rows, seed)
@@ -219,7 +231,7 @@ def explode_rows(members_of, clusters: NDArray, quotas: NDArray | None, seed: in
             order = np.lexsort((priority, distances[position]))
         else:
             order = np.argsort(priority, kind="stable")
-        parts.append(rows[order[:int(quotas[position])]])
+        parts.append(rows[order[: int(quotas[position])]])
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
@@ -237,8 +249,13 @@ def distances_to_target(matrix, target_points: NDArray) -> Callable[[NDArray], N
     return lambda rows: nearest_distances(index, take_rows(matrix, rows)) if len(rows) else np.empty(0)
 
 
-def budget_quotas(chosen_centers: NDArray, chosen_counts: NDArray, target_points: NDArray,
-                  target_weights: NDArray | None, row_budget: int) -> NDArray[np.int64]:
+def budget_quotas(
+    chosen_centers: NDArray,
+    chosen_counts: NDArray,
+    target_points: NDArray,
+    target_weights: NDArray | None,
+    row_budget: int,
+) -> NDArray[np.int64]:
     """``explode='target_share'``: a row budget shared over the chosen clusters by the target mass nearest each.
 
     Parameters

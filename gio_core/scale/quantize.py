@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+
 import numpy as np
 from numpy.typing import NDArray
+
 from .._validation import check_int, check_random_state
 from ..io.errors import DataError
 from ..io.largefiles import iter_row_chunks, take_rows
@@ -24,9 +26,22 @@ from .explode import distances_to_target, explode_rows
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ProgressCallback", "Quantization", "QuantisedInputs", "check_cluster_count", "compact_quantization",
-           "draw_training_rows", "nonfinite_message", "quantise_in_process", "quantise_inputs", "quantize", "read_sample", "raw_cluster_numbers",
-           "train_centroids", "train_on_sample"]
+__all__ = [
+    "ProgressCallback",
+    "QuantisedInputs",
+    "Quantization",
+    "check_cluster_count",
+    "compact_quantization",
+    "draw_training_rows",
+    "nonfinite_message",
+    "quantise_in_process",
+    "quantise_inputs",
+    "quantize",
+    "raw_cluster_numbers",
+    "read_sample",
+    "train_centroids",
+    "train_on_sample",
+]
 
 #: progress(stage, done, total): called while a long stage runs.
 ProgressCallback = Callable[[str, int, int], None]
@@ -70,19 +85,22 @@ class Quantization:
     def n_centers(self) -> int:
         return self.centers.shape[0]
 
-    def without_labels(self) -> "Quantization":
+    def without_labels(self) -> Quantization:
         """The same clusters without the rows' labels (for a run that explodes them where the rows are)."""
         return Quantization(centers=self.centers, labels=None, counts=self.counts, seconds=self.seconds)
 
     def members(self, cluster: int) -> NDArray[np.int64]:
         """Row indices of one cluster, in increasing order."""
         if self.labels is None:
-            raise ValueError("this quantisation has no row labels (its rows were assigned elsewhere); explode "
-                             "the chosen clusters where the rows are.")
-        return self._order[self._offsets[cluster]:self._offsets[cluster + 1]]
+            raise ValueError(
+                "this quantisation has no row labels (its rows were assigned elsewhere); explode "
+                "the chosen clusters where the rows are."
+            )
+        return self._order[self._offsets[cluster] : self._offsets[cluster + 1]]
 
-    def explode(self, clusters: NDArray, quotas: NDArray | None = None, *, seed: int = 0,
-                distances_of=None) -> NDArray[np.int64]:
+    def explode(
+        self, clusters: NDArray, quotas: NDArray | None = None, *, seed: int = 0, distances_of=None
+    ) -> NDArray[np.int64]:
         """Rows of the given clusters, grouped in the clusters' order; a cluster given twice counts once.
 
         Without ``quotas`` every row of each cluster in row order; with them, as
@@ -142,10 +160,17 @@ def quantize(
     ((10, 4), 500)
     """
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
-    centers, seconds = train_on_sample(points.shape[0], n_clusters, lambda rows: read_sample(points, rows),
-                                       random_state=random_state, name=name, n_iter=n_iter,
-                                       max_points_per_centroid=max_points_per_centroid,
-                                       count_nonfinite=lambda: count_nonfinite_rows(points), progress=progress)
+    centers, seconds = train_on_sample(
+        points.shape[0],
+        n_clusters,
+        lambda rows: read_sample(points, rows),
+        random_state=random_state,
+        name=name,
+        n_iter=n_iter,
+        max_points_per_centroid=max_points_per_centroid,
+        count_nonfinite=lambda: count_nonfinite_rows(points),
+        progress=progress,
+    )
     assigning = time.perf_counter()
     assignment = assign_in_chunks(points, centers, progress=progress, name=name)
     seconds["assign"] = time.perf_counter() - assigning
@@ -165,10 +190,18 @@ def _refuse_nonfinite(name: str, bad_rows: int) -> None:
         raise DataError(nonfinite_message(name, bad_rows), code="nonfinite", nonfinite_rows=bad_rows)
 
 
-def train_on_sample(n_rows: int, n_clusters: int, read_rows: Callable[[NDArray[np.int64] | None], NDArray], *,
-                    random_state=None, name: str = "pool", n_iter: int = 20, max_points_per_centroid: int = 64,
-                    count_nonfinite: Callable[[], int] | None = None,
-                    progress: ProgressCallback | None = None) -> tuple[NDArray[np.float32], dict]:
+def train_on_sample(
+    n_rows: int,
+    n_clusters: int,
+    read_rows: Callable[[NDArray[np.int64] | None], NDArray],
+    *,
+    random_state=None,
+    name: str = "pool",
+    n_iter: int = 20,
+    max_points_per_centroid: int = 64,
+    count_nonfinite: Callable[[], int] | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[NDArray[np.float32], dict]:
     """The K-means centroids of ``n_rows`` rows: a seeded sample drawn by row number, read, checked, trained on.
 
     The one sample-then-train of every engine: :func:`quantize` reads the sample from an array here, the
@@ -207,19 +240,23 @@ def train_on_sample(n_rows: int, n_clusters: int, read_rows: Callable[[NDArray[n
     """
     check_cluster_count(n_clusters, n_rows, name)
     rng = check_random_state(random_state)
-    faiss_seed, sample_rows = draw_training_rows(n_rows, n_clusters, rng, max_points_per_centroid=max_points_per_centroid)
+    faiss_seed, sample_rows = draw_training_rows(
+        n_rows, n_clusters, rng, max_points_per_centroid=max_points_per_centroid
+    )
     started = time.perf_counter()
     if progress:
         progress(f"reading the K-means sample of the {name}", 0, 1)
     training = read_rows(sample_rows)
     if not np.isfinite(training).all():  # count them all, as an assignment would, then stop
-        _refuse_nonfinite(name, count_nonfinite() if count_nonfinite is not None else
-                          int((~np.isfinite(training)).any(axis=1).sum()))
+        _refuse_nonfinite(
+            name, count_nonfinite() if count_nonfinite is not None else int((~np.isfinite(training)).any(axis=1).sum())
+        )
     sampled = time.perf_counter()
     if progress:
         progress(f"training K-means on the {name}", 0, 1)
-    centers = train_centroids(training, n_clusters, seed=faiss_seed, n_iter=n_iter,
-                              max_points_per_centroid=max_points_per_centroid)
+    centers = train_centroids(
+        training, n_clusters, seed=faiss_seed, n_iter=n_iter, max_points_per_centroid=max_points_per_centroid
+    )
     if progress:
         progress(f"training K-means on the {name}", 1, 1)
     return centers, {"sample": sampled - started, "train": time.perf_counter() - sampled}
@@ -267,19 +304,39 @@ class QuantisedInputs:
         return self.pool.explode(picks, quotas, seed=seed, distances_of=distances_of)
 
 
-def quantise_in_process(points, target: NDArray, n_clusters: int, *, random_state, order_by_target: bool = False,
-                        progress: ProgressCallback | None = None) -> QuantisedInputs:
+def quantise_in_process(
+    points,
+    target: NDArray,
+    n_clusters: int,
+    *,
+    random_state,
+    order_by_target: bool = False,
+    progress: ProgressCallback | None = None,
+) -> QuantisedInputs:
     """:func:`quantise_inputs` with the pool's rows in this process (an array, a memory map or a row source)."""
-    return quantise_inputs(points.shape[0], target, n_clusters, random_state=random_state,
-                           read_rows=lambda rows: read_sample(points, rows),
-                           assign=lambda centers, _points: assign_in_chunks(points, centers, progress=progress),
-                           order_by_target=order_by_target, progress=progress)
+    return quantise_inputs(
+        points.shape[0],
+        target,
+        n_clusters,
+        random_state=random_state,
+        read_rows=lambda rows: read_sample(points, rows),
+        assign=lambda centers, _points: assign_in_chunks(points, centers, progress=progress),
+        order_by_target=order_by_target,
+        progress=progress,
+    )
 
 
-def quantise_inputs(n_pool_rows: int, target: NDArray, n_clusters: int, *, random_state,
-                    read_rows: Callable[[NDArray[np.int64] | None], NDArray],
-                    assign: Callable[[NDArray, NDArray | None], Assignment], order_by_target: bool = False,
-                    progress: ProgressCallback | None = None) -> QuantisedInputs:
+def quantise_inputs(
+    n_pool_rows: int,
+    target: NDArray,
+    n_clusters: int,
+    *,
+    random_state,
+    read_rows: Callable[[NDArray[np.int64] | None], NDArray],
+    assign: Callable[[NDArray, NDArray | None], Assignment],
+    order_by_target: bool = False,
+    progress: ProgressCallback | None = None,
+) -> QuantisedInputs:
     """The quantise stage: train on the pool's sample, quantise the target (when larger than K), assign the pool.
 
     :class:`gio_core.GIOSelector` (``n_clusters``) and the selection pipeline both run this, so the same
@@ -309,29 +366,44 @@ def quantise_inputs(n_pool_rows: int, target: NDArray, n_clusters: int, *, rando
     rng = check_random_state(random_state)
     width = target.shape[1]
     centers, seconds = train_on_sample(
-        n_pool_rows, n_clusters, read_rows, random_state=rng, name="pool", progress=progress,
-        count_nonfinite=lambda: assign(np.zeros((1, width), dtype=np.float32), None).nonfinite_rows)
+        n_pool_rows,
+        n_clusters,
+        read_rows,
+        random_state=rng,
+        name="pool",
+        progress=progress,
+        count_nonfinite=lambda: assign(np.zeros((1, width), dtype=np.float32), None).nonfinite_rows,
+    )
     target_quantization = None
     if target.shape[0] > n_clusters:
         target_quantization = quantize(target, n_clusters, random_state=rng, name="target", progress=progress)
     points = None
     if order_by_target:
-        points = (target_quantization.centers if target_quantization is not None
-                  else np.asarray(target, dtype=np.float64))
+        points = (
+            target_quantization.centers if target_quantization is not None else np.asarray(target, dtype=np.float64)
+        )
     assigning = time.perf_counter()
     assignment = assign(centers, points)
     seconds["assign"] = time.perf_counter() - assigning
     _refuse_nonfinite("pool", assignment.nonfinite_rows)
     pool = compact_quantization(centers, assignment.counts, assignment.labels, name="pool", seconds=seconds)
-    return QuantisedInputs(pool=pool, target=target_quantization, assignment=assignment,
-                           raw_clusters=raw_cluster_numbers(assignment.counts), target_points=points, generator=rng)
+    return QuantisedInputs(
+        pool=pool,
+        target=target_quantization,
+        assignment=assignment,
+        raw_clusters=raw_cluster_numbers(assignment.counts),
+        target_points=points,
+        generator=rng,
+    )
 
 
 def check_cluster_count(n_clusters: int, n_rows: int, name: str = "pool") -> None:
     """Raise ``ValueError`` when there are fewer rows than clusters."""
     if n_clusters > n_rows:
-        raise ValueError(f"n_clusters={n_clusters} is larger than the {n_rows} rows of the {name}; "
-                         f"use at most {n_rows} clusters, or turn quantisation off for data this small.")
+        raise ValueError(
+            f"n_clusters={n_clusters} is larger than the {n_rows} rows of the {name}; "
+            f"use at most {n_rows} clusters, or turn quantisation off for data this small."
+        )
 
 
 def nonfinite_message(name: str, bad_rows: int) -> str:
@@ -339,8 +411,9 @@ def nonfinite_message(name: str, bad_rows: int) -> str:
     return f"{name} has {bad_rows} row(s) with NaN or inf values; drop or fill those rows first."
 
 
-def draw_training_rows(n_rows: int, n_clusters: int, random_state=None, *,
-                       max_points_per_centroid: int = 64) -> tuple[int, NDArray[np.int64] | None]:
+def draw_training_rows(
+    n_rows: int, n_clusters: int, random_state=None, *, max_points_per_centroid: int = 64
+) -> tuple[int, NDArray[np.int64] | None]:
     """The K-means training sample as global row numbers, and the seed faiss trains with.
 
     Every engine draws the sample here, from the row count alone, so a distributed engine and the
@@ -376,8 +449,9 @@ def draw_training_rows(n_rows: int, n_clusters: int, random_state=None, *,
     return faiss_seed, np.sort(rng.choice(n_rows, size=sample_size, replace=False)).astype(np.int64)
 
 
-def train_centroids(training: NDArray, n_clusters: int, *, seed: int, n_iter: int = 20,
-                    max_points_per_centroid: int = 64) -> NDArray[np.float32]:
+def train_centroids(
+    training: NDArray, n_clusters: int, *, seed: int, n_iter: int = 20, max_points_per_centroid: int = 64
+) -> NDArray[np.float32]:
     """faiss K-means on the training rows (all finite), on this machine.
 
     Parameters
@@ -397,14 +471,22 @@ def train_centroids(training: NDArray, n_clusters: int, *, seed: int, n_iter: in
     import faiss
 
     training = np.ascontiguousarray(training, dtype=np.float32)
-    kmeans = faiss.Kmeans(training.shape[1], n_clusters, niter=n_iter, seed=int(seed), verbose=False,
-                          max_points_per_centroid=max(max_points_per_centroid, 1), min_points_per_centroid=1)
+    kmeans = faiss.Kmeans(
+        training.shape[1],
+        n_clusters,
+        niter=n_iter,
+        seed=int(seed),
+        verbose=False,
+        max_points_per_centroid=max(max_points_per_centroid, 1),
+        min_points_per_centroid=1,
+    )
     kmeans.train(training)
     return np.array(kmeans.centroids, dtype=np.float32)
 
 
-def compact_quantization(centers: NDArray, counts: NDArray, labels: NDArray | None = None, *, name: str = "pool",
-                         seconds: dict | None = None) -> Quantization:
+def compact_quantization(
+    centers: NDArray, counts: NDArray, labels: NDArray | None = None, *, name: str = "pool", seconds: dict | None = None
+) -> Quantization:
     """A :class:`Quantization` from raw centroids and counts: empty clusters dropped, labels renumbered.
 
     Parameters
@@ -430,9 +512,12 @@ def compact_quantization(centers: NDArray, counts: NDArray, labels: NDArray | No
             remap = np.full(counts.size, -1, dtype=np.int64)
             remap[kept] = np.arange(kept.size)
             labels = remap[labels]
-    return Quantization(centers=np.asarray(np.asarray(centers)[kept], dtype=np.float64), labels=labels,
-                        counts=counts[kept], seconds=dict(seconds or {}))
-
+    return Quantization(
+        centers=np.asarray(np.asarray(centers)[kept], dtype=np.float64),
+        labels=labels,
+        counts=counts[kept],
+        seconds=dict(seconds or {}),
+    )
 
 
 def raw_cluster_numbers(counts: NDArray) -> NDArray[np.int64]:

@@ -1,8 +1,8 @@
 """Write the corpus of bad input files and ``expected.json``, the messages they must give.
 
 Each case names a file (and, for problems that need two files, a partner), the stage where the problem
-is found (``read``: :func:`gio_core.data.read_data`; ``prepare``: :func:`gio_core.data.prepare_vectors`),
-the options, the :class:`gio_core.data.DataError` code, and fragments the one-line message must contain
+is found (``read``: :func:`gio_core.io.read_data`; ``prepare``: :func:`gio_core.io.prepare_vectors`),
+the options, the :class:`gio_core.io.DataError` code, and fragments the one-line message must contain
 (besides the file name). The files are committed; run this again only to change the corpus:
 ``.venv/bin/python tests/bad_inputs/make_corpus.py``.
 """
@@ -23,10 +23,27 @@ HERE = Path(__file__).resolve().parent
 CASES: list[dict] = []
 
 
-def case(file: str, code: str, contains: list[str], *, stage: str = "read", partner: str | None = None,
-         role: str = "pool", options: dict | None = None) -> None:
-    CASES.append({"file": file, "code": code, "contains": contains, "stage": stage, "partner": partner,
-                  "role": role, "options": options or {}})
+def case(
+    file: str,
+    code: str,
+    contains: list[str],
+    *,
+    stage: str = "read",
+    partner: str | None = None,
+    role: str = "pool",
+    options: dict | None = None,
+) -> None:
+    CASES.append(
+        {
+            "file": file,
+            "code": code,
+            "contains": contains,
+            "stage": stage,
+            "partner": partner,
+            "role": role,
+            "options": options or {},
+        }
+    )
 
 
 def write(name: str, content: bytes) -> None:
@@ -50,8 +67,10 @@ def main() -> None:
     rng = np.random.default_rng(0)
     good = pd.DataFrame(rng.normal(size=(12, 2)).round(4), columns=["x", "y"])
     write("good.csv", good.to_csv(index=False).encode())
-    write("good_text.csv", pd.DataFrame({"text": [f"sentence number {i} about cats" for i in range(12)]})
-          .to_csv(index=False).encode())
+    write(
+        "good_text.csv",
+        pd.DataFrame({"text": [f"sentence number {i} about cats" for i in range(12)]}).to_csv(index=False).encode(),
+    )
 
     # --- empty / header only -------------------------------------------------------------------
     write("empty.csv", b"")
@@ -70,8 +89,11 @@ def main() -> None:
     case("zero_rows.parquet", "header_only", ["no rows"])
 
     # --- not a table -----------------------------------------------------------------------------
-    write("prose.txt", b"This is a plain text file with a sentence on each line and no header at all.\n"
-                       b"Another sentence follows it here, and then the file ends without a table.\n")
+    write(
+        "prose.txt",
+        b"This is a plain text file with a sentence on each line and no header at all.\n"
+        b"Another sentence follows it here, and then the file ends without a table.\n",
+    )
     case("prose.txt", "not_a_table", ["does not look like a table", "header"])
     write("json_array.json", b'[{"x": 1, "y": 2}, {"x": 3, "y": 4}]\n')
     case("json_array.json", "not_a_table", ["JSON array", "JSON Lines"])
@@ -143,26 +165,46 @@ def main() -> None:
     write("ragged_rows.csv", b"x,y\n1,2\n3,4\n5,6,7\n")
     case("ragged_rows.csv", "ragged", ["line 4", "3 fields", "header has 2"])
     write("ragged_vectors.tsv", b"id\tvec\n1\t[0.1, 0.2, 0.3]\n2\t[0.4, 0.5]\n3\t[0.6, 0.7, 0.8]\n")
-    case("ragged_vectors.tsv", "ragged", ["different lengths", "row 2 has 2"], stage="prepare",
-         partner="ragged_vectors.tsv", options={"vector_column": "vec"})
+    case(
+        "ragged_vectors.tsv",
+        "ragged",
+        ["different lengths", "row 2 has 2"],
+        stage="prepare",
+        partner="ragged_vectors.tsv",
+        options={"vector_column": "vec"},
+    )
     write("ragged_lists.jsonl", b'{"v": [1, 2, 3]}\n{"v": [1, 2]}\n')
-    case("ragged_lists.jsonl", "ragged", ["different lengths"], stage="prepare", partner="ragged_lists.jsonl",
-         options={"vector_column": "v"})
+    case(
+        "ragged_lists.jsonl",
+        "ragged",
+        ["different lengths"],
+        stage="prepare",
+        partner="ragged_lists.jsonl",
+        options={"vector_column": "v"},
+    )
     write("vector_not_number.tsv", b"id\tvec\n1\t[0.1, 0.2]\n2\t[0.4, abc]\n")
-    case("vector_not_number.tsv", "column", ["row 2", "not a number"], stage="prepare",
-         partner="vector_not_number.tsv", options={"vector_column": "vec"})
+    case(
+        "vector_not_number.tsv",
+        "column",
+        ["row 2", "not a number"],
+        stage="prepare",
+        partner="vector_not_number.tsv",
+        options={"vector_column": "vec"},
+    )
 
     # --- encodings -------------------------------------------------------------------------------
     write("latin1.csv", "id,text\n1,café au lait\n2,crème brûlée\n".encode("latin-1"))
     case("latin1.csv", "encoding", ["not UTF-8", "cp1252"])
-    write("late_latin1.csv", ("id,text\n" + "".join(f"{i},plain ascii row\n" for i in range(3000))).encode()
-          + "3000,naïve\n".encode("latin-1"))
+    write(
+        "late_latin1.csv",
+        ("id,text\n" + "".join(f"{i},plain ascii row\n" for i in range(3000))).encode()
+        + "3000,naïve\n".encode("latin-1"),
+    )
     case("late_latin1.csv", "encoding", ["not UTF-8"])
 
     # --- values ----------------------------------------------------------------------------------
     write("nan_rows.csv", b"x,y\n1,2\nnan,4\n5,inf\n7,8\n9,10\n11,12\n13,14\n")
-    case("nan_rows.csv", "nonfinite", ["2 of 7 rows", "NaN", "--drop-nonfinite"], stage="prepare",
-         partner="good.csv")
+    case("nan_rows.csv", "nonfinite", ["2 of 7 rows", "NaN", "--drop-nonfinite"], stage="prepare", partner="good.csv")
     inf_array = np.ones((10, 2), dtype=np.float32)
     inf_array[3, 1] = np.inf
     write("inf_rows.npy", npy_bytes(inf_array))
@@ -171,20 +213,46 @@ def main() -> None:
     write("missing_cells.csv", b"x,y\n1,2\n3\n5,6\n7,8\n9,10\n11,12\n")
     case("missing_cells.csv", "nonfinite", ["1 of 6 rows", "missing"], stage="prepare", partner="good.csv")
     write("empty_text.csv", b"id,text\n1,\n2,\n3,   \n")
-    case("empty_text.csv", "empty_text", ["text column `text` is empty"], stage="prepare", partner="good_text.csv",
-         options={"text_column": "text", "text_model": "tfidf"})
-    write("three_dims.csv", pd.DataFrame(rng.normal(size=(12, 3)).round(4), columns=["x", "y", "z"])
-          .to_csv(index=False).encode())
+    case(
+        "empty_text.csv",
+        "empty_text",
+        ["text column `text` is empty"],
+        stage="prepare",
+        partner="good_text.csv",
+        options={"text_column": "text", "text_model": "tfidf"},
+    )
+    write(
+        "three_dims.csv",
+        pd.DataFrame(rng.normal(size=(12, 3)).round(4), columns=["x", "y", "z"]).to_csv(index=False).encode(),
+    )
     case("three_dims.csv", "dimension", ["lacks column(s) z", "--columns"], stage="prepare", partner="good.csv")
     write("three_dims.npy", npy_bytes(rng.normal(size=(12, 3)).astype(np.float32)))
-    case("three_dims.npy", "dimension", ["3-d vectors", "good_as_array.npy has 2-d", "same model"], stage="prepare",
-         partner="good_as_array.npy")
+    case(
+        "three_dims.npy",
+        "dimension",
+        ["3-d vectors", "good_as_array.npy has 2-d", "same model"],
+        stage="prepare",
+        partner="good_as_array.npy",
+    )
     write("tiny_target.csv", b"x,y\n1,2\n3,4\n5,6\n")
-    case("tiny_target.csv", "too_few_target_rows", ["3 target row", "k=5", "k+1=6"], stage="prepare",
-         partner="good.csv", role="target", options={"k": 5})
+    case(
+        "tiny_target.csv",
+        "too_few_target_rows",
+        ["3 target row", "k=5", "k+1=6"],
+        stage="prepare",
+        partner="good.csv",
+        role="target",
+        options={"k": 5},
+    )
     write("no_such_column.csv", b"a,b\n1,2\n3,4\n")
-    case("no_such_column.csv", "column", ["no column `text`"], stage="prepare", partner="no_such_column.csv",
-         options={"text_column": "text"})
+    case(
+        "no_such_column.csv",
+        "column",
+        ["no column `text`"],
+        stage="prepare",
+        partner="no_such_column.csv",
+        options={"text_column": "text"},
+    )
 
     # --- size limit ------------------------------------------------------------------------------
     write("too_large.csv", ("x,y\n" + "\n".join(f"{i},{i}" for i in range(200))).encode())

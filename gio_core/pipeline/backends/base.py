@@ -57,15 +57,17 @@ class Backend:
         """The vectors of the given rows (sorted; every row when None), in that order: the K-means sample."""
         raise NotImplementedError
 
-    def assign(self, pool, centers: NDArray[np.float32], *, target_points: NDArray | None = None,
-               progress=None) -> Assignment:
+    def assign(
+        self, pool, centers: NDArray[np.float32], *, target_points: NDArray | None = None, progress=None
+    ) -> Assignment:
         """Assign every pool row to its nearest centre (:func:`gio_core.scale.assign.assign_rows`). With
         ``target_points`` the explode stage will order rows by their distance to the target: a backend that
         cannot come back to the vectors later computes it now (:func:`gio_core.scale.assign.nearest_distances`)."""
         raise NotImplementedError
 
-    def explode(self, pool, quantised: QuantisedInputs, picks: NDArray[np.int64], *, quotas: NDArray[np.int64] | None,
-                seed: int) -> Selection:
+    def explode(
+        self, pool, quantised: QuantisedInputs, picks: NDArray[np.int64], *, quotas: NDArray[np.int64] | None, seed: int
+    ) -> Selection:
         """Rows of the chosen clusters (``picks``: distinct indices into ``quantised.pool``, in first-pick order), as
         :meth:`gio_core.scale.quantize.QuantisedInputs.explode` orders them: all rows in row order when ``quotas``
         is None; else each cluster's ``quotas[i]`` rows, a partly taken cluster's nearest

@@ -36,8 +36,10 @@ class InProcessBackend(Backend):
 
     def export(self, pool, selection: Selection, out, *, progress=None) -> int:
         if isinstance(pool.data, ParquetDataset):
-            table = shard_selection_table(pool.data, selection.rows, cluster_labels=selection.clusters,
-                                          progress=progress)
+            table = shard_selection_table(
+                pool.data, selection.rows, cluster_labels=selection.clusters, progress=progress
+            )
             return write_selection_table(table, out)
-        return write_selection_rows(pool.data, selection.rows, out, cluster_labels=selection.clusters,
-                                    progress=progress)
+        return write_selection_rows(
+            pool.data, selection.rows, out, cluster_labels=selection.clusters, progress=progress
+        )

@@ -1,14 +1,14 @@
 """The Spark backend: the row-level stages on Spark executors, the rest on the driver.
 
-Per stage (the pool is a :class:`gio_core.data.ParquetDataset`; rows are numbered ``gio_row`` from the
+Per stage (the pool is a :class:`gio_core.io.ParquetDataset`; rows are numbered ``gio_row`` from the
 shards' footers, the same numbering the in-process backend uses):
 
-- **sample**: one pass over the vector column keeps the rows :func:`gio_core.quantize.draw_training_rows`
+- **sample**: one pass over the vector column keeps the rows :func:`gio_core.scale.quantize.draw_training_rows`
   named and collects them to the driver, where faiss trains K-means (Spark MLlib's KMeans was measured
   at 187 s for 200k x 384, K = 256, against under a second for faiss on a sample).
 - **assign**: a second pass, ``mapInArrow`` with a faiss flat index over the broadcast centroids per
   batch, gives ``(gio_row, cluster)``; persisted (12 bytes a row) and counted with ``groupBy``.
-- **explode**: the rows of the chosen clusters, each with :func:`gio_core.explode.row_priority` computed
+- **explode**: the rows of the chosen clusters, each with :func:`gio_core.scale.explode.row_priority` computed
   by the same NumPy function, a window per cluster ordered by priority keeping ``row_number() <= quota``
   (or every row, ordered by ``gio_row``); ``gio_rank`` is the cluster's offset plus the row number.
 - **export**: a pass over every column keeps the selected rows (a broadcast bitmap of ``gio_row``),
@@ -63,8 +63,10 @@ def spark_available() -> str | None:
         return "engine='spark' needs pyspark: pip install 'gio-studio[spark]' (and Java 17 or later)."
     java_home = os.environ.get("JAVA_HOME")
     if not (shutil.which("java") or (java_home and Path(java_home, "bin", "java").exists())):
-        return ("engine='spark' needs Java 17 or later: install it (apt-get install openjdk-17-jre-headless) or set "
-                "JAVA_HOME.")
+        return (
+            "engine='spark' needs Java 17 or later: install it (apt-get install openjdk-17-jre-headless) or set "
+            "JAVA_HOME."
+        )
     return None
 
 
@@ -87,8 +89,10 @@ def _global_rows(batch, offsets: dict) -> NDArray[np.int64]:
             continue
         key = canonical_path(name)
         if key not in offsets:
-            raise ValueError(f"{_MARK}Spark read {name}, which is not among the pool's listed shards; list the pool "
-                             "again (did it change while the job ran?).")
+            raise ValueError(
+                f"{_MARK}Spark read {name}, which is not among the pool's listed shards; list the pool "
+                "again (did it change while the job ran?)."
+            )
         starts[position] = offsets[key]
     return starts + index
 
@@ -97,13 +101,15 @@ def _vectors(batch, vectors: dict):
     from ...io.largefiles import RaggedVectorsError, arrow_vectors, ragged_message
 
     try:
-        return arrow_vectors(batch, vectors["width"], vector_column=vectors["vector_column"],
-                             columns=vectors["columns"])
+        return arrow_vectors(
+            batch, vectors["width"], vector_column=vectors["vector_column"], columns=vectors["columns"]
+        )
     except RaggedVectorsError as error:  # name the shard and its row, as the in-process reader does
         shard = posixpath.basename(canonical_path(batch.column("_gio_file")[error.position].as_py()))
         row = int(batch.column("_gio_index")[error.position].as_py())
-        raise ValueError(_MARK + ragged_message(shard, vectors["vector_column"], vectors["width"], row,
-                                                error.length)) from None
+        raise ValueError(
+            _MARK + ragged_message(shard, vectors["vector_column"], vectors["width"], row, error.length)
+        ) from None
 
 
 def _sample_batches(batches, *, offsets, sample_rows, vectors):
@@ -119,8 +125,9 @@ def _sample_batches(batches, *, offsets, sample_rows, vectors):
         matrix = _vectors(kept, vectors)
         values = pa.array(matrix.reshape(-1), type=pa.float32())
         offsets_array = pa.array(np.arange(0, matrix.size + 1, vectors["width"], dtype=np.int32))
-        yield pa.RecordBatch.from_arrays([pa.array(rows[keep]), pa.ListArray.from_arrays(offsets_array, values)],
-                                         names=["gio_row", "vector"])
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(rows[keep]), pa.ListArray.from_arrays(offsets_array, values)], names=["gio_row", "vector"]
+        )
 
 
 def _assign_batches(batches, *, offsets, centers, vectors, target_points):
@@ -135,8 +142,10 @@ def _assign_batches(batches, *, offsets, centers, vectors, target_points):
         matrix = _vectors(batch, vectors)
         labels = assign_rows(index, matrix)
         distances = np.zeros(len(rows)) if target is None else nearest_distances(target, matrix)
-        yield pa.RecordBatch.from_arrays([pa.array(rows), pa.array(labels.astype(np.int32)), pa.array(distances)],
-                                         names=["gio_row", "gio_raw_cluster", "gio_distance"])
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(rows), pa.array(labels.astype(np.int32)), pa.array(distances)],
+            names=["gio_row", "gio_raw_cluster", "gio_distance"],
+        )
 
 
 def _priority_batches(batches, *, seed):
@@ -148,7 +157,9 @@ def _priority_batches(batches, *, seed):
         rows = batch.column("gio_row").to_numpy(zero_copy_only=False)
         # uint64 -> int64 keeping the order: flip the top bit
         signed = (row_priority(rows, seed) ^ np.uint64(1 << 63)).view(np.int64)
-        yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(signed)], names=[*batch.schema.names, "gio_priority"])
+        yield pa.RecordBatch.from_arrays(
+            [*batch.columns, pa.array(signed)], names=[*batch.schema.names, "gio_priority"]
+        )
 
 
 def _filter_batches(batches, *, offsets, bitmap, keep_columns):
@@ -161,8 +172,9 @@ def _filter_batches(batches, *, offsets, bitmap, keep_columns):
             continue
         kept = batch.filter(pa.array(keep.astype(bool)))
         columns = [kept.column(name) for name in keep_columns]
-        yield pa.RecordBatch.from_arrays([*columns, pa.array(rows[keep.astype(bool)])],
-                                         names=[*keep_columns, "gio_row"])
+        yield pa.RecordBatch.from_arrays(
+            [*columns, pa.array(rows[keep.astype(bool)])], names=[*keep_columns, "gio_row"]
+        )
 
 
 def _csv_batches(batches, *, names):
@@ -238,8 +250,11 @@ class SparkBackend(Backend):
         if self._session is None:
             return {"master": self.master}
         context = self._session.sparkContext
-        return {"master": context.master, "spark_version": self._session.version,
-                "default_parallelism": int(context.defaultParallelism)}
+        return {
+            "master": context.master,
+            "spark_version": self._session.version,
+            "default_parallelism": int(context.defaultParallelism),
+        }
 
     def close(self) -> None:
         for frame in self._cached:
@@ -259,11 +274,12 @@ class SparkBackend(Backend):
             with warnings.catch_warnings():  # pyspark warns on every call that it does not fully support pandas 3
                 warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
                 return action()
-        except Exception as error:  # noqa: BLE001 - Py4J and PySpark wrap executor errors in their own types
+        except Exception as error:
             found = _MESSAGE.search(str(error))
             if found:
-                raise DataError(found.group(1).strip(), code="ragged" if "different lengths" in found.group(1)
-                                else "invalid") from None
+                raise DataError(
+                    found.group(1).strip(), code="ragged" if "different lengths" in found.group(1) else "invalid"
+                ) from None
             raise
 
     # -- the stages --------------------------------------------------------------------------------
@@ -272,28 +288,35 @@ class SparkBackend(Backend):
         from ...io.shards import ParquetDataset
 
         if not isinstance(pool.data, ParquetDataset):
-            raise ValueError(f"engine='spark' reads Parquet: {pool.data.name} is {pool.data.format}; write it as "
-                             "Parquet (a file, a folder or a glob of shards), or use engine='inprocess'.")
+            raise ValueError(
+                f"engine='spark' reads Parquet: {pool.data.name} is {pool.data.format}; write it as "
+                "Parquet (a file, a folder or a glob of shards), or use engine='inprocess'."
+            )
         if pool.vectors is None:
-            raise ValueError("engine='spark' takes a vector column or numeric columns, not text; embed the text first "
-                             "(engine='inprocess' with text_column=...).")
+            raise ValueError(
+                "engine='spark' takes a vector column or numeric columns, not text; embed the text first "
+                "(engine='inprocess' with text_column=...)."
+            )
 
     def _frame(self, pool, columns):
         from pyspark.sql import functions as F
 
         frame = self.session.read.parquet(*[self._location(path) for path in pool.data.files])
-        return frame.select(*[F.col(f"`{name}`") for name in columns],
-                            F.col("_metadata.file_path").alias("_gio_file"),
-                            F.col("_metadata.row_index").alias("_gio_index"))
+        return frame.select(
+            *[F.col(f"`{name}`") for name in columns],
+            F.col("_metadata.file_path").alias("_gio_file"),
+            F.col("_metadata.row_index").alias("_gio_index"),
+        )
 
     @staticmethod
     def _location(path: str) -> str:
-        return path if urlparse(path).scheme not in ("",) and len(urlparse(path).scheme) > 1 else \
-            os.path.abspath(path)
+        return path if urlparse(path).scheme not in ("",) and len(urlparse(path).scheme) > 1 else os.path.abspath(path)
 
     def _offsets(self, pool) -> dict:
-        return {canonical_path(self._location(path)): int(offset)
-                for path, offset in zip(pool.data.files, pool.data.offsets)}
+        return {
+            canonical_path(self._location(path)): int(offset)
+            for path, offset in zip(pool.data.files, pool.data.offsets)
+        }
 
     def _vector_spec(self, pool) -> dict:
         spec = pool.vectors
@@ -307,15 +330,18 @@ class SparkBackend(Backend):
         from functools import partial
 
         rows = np.arange(pool.n_rows, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-        sampler = partial(_sample_batches, offsets=self._offsets(pool), sample_rows=rows,
-                          vectors=self._vector_spec(pool))
+        sampler = partial(
+            _sample_batches, offsets=self._offsets(pool), sample_rows=rows, vectors=self._vector_spec(pool)
+        )
         frame = self._frame(pool, self._vector_columns(pool)).mapInArrow(sampler, "gio_row long, vector array<float>")
         table = self._run(frame.toArrow)
         order = np.argsort(table.column("gio_row").to_numpy(), kind="stable")
         got = table.column("gio_row").to_numpy()[order]
         if not np.array_equal(got, rows):
-            raise ValueError(f"Spark returned {got.size} of the {rows.size} sampled rows of {pool.data.name}; the shards "
-                             "changed while the job ran, or Spark cannot read every shard.")
+            raise ValueError(
+                f"Spark returned {got.size} of the {rows.size} sampled rows of {pool.data.name}; the shards "
+                "changed while the job ran, or Spark cannot read every shard."
+            )
         values = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
         return np.ascontiguousarray(values.reshape(-1, pool.vectors.width)[order], dtype=np.float32)
 
@@ -326,12 +352,18 @@ class SparkBackend(Backend):
         from pyspark import StorageLevel
 
         # the explode stage orders rows by their distance to the target; the vectors are read only here
-        assigner = partial(_assign_batches, offsets=self._offsets(pool),
-                           centers=np.ascontiguousarray(centers, dtype=np.float32), vectors=self._vector_spec(pool),
-                           target_points=None if target_points is None else
-                           np.ascontiguousarray(target_points, dtype=np.float32))
-        assigned = self._frame(pool, self._vector_columns(pool)).mapInArrow(
-            assigner, "gio_row long, gio_raw_cluster int, gio_distance double").persist(StorageLevel.MEMORY_AND_DISK)
+        assigner = partial(
+            _assign_batches,
+            offsets=self._offsets(pool),
+            centers=np.ascontiguousarray(centers, dtype=np.float32),
+            vectors=self._vector_spec(pool),
+            target_points=None if target_points is None else np.ascontiguousarray(target_points, dtype=np.float32),
+        )
+        assigned = (
+            self._frame(pool, self._vector_columns(pool))
+            .mapInArrow(assigner, "gio_row long, gio_raw_cluster int, gio_distance double")
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
         self._cached.append(assigned)
         if progress:
             progress("assigning pool rows to clusters (Spark)", 0, 1)
@@ -361,44 +393,61 @@ class SparkBackend(Backend):
         compact = np.asarray(picks, dtype=np.int64)
         raw_clusters = quantised.raw_clusters[compact]
         taken = assignment.counts[raw_clusters] if quotas is None else np.asarray(quotas, dtype=np.int64)
-        chosen = pd.DataFrame({
-            "gio_raw_cluster": raw_clusters.astype(np.int32),
-            "gio_quota": taken.astype(np.int64),
-            "gio_rank_offset": (np.cumsum(taken) - taken).astype(np.int64),
-            "gio_cluster": np.asarray(compact, dtype=np.int64),
-            # a cluster giving only part of its rows orders them by distance to the target first
-            "gio_partial": (taken < assignment.counts[raw_clusters]) & (target_points is not None),
-        })
-        chosen_schema = "gio_raw_cluster int, gio_quota long, gio_rank_offset long, gio_cluster long, " \
-                        "gio_partial boolean"
-        chosen_frame = self._run(lambda: self.session.createDataFrame(
-            [(int(a), int(b), int(c), int(d), bool(e)) for a, b, c, d, e in chosen.itertuples(index=False)],
-            chosen_schema))
+        chosen = pd.DataFrame(
+            {
+                "gio_raw_cluster": raw_clusters.astype(np.int32),
+                "gio_quota": taken.astype(np.int64),
+                "gio_rank_offset": (np.cumsum(taken) - taken).astype(np.int64),
+                "gio_cluster": np.asarray(compact, dtype=np.int64),
+                # a cluster giving only part of its rows orders them by distance to the target first
+                "gio_partial": (taken < assignment.counts[raw_clusters]) & (target_points is not None),
+            }
+        )
+        chosen_schema = (
+            "gio_raw_cluster int, gio_quota long, gio_rank_offset long, gio_cluster long, gio_partial boolean"
+        )
+        chosen_frame = self._run(
+            lambda: self.session.createDataFrame(
+                [(int(a), int(b), int(c), int(d), bool(e)) for a, b, c, d, e in chosen.itertuples(index=False)],
+                chosen_schema,
+            )
+        )
         members = self._assigned.join(F.broadcast(chosen_frame), "gio_raw_cluster")
         if quotas is not None:
-            schema = "gio_raw_cluster int, gio_row long, gio_quota long, gio_rank_offset long, gio_cluster long, " \
-                     "gio_key double, gio_priority long"
-            members = members.select("gio_raw_cluster", "gio_row", "gio_quota", "gio_rank_offset", "gio_cluster",
-                                     F.when(F.col("gio_partial"), F.col("gio_distance")).otherwise(F.lit(0.0))
-                                     .alias("gio_key")) \
-                .mapInArrow(partial(_priority_batches, seed=int(seed)), schema)
+            schema = (
+                "gio_raw_cluster int, gio_row long, gio_quota long, gio_rank_offset long, gio_cluster long, "
+                "gio_key double, gio_priority long"
+            )
+            members = members.select(
+                "gio_raw_cluster",
+                "gio_row",
+                "gio_quota",
+                "gio_rank_offset",
+                "gio_cluster",
+                F.when(F.col("gio_partial"), F.col("gio_distance")).otherwise(F.lit(0.0)).alias("gio_key"),
+            ).mapInArrow(partial(_priority_batches, seed=int(seed)), schema)
             order = [F.col("gio_key"), F.col("gio_priority")]
         else:
             order = [F.col("gio_row")]
-        numbered = members.withColumn("gio_number", F.row_number().over(Window.partitionBy("gio_raw_cluster")
-                                                                       .orderBy(*order)))
-        selected = numbered.where(F.col("gio_number") <= F.col("gio_quota")).select(
-            "gio_row", (F.col("gio_rank_offset") + F.col("gio_number")).alias("gio_rank"), "gio_cluster"
-        ).persist(StorageLevel.MEMORY_AND_DISK)
+        numbered = members.withColumn(
+            "gio_number", F.row_number().over(Window.partitionBy("gio_raw_cluster").orderBy(*order))
+        )
+        selected = (
+            numbered.where(F.col("gio_number") <= F.col("gio_quota"))
+            .select("gio_row", (F.col("gio_rank_offset") + F.col("gio_number")).alias("gio_rank"), "gio_cluster")
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
         self._cached.append(selected)
         table = self._run(selected.toArrow)
         ranks = table.column("gio_rank").to_numpy()
         order_by_rank = np.argsort(ranks, kind="stable")
         if not np.array_equal(ranks[order_by_rank], np.arange(1, ranks.size + 1)):
             raise RuntimeError("the Spark explosion gave ranks that are not 1 … n; please report this.")
-        return Selection(rows=table.column("gio_row").to_numpy()[order_by_rank].astype(np.int64),
-                         clusters=table.column("gio_cluster").to_numpy()[order_by_rank].astype(np.int64),
-                         handle=selected)
+        return Selection(
+            rows=table.column("gio_row").to_numpy()[order_by_rank].astype(np.int64),
+            clusters=table.column("gio_cluster").to_numpy()[order_by_rank].astype(np.int64),
+            handle=selected,
+        )
 
     @_quiet
     def export(self, pool, selection: Selection, out, *, progress=None) -> int:
@@ -416,25 +465,37 @@ class SparkBackend(Backend):
         names = [name for name in pool.data.columns if name not in EXPORT_COLUMNS]
         full = self._frame(pool, pool.data.columns)
         fields = [field for field in full.schema.fields if field.name in names]
-        filtered = full.mapInArrow(partial(_filter_batches, offsets=self._offsets(pool), bitmap=shared,
-                                           keep_columns=names),
-                                   StructType([*fields, StructField("gio_row", LongType(), False)]))
-        joined = filtered.join(selection.handle, "gio_row").select(
-            *[F.col(f"`{name}`") for name in names], "gio_rank", "gio_row", "gio_cluster").orderBy("gio_rank")
+        filtered = full.mapInArrow(
+            partial(_filter_batches, offsets=self._offsets(pool), bitmap=shared, keep_columns=names),
+            StructType([*fields, StructField("gio_row", LongType(), False)]),
+        )
+        joined = (
+            filtered.join(selection.handle, "gio_row")
+            .select(*[F.col(f"`{name}`") for name in names], "gio_rank", "gio_row", "gio_cluster")
+            .orderBy("gio_rank")
+        )
         kind = _output_kind(out)
         writer_frame = joined
         if kind != "parquet":
             all_names = [*names, "gio_rank", "gio_row", "gio_cluster"]
-            writer_frame = joined.mapInArrow(partial(_csv_batches, names=all_names),
-                                             StructType([StructField(name, StringType()) for name in all_names]))
+            writer_frame = joined.mapInArrow(
+                partial(_csv_batches, names=all_names),
+                StructType([StructField(name, StringType()) for name in all_names]),
+            )
         writer = writer_frame.write.mode("overwrite")
         if progress:
             progress("writing the selection (Spark)", 0, 1)
         if kind == "parquet":
             self._run(lambda: writer.parquet(out))
         else:
-            options = {"header": "true", "quote": '"', "escape": '"', "emptyValue": "", "nullValue": "",
-                       "sep": "\t" if kind == "tsv" else ","}
+            options = {
+                "header": "true",
+                "quote": '"',
+                "escape": '"',
+                "emptyValue": "",
+                "nullValue": "",
+                "sep": "\t" if kind == "tsv" else ",",
+            }
             if kind == "csv.gz":
                 options["compression"] = "gzip"
             self._run(lambda: writer.options(**options).csv(out))
@@ -442,4 +503,3 @@ class SparkBackend(Backend):
         if progress:
             progress("writing the selection (Spark)", 1, 1)
         return int(rows.size)
-
