@@ -11,7 +11,7 @@ comma  := ,
 EXTRAS := $(if $(filter 1,$(TEXT)),text$(comma))spark$(comma)dev
 PORT   ?= 8501
 
-.PHONY: run test test-fast bench install system-deps clean
+.PHONY: run test test-fast lint bench install system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,16 @@ system-deps:
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: install system-deps
+# The linter, the formatter's check and the type checker (configured in pyproject.toml), then every test.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint system-deps
 	$(BIN)/python -m pytest -q
 
-test-fast: install
+test-fast: lint
 	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
 bench: install

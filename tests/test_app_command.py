@@ -198,3 +198,9 @@ def test_app_help_lists_the_apps_own_options(launched, capsys):
     assert cli.main(["app", "-h"]) == 0
     text = capsys.readouterr().out
     assert "--data-root DIR" in text and "--max-upload-mb N" in text and "GIO_STUDIO_DATA_ROOT" in text
+
+
+def test_a_checkout_runs_its_own_app(monkeypatch):
+    """In a source checkout the app is the app.py beside gio_core, whatever else is installed."""
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    assert app_command.app_script() == Path(__file__).resolve().parent.parent / "app.py"

@@ -190,3 +190,10 @@ def test_empty_start_with_discard_is_refused(two_blobs):
     pool, target = two_blobs
     with pytest.raises(ValueError, match="needs a non-empty start set"):
         GIOSelector(**{**PAPER_GIO_PARAMS, "uniform_start_size": 0, "discard_nearest_for_xy": True}).fit(pool, target)
+
+
+def test_options_are_keyword_only():
+    """As scikit-learn's estimators: GIOSelector(5) would silently be k=5 today and something else tomorrow."""
+    with pytest.raises(TypeError, match="positional argument"):
+        GIOSelector(5)  # type: ignore[misc]
+    assert GIOSelector(k=3).get_params()["k"] == 3

@@ -16,13 +16,12 @@ from pathlib import Path
 
 __all__ = ["APP_OPTIONS_HELP", "DATA_ROOT_VARIABLE", "UPLOAD_LIMIT_VARIABLE", "app_script", "run"]
 
-from .arguments import PROG
 
 #: The app reads files by path only inside this folder, and not at all when it is unset (ui/data_root.py).
 DATA_ROOT_VARIABLE = "GIO_STUDIO_DATA_ROOT"
 UPLOAD_LIMIT_VARIABLE = "STREAMLIT_SERVER_MAX_UPLOAD_SIZE"  # Streamlit's own server.maxUploadSize
 APP_OPTIONS_HELP = f"""\
-options of {PROG} app (every other argument goes to streamlit run):
+options of gio-studio app (every other argument goes to streamlit run):
   --data-root DIR     let people give files by their path on this machine, only inside DIR (symlinks
                       resolved, '..' refused); passed to the app as {DATA_ROOT_VARIABLE}, which can
                       also be set instead. Without a data root the app reads uploads only.
@@ -30,8 +29,8 @@ options of {PROG} app (every other argument goes to streamlit run):
                       the same as --server.maxUploadSize N or {UPLOAD_LIMIT_VARIABLE}=N)
 
 examples:
-  {PROG} app --server.port 8502
-  {PROG} app --data-root /srv/gio-data --max-upload-mb 200 --server.address 0.0.0.0
+  gio-studio app --server.port 8502
+  gio-studio app --data-root /srv/gio-data --max-upload-mb 200 --server.address 0.0.0.0
 """
 
 
