@@ -125,7 +125,7 @@ def test_the_wheel_carries_the_app_and_the_demo_data_under_package_names(wheel):
 
 def test_the_installed_package_imports_its_own_files_and_finds_its_data(environment, tmp_path):
     script = (
-        "import gio_core, gio_core.app_command as app_command, gio_core.pipeline.backends.inprocess; "
+        "import gio_core, gio_core.cli.app as app_command, gio_core.pipeline.backends.inprocess; "
         "from gio_core.io._assets import assets_folder; "
         "from gio_core.io.demos import available_demos; "
         "print(gio_core.__file__); print(app_command.app_script()); print(assets_folder()); "
