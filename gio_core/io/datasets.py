@@ -37,9 +37,9 @@ FASHION_MNIST_CLASSES = (
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
-_IDX_TYPES = {
-    0x08: np.uint8,
-    0x09: np.int8,
+_IDX_TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
     0x0C: np.dtype(">i4"),
     0x0D: np.dtype(">f4"),

@@ -332,6 +332,7 @@ class _Reader(_TextFormats):
                 # row group often holds the whole file
                 per_read = max(1, _PARQUET_READ_VALUES // rows)
                 for first in range(0, len(block_names), per_read):
+                    assert block is not None  # there are float columns to read
                     table = parquet.read_row_group(group, columns=block_names[first : first + per_read])
                     if table.num_rows != rows:
                         raise ValueError(f"row group {group} holds {table.num_rows:,} rows, its footer says {rows:,}")

@@ -19,9 +19,13 @@ import os
 import tokenize
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = [
     "NpyRows",
@@ -156,7 +160,7 @@ class NpyRows(RowSource):
         out = np.empty((count, self.shape[1]), dtype=self.dtype)
         if count == 0:
             return out
-        buffer = memoryview(out.reshape(-1).view(np.uint8))
+        buffer = out.reshape(-1).view(np.uint8).data  # a memoryview of out's bytes
         with open(self.path, "rb", buffering=0) as handle:
             position = self._offset + start * self._row_bytes
             done = 0
@@ -281,7 +285,7 @@ class ParquetShards(RowSource):
         self._group_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.shape = (int(self._group_starts[-1]), int(width))
         self.dtype = np.dtype(np.float32)
-        self._handles: dict[int, object] = {}
+        self._handles: dict[int, pq.ParquetFile] = {}
         self._cached: tuple[int, NDArray] | None = None
 
     def _group(self, index: int) -> NDArray:
@@ -369,6 +373,8 @@ def arrow_vectors(
 
     n_rows = table.num_rows
     if vector_column is None:
+        if columns is None:
+            raise TypeError("arrow_vectors needs columns or vector_column.")
         out = np.empty((n_rows, len(columns)), dtype=np.float32)
         for position, name in enumerate(columns):
             column = table.column(name)
@@ -494,7 +500,7 @@ def _pread_map(view) -> NDArray | None:
     map_start = int(view.offset) - int(view.offset) % mmap.ALLOCATIONGRANULARITY
     position = map_start + (view.ctypes.data - base)
     out = np.empty(view.shape, dtype=view.dtype)
-    buffer = memoryview(out.reshape(-1).view(np.uint8))
+    buffer = out.reshape(-1).view(np.uint8).data  # a memoryview of out's bytes
     try:
         with open(filename, "rb", buffering=0) as handle:
             done = 0

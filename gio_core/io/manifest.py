@@ -183,7 +183,7 @@ def vectors_sha256(matrix: NDArray) -> str:
     digest = hashlib.sha256()
     digest.update(str(tuple(matrix.shape)).encode())
     for _, chunk in iter_row_chunks(matrix, 65_536):
-        digest.update(chunk)
+        digest.update(chunk.data)  # each chunk is a C-ordered copy
     return digest.hexdigest()
 
 

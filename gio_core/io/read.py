@@ -132,6 +132,7 @@ def _sha256(path: Path | None, raw: bytes | None, progress=None, name: str = "")
     if raw is not None:
         digest.update(raw)
     else:
+        assert path is not None, "a source is a path or bytes"
         size = os.path.getsize(path)
         done = 0
         with open(path, "rb", buffering=0) as handle:

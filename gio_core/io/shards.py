@@ -392,7 +392,10 @@ def dataset_vectors(
                     "(vector_column=) or the numeric columns (columns=).",
                     code="column",
                 )
-    needed = ([vector_column] if vector_column is not None else list(columns)) + ([id_column] if id_column else [])
+    # the numeric columns, given or chosen above (empty with a vector column)
+    numeric_names = () if vector_column is not None else tuple(columns or ())
+    needed = [vector_column] if vector_column is not None else list(numeric_names)
+    needed += [id_column] if id_column else []
     widths: dict[str, int] = {}
     for path in dataset.files:
         shard = _read_schema(path)
@@ -423,16 +426,16 @@ def dataset_vectors(
             if width is not None:
                 widths[path] = width
         else:
-            bad = [column for column in columns if not _arrow_is_number(shard.field(column).type)]
+            bad = [column for column in numeric_names if not _arrow_is_number(shard.field(column).type)]
             if bad:
                 raise DataError(
                     f"{shown}: column(s) {_names(bad)} are not numeric; choose numeric columns or a vector column.",
                     code="column",
                 )
     if vector_column is None:
-        columns = tuple(str(column) for column in columns)
+        names = tuple(str(column) for column in numeric_names)
         return ShardVectors(
-            width=len(columns), vector_column=None, columns=columns, description=_describe_columns(list(columns))
+            width=len(names), vector_column=None, columns=names, description=_describe_columns(list(names))
         )
     distinct = sorted(set(widths.values()))
     if not distinct:

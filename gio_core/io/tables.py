@@ -138,6 +138,7 @@ _MAGIC = (
 def _head(path: Path | None, raw: bytes | None, amount: int = _SNIFF_BYTES) -> bytes:
     if raw is not None:
         return raw[:amount]
+    assert path is not None, "a source is a path or bytes"
     with open(path, "rb") as handle:
         return handle.read(amount)
 
@@ -145,6 +146,7 @@ def _head(path: Path | None, raw: bytes | None, amount: int = _SNIFF_BYTES) -> b
 def _tail(path: Path | None, raw: bytes | None, amount: int) -> bytes:
     if raw is not None:
         return raw[-amount:]
+    assert path is not None, "a source is a path or bytes"
     with open(path, "rb") as handle:
         handle.seek(max(0, os.path.getsize(path) - amount))
         return handle.read()

@@ -10,6 +10,7 @@ import logging
 import re
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -49,6 +50,16 @@ class _LimitedReader(io.RawIOBase):
 class _TextFormats:
     """The text formats of :class:`_Reader` (CSV, TSV, gzip-compressed ones, JSON Lines): reading, encodings, errors."""
 
+    # set by _Reader.__init__: the file is at path, or its bytes are raw
+    name: str
+    path: Path | None
+    raw: bytes | None
+    head: bytes
+    max_bytes: int | None
+    encoding: str | None
+    extension: str
+    headerless: bool
+
     # -- gzip -------------------------------------------------------------------------------------
 
     def _gzip_stream(self):
@@ -87,9 +98,11 @@ class _TextFormats:
     # -- text: CSV, TSV, JSON Lines -----------------------------------------------------------------
 
     def _text_opener(self) -> Callable[[], BinaryIO]:
-        if self.path is not None:
-            return lambda: open(self.path, "rb")
-        return lambda: io.BytesIO(self.raw)
+        path, raw = self.path, self.raw
+        if path is not None:
+            return lambda: open(path, "rb")
+        assert raw is not None, "a source is a path or bytes"
+        return lambda: io.BytesIO(raw)
 
     def _resolve_encoding(self) -> str:
         if self.encoding:

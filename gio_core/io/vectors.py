@@ -67,8 +67,8 @@ class PreparedVectors:
     text_model: str | None
     pool_nonfinite_rows: int
     target_nonfinite_rows: int
-    pool_rows: NDArray[np.int64] = field(repr=False, default=None)
-    target_rows: NDArray[np.int64] = field(repr=False, default=None)
+    pool_rows: NDArray[np.int64] = field(repr=False)
+    target_rows: NDArray[np.int64] = field(repr=False)
     source: str = "columns"
     columns: tuple[str, ...] = ()
     vector_column: str | None = None
@@ -147,8 +147,8 @@ def extract_vectors(
             )
         for column in columns:
             _check_column(data, column, "the vector columns")
-        numeric = set(numeric_columns(data, include_ids=True))
-        bad = [column for column in columns if column not in numeric]
+        allowed = set(numeric_columns(data, include_ids=True))
+        bad = [column for column in columns if column not in allowed]
         if bad:
             raise DataError(
                 f"{data.name}: column(s) {_names(bad)} are not numeric; choose numeric columns "
@@ -524,7 +524,7 @@ def prepare_vectors(
         pool_rows=pool_rows,
         target_rows=target_rows,
         source=source,
-        columns=tuple(columns) if source == "columns" else (),
+        columns=tuple(columns) if source == "columns" and columns is not None else (),
         vector_column=vector_column if source == "vector_column" else None,
         text_column=text_column if source == "text_column" else None,
         matched_by_position=matched,
