@@ -7,7 +7,7 @@ CLI can show it to a user as it is.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -53,7 +53,14 @@ def as_matrix(
     return array
 
 
-def check_same_dimension(first: NDArray, first_name: str, second: NDArray, second_name: str) -> None:
+class _Shaped(Protocol):
+    """An array, or anything with an array's ``shape`` (a RowSource)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+
+def check_same_dimension(first: _Shaped, first_name: str, second: _Shaped, second_name: str) -> None:
     if first.shape[1] != second.shape[1]:
         raise ValueError(
             f"{first_name} has {first.shape[1]} dimensions but {second_name} has {second.shape[1]}; "
@@ -116,11 +123,11 @@ def check_random_state(random_state: Any) -> np.random.Generator:
     if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
         if random_state is not None and int(random_state) < 0:
             raise ValueError(f"random_state must be a non-negative integer; got {random_state}.")
-        return np.random.default_rng(random_state)
+        return np.random.default_rng(None if random_state is None else int(random_state))
     raise TypeError(f"random_state must be None, a non-negative integer or a numpy Generator; got {random_state!r}.")
 
 
-def as_points(values: ArrayLike, name: str, dimension: int) -> NDArray[np.float64]:
+def as_points(values: ArrayLike, name: str, dimension: int) -> NDArray[np.floating]:
     """A start set: a 2-D finite array with ``dimension`` columns; zero rows allowed."""
     array = np.asarray(values)
     if array.ndim == 2 and array.shape[0] == 0:

@@ -244,7 +244,7 @@ class GIOResult:
         Seed of :func:`gio_core.scale.explode.row_priority` that chose the rows within clusters.
     """
 
-    selected_indices: NDArray[np.int64]
+    selected_indices: NDArray[np.int64] | None
     selected_candidates: NDArray[np.int64]
     kl_curve: NDArray[np.float64]
     initial_kl: float

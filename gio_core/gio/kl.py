@@ -67,7 +67,7 @@ class AveragedKL:
     the sample, and it is a sum over sample points: adding a point adds one column of n logs.
     """
 
-    def __init__(self, target: NDArray[np.float64], *, k: int = 5, discard_nearest_for_xy: bool = False):
+    def __init__(self, target: NDArray[np.floating], *, k: int = 5, discard_nearest_for_xy: bool = False):
         self.target = np.ascontiguousarray(target, dtype=np.float64)
         self.k = k
         self.discard_nearest_for_xy = bool(discard_nearest_for_xy)

@@ -34,7 +34,7 @@ class _Run:
         rng: np.random.Generator,
         *,
         rows_per_candidate: NDArray | None,
-        row_budget: int | None,
+        row_budget: int,
         excluded: NDArray | None,
         record_path: bool,
         target_rows: NDArray | None = None,

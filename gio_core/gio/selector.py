@@ -14,7 +14,7 @@ from that implementation (all of them fixes) are listed in the README and in :cl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import fields, replace
 
 import numpy as np
@@ -27,7 +27,7 @@ from .._validation import (
     check_same_dimension,
     check_target_rows,
 )
-from ..io.largefiles import is_row_source
+from ..io.largefiles import RowSource, is_row_source
 from ..scale.explode import budget_quotas, distinct_in_order
 from ..scale.quantize import ProgressCallback, QuantisedInputs, Quantization, quantise_in_process
 from .config import GIOConfig, GIOResult, GIOStep
@@ -232,8 +232,8 @@ class GIOSelector(BaseEstimator):
 
     def fit(
         self,
-        pool: ArrayLike,
-        target: ArrayLike,
+        pool: ArrayLike | Quantization,
+        target: ArrayLike | Quantization,
         init: ArrayLike | None = None,
         *,
         callback: Callable[[GIOStep], object] | None = None,
@@ -275,14 +275,14 @@ class GIOSelector(BaseEstimator):
 
     def iter_fit(
         self,
-        pool: ArrayLike,
-        target: ArrayLike,
+        pool: ArrayLike | Quantization,
+        target: ArrayLike | Quantization,
         init: ArrayLike | None = None,
         *,
         record_path: bool = False,
         progress: ProgressCallback | None = None,
         target_rows: ArrayLike | None = None,
-    ) -> Iterator[GIOStep]:
+    ) -> Generator[GIOStep, None, None]:
         """Run GIO step by step: a generator of :class:`GIOStep`.
 
         The fitted attributes are set when the generator finishes, or, if it is closed early (a
@@ -303,26 +303,39 @@ class GIOSelector(BaseEstimator):
         started = time.perf_counter()
         rng = check_random_state(self.random_state)
         seconds: dict = {}
+        pool_quantization: Quantization | None
+        target_quantization: Quantization | None
+        target_row_matrix: NDArray | None  # the target's rows, when at hand
+        pool_rows: NDArray | RowSource | None
+        rows_per_candidate: NDArray | None
+        quantised: QuantisedInputs | None
         if isinstance(pool, Quantization):  # quantised elsewhere (the pipeline's stage, a Spark engine)
             pool_quantization, target_quantization, target_points = _given_quantizations(pool, target, config)
             if target_quantization is None:
-                target_rows = target_points
+                target_row_matrix = target_points
             elif target_rows is not None:
-                target_rows = as_matrix(target_rows, "target_rows")
-                check_same_dimension(target_rows, "target_rows", target_points, "target")
+                target_row_matrix = as_matrix(target_rows, "target_rows")
+                check_same_dimension(target_row_matrix, "target_rows", target_points, "target")
+            else:
+                target_row_matrix = None
             pool_rows = None  # the vectors live elsewhere: whoever explodes orders rows by distance there
             candidates = pool_quantization.centers
             rows_per_candidate = pool_quantization.counts
             n_pool_rows = int(pool_quantization.counts.sum())
             quantised = None
         else:
-            quantised, target_points, pool_rows, target_rows = self._quantize(
+            quantised, target_points, pool_rows, target_row_matrix = self._quantize(
                 pool, target, config, rng, progress, seconds
             )
-            pool_quantization = quantised.pool if quantised is not None else None
-            target_quantization = quantised.target if quantised is not None else None
-            candidates = pool_rows if quantised is None else pool_quantization.centers
-            rows_per_candidate = None if quantised is None else pool_quantization.counts
+            if quantised is None:
+                assert isinstance(pool_rows, np.ndarray)  # an unquantised run has every row in memory
+                pool_quantization, target_quantization = None, None
+                candidates = pool_rows
+                rows_per_candidate = None
+            else:
+                pool_quantization, target_quantization = quantised.pool, quantised.target
+                candidates = pool_quantization.centers
+                rows_per_candidate = pool_quantization.counts
             n_pool_rows = pool_rows.shape[0]
         row_budget = int(config.max_data_size * n_pool_rows)
 
@@ -337,7 +350,7 @@ class GIOSelector(BaseEstimator):
             row_budget=row_budget,
             excluded=excluded,
             record_path=record_path,
-            target_rows=target_rows,
+            target_rows=target_row_matrix,
         )
         seconds["prepare"] = time.perf_counter() - started
         selection_started = time.perf_counter()
@@ -355,7 +368,9 @@ class GIOSelector(BaseEstimator):
             self._store(run, pool_quantization, target_quantization, seconds, quantised=quantised, pool_rows=pool_rows)
 
     @staticmethod
-    def _quantize(pool, target, config: GIOConfig, rng, progress, seconds: dict):
+    def _quantize(
+        pool: ArrayLike, target: ArrayLike | Quantization, config: GIOConfig, rng, progress, seconds: dict
+    ) -> tuple[QuantisedInputs | None, NDArray[np.float64], NDArray | RowSource, NDArray[np.floating]]:
         """Check the inputs and, with ``n_clusters``, run the quantise stage on them (the pipeline's own,
         in this process): the quantised inputs (None without ``n_clusters``), the target points GIO runs on,
         and the checked pool and target rows."""
@@ -442,6 +457,7 @@ def _shared_quotas(
     if run.target_rows is not None:
         points, weights = run.target_rows, None
     else:
+        assert target_quantization is not None  # the target's rows are at hand unless it came quantised
         points, weights = run.target, target_quantization.counts
     quotas = budget_quotas(
         pool_quantization.centers[chosen], pool_quantization.counts[chosen], points, weights, run.row_budget
@@ -456,8 +472,12 @@ def _shared_quotas(
     return quotas, message
 
 
-def _given_quantizations(pool: Quantization, target, config: GIOConfig):
+def _given_quantizations(
+    pool: Quantization, target: ArrayLike | Quantization, config: GIOConfig
+) -> tuple[Quantization, Quantization | None, NDArray[np.float64]]:
     """Check a precomputed pool quantisation and the target beside it (rows or a Quantization)."""
+    target_quantization: Quantization | None
+    target_points: NDArray[np.floating]
     if isinstance(target, Quantization):
         target_quantization, target_points = target, target.centers
     else:
@@ -477,10 +497,13 @@ def _rows_of_pick(candidate: int, earlier_picks: list[int], quantization: Quanti
     return quantization.members(candidate)
 
 
-def _check_data(pool: ArrayLike, target: ArrayLike, config: GIOConfig, *, quantized: bool):
+def _check_data(
+    pool: ArrayLike, target: ArrayLike | Quantization, config: GIOConfig, *, quantized: bool
+) -> tuple[NDArray | RowSource, NDArray[np.floating]]:
     if is_row_source(pool) and not quantized:
         pool = np.asarray(pool)  # an unquantised run needs every row in memory
-    if is_row_source(pool) or _is_float_matrix(pool):
+    pool_matrix: NDArray | RowSource
+    if isinstance(pool, RowSource) or (isinstance(pool, np.ndarray) and _is_float_matrix(pool)):
         # large float pools, memory maps and row sources are used as they are, never copied to float64;
         # when quantised, K-means checks for NaN/inf on its single pass over the rows
         pool_matrix = pool
@@ -488,7 +511,7 @@ def _check_data(pool: ArrayLike, target: ArrayLike, config: GIOConfig, *, quanti
             _check_finite_in_chunks(pool_matrix, "pool")
     else:
         pool_matrix = as_matrix(pool, "pool")
-    target_matrix = as_matrix(target, "target")
+    target_matrix = as_matrix(target, "target")  # a Quantization beside a pool of rows is refused here
     check_same_dimension(pool_matrix, "pool", target_matrix, "target")
     if not quantized or target_matrix.shape[0] <= (config.n_clusters or 0):
         check_target_rows(target_matrix, config.k)
@@ -510,7 +533,7 @@ def _is_float_matrix(values) -> bool:
     )
 
 
-def _check_finite_in_chunks(matrix: NDArray, name: str, chunk_rows: int = 262_144) -> None:
+def _check_finite_in_chunks(matrix: NDArray | RowSource, name: str, chunk_rows: int = 262_144) -> None:
     bad_rows = 0
     for start in range(0, matrix.shape[0], chunk_rows):
         bad_rows += int((~np.isfinite(matrix[start : start + chunk_rows])).any(axis=1).sum())

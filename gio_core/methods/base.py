@@ -81,8 +81,13 @@ class BaseSelector(BaseEstimator):
         self.selected_indices_ = np.asarray(picks, dtype=np.int64)
         # the curve costs O(picks x target rows) (minutes at 15,000 picks and 60,000 target rows), more
         # than most selections: it is measured when first read
-        self._curve_inputs = (target, pool[self.selected_indices_], k, start)
-        self._curve = None
+        self._curve_inputs: tuple[NDArray, NDArray, int, NDArray] | tuple[()] = (
+            target,
+            pool[self.selected_indices_],
+            k,
+            start,
+        )
+        self._curve: NDArray[np.float64] | None = None
         self.initial_kl_ = (
             float(_kl_curve(target, start[-1:], k=k, init=start[:-1])[-1]) if start.shape[0] >= k else math.inf
         )
@@ -96,6 +101,7 @@ class BaseSelector(BaseEstimator):
         if getattr(self, "_curve_inputs", None) is None:
             raise AttributeError("kl_curve_ exists once the selector is fitted; call fit first.")
         if self._curve is None:
+            assert self._curve_inputs, "the setter sets a curve"
             target, picked, k, start = self._curve_inputs
             self._curve = _kl_curve(target, picked, k=k, init=start)
         return self._curve

@@ -175,7 +175,7 @@ class DSIRSelector(BaseSelector):
         check_int(self.max_ngram, "max_ngram", minimum=1)
         check_float(self.smoothing, "smoothing", minimum=0.0, exclusive_minimum=True)
 
-    def fit(
+    def fit(  # type: ignore[override]  # DSIR selects texts: its pool and target are texts, not vectors
         self,
         pool: Sequence[str],
         target: Sequence[str],

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,6 +69,9 @@ class Quantization:
     labels: NDArray[np.int64] | None
     counts: NDArray[np.int64]
     seconds: dict = field(default_factory=dict)
+    if TYPE_CHECKING:  # set by __post_init__ when there are labels; not fields at run time
+        _order: NDArray[np.intp] = field(init=False, repr=False, compare=False)
+        _offsets: NDArray[np.int64] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.centers.ndim != 2 or (self.labels is not None and self.labels.ndim != 1):
