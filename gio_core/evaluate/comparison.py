@@ -563,16 +563,18 @@ def compare_methods(
     pool = as_matrix(pool, "pool")
     target = as_matrix(target, "target")
     reads_text = [name for name in names if name not in registry]
+    pool_text_list: list[str] = []  # the texts, when a method reads them
+    target_text_list: list[str] = []
     if reads_text:
         if pool_texts is None or target_texts is None:
             raise ValueError(
                 f"{', '.join(reads_text)} reads raw text, not vectors; pass pool_texts and target_texts "
                 "(the text column the vectors came from), or leave it out of methods."
             )
-        pool_texts, target_texts = list(pool_texts), list(target_texts)
+        pool_text_list, target_text_list = list(pool_texts), list(target_texts)
         for name, texts, rows in (
-            ("pool_texts", pool_texts, pool.shape[0]),
-            ("target_texts", target_texts, target.shape[0]),
+            ("pool_texts", pool_text_list, pool.shape[0]),
+            ("target_texts", target_text_list, target.shape[0]),
         ):
             if len(texts) != rows:
                 raise ValueError(
@@ -596,9 +598,11 @@ def compare_methods(
 
     notes: list[str] = []
     labelled = pool_labels is not None and target_labels is not None
-    heldout_labels = target_labels[heldout_rows] if labelled else None
-    drop_accuracy = labelled and np.unique(heldout_labels).size < 2
-    if drop_accuracy:
+    heldout_labels, drop_accuracy = None, False
+    if pool_labels is not None and target_labels is not None:
+        heldout_labels = target_labels[heldout_rows]
+        drop_accuracy = np.unique(heldout_labels).size < 2
+    if heldout_labels is not None and drop_accuracy:
         notes.append(
             f"Accuracy is left out: every held-out target row has the same label "
             f"({heldout_labels[0]!s}), so a classifier trained on the picks is not tested by it; "
@@ -614,7 +618,9 @@ def compare_methods(
         if name in registry:
             factory = registry[name]
         else:  # a text method sees the texts of the seen target rows only
-            factory = partial(_text_factory, text_registry[name], pool_texts, [target_texts[row] for row in seen_rows])
+            factory = partial(
+                _text_factory, text_registry[name], pool_text_list, [target_text_list[row] for row in seen_rows]
+            )
         results.append(
             _run_one(
                 name,

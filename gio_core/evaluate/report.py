@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from ..plots.animation import animated_run_figure
 from ..plots.curves import kl_figure
 from ..plots.projection import MapPlacer, MapProjection
+from ..plots.style import HoverSource
 from ..plots.trace import STOP_LABELS, RunTrace
 
 logger = logging.getLogger(__name__)
@@ -138,8 +139,8 @@ def run_report_html(
     color_picks_by: str = "order",
     seconds: float | None = None,
     max_frames: int = 150,
-    pool_text: ArrayLike | None = None,
-    target_text: ArrayLike | None = None,
+    pool_text: HoverSource | None = None,
+    target_text: HoverSource | None = None,
 ) -> str:
     """A self-contained HTML report of one run.
 

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from .curves import kl_range, kl_traces
 from .maps import dynamic_map_traces, static_map_traces
 from .projection import MapPlacer, MapProjection
-from .style import COLORS, axis_style, base_layout, label_colors
+from .style import COLORS, HoverSource, axis_style, base_layout, label_colors
 from .trace import MapOverlay, RunTrace, map_overlay
 
 __all__ = ["animated_run_figure"]
@@ -38,8 +38,8 @@ def animated_run_figure(
     frame_ms: int = 250,
     height: int = 720,
     title: str | None = None,
-    pool_text: ArrayLike | None = None,
-    target_text: ArrayLike | None = None,
+    pool_text: HoverSource | None = None,
+    target_text: HoverSource | None = None,
 ) -> go.Figure:
     """Every step of a run as frames: the map (left) and the KL curve (right), with a slider and Play.
 

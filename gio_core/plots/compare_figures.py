@@ -141,9 +141,9 @@ def kl_curves_figure(
     if finite_values:
         # the first defined values (k picks) dwarf the rest: start the axis near the later curves
         tails = [
-            float(np.nanmax(np.asarray(curve, dtype=np.float64)[len(curve) // 5 :]))
-            for curve in curves.values()
-            if np.isfinite(np.asarray(curve, dtype=np.float64)[len(curve) // 5 :]).any()
+            float(np.nanmax(values[len(values) // 5 :]))
+            for values in (np.asarray(curve, dtype=np.float64) for curve in curves.values())
+            if np.isfinite(values[len(values) // 5 :]).any()
         ]
         low, high = min(finite_values), max(tails) if tails else max(finite_values)
         pad = (high - low) * 0.08 or max(abs(high) * 0.1, 0.1)
@@ -236,10 +236,10 @@ def selection_maps_figure(
     heldout = np.zeros(len(projection.target_xy), dtype=bool)
     if heldout_rows is not None:
         heldout[np.asarray(heldout_rows, dtype=np.int64)] = True
-    wanted = None
+    wanted, pool_label_array = None, None
     if pool_labels is not None and target_labels is not None:
         wanted = {label_key(value) for value in np.asarray(target_labels, dtype=object).tolist()}
-        pool_labels = np.asarray(pool_labels, dtype=object)
+        pool_label_array = np.asarray(pool_labels, dtype=object)
     what = label_name or "label"
     for position, name in enumerate(names):
         row, column = position // n_columns + 1, position % n_columns + 1
@@ -283,8 +283,10 @@ def selection_maps_figure(
         kept, xy = placer.pool_positions(rows, max_placed=max_placed)
         rank = kept + 1
         on_target = np.ones(len(kept), dtype=bool)
-        if wanted is not None and len(kept):
-            on_target = np.array([label_key(value) in wanted for value in pool_labels[rows[kept]].tolist()], dtype=bool)
+        if wanted is not None and pool_label_array is not None and len(kept):
+            on_target = np.array(
+                [label_key(value) in wanted for value in pool_label_array[rows[kept]].tolist()], dtype=bool
+            )
         color = colors.get(name, "#374151")
         figure.add_trace(
             go.Scattergl(

@@ -16,6 +16,7 @@ from .style import (
     COLORS,
     MAX_LEGEND_ABOVE,
     ORDER_SCALE,
+    HoverSource,
     axis_style,
     base_layout,
     hover_text,
@@ -37,8 +38,8 @@ def static_map_traces(
     colors: dict | None,
     centroids_xy: NDArray | None,
     pick_legend: bool = False,
-    pool_text: ArrayLike | None = None,
-    target_text: ArrayLike | None = None,
+    pool_text: HoverSource | None = None,
+    target_text: HoverSource | None = None,
 ) -> list:
     pool_hover = hover_text(pool_text, projection.pool_rows)
     traces = [
@@ -133,11 +134,12 @@ def dynamic_map_traces(
     color_by: str,
     max_rank: int | None,
     colorbar_x: float = 1.0,
-    pool_text: ArrayLike | None = None,
+    pool_text: HoverSource | None = None,
 ) -> list:
     """The overlay's traces, always the same five, so animation frames can replace them one for one."""
     label_colors_list, label_text = pick_colors(overlay, pool_labels=pool_labels, colors=colors, color_by=color_by)
     picks_marker = dict(symbol="diamond", size=8, line=dict(width=0.8, color="#111827"))
+    customdata: NDArray | None
     if label_colors_list is not None:
         picks_marker["color"] = label_colors_list
         hover = (
@@ -223,8 +225,8 @@ def map_figure(
     title: str | None = None,
     height: int = 560,
     uirevision: str | None = None,
-    pool_text: ArrayLike | None = None,
-    target_text: ArrayLike | None = None,
+    pool_text: HoverSource | None = None,
+    target_text: HoverSource | None = None,
 ) -> go.Figure:
     """The map of pool ∪ target with one step of a run.
 
@@ -322,7 +324,7 @@ def pool_map_figure(
     labels: ArrayLike | None = None,
     label_name: str | None = None,
     chosen: ArrayLike | None = None,
-    pool_text: ArrayLike | None = None,
+    pool_text: HoverSource | None = None,
     height: int = 480,
 ) -> go.Figure:
     """A map of the pool alone, to choose target rows on: by label colour, the chosen rows ringed.
@@ -381,8 +383,9 @@ def pool_map_figure(
                     ),
                 )
             )
-    if chosen is not None and len(chosen):
-        shown, chosen_xy = projection.shown_positions(chosen)
+    chosen_rows = None if chosen is None else np.asarray(chosen, dtype=np.int64)
+    if chosen_rows is not None and len(chosen_rows):
+        shown, chosen_xy = projection.shown_positions(chosen_rows)
         traces.append(
             go.Scattergl(
                 x=chosen_xy[:, 0],
@@ -392,7 +395,7 @@ def pool_map_figure(
                 marker=dict(
                     symbol="circle-open", size=9, color=COLORS["target"], line=dict(width=1.5, color=COLORS["target"])
                 ),
-                customdata=np.asarray(chosen, dtype=np.int64)[shown],
+                customdata=chosen_rows[shown],
                 hoverinfo="skip",
             )
         )

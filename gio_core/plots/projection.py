@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_choice, check_int, check_random_state
+from ..io.largefiles import RowSource
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,12 @@ def resolve_method(method: str, n_rows: int, dimensions: int) -> str:
     return "umap"
 
 
+def _indexable_rows(values: ArrayLike) -> NDArray | RowSource:
+    """Rows that take an array of row numbers as an index: an array, a memory map or a row source as it is
+    (only the rows asked for are read), anything else (a list of rows) as an array."""
+    return values if isinstance(values, (np.ndarray, RowSource)) else np.asarray(values)
+
+
 def project(
     pool: ArrayLike,
     target: ArrayLike,
@@ -204,7 +211,8 @@ def project(
     if not isinstance(random_state, (int, np.integer)) or isinstance(random_state, bool) or random_state < 0:
         raise TypeError(f"random_state must be a non-negative integer (maps are always seeded); got {random_state!r}.")
     n_neighbors = check_int(n_neighbors, "n_neighbors", minimum=2)
-    pool_shape = np.shape(pool)
+    pool_values = _indexable_rows(pool)
+    pool_shape = pool_values.shape
     if len(pool_shape) != 2 or pool_shape[0] == 0 or pool_shape[1] == 0:
         raise ValueError(f"pool must be a non-empty 2-D array (rows, dimensions); got shape {pool_shape}.")
     target = _finite(np.asarray(target, dtype=np.float32), "target")
@@ -215,7 +223,9 @@ def project(
         )
     _report(progress, "sample", 0, 1)
     rows = map_sample(pool_shape[0], max_pool_rows=max_pool_rows, random_state=random_state)
-    pool_sample = _finite(np.asarray(pool[rows] if len(rows) < pool_shape[0] else pool, dtype=np.float32), "pool")
+    pool_sample = _finite(
+        np.asarray(pool_values[rows] if len(rows) < pool_shape[0] else pool_values, dtype=np.float32), "pool"
+    )
     _report(progress, "sample", 1, 1)
     points = np.vstack([pool_sample, target])
     method = resolve_method(method, len(points), points.shape[1])
@@ -368,14 +378,14 @@ class MapPlacer:
 
     def __init__(self, projection: MapProjection, pool: ArrayLike, target: ArrayLike, *, n_neighbors: int = 5):
         self.projection = projection
-        self.pool = pool
+        self.pool = _indexable_rows(pool)
         self._index = None
         self._reference_xy = None
         self.n_neighbors = check_int(n_neighbors, "n_neighbors", minimum=1)
         if projection.linear is None:
             import faiss
 
-            drawn = np.asarray(pool[projection.pool_rows] if projection.sampled else pool, dtype=np.float32)
+            drawn = np.asarray(self.pool[projection.pool_rows] if projection.sampled else self.pool, dtype=np.float32)
             reference = np.ascontiguousarray(np.vstack([drawn, np.asarray(target, dtype=np.float32)]))
             self._index = faiss.IndexFlatL2(reference.shape[1])
             self._index.add(reference)
@@ -391,6 +401,7 @@ class MapPlacer:
         if self.projection.linear is not None:
             mean, components = self.projection.linear
             return ((points - mean) @ components.T).astype(np.float32)
+        assert self._index is not None and self._reference_xy is not None  # a UMAP map: set in __init__
         n_neighbors = min(self.n_neighbors, self._index.ntotal)
         squared, indices = self._index.search(np.ascontiguousarray(points, dtype=np.float32), n_neighbors)
         distances = np.sqrt(np.maximum(squared, 0.0)).astype(np.float64)

@@ -4,7 +4,8 @@ hover text of a point (its row's content when the caller gives it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeAlias
 
 import numpy as np
 import plotly.graph_objects as go
@@ -105,7 +106,11 @@ def axis_style(method: str) -> dict:
     )
 
 
-def hover_text(text, rows: ArrayLike) -> NDArray | None:
+#: Hover content of a file's rows: one string per row, or a callable ``text(rows) -> strings`` (rows: int64).
+HoverSource: TypeAlias = "ArrayLike | Callable[[NDArray[np.int64]], ArrayLike]"
+
+
+def hover_text(text: HoverSource | None, rows: ArrayLike) -> NDArray | None:
     """Hover content of ``rows`` (HTML-ready strings), or None when there is none.
 
     ``text`` is one string per row, or a callable ``text(rows) -> strings`` for data too big to describe
