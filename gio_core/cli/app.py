@@ -36,7 +36,8 @@ examples:
 
 def _take_app_options(arguments: list[str]) -> tuple[list[str], dict[str, str]]:
     """Split ``--data-root`` and ``--max-upload-mb`` (``--name VALUE`` or ``--name=VALUE``) from streamlit's."""
-    rest, found = [], {}
+    rest: list[str] = []
+    found: dict[str, str] = {}
     index = 0
     while index < len(arguments):
         name, equals, value = arguments[index].partition("=")

@@ -27,11 +27,11 @@ import copy
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -56,6 +56,24 @@ from .stages import EventCallback, Inputs, PoolVectors, StageEvent, StageLog, Ve
 __all__ = ["Selecting", "SelectionPipeline", "run_selection"]
 
 _STARTS = ("empty", "uniform", "pool_sample")
+
+
+class _VectorChoice(TypedDict):
+    """Where the vectors are, as given (None: not given)."""
+
+    columns: list[str] | None
+    vector_column: str | None
+    text_column: str | None
+    text_model: str | None
+
+
+class _TargetFromPool(TypedDict):
+    """A target made of pool rows: the rows (sorted, distinct) and how they were chosen."""
+
+    rows: list[int]
+    how: str
+
+
 _GIO_PARAMETERS = frozenset(field.name for field in fields(GIOConfig))
 
 
@@ -160,7 +178,7 @@ class SelectionPipeline:
                 f"a target made of pool rows runs in process; drop engine={self.backend.name!r}, or "
                 "write the target rows to a file of their own."
             )
-        self.target_from_pool = (
+        self.target_from_pool: _TargetFromPool | None = (
             None
             if target_from_pool is None
             else {
@@ -170,7 +188,7 @@ class SelectionPipeline:
         )
         self.pool_source, self.target_source = pool, target
         self.start = start
-        self.choice = {
+        self.choice: _VectorChoice = {
             "columns": None if columns is None else [str(column) for column in columns],
             "vector_column": vector_column,
             "text_column": text_column,
@@ -289,6 +307,7 @@ class SelectionPipeline:
                 and str(source).lower().endswith((".parquet", ".pq"))
             )
             shards = is_parquet_dataset(source) or spark_parquet
+            pool: ParquetDataset | LoadedData
             if shards:
                 pool = open_parquet_dataset(source)
             elif self.backend.name != "inprocess":
@@ -300,7 +319,7 @@ class SelectionPipeline:
                 pool = read_data(source, max_bytes=self.max_bytes, encoding=self.encoding, progress=progress)
             rest = None
             if self.target_from_pool is not None:
-                if shards:
+                if isinstance(pool, ParquetDataset):  # shards
                     raise ValueError(
                         f"{pool.name}: a target made of pool rows needs one pool file, not a folder of "
                         "shards; write the target rows to a file of their own."
@@ -371,8 +390,8 @@ class SelectionPipeline:
                 f"{', '.join(pool.columns[:12])}.",
                 code="column",
             )
-        choice = dict(self.choice)
-        if self.id_column is not None and not any(choice[key] for key in ("columns", "vector_column", "text_column")):
+        choice = self.choice.copy()
+        if self.id_column is not None and not any((choice["columns"], choice["vector_column"], choice["text_column"])):
             source, default = default_vector_source(pool)
             if source == "columns" and self.id_column in default:
                 choice["columns"] = [column for column in default if column != self.id_column]
@@ -436,6 +455,7 @@ class SelectionPipeline:
         """The chosen clusters to pool rows (by the backend), or the picked rows themselves."""
         with self._stage("explode") as stage:
             if quantised is None:
+                assert result.selected_indices is not None  # an unquantised run names its rows
                 selection = Selection(rows=vectors.pool.file_rows(result.selected_indices), clusters=None)
             else:
                 picks = distinct_in_order(result.selected_candidates)
@@ -629,7 +649,7 @@ class Selecting:
             )
         self._run = self._generator()
 
-    def _generator(self) -> Iterator[GIOStep]:
+    def _generator(self) -> Generator[GIOStep, None, None]:
         pipeline = self._pipeline
         started = time.perf_counter()
         pipeline._emit(StageEvent("select", "start"))

@@ -26,12 +26,16 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .base import Assignment, Backend, BackendUnavailable, Selection
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 __all__ = ["SparkBackend", "spark_available"]
 
@@ -216,8 +220,8 @@ class SparkBackend(Backend):
         self.conf = dict(conf or {})
         self._session = session
         self._owns_session = False
-        self._assigned = None
-        self._cached = []
+        self._assigned: DataFrame | None = None  # the pool's rows with their clusters, once assigned
+        self._cached: list[DataFrame] = []
 
     # -- the session -------------------------------------------------------------------------------
 
@@ -412,6 +416,7 @@ class SparkBackend(Backend):
                 chosen_schema,
             )
         )
+        assert self._assigned is not None, "assign() runs before explode()"
         members = self._assigned.join(F.broadcast(chosen_frame), "gio_raw_cluster")
         if quotas is not None:
             schema = (
