@@ -108,6 +108,19 @@ def test_large_pool_is_sampled_and_says_so(rng):
     np.testing.assert_array_equal(projection.pool_rows, map_sample(5_000, max_pool_rows=500, random_state=0))
 
 
+def test_a_pool_given_as_a_list_is_sampled_and_placed_like_an_array(rng):
+    pool, target = rng.normal(size=(600, 3)), rng.normal(size=(20, 3))
+    from_list = project(pool.tolist(), target, method="pca", max_pool_rows=100, random_state=0)
+    from_array = project(pool, target, method="pca", max_pool_rows=100, random_state=0)
+    assert from_list.sampled
+    np.testing.assert_array_equal(from_list.pool_rows, from_array.pool_rows)
+    np.testing.assert_allclose(from_list.pool_xy, from_array.pool_xy)
+    hidden = np.setdiff1d(np.arange(600), from_list.pool_rows)[:3]
+    _, xy = MapPlacer(_fake_umap(from_list), pool.tolist(), target).pool_positions(hidden)
+    _, expected = MapPlacer(_fake_umap(from_array), pool, target).pool_positions(hidden)
+    np.testing.assert_allclose(xy, expected)
+
+
 def test_unsampled_map_has_no_note(rng):
     assert project(rng.normal(size=(10, 2)), rng.normal(size=(6, 2))).sample_note is None
 
