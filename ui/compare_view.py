@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -119,9 +120,9 @@ def _init_state(dataset: Dataset | None) -> None:
 
 def texts(dataset: Dataset | None) -> tuple[list[str], list[str]] | None:
     """The pool and target texts of the rows in use, when the vectors were embedded from a text column."""
-    column = dataset.prepared.text_column if dataset is not None else None
-    if column is None:
+    if dataset is None or dataset.prepared.text_column is None:
         return None
+    column = dataset.prepared.text_column
 
     def read(loaded, rows) -> list[str]:
         values = loaded.frame[column].iloc[np.asarray(rows)]
@@ -319,7 +320,7 @@ def _verdict(comparison: Comparison) -> None:
                 f"{METRIC_LABELS[metric]} {_ARROWS[METRIC_DIRECTIONS[metric]]} favours **{' and '.join(names)}**"
             )
     wins = comparison.wins()
-    leader = max(wins, key=wins.get) if wins else None
+    leader = max(wins, key=lambda name: wins[name]) if wins else None
     lead = ""
     if leader is not None and wins[leader] and list(wins.values()).count(wins[leader]) == 1:
         lead = f"**{leader}** is best on {wins[leader]} of {len(comparison.metric_names)} metrics. "
@@ -348,7 +349,7 @@ def _downloads(dataset: Dataset, comparison: Comparison) -> None:
         picks = result.selected_indices
         st.download_button(
             result.name,
-            lambda picks=picks: selection_csv(dataset, picks),
+            partial(selection_csv, dataset, picks),
             file_name=f"{_stem(dataset)}_{_slug(result.name)}.csv",
             mime="text/csv",
             on_click="ignore",

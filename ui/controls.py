@@ -122,7 +122,7 @@ def controls(dataset: Dataset | None) -> RunSettings:
         "Recipe",
         tuple(RECIPES),
         key=_PREFIX + "recipe",
-        format_func=RECIPES.get,
+        format_func=lambda name: RECIPES[name],
         on_change=_apply_recipe,
         help=HELP["recipe"],
     )
@@ -158,7 +158,7 @@ def controls(dataset: Dataset | None) -> RunSettings:
         format_func=_stop_rule_label,
         help=HELP["stop_criterion"],
     )
-    threshold = STOP_RULES.get(rule, (rule, None))[1]
+    threshold = STOP_RULES.get(rule, (rule, None))[1] if rule is not None else None
     if threshold == "min_difference":
         sidebar.number_input(
             "Minimum KL decrease", step=0.01, format="%.4f", key=_PREFIX + "min_difference", help=HELP["min_difference"]
@@ -196,7 +196,11 @@ def controls(dataset: Dataset | None) -> RunSettings:
             "Clusters", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "n_clusters", help=HELP["n_clusters"]
         )
     start = sidebar.selectbox(
-        "Start set", tuple(START_LABELS), key=_PREFIX + "start", format_func=START_LABELS.get, help=HELP["start"]
+        "Start set",
+        tuple(START_LABELS),
+        key=_PREFIX + "start",
+        format_func=lambda name: START_LABELS[name],
+        help=HELP["start"],
     )
     if start == "pool_sample":
         sidebar.slider(
@@ -269,20 +273,21 @@ def view_controls(dataset: Dataset | None) -> ViewSettings:
         ["auto", "pca"],
         key="view_map_method",
         required=True,
-        format_func={"auto": "UMAP (auto)", "pca": "PCA"}.get,
+        format_func=lambda method: {"auto": "UMAP (auto)", "pca": "PCA"}[method],
         help=HELP["map_method"],
     )
     sidebar.segmented_control(
         "Live speed", list(LIVE_SPEEDS), key="view_live_speed", required=True, help=HELP["live_speed"]
     )
     if dataset is not None and dataset.label_column:
+        colour_names = {"label": dataset.label_column, "order": "pick order"}
         st.session_state.setdefault("view_color_picks_by", "label")
         sidebar.segmented_control(
             "Colour picks by",
             ["label", "order"],
             key="view_color_picks_by",
             required=True,
-            format_func={"label": dataset.label_column, "order": "pick order"}.get,
+            format_func=lambda name: colour_names[name],
             help=HELP["color_picks_by"],
         )
     return view_state(dataset)

@@ -373,6 +373,8 @@ def data_panel(source: str) -> Dataset | None:
         None while files are missing or unreadable (the reason is on screen).
     """
     demo = None
+    pool: LoadedData | None
+    target: LoadedData | None
     if source == "Demo":
         demo = cache.demo(st.session_state.get("demo_key") or available_demos()[0])
         pool, target = demo.pool, demo.target
@@ -396,7 +398,7 @@ def data_panel(source: str) -> Dataset | None:
             if source != "Demo":
                 pool = _file_input("pool", "Pool file", f"The candidate rows: {_FORMATS_TEXT}.")
             _file_card("pool", pool)
-        target_mode = "file"
+        target_mode: str | None = "file"
         with right:
             st.markdown("**Target** · a sample of what you want")
             if source != "Demo":
@@ -406,7 +408,7 @@ def data_panel(source: str) -> Dataset | None:
                     key="target_mode",
                     default="file",
                     required=True,
-                    format_func=TARGET_SOURCES.get,
+                    format_func=lambda mode: TARGET_SOURCES[mode],
                     help="Only a pool? Choose rows of it on the map (or by a label value) and they become the target.",
                 )
                 if target_mode == "file":
@@ -445,8 +447,8 @@ def data_panel(source: str) -> Dataset | None:
         widget_key = f"{pool.sha256[:10]}_{target.sha256[:10]}"
         if origin is None:
             choice = _vector_choice(pool, target, widget_key, demo.vectors if demo else None)
-            if choice is None:
-                return None
+        if choice is None:  # (with a target chosen on the map, the choice was made above)
+            return None
         left, right = st.columns([1, 2])
         drop = left.checkbox(
             "Drop rows with missing values",

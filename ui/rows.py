@@ -199,7 +199,9 @@ def _content(dataset: Dataset) -> RowContent:
     id_column = _id_column(dataset.pool, dataset.target)
     label = dataset.label_column
     demo = dataset.demo
-    images = demo is not None and demo.pool_images is not None
+    pool_images = demo.pool_images if demo is not None else None
+    target_images = demo.target_images if demo is not None else None
+    images = pool_images is not None
     fields = dict(id_column=id_column, label_column=label, text_column=text_column, images=images)
     # a file with nothing to say about its rows (an array) keeps Plotly's plain hover
     described = images or _describable(dataset.pool.frame, id_column, label, text_column)
@@ -210,8 +212,8 @@ def _content(dataset: Dataset) -> RowContent:
         target_hover=HoverText(dataset.target.frame, dataset.prepared.target_rows, **fields) if described else None,
         text_column=text_column,
         columns=columns,
-        pool_images=demo.pool_images[dataset.prepared.pool_rows] if images else None,
-        target_images=demo.target_images[dataset.prepared.target_rows] if images else None,
+        pool_images=pool_images[dataset.prepared.pool_rows] if pool_images is not None else None,
+        target_images=target_images[dataset.prepared.target_rows] if images and target_images is not None else None,
     )
 
 
@@ -264,7 +266,7 @@ def picks_table(dataset: Dataset, content: RowContent, trace: RunTrace, step: in
     }
     file_rows = dataset.prepared.pool_rows[rows]
     table = pd.DataFrame({RANK_COLUMN: rank, KL_COLUMN: [kl_by_rank.get(int(value), np.nan) for value in rank]})
-    if content.has_images:
+    if content.pool_images is not None:
         table[IMAGE_COLUMN] = [thumbnail_uri(content.pool_images[row]) for row in rows]
     first = [name for name in (dataset.label_column, content.text_column) if name]
     for name in first + [name for name in content.columns if name not in first]:
@@ -337,6 +339,7 @@ def show_picks(dataset: Dataset, trace: RunTrace, step: int, *, key: str) -> Non
 
 def _gallery(table: pd.DataFrame, picked: np.ndarray, content: RowContent, dataset: Dataset) -> None:
     """Thumbnails of the first picks, in pick order (``picked``: their prepared rows, as in ``table``)."""
+    assert content.pool_images is not None  # shown for image data only
     shown = table.head(_GALLERY_IMAGES)
     rows = picked[: len(shown)]
     label = dataset.label_column
@@ -391,14 +394,14 @@ def selected_on_map(dataset: Dataset, event, figure) -> None:
             width="stretch",
             key="map_selection_table",
         )
-        if content.has_images:
+        if content.pool_images is not None and content.target_images is not None:
             images = [content.pool_images[row] for row in pool_rows] + [
                 content.target_images[row] for row in target_rows
             ]
             roles = ["pool"] * len(pool_rows) + ["target"] * len(target_rows)
             labels = (
                 [dataset.pool_labels[row] for row in pool_rows] + [dataset.target_labels[row] for row in target_rows]
-                if dataset.pool_labels is not None
+                if dataset.pool_labels is not None and dataset.target_labels is not None
                 else [""] * len(roles)
             )
             st.image(

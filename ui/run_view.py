@@ -289,6 +289,7 @@ def _short(number: str) -> str:
 
 
 def _label_breakdown(record: RunRecord, dataset: Dataset) -> None:
+    assert dataset.pool_labels is not None  # shown for labelled data only
     picked = dataset.pool_labels[record.selected_indices]
     target_values = set(np.asarray(dataset.target_labels, dtype=object).tolist())
     in_target = float(np.mean([value in target_values for value in picked.tolist()]))
@@ -315,13 +316,14 @@ def label_shares(picked, target_labels, *, most: int = 6) -> str | None:
 
 def manifest(record: RunRecord, dataset: Dataset) -> dict:
     """The run manifest (JSON-ready), as the CLI writes it, with what the app knows besides."""
-    app = {
+    app: dict[str, object] = {
         "source": dataset.source,
         "demo": dataset.demo.info.key if dataset.demo else None,
         "label_column": dataset.label_column,
     }
     if dataset.target_origin is not None:  # the target is rows of the pool file, chosen on the map
         app["target_from_pool"] = dataset.target_origin
+    assert record.outputs is not None, "a manifest is offered for a run with results"
     return record.outputs.manifest(extra={"app": app})
 
 
