@@ -1,13 +1,17 @@
 """AppTest for every page: it opens, runs the demos, shows no exception, and reacts to parameter changes."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from gio_core.io.demos import available_demos
 
-AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+else:
+    AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 180

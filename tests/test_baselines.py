@@ -172,7 +172,7 @@ def test_registry_gio_uses_the_budget_and_the_defaults():
     "make, error, match",
     [
         (lambda: RandomSelector(n_select=0), ValueError, "n_select"),
-        (lambda: RandomSelector(n_select=2.5), TypeError, "n_select"),
+        (lambda: RandomSelector(n_select=2.5), TypeError, "n_select"),  # type: ignore[arg-type]  # the wrong type is the test
         (lambda: KCenterGreedySelector(n_select=5, k=0), ValueError, "k must be"),
         (lambda: GreedyKLSelector(n_select=5, stop_criterion="never"), ValueError, "stop_criterion"),
         (lambda: NearestToTargetSelector(n_select=5, random_state=-1), ValueError, "random_state"),

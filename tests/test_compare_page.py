@@ -1,6 +1,7 @@
 """AppTest of the Compare page: it opens, runs the default comparison, shows the table, and explains bad input."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -8,7 +9,10 @@ import pytest
 from gio_core.evaluate import comparison
 from gio_core.methods import registry as baselines
 
-AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+else:
+    AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/compare.py"

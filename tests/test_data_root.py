@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,10 @@ import pytest
 
 from ui.data_root import DATA_ROOT_VARIABLE, check_path, data_root
 
-AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+else:
+    AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

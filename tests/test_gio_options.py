@@ -192,8 +192,8 @@ def test_empty_start_with_discard_is_refused(two_blobs):
         GIOSelector(**{**PAPER_GIO_PARAMS, "uniform_start_size": 0, "discard_nearest_for_xy": True}).fit(pool, target)
 
 
-def test_options_are_keyword_only():
+def test_options_are_keyword_only() -> None:
     """As scikit-learn's estimators: GIOSelector(5) would silently be k=5 today and something else tomorrow."""
     with pytest.raises(TypeError, match="positional argument"):
-        GIOSelector(5)  # type: ignore[misc]
+        GIOSelector(5)  # type: ignore[call-arg]  # positional on purpose: the test
     assert GIOSelector(k=3).get_params()["k"] == 3

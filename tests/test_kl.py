@@ -185,7 +185,7 @@ def test_standard_estimator_backends_agree(rng):
             "needs at least 2 rows",
         ),
         (lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.zeros((4, 2)), k=0), ValueError, "k must be at least 1"),
-        (lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.zeros((4, 2)), k=2.5), TypeError, "k must be an integer"),
+        (lambda: averaged_knn_kl(_VALUES.random((10, 2)), np.zeros((4, 2)), k=2.5), TypeError, "k must be an integer"),  # type: ignore[arg-type]  # the wrong type is the test
         (lambda: averaged_knn_kl([["a", "b"]] * 10, np.zeros((4, 2))), TypeError, "target has dtype"),
         (lambda: averaged_knn_kl(_VALUES.random(10), np.zeros((4, 1))), ValueError, "target is 1-D"),
         (lambda: averaged_knn_kl("pool.csv", np.zeros((4, 1))), TypeError, "not a file name"),
@@ -200,7 +200,7 @@ def test_standard_estimator_backends_agree(rng):
             r"point has shape \(3,\)",
         ),
         (
-            lambda: knn_kl(_VALUES.random((10, 2)), _VALUES.random((10, 2)), backend="gpu"),
+            lambda: knn_kl(_VALUES.random((10, 2)), _VALUES.random((10, 2)), backend="gpu"),  # type: ignore[arg-type]  # the bad value is the test
             ValueError,
             "backend='gpu' is not one of",
         ),

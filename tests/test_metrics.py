@@ -166,7 +166,7 @@ def test_metric_directions_cover_every_metric(rng):
         (lambda x: kl_curve(x[:3], x[:2], k=5), ValueError, "k\\+1"),
         (lambda x: mmd2(x, x[:1]), ValueError, "at least 2 rows"),
         (lambda x: mmd2(x, x, bandwidth=0.0), ValueError, "positive"),
-        (lambda x: mmd2(x, x, bandwidth="wide"), TypeError, "bandwidth"),
+        (lambda x: mmd2(x, x, bandwidth="wide"), TypeError, "bandwidth"),  # type: ignore[arg-type]  # the wrong type is the test
         (lambda x: coverage(x, np.ones((2, 5))), ValueError, "dimensions"),
         (lambda x: in_target_precision([1], []), ValueError, "empty"),
         (lambda x: classifier_accuracy(x, [0, 1], x, [0] * len(x)), ValueError, "train_y"),
