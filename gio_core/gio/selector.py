@@ -127,8 +127,9 @@ class GIOSelector(BaseEstimator):
 
     Attributes
     ----------
-    selected_indices_ : ndarray of int
-        Pool rows in pick order (grouped by cluster when quantised).
+    selected_indices_ : ndarray of int or None
+        Pool rows in pick order (grouped by cluster when quantised); None when the pool came as a
+        :class:`Quantization` without labels.
     kl_curve_ : ndarray of float
         KL after each kept pick.
     initial_kl_ : float

@@ -287,7 +287,7 @@ def _dsir(n_select: int, random_state=None, *, pool_texts: Sequence[str], target
     return _TextBound(DSIRSelector(n_select=n_select, random_state=random_state), pool_texts, target_texts)
 
 
-TextFactory = Callable[..., object]
+TextFactory = Callable[..., _TextBound]
 
 #: Methods that read raw text: display name -> factory ``(n_select, random_state, *, pool_texts,
 #: target_texts)`` returning an estimator whose ``fit(pool_vectors, target_vectors, init=None)``

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from ..gio.config import PAPER_GIO_PARAMS, V_INITS
 from ..gio.selector import GIOSelector
+from .base import BaseSelector
 from .baselines import KCenterGreedySelector, NearestToTargetSelector, RandomSelector
 from .greedy_kl import GreedyKLSelector
 from .pursuit import PursuitSelector
@@ -18,7 +19,7 @@ from .tsds import TSDSSelector
 
 __all__ = ["METHODS", "Factory"]
 
-Factory = Callable[[int, object], object]
+Factory = Callable[[int, object], GIOSelector | BaseSelector]
 
 
 def _gio(**overrides) -> Factory:
