@@ -196,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="an app already running (default: start one on a free port)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="gio_app_latency_") as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory(prefix="gio_app_latency_") as folder_name:
+        folder = Path(folder_name)
         server = None
         url = args.url
         if url is None:

@@ -146,7 +146,7 @@ def main() -> None:
     )
     pool_path = args.data / f"pool_{args.rows}.npy"
     writers = ["pyarrow", "gio-studio-table", "gio-studio", "gio-studio-1"] + (["pandas"] if args.with_pandas else [])
-    runs = {writer: [] for writer in writers}
+    runs: dict[str, list[dict]] = {writer: [] for writer in writers}
     with tempfile.TemporaryDirectory(prefix="gio-csv-", dir=args.data) as folder:
         outputs = {writer: Path(folder) / f"{writer}.csv" for writer in writers}
         for repeat in range(args.repeat):

@@ -73,6 +73,7 @@ def paper_scale(repeats: int) -> None:
     inputs = pool.nbytes + target.nbytes
     print()
     print("Paper scale: 1,500 pool x 1,500 target x 768 d, 300 picks x 50 gradient steps (first pick 150)")
+    assert selector.selected_indices_ is not None  # rows, not a Quantization
     print(f"  picks: {len(selector.selected_indices_)}   stop: {selector.stop_reason_}")
     print(
         f"  wall time: median {statistics.median(timings):.2f} s, min {min(timings):.2f} s "

@@ -46,6 +46,7 @@ def _medoids(vectors: np.ndarray, members: np.ndarray, quota: int, seed: int) ->
     points = np.ascontiguousarray(vectors[members], dtype=np.float32)
     kmeans = faiss.Kmeans(points.shape[1], quota, niter=20, seed=seed, verbose=False, min_points_per_centroid=1)
     kmeans.train(points)
+    assert kmeans.centroids is not None  # set by train
     taken: list[int] = []
     used = np.zeros(members.size, dtype=bool)
     for center in kmeans.centroids:
@@ -118,9 +119,9 @@ def main(argv=None) -> int:
                 differences[name].append(scores[name] - scores["random"])
     for name, values in differences.items():
         if values and name != "random":
-            values = np.array(values)
-            error = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
-            print(f"{name}: {100 * values.mean():+.2f} ± {100 * error:.2f} points vs random over seeds {args.seeds}")
+            gains = np.array(values)
+            error = gains.std(ddof=1) / np.sqrt(gains.size) if gains.size > 1 else float("nan")
+            print(f"{name}: {100 * gains.mean():+.2f} ± {100 * error:.2f} points vs random over seeds {args.seeds}")
     return 0
 
 

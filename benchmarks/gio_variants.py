@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_tasks as qt
 
-from gio_core import GIOSelector
+from gio_core import PAPER_GIO_PARAMS, GIOSelector
 from gio_core._validation import check_random_state
 from gio_core.evaluate.metrics import classifier_accuracy, evaluate_selection
 from gio_core.gio.kl import EPS, AveragedKL
@@ -48,7 +48,6 @@ from gio_core.gio.neighbors import MIN_SQUARED_DISTANCE, NearestUnused, squared_
 from gio_core.gio.objectives import SmoothKNNKL
 from gio_core.gio.run import _Run, _start_set
 from gio_core.methods.baselines import (
-    PAPER_GIO_PARAMS,
     KCenterGreedySelector,
     NearestToTargetSelector,
     RandomSelector,
@@ -208,7 +207,7 @@ def run_variant(variant: Variant, pool, target, *, random_state=0, max_iter=None
             raise ValueError("snap > 1 needs the smooth objective (it keeps the standard estimator's state)")
         run.lookup = _BestOfNearest(pool, run.estimate, variant.snap)
     if variant.jump == "cycle":
-        run.rng = _CyclingChoice(run.rng, target.shape[0])
+        run.rng = _CyclingChoice(run.rng, target.shape[0])  # type: ignore[assignment]  # a duck-typed Generator
         run.first_v = target[run.rng.integers(target.shape[0])].copy()
     for _ in run.steps():
         pass
@@ -497,6 +496,7 @@ def verdict(rows: list[dict], variant_name: str) -> str:
 def probes() -> str:
     """Figures for the known properties of the paper's GIO on the tuning digits task (seed 0)."""
     task = qt.build("digits_subset", 0, "012")
+    assert task is not None  # only the text tasks can be missing
     pool, target = task.pool, task.target
     lines = ["### Probes (digits_subset[012], seed 0)", ""]
     # 1. the averaged gradient ignores the chosen points (only their count matters)
@@ -516,6 +516,7 @@ def probes() -> str:
     paper.fit(pool, target, np.zeros((0, pool.shape[1])))
     mean_log = np.log(np.sqrt(squared_distances(pool, target)) + EPS).mean(axis=1)
     closest = set(np.argsort(mean_log)[:150].tolist())
+    assert paper.selected_indices_ is not None  # rows, not a Quantization
     overlap = len(closest & set(paper.selected_indices_.tolist())) / 150
     lines.append(
         f"- paper GIO (empty start, 150 picks) shares {overlap:.0%} of its picks with the 150 pool rows of "
@@ -529,6 +530,7 @@ def probes() -> str:
     ):
         selector = GIOSelector(max_iter=150, stop_criterion="data_size", random_state=0)
         selector.fit(pool + shift, target + shift, np.zeros((0, pool.shape[1])))
+        assert selector.selected_indices_ is not None
         metrics = evaluate_selection(
             pool, selector.selected_indices_, task.heldout, **task.metric_kwargs(), random_state=0
         )
@@ -551,6 +553,7 @@ def probes() -> str:
     selector = GIOSelector(max_iter=150, stop_criterion="data_size", v_init="jump", random_state=0)
     moves = []
     for step in selector.iter_fit(pool, target, np.zeros((0, pool.shape[1])), record_path=True):
+        assert step.path is not None  # record_path=True
         moves.append(float(np.linalg.norm(step.path[-1] - step.path[0])))
     lines.append(
         f"- paper GIO with v_init='jump': v moves a median {np.median(moves):.3g} during descent "

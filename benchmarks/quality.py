@@ -46,10 +46,12 @@ METRICS = ("kl", "mmd2", "coverage", "precision", "accuracy")
 def _run_method(name: str, task: qt.Task, budget: int, seed: int) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
     if name in METHODS:
-        estimator = METHODS[name](budget, seed)
+        fitted = METHODS[name](budget, seed).fit(task.pool, task.target)
     else:
-        estimator = TEXT_METHODS[name](budget, seed, pool_texts=task.pool_texts, target_texts=task.target_texts)
-    picks = estimator.fit(task.pool, task.target).selected_indices_
+        text_method = TEXT_METHODS[name](budget, seed, pool_texts=task.pool_texts, target_texts=task.target_texts)
+        fitted = text_method.fit(task.pool, task.target)
+    picks = fitted.selected_indices_
+    assert picks is not None  # rows, not a Quantization
     return picks, time.perf_counter() - started
 
 
@@ -110,14 +112,14 @@ def table(rows: list[dict], seeds) -> str:
         for name, runs in methods.items():
             cells = []
             for metric in METRICS:
-                values = np.array([r.get(metric, math.nan) for r in runs], dtype=float)
-                if np.all(np.isnan(values)):
+                scores = np.array([r.get(metric, math.nan) for r in runs], dtype=float)
+                if np.all(np.isnan(scores)):
                     cells.append("–")
                     continue
                 digits = 3 if metric == "mmd2" else 2
-                is_best = metric in best and np.isclose(np.nanmean(values), best[metric], rtol=0, atol=1e-12)
+                is_best = metric in best and np.isclose(np.nanmean(scores), best[metric], rtol=0, atol=1e-12)
                 mark = "*" if is_best else ""
-                cells.append(f"{np.nanmean(values):.{digits}f} ± {np.nanstd(values):.{digits}f}{mark}")
+                cells.append(f"{np.nanmean(scores):.{digits}f} ± {np.nanstd(scores):.{digits}f}{mark}")
             seconds = np.mean([r["seconds"] for r in runs])
             lines.append(f"| {task} | {budget} | {name} | " + " | ".join(cells) + f" | {seconds:.2f} |")
     return "\n".join(lines)
@@ -128,6 +130,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="3 tasks, 2 seeds, budget 150")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     args = parser.parse_args(argv)
+    budgets: tuple[int, ...]
     if args.quick:
         families, seeds, budgets = ["digits_subset", "digits_corrupted", "mixture"], range(2), (150,)
     else:

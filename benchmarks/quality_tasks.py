@@ -145,7 +145,7 @@ def _corrupt(images: NDArray, kind: str, rng: np.random.Generator) -> NDArray:
         return np.clip(out + rng.normal(0.0, 0.1, size=out.shape), 0.0, 1.0)
     if kind == "blur":  # a 3x3 box blur, contrast halved, and mild noise
         padded = np.pad(images.reshape(n, 8, 8), ((0, 0), (1, 1), (1, 1)))
-        blurred = sum(padded[:, i : i + 8, j : j + 8] for i in range(3) for j in range(3)) / 9.0
+        blurred = sum((padded[:, i : i + 8, j : j + 8] for i in range(3) for j in range(3)), np.zeros((n, 8, 8))) / 9.0
         out = 0.5 * blurred.reshape(n, 64) + 0.25
         return np.clip(out + rng.normal(0.0, 0.1, size=out.shape), 0.0, 1.0)
     raise ValueError(f"unknown corruption {kind!r}")

@@ -32,7 +32,7 @@ CLI = ROOT / ".venv" / "bin" / "gio-studio"
 STAGES = ("read", "vectors", "quantize_pool", "quantize_target", "gio", "export", "manifest")
 #: output format -> rows -> (seconds, peak RSS in bytes, or None for "twice the pool file"). The CSV goals are
 #: issue 13's (what a pipeline exporting CSV gets); the Parquet ones the first scale issue's.
-GOALS = {
+GOALS: dict[str, dict[int, tuple[float, float | None]]] = {
     "parquet": {1_000_000: (60.0, None), 10_000_000: (300.0, 4.0e9)},
     "csv": {1_000_000: (40.0, 2.0e9), 10_000_000: (200.0, 2.0e9)},
 }
@@ -75,6 +75,7 @@ def run_one(rows: int, data: Path, out_dir: Path, *, clusters: int, out_format: 
     child = subprocess.Popen(command, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
+    assert child.stderr is not None  # stderr=PIPE
     stderr = child.stderr.read().decode(errors="replace")
     child.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:

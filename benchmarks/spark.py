@@ -28,7 +28,9 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,7 +40,7 @@ import numpy as np  # noqa: E402
 from scale_data import make as make_npy  # noqa: E402
 from scale_data import make_shards  # noqa: E402
 
-STAGES = ("session", "read", "vectors", "quantise", "select", "explode", "export", "manifest")
+T = TypeVar("T")
 PARAMS = {"n_clusters": 1500, "stop_criterion": "data_size", "max_data_size": 0.1}
 
 
@@ -49,34 +51,46 @@ def _load() -> float:
 def run_engine(engine: str, pool: Path, target: Path, out: Path, *, spark_conf: dict) -> dict:
     """One end-to-end run; per stage ``(seconds, load)``, the quantisation's parts, the selected rows."""
     from gio_core.pipeline.backends import get_backend
+    from gio_core.pipeline.backends.spark import SparkBackend
     from gio_core.pipeline.pipeline import SelectionPipeline
 
     stages: dict[str, tuple[float, float]] = {}
     started = time.perf_counter()
     backend = get_backend(engine, **({"master": "local[2]", "conf": spark_conf} if engine == "spark" else {}))
-    if engine == "spark":  # start the JVM, the session and its Python workers now, timed on their own
+    if isinstance(backend, SparkBackend):  # start the JVM, the session and its Python workers now, timed on their own
         _warm_up(backend.session)
     stages["session"] = (time.perf_counter() - started, _load())
     pipeline = SelectionPipeline(pool, target, engine=backend, params=PARAMS, seed=0, vector_column="embedding")
-    try:
-        for stage in STAGES[1:]:
-            began = time.perf_counter()
-            if stage == "export":
-                pipeline.export(out)
-            elif stage == "manifest":
-                manifest = pipeline.manifest(out=out)
-            else:
-                getattr(pipeline, "quantise" if stage == "quantise" else stage)()
-            stages[stage] = (time.perf_counter() - began, _load())
+
+    def timed(stage: str, call: Callable[[], T]) -> T:
+        began = time.perf_counter()
+        value = call()
+        stages[stage] = (time.perf_counter() - began, _load())
+        return value
+
+    try:  # the stages of SelectionPipeline.run, one by one
+        inputs = timed("read", pipeline.read)
+        vectors = timed("vectors", lambda: pipeline.vectors(inputs))
+        quantised = timed("quantise", lambda: pipeline.quantise(vectors))
+        result = timed("select", lambda: pipeline.select(vectors, quantised))
+        selection = timed("explode", lambda: pipeline.explode(vectors, quantised, result))
+        written = timed("export", lambda: pipeline.export(vectors, selection, out))
+        manifest = timed(
+            "manifest",
+            lambda: pipeline.manifest(
+                inputs, vectors, result, selection, quantised=quantised, written=written, out=out
+            ),
+        )
     finally:
         pipeline.close()
+    assert quantised is not None  # PARAMS quantise
     return {
         "engine": engine,
         "stages": stages,
-        "quantise_parts": dict(pipeline.quantization.seconds),
+        "quantise_parts": dict(quantised.pool.seconds),
         "total": time.perf_counter() - started,
-        "rows": pipeline.selection.rows,
-        "n_selected": int(pipeline.n_selected),
+        "rows": selection.rows,
+        "n_selected": selection.n_rows,
         "stop": manifest["result"]["stop_reason"],
     }
 

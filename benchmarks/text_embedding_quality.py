@@ -119,8 +119,8 @@ def draw(pool: pd.DataFrame, target: pd.DataFrame, seed: int, *, pool_sentences:
         keep = rows["sentence_id"].isin(clean_half) == (rows["is_clean"] == 1)
         rows = rows[keep]
     rows = rows.reset_index(drop=True)
-    target_rows = target.iloc[np.sort(rng.choice(len(target), size=min(target_rows, len(target)), replace=False))]
-    return rows, target_rows.reset_index(drop=True)
+    target_sample = target.iloc[np.sort(rng.choice(len(target), size=min(target_rows, len(target)), replace=False))]
+    return rows, target_sample.reset_index(drop=True)
 
 
 def _dsir_row(name: str, pool: pd.DataFrame, target: pd.DataFrame, args, budget: int) -> None:
