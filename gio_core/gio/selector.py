@@ -516,11 +516,7 @@ def _check_data(
     check_same_dimension(pool_matrix, "pool", target_matrix, "target")
     if not quantized or target_matrix.shape[0] <= (config.n_clusters or 0):
         check_target_rows(target_matrix, config.k)
-    if quantized and config.n_clusters > pool_matrix.shape[0]:
-        raise ValueError(
-            f"n_clusters={config.n_clusters} is larger than the {pool_matrix.shape[0]} pool rows; "
-            f"use at most {pool_matrix.shape[0]} clusters, or turn quantisation off."
-        )
+    # n_clusters against the pool's rows: checked once, by the quantise stage (gio_core.scale.quantize)
     return pool_matrix, target_matrix
 
 
