@@ -144,3 +144,20 @@ def as_points(values: ArrayLike, name: str, dimension: int) -> NDArray[np.floati
             "give points with the same dimensions as the pool and target."
         )
     return matrix
+
+
+_FINITE_BLOCK_ROWS = 65_536
+
+
+def as_pool_matrix(pool: ArrayLike) -> NDArray[np.floating]:
+    """The pool as a 2-D float array without copying a float32 or float64 array (or memory map): checked in
+    blocks, so a million-row pool is never held twice."""
+    array = np.asarray(pool)
+    if array.ndim != 2 or array.dtype.kind not in "f":
+        return as_matrix(array, "pool")  # small, odd or integer input: the checks and the float64 copy
+    as_matrix(array[:1], "pool")  # the shape and dtype messages
+    for begin in range(0, array.shape[0], _FINITE_BLOCK_ROWS):
+        block = array[begin : begin + _FINITE_BLOCK_ROWS]
+        if not np.isfinite(block).all():
+            as_matrix(array, "pool")  # raises with the count of bad rows
+    return array

@@ -8,6 +8,8 @@ knobs. Edit these two dicts to change what a new session starts with.
 from __future__ import annotations
 
 from gio_core.gio import PAPER_GIO_PARAMS, GIOSelector
+from gio_core.scale import QUANTIZE_ABOVE_ROWS
+from gio_core.scale import suggested_clusters as _suggested_clusters
 
 #: GIO parameters the app sets differently from the engine's defaults (empty: the engine's defaults).
 GIO_OVERRIDES: dict = {}
@@ -18,7 +20,7 @@ APP_SETTINGS: dict = {
     "recipe": "recommended",  # 'recommended' (the engine's defaults) or 'paper' (grad-info-opt 0.1.2's values)
     "start": "empty",  # start set: 'empty', 'uniform' (the paper's) or 'pool_sample'
     "start_pool_share": 0.01,  # share of the pool used as the start set when start='pool_sample'
-    "quantize_above_rows": 20_000,  # quantisation is on by default above this many pool rows
+    "quantize_above_rows": QUANTIZE_ABOVE_ROWS,  # quantisation is on by default above this many pool rows
     "live_speed": "Normal",  # pace of the live view (see LIVE_SPEEDS)
     "map_method": "auto",  # 'auto' (UMAP, PCA while it computes or for tiny data) or 'pca'
     "redraw_seconds": 0.25,  # live view redraws at most this often (4 per second)
@@ -116,4 +118,4 @@ def recipe_params(recipe: str) -> tuple[dict, str]:
 
 def suggested_clusters(n_pool: int) -> int:
     """A K-means cluster count for a pool of ``n_pool`` rows: about 1% of it, between 50 and 2,000."""
-    return int(min(2_000, max(50, n_pool // 100), n_pool))
+    return _suggested_clusters(n_pool)

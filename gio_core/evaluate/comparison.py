@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_matrix, check_float, check_int, check_random_state, check_same_dimension
+from .._validation import as_matrix, as_pool_matrix, check_float, check_int, check_random_state, check_same_dimension
 from ..gio.kl import kl_curve
 from ..methods.dsir import TEXT_METHODS
 from ..methods.registry import METHODS
 from .metrics import METRIC_DIRECTIONS, evaluate_selection
+from .plan import GREEDY_KL_MAX_PAIRS, MethodPlan, plan_methods, quantised_gio
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +91,8 @@ METHOD_SUMMARIES.update(
 #: Above this many pool x seen-target pairs exact greedy k-NN KL takes several seconds (measured:
 #: 100,000 x 140 pairs, 100 picks, about 6 s on one core).
 GREEDY_KL_SLOW_PAIRS = 5_000_000
-#: Above this many pairs it can no longer keep its distance matrix and recomputes a column block
-#: per pick: minutes (100,000 x 700 pairs, 100 picks: about 75 s). Refused past this.
-GREEDY_KL_MAX_PAIRS = 20_000_000
+# GREEDY_KL_MAX_PAIRS (from .plan): above this many pairs it can no longer keep its distance matrix and
+# recomputes a column block per pick: minutes (100,000 x 700 pairs, 100 picks: about 75 s).
 
 _GREEDY_KL = "Greedy k-NN KL"
 # Values this close count as a tie for "best".
@@ -290,6 +290,10 @@ class MethodResult:
         Why the method stopped, as the estimator says.
     error : str or None
         Why the method failed, when it did.
+    skipped : str or None
+        Why the method was left out before it ran (the comparison's memory or time budget), when it was.
+    ran_on : str
+        What the method read: every pool row, a sample of them, or GIO's K-means quantisation of them.
     """
 
     name: str
@@ -300,10 +304,12 @@ class MethodResult:
     stop_reason: str | None = None
     stop_message: str | None = None
     error: str | None = None
+    skipped: str | None = None
+    ran_on: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.skipped is None
 
     @property
     def n_selected(self) -> int:
@@ -330,6 +336,8 @@ class Comparison:
         The seed every method received.
     notes : tuple of str
         Sentences about what was left out and why.
+    plans : tuple of MethodPlan
+        What each method was given to run on (:func:`gio_core.evaluate.plan.plan_methods`).
     """
 
     results: tuple[MethodResult, ...]
@@ -340,6 +348,7 @@ class Comparison:
     metric_names: tuple[str, ...]
     seed: int
     notes: tuple[str, ...] = ()
+    plans: tuple[MethodPlan, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -485,6 +494,8 @@ def compare_methods(
     pool_texts: Sequence[str] | None = None,
     target_texts: Sequence[str] | None = None,
     text_registry: Mapping[str, Callable] | None = None,
+    memory_budget_bytes: int | None = None,
+    seconds_per_method: float | None = None,
 ) -> Comparison:
     """Run several selection methods on the same inputs and score them on held-out target rows.
 
@@ -525,6 +536,13 @@ def compare_methods(
     text_registry : mapping, optional
         Method name -> factory ``(budget, random_state, *, pool_texts, target_texts)`` for methods
         that read text; default :data:`gio_core.methods.dsir.TEXT_METHODS`.
+    memory_budget_bytes : int, optional
+        Working memory one method may use; a method that would need more runs on a seeded sample of the pool
+        (GIO on a K-means quantisation of every row) or is left out with the reason. Default
+        :data:`gio_core.evaluate.plan.DEFAULT_MEMORY_BUDGET_BYTES`.
+    seconds_per_method : float, optional
+        Expected seconds a method may take on every row before it is given a sample instead; default
+        :data:`gio_core.evaluate.plan.DEFAULT_SECONDS_PER_METHOD`.
 
     Returns
     -------
@@ -542,7 +560,10 @@ def compare_methods(
     Notes
     -----
     A method that fails (its own validation, memory) does not stop the others: its result carries
-    the message in ``error`` and no metrics. Accuracy is left out (with a note) when the held-out
+    the message in ``error`` and no metrics. What each method runs on is decided first, by
+    :func:`gio_core.evaluate.plan.plan_methods`, from the pool's size and the budgets; ``ran_on`` says it, and
+    every method is scored on the same held-out rows of the whole pool's target. The pool is not copied: a
+    float32 array or memory map is read where it is, a method's sample taken from it. Accuracy is left out (with a note) when the held-out
     target rows share one label, since a classifier is not tested by one class. The metrics are
     those of the GIO paper's evaluation (Everaert & Potts 2024): KL to the target distribution,
     estimated on rows the methods did not see, plus MMD², coverage and label-based scores.
@@ -560,7 +581,7 @@ def compare_methods(
     registry = METHODS if registry is None else registry
     text_registry = TEXT_METHODS if text_registry is None else text_registry
     names = _check_methods(methods, {**registry, **text_registry})
-    pool = as_matrix(pool, "pool")
+    pool = as_pool_matrix(pool)
     target = as_matrix(target, "target")
     reads_text = [name for name in names if name not in registry]
     pool_text_list: list[str] = []  # the texts, when a method reads them
@@ -611,10 +632,27 @@ def compare_methods(
     if budget < k:
         notes.append(f"KL needs at least k={k} picks; with a budget of {budget} it is not defined.")
 
+    vector_plans = plan_methods(
+        [name for name in names if name in registry],
+        n_pool=pool.shape[0],
+        n_target=len(seen_rows),
+        dimensions=pool.shape[1],
+        budget=budget,
+        memory_budget_bytes=memory_budget_bytes,
+        seconds_per_method=seconds_per_method,
+    )
+    by_name = {plan.name: plan for plan in vector_plans}
+    plans = tuple(by_name.get(name, MethodPlan(name, pool.shape[0])) for name in names)
+    sample_order = (
+        np.random.default_rng([seed, 1]).permutation(pool.shape[0]) if any(plan.sampled for plan in plans) else None
+    )
     results = []
-    for done, name in enumerate(names):
+    for done, (name, plan) in enumerate(zip(names, plans, strict=True)):
         if progress is not None:
             progress(name, done, len(names))
+        if plan.skip is not None:
+            results.append(_skipped(name, plan.skip))
+            continue
         if name in registry:
             factory = registry[name]
         else:  # a text method sees the texts of the seen target rows only
@@ -634,6 +672,8 @@ def compare_methods(
                 pool_labels=pool_labels if labelled else None,
                 heldout_labels=heldout_labels,
                 drop_accuracy=drop_accuracy,
+                plan=plan,
+                sample_rows=None if sample_order is None or not plan.sampled else np.sort(sample_order[: plan.rows]),
             )
         )
     reported = [metric for metric in METRIC_DIRECTIONS if any(metric in result.metrics for result in results)]
@@ -646,11 +686,18 @@ def compare_methods(
         metric_names=tuple(reported),
         seed=seed,
         notes=tuple(notes),
+        plans=plans,
     )
 
 
 def _text_factory(factory: Callable, pool_texts: list[str], seen_texts: list[str], budget: int, seed: int):
     return factory(budget, seed, pool_texts=pool_texts, target_texts=seen_texts)
+
+
+def _skipped(name: str, reason: str) -> MethodResult:
+    return MethodResult(
+        name, np.empty(0, dtype=np.int64), np.empty(0), MappingProxyType({}), skipped=reason, ran_on="left out"
+    )
 
 
 def _run_one(
@@ -666,11 +713,19 @@ def _run_one(
     pool_labels: NDArray | None,
     heldout_labels: NDArray | None,
     drop_accuracy: bool,
+    plan: MethodPlan | None = None,
+    sample_rows: NDArray[np.int64] | None = None,
 ) -> MethodResult:
     empty = np.empty(0, dtype=np.int64)
+    ran_on = plan.ran_on(pool.shape[0]) if plan is not None else f"all {pool.shape[0]:,} rows"
     started = time.perf_counter()
     try:
-        estimator = factory(budget, seed).fit(pool, seen)
+        estimator = factory(budget, seed)
+        if plan is not None and plan.n_clusters is not None:
+            estimator = quantised_gio(estimator, plan, pool.shape[0], budget)
+        rows = pool if sample_rows is None else pool[sample_rows]
+        estimator = estimator.fit(rows, seen)
+        del rows
     except (ValueError, TypeError, MemoryError, RuntimeError, FloatingPointError) as problem:
         if isinstance(problem, RuntimeError):
             logger.exception("%s failed", name)
@@ -681,16 +736,26 @@ def _run_one(
             MappingProxyType({}),
             time.perf_counter() - started,
             error=" ".join(str(problem).split()) or type(problem).__name__,
+            ran_on=ran_on,
         )
     seconds = time.perf_counter() - started
-    picks = np.asarray(estimator.selected_indices_, dtype=np.int64)
+    picks = np.asarray(estimator.selected_indices_, dtype=np.int64)[:budget]
+    if sample_rows is not None:
+        picks = sample_rows[picks]
+    selected = np.asarray(pool[picks], dtype=np.float64)  # only the picked rows, never the whole pool
     metrics = evaluate_selection(
-        pool, picks, heldout, k=k, pool_labels=pool_labels, target_labels=heldout_labels, random_state=0
+        selected,
+        np.arange(len(picks)),
+        heldout,
+        k=k,
+        pool_labels=None if pool_labels is None else pool_labels[picks],
+        target_labels=heldout_labels,
+        random_state=0,
     )
     metrics.pop("n_selected", None)
     if drop_accuracy:
         metrics.pop("accuracy", None)
-    curve = kl_curve(heldout, pool[picks], k=k) if len(picks) else np.empty(0)
+    curve = kl_curve(heldout, selected, k=k) if len(picks) else np.empty(0)
     return MethodResult(
         name,
         picks,
@@ -699,4 +764,5 @@ def _run_one(
         seconds,
         stop_reason=getattr(estimator, "stop_reason_", None),
         stop_message=getattr(estimator, "stop_message_", None),
+        ran_on=ran_on,
     )

@@ -4,14 +4,17 @@ centroids exploded back to rows.
 ``quantize``  the quantise stage (:func:`quantise_inputs`: a seeded sample, faiss training, every row assigned)
 ``assign``    :func:`~gio_core.scale.assign.assign_rows`, the one row-to-centroid assignment of every engine
 ``explode``   chosen clusters to rows: the budget shared by target mass, rows nearest the target first
+``sizing``    when a pool is quantised by default and with how many clusters (:func:`suggested_clusters`)
 """
 
 from .assign import Assignment, assign_rows
 from .explode import EXPLODE_MODES, allocate_rows, explode_rows, row_priority
 from .quantize import QuantisedInputs, Quantization, quantise_in_process, quantise_inputs, quantize
+from .sizing import QUANTIZE_ABOVE_ROWS, suggested_clusters
 
 __all__ = [
     "EXPLODE_MODES",
+    "QUANTIZE_ABOVE_ROWS",
     "Assignment",
     "QuantisedInputs",
     "Quantization",
@@ -22,4 +25,5 @@ __all__ = [
     "quantise_inputs",
     "quantize",
     "row_priority",
+    "suggested_clusters",
 ]
