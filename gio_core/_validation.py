@@ -48,9 +48,12 @@ def as_matrix(
         raise ValueError(f"{name} is empty (0 rows); pass at least one row.")
     array = np.array(array, dtype=dtype, copy=copy) if copy else np.asarray(array, dtype=dtype)
     if not np.isfinite(array).all():
-        bad_rows = int((~np.isfinite(array)).any(axis=1).sum())
-        raise ValueError(f"{name} has {bad_rows} row(s) with NaN or inf values; drop or fill those rows first.")
+        _refuse_nonfinite(name, int((~np.isfinite(array)).any(axis=1).sum()))
     return array
+
+
+def _refuse_nonfinite(name: str, bad_rows: int) -> None:
+    raise ValueError(f"{name} has {bad_rows} row(s) with NaN or inf values; drop or fill those rows first.")
 
 
 class _Shaped(Protocol):
@@ -156,8 +159,10 @@ def as_pool_matrix(pool: ArrayLike) -> NDArray[np.floating]:
     if array.ndim != 2 or array.dtype.kind not in "f":
         return as_matrix(array, "pool")  # small, odd or integer input: the checks and the float64 copy
     as_matrix(array[:1], "pool")  # the shape and dtype messages
-    for begin in range(0, array.shape[0], _FINITE_BLOCK_ROWS):
-        block = array[begin : begin + _FINITE_BLOCK_ROWS]
-        if not np.isfinite(block).all():
-            as_matrix(array, "pool")  # raises with the count of bad rows
+    bad_rows = sum(
+        int((~np.isfinite(array[begin : begin + _FINITE_BLOCK_ROWS])).any(axis=1).sum())
+        for begin in range(0, array.shape[0], _FINITE_BLOCK_ROWS)
+    )
+    if bad_rows:
+        _refuse_nonfinite("pool", bad_rows)
     return array

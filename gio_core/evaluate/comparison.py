@@ -713,15 +713,15 @@ def _run_one(
     pool_labels: NDArray | None,
     heldout_labels: NDArray | None,
     drop_accuracy: bool,
-    plan: MethodPlan | None = None,
-    sample_rows: NDArray[np.int64] | None = None,
+    plan: MethodPlan,
+    sample_rows: NDArray[np.int64] | None,
 ) -> MethodResult:
     empty = np.empty(0, dtype=np.int64)
-    ran_on = plan.ran_on(pool.shape[0]) if plan is not None else f"all {pool.shape[0]:,} rows"
+    ran_on = plan.ran_on(pool.shape[0])
     started = time.perf_counter()
     try:
         estimator = factory(budget, seed)
-        if plan is not None and plan.n_clusters is not None:
+        if plan.n_clusters is not None:
             estimator = quantised_gio(estimator, plan, pool.shape[0], budget)
         rows = pool if sample_rows is None else pool[sample_rows]
         estimator = estimator.fit(rows, seen)

@@ -12,9 +12,9 @@ before anything runs, for each method:
   size, every sample the first rows of one seeded permutation, so a smaller sample lies inside a larger);
 - **left out**, with a one-line reason, when even a sample would be too small to mean anything.
 
-The cost models are per pool value (rows x dimensions) and were measured with
-``benchmarks/compare_scale.py`` (384-d float32 pools of 50k–1M rows, 100 picks, on a 2-core machine);
-they are estimates that err on the large side, not limits the methods check.
+The cost models are per pool value (rows x dimensions), set above what ``benchmarks/compare_scale.py
+--calibrate`` measured (a 100k x 384 float32 memory map, 100 picks, every method on every row, on a 2-core
+machine); they are estimates, not limits the methods check, and have not been checked at 1M rows.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ __all__ = [
 ]
 
 #: Working memory a comparison may use for one method at a time (pool samples, the method's copies of them,
-#: its distance tables), when the caller does not say: 1 GiB. The app's operator sets it with
-#: ``gio-studio app --compare-memory-mb``.
+#: its distance tables), when the caller does not say: 1 GiB.
 DEFAULT_MEMORY_BUDGET_BYTES = 1 << 30
 
 #: Seconds a method may be expected to take on a quiet machine before it is given a sample instead of every row.
