@@ -16,10 +16,8 @@ st.caption(
     "target is held out: no method sees it, and every method is scored on it."
 )
 
-data_panel.keep_data_choice("compare")  # the demo, vectors and label column chosen before the page switch
 source = data_panel.source_picker()
 dataset = data_panel.data_panel(source)
-data_panel.remember_data_choice("compare")
 if dataset is not None:
     data_panel.data_metrics(dataset)
 settings = compare_view.compare_controls(dataset)

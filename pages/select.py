@@ -16,10 +16,8 @@ st.caption(
     "*How GIO works*."
 )
 
-data_panel.keep_data_choice("select")  # the demo, vectors and label column chosen on another page
 source = data_panel.source_picker()
 dataset = data_panel.data_panel(source)
-data_panel.remember_data_choice("select")
 settings = controls.controls(dataset)
 view = controls.view_controls(dataset)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gio_core.io.demos import available_demos
+from ui import session
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -19,12 +20,17 @@ TIMEOUT = 180
 
 def _open(page: str | None = None, **state) -> "AppTest":
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
+    # the values a person chose: kept by the session (ui/session.py), not written into widget keys
+    at.session_state["_kept"] = dict(state)
     at.run()
     if page is not None:
         at.switch_page(page).run()
     return at
+
+
+def _w(at, name: str) -> str:
+    """The key of the widget showing ``name`` now (renewed when the app changes its value; ui/session.py)."""
+    return session.widget_key(name, at.session_state)
 
 
 def _no_exception(at) -> None:
@@ -59,8 +65,8 @@ def test_select_page_opens_on_the_default_demo_ready_to_run():
     _no_exception(at)
     assert not at.error
     assert at.title[0].value == "GIO Studio"
-    assert at.segmented_control(key="data_source").value == "Demo"
-    assert at.selectbox(key="demo_key").value == available_demos()[0]
+    assert at.segmented_control(key=_w(at, "data_source")).value == "Demo"
+    assert at.selectbox(key=_w(at, "demo_key")).value == available_demos()[0]
     assert _metrics(at)["Pool rows"] == "2,000" and _metrics(at)["Target rows"] == "200"
     run = at.button(key="run_selection")
     assert run.label == "Run selection" and not run.disabled
@@ -79,14 +85,14 @@ def test_default_demo_runs_and_offers_every_download():
         "Download run report (HTML)",
         "Download run manifest (JSON)",
     ]
-    slider = at.slider(key=f"replay_{record.run_id}")
+    slider = at.slider(key=_w(at, f"replay_{record.run_id}"))
     assert slider.value == slider.max == len(record.steps)
 
 
 @pytest.mark.parametrize("demo", available_demos(), ids=str)
 def test_every_demo_runs_without_exception(demo):
     at = _open(view_live_speed="Max", demo_key=demo)
-    assert at.selectbox(key="demo_key").value == demo
+    assert at.selectbox(key=_w(at, "demo_key")).value == demo
     _run_selection(at)
     assert not at.error
     record = at.session_state["gio_run"]
@@ -103,7 +109,7 @@ def test_replay_slider_shows_an_earlier_step():
     at = _open(view_live_speed="Max")
     _run_selection(at)
     record = at.session_state["gio_run"]
-    at.slider(key=f"replay_{record.run_id}").set_value(3).run()
+    at.slider(key=_w(at, f"replay_{record.run_id}")).set_value(3).run()
     _no_exception(at)
     assert any(item.value.startswith(f"Step 3 of {len(record.steps)}:") for item in at.caption)
 
@@ -112,10 +118,10 @@ def test_play_replays_and_returns_to_the_last_step():
     at = _open(view_live_speed="Max")
     _run_selection(at)
     record = at.session_state["gio_run"]
-    at.slider(key=f"replay_{record.run_id}").set_value(len(record.steps) - 2).run()
+    at.slider(key=_w(at, f"replay_{record.run_id}")).set_value(len(record.steps) - 2).run()
     at.button(key=f"play_{record.run_id}").click().run()
     _no_exception(at)
-    assert at.slider(key=f"replay_{record.run_id}").value == len(record.steps)
+    assert at.slider(key=_w(at, f"replay_{record.run_id}")).value == len(record.steps)
 
 
 def test_how_gio_works_page_explains_with_formula_and_picture():
@@ -138,7 +144,7 @@ def test_compare_page_opens():
 
 def test_k_larger_than_the_target_disables_the_run_with_a_message():
     at = _open()
-    at.number_input(key="p_k").set_value(200).run()
+    at.number_input(key=_w(at, "p_k")).set_value(200).run()
     _no_exception(at)
     assert at.button(key="run_selection").disabled
     assert any("k = 200 needs at least k+1 = 201" in item.value for item in at.error)
@@ -147,31 +153,31 @@ def test_k_larger_than_the_target_disables_the_run_with_a_message():
 def test_stopping_rule_shows_its_own_threshold():
     at = _open(demo_key="digits-subset")
     assert not [widget for widget in at.slider if widget.label == "Share of pool rows"]
-    at.selectbox(key="p_stop_criterion").set_value("data_size").run()
+    at.selectbox(key=_w(at, "p_stop_criterion")).set_value("data_size").run()
     _no_exception(at)
     assert [widget for widget in at.slider if widget.label == "Share of pool rows"]
-    at.selectbox(key="p_stop_criterion").set_value("min_difference").run()
+    at.selectbox(key=_w(at, "p_stop_criterion")).set_value("min_difference").run()
     assert [widget for widget in at.number_input if widget.label == "Minimum KL decrease"]
 
 
 def test_parameters_reach_the_engine_and_change_the_run():
     at = _open(view_live_speed="Max")
-    at.number_input(key="p_max_iter").set_value(7).run()
-    at.selectbox(key="p_stop_criterion").set_value("data_size").run()
+    at.number_input(key=_w(at, "p_max_iter")).set_value(7).run()
+    at.selectbox(key=_w(at, "p_stop_criterion")).set_value("data_size").run()
     _run_selection(at)
     record = at.session_state["gio_run"]
     assert record.settings.params["max_iter"] == 7
     assert record.stop_reason == "max_iter" and len(record.selected_indices) == 7
-    at.number_input(key="p_seed").set_value(5).run()
+    at.number_input(key=_w(at, "p_seed")).set_value(5).run()
     _no_exception(at)
     assert any("parameters changed since this run" in item.value for item in at.info)
 
 
 def test_quantised_run_exports_clusters():
     at = _open(view_live_speed="Max", demo_key="digits-quality")
-    at.toggle(key="p_quantize").set_value(True).run()
-    at.number_input(key="p_n_clusters").set_value(40).run()
-    at.number_input(key="p_max_iter").set_value(5).run()
+    at.toggle(key=_w(at, "p_quantize")).set_value(True).run()
+    at.number_input(key=_w(at, "p_n_clusters")).set_value(40).run()
+    at.number_input(key=_w(at, "p_max_iter")).set_value(5).run()
     _run_selection(at)
     record = at.session_state["gio_run"]
     assert record.settings.params["n_clusters"] == 40
@@ -183,10 +189,10 @@ def test_quantised_run_exports_clusters():
 
 def test_bad_parameter_combination_is_a_message_not_a_traceback():
     at = _open()
-    at.number_input(key="p_lr").set_value(1e-6).run()
+    at.number_input(key=_w(at, "p_lr")).set_value(1e-6).run()
     _no_exception(at)
-    at.toggle(key="p_quantize").set_value(True).run()
-    at.number_input(key="p_n_clusters").set_value(5_000).run()
+    at.toggle(key=_w(at, "p_quantize")).set_value(True).run()
+    at.number_input(key=_w(at, "p_n_clusters")).set_value(5_000).run()
     _no_exception(at)
     assert any("more than the 2,000 pool rows" in item.value for item in at.error)
 
@@ -195,10 +201,10 @@ def test_reset_parameters_restores_the_defaults():
     from ui.defaults import default_params
 
     at = _open()
-    at.number_input(key="p_k").set_value(9).run()
+    at.number_input(key=_w(at, "p_k")).set_value(9).run()
     at.button(key="reset_parameters").click().run()
     _no_exception(at)
-    assert at.number_input(key="p_k").value == default_params()["k"]
+    assert at.number_input(key=_w(at, "p_k")).value == default_params()["k"]
 
 
 def test_pca_map_option_is_honoured():
@@ -251,19 +257,19 @@ def test_paper_recipe_sets_every_parameter_to_grad_info_opt_values_and_back():
     from gio_core import PAPER_GIO_PARAMS
 
     at = _open(view_live_speed="Max")
-    assert at.selectbox(key="p_objective").value == "smooth"
-    at.selectbox(key="p_recipe").set_value("paper").run()
+    assert at.selectbox(key=_w(at, "p_objective")).value == "smooth"
+    at.selectbox(key=_w(at, "p_recipe")).set_value("paper").run()
     _no_exception(at)
-    assert at.selectbox(key="p_objective").value == "averaged"
-    assert at.number_input(key="p_lr").value == pytest.approx(PAPER_GIO_PARAMS["lr"])
-    assert at.selectbox(key="p_start").value == "uniform"
-    at.number_input(key="p_max_iter").set_value(6).run()
+    assert at.selectbox(key=_w(at, "p_objective")).value == "averaged"
+    assert at.number_input(key=_w(at, "p_lr")).value == pytest.approx(PAPER_GIO_PARAMS["lr"])
+    assert at.selectbox(key=_w(at, "p_start")).value == "uniform"
+    at.number_input(key=_w(at, "p_max_iter")).set_value(6).run()
     _run_selection(at)
     params = at.session_state["gio_run"].settings.params
     assert params["objective"] == "averaged" and params["v_init"] == "mean" and params["uniform_start_size"] == 20
-    at.selectbox(key="p_recipe").set_value("recommended").run()
-    assert at.selectbox(key="p_objective").value == "smooth"
-    assert at.selectbox(key="p_start").value == "empty"
+    at.selectbox(key=_w(at, "p_recipe")).set_value("recommended").run()
+    assert at.selectbox(key=_w(at, "p_objective")).value == "smooth"
+    assert at.selectbox(key=_w(at, "p_start")).value == "empty"
 
 
 # ------------------------------------------------------------------ the rows behind the points, the target on the map
@@ -282,14 +288,17 @@ def test_opening_demo_sets_its_budget_and_another_demo_puts_the_defaults_back():
     from ui.defaults import default_params
 
     at = _open()
-    assert at.selectbox(key="p_stop_criterion").value == "data_size" and at.number_input(key="p_max_iter").value == 80
-    at.selectbox(key="demo_key").set_value("digits-subset").run()
+    assert (
+        at.selectbox(key=_w(at, "p_stop_criterion")).value == "data_size"
+        and at.number_input(key=_w(at, "p_max_iter")).value == 80
+    )
+    at.selectbox(key=_w(at, "demo_key")).set_value("digits-subset").run()
     _no_exception(at)
-    assert at.selectbox(key="p_stop_criterion").value == default_params()["stop_criterion"]
-    assert at.number_input(key="p_max_iter").value == default_params()["max_iter"]
-    at.selectbox(key="demo_key").set_value("fashion-mnist").run()
+    assert at.selectbox(key=_w(at, "p_stop_criterion")).value == default_params()["stop_criterion"]
+    assert at.number_input(key=_w(at, "p_max_iter")).value == default_params()["max_iter"]
+    at.selectbox(key=_w(at, "demo_key")).set_value("fashion-mnist").run()
     _no_exception(at)
-    assert at.toggle(key="p_quantize").value and at.number_input(key="p_n_clusters").value == 200
+    assert at.toggle(key=_w(at, "p_quantize")).value and at.number_input(key=_w(at, "p_n_clusters")).value == 200
 
 
 def test_opening_demo_shows_the_first_defined_kl_not_an_infinite_start():
@@ -309,7 +318,7 @@ def test_picks_table_follows_the_step_slider_and_the_search():
     table = _picks_table(at)
     assert len(table) == 80 and table["pick"].tolist() == list(range(1, 81))
     assert list(table.columns[:3]) == ["pick", "KL after the pick", "cluster"]
-    at.slider(key=f"replay_{record.run_id}").set_value(12).run()
+    at.slider(key=_w(at, f"replay_{record.run_id}")).set_value(12).run()
     _no_exception(at)
     assert _picks_heading(at).startswith("**Picks after step 12** · 12 rows")
     assert len(_picks_table(at)) == 12
@@ -326,7 +335,7 @@ def test_text_demo_puts_its_sentences_in_the_map_hover_and_the_picks_table():
 
     first = " ".join(load_demo("text-spelling").pool.frame["text"].iloc[0].split())
     assert first[:30] in spec
-    at.number_input(key="p_max_iter").set_value(8).run()
+    at.number_input(key=_w(at, "p_max_iter")).set_value(8).run()
     _run_selection(at)
     assert at.session_state["gio_run"].finished
     table = _picks_table(at)
@@ -335,7 +344,7 @@ def test_text_demo_puts_its_sentences_in_the_map_hover_and_the_picks_table():
 
 def test_image_demo_shows_a_gallery_and_an_image_column():
     at = _open(view_live_speed="Max", demo_key="fashion-mnist", view_map_method="pca")
-    at.number_input(key="p_max_iter").set_value(10).run()
+    at.number_input(key=_w(at, "p_max_iter")).set_value(10).run()
     _run_selection(at)
     assert at.session_state["gio_run"].finished
     table = _picks_table(at)
@@ -470,11 +479,11 @@ def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp
     at = _open(view_live_speed="Max", data_source="Upload files")
     at.text_input(key="pool_path").set_value(str(pool_path)).run()
     at.text_input(key="target_path").set_value(str(target_path)).run()
-    at.toggle(key="p_quantize").set_value(True).run()
-    at.number_input(key="p_n_clusters").set_value(60).run()
-    at.selectbox(key="p_stop_criterion").set_value("data_size").run()
-    at.slider(key="p_max_data_size").set_value(0.08).run()
-    at.number_input(key="p_max_iter").set_value(60).run()
+    at.toggle(key=_w(at, "p_quantize")).set_value(True).run()
+    at.number_input(key=_w(at, "p_n_clusters")).set_value(60).run()
+    at.selectbox(key=_w(at, "p_stop_criterion")).set_value("data_size").run()
+    at.slider(key=_w(at, "p_max_data_size")).set_value(0.08).run()
+    at.number_input(key=_w(at, "p_max_iter")).set_value(60).run()
     _no_exception(at)
     _run_selection(at)
     record = at.session_state["gio_run"]

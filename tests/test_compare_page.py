@@ -8,6 +8,7 @@ import pytest
 
 from gio_core.evaluate import comparison
 from gio_core.methods import registry as baselines
+from ui import session
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -21,12 +22,16 @@ TIMEOUT = 180
 
 def _open(**state) -> "AppTest":
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
+    at.session_state["_kept"] = dict(state)  # the values a person chose, as the session keeps them
     at.run()
     at.switch_page(PAGE).run()
     _no_exception(at)
     return at
+
+
+def _w(at, name: str) -> str:
+    """The key of the widget showing ``name`` now (renewed when the app changes its value; ui/session.py)."""
+    return session.widget_key(name, at.session_state)
 
 
 def _no_exception(at) -> None:
@@ -51,7 +56,7 @@ def _csv(rows: np.ndarray) -> bytes:
 
 
 def _upload(at, pool: bytes, target: bytes) -> "AppTest":
-    at.segmented_control(key="data_source").set_value("Upload files").run()
+    at.segmented_control(key=_w(at, "data_source")).set_value("Upload files").run()
     at.file_uploader(key="pool_file").set_value(("pool.csv", pool, "text/csv")).run()
     at.file_uploader(key="target_file").set_value(("target.csv", target, "text/csv")).run()
     _no_exception(at)
@@ -62,8 +67,8 @@ def test_page_opens_on_the_default_demo_ready_to_run():
     at = _open()
     assert at.title[0].value == "Compare methods"
     assert not at.error
-    assert list(at.pills(key="cmp_methods").value) == list(comparison.DEFAULT_METHODS)
-    assert at.number_input(key="cmp_budget").value == 100
+    assert list(at.pills(key=_w(at, "cmp_methods")).value) == list(comparison.DEFAULT_METHODS)
+    assert at.number_input(key=_w(at, "cmp_budget")).value == 100
     run = at.button(key="run_comparison")
     assert run.label == "Run comparison" and not run.disabled
     assert any("Press **Run comparison**" in item.value for item in at.info)
@@ -93,24 +98,34 @@ def test_labelled_demo_adds_precision_and_accuracy():
     assert table["Precision ↑"].max() > table.loc["Random", "Precision ↑"]
 
 
-def test_the_remembered_data_choice_comes_back_after_a_page_switch_dropped_it():
-    # in the browser a page switch drops widget values; the page restores the plain copy it keeps
+def test_select_compare_how_it_works_select_keeps_data_parameters_and_run():
+    # in the browser a page switch drops the values of widgets the next page does not draw; the session keeps
+    # them (ui/session.py): Compare opens on Select's data, and Select gets its parameters and run back
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["_saved_data_choice"] = {
-        "page": "select",
-        "values": {"data_source": "Demo", "demo_key": "digits-subset"},
-    }
+    at.session_state["_kept"] = {"view_live_speed": "Max"}
+    at.run()
+    at.selectbox(key=_w(at, "demo_key")).set_value("digits-subset").run()
+    at.number_input(key=_w(at, "p_max_iter")).set_value(7).run()
+    at.number_input(key=_w(at, "p_k")).set_value(4).run()
+    at.button(key="run_selection").click().run()
+    _no_exception(at)
+    run = at.session_state["gio_run"]
+    assert run.finished and run.settings.params["max_iter"] == 7
     at.switch_page(PAGE).run()
     _no_exception(at)
-    assert at.selectbox(key="demo_key").value == "digits-subset"
+    assert at.selectbox(key=_w(at, "demo_key")).value == "digits-subset"
     assert at.metric[0].value == "1,647"
-    # on the same page the user's own choice wins over the remembered one
-    at.selectbox(key="demo_key").set_value("digits-quality").run()
-    assert at.selectbox(key="demo_key").value == "digits-quality"
-    assert at.session_state["_saved_data_choice"] == {
-        "page": "compare",
-        "values": {**at.session_state["_saved_data_choice"]["values"], "demo_key": "digits-quality"},
-    }
+    at.switch_page("pages/how_it_works.py").run()
+    _no_exception(at)
+    at.switch_page("pages/select.py").run()
+    _no_exception(at)
+    assert at.selectbox(key=_w(at, "demo_key")).value == "digits-subset"
+    assert at.number_input(key=_w(at, "p_max_iter")).value == 7
+    assert at.number_input(key=_w(at, "p_k")).value == 4
+    assert at.session_state["gio_run"] is run
+    assert not [item.value for item in at.info if "parameters changed" in item.value]
+    # the finished run's downloads are offered again
+    assert "Download selected rows (CSV)" in [item.proto.label for item in at.get("download_button")]
 
 
 def test_a_target_too_small_to_hold_rows_out_gets_a_message_and_no_run():
@@ -123,16 +138,31 @@ def test_a_target_too_small_to_hold_rows_out_gets_a_message_and_no_run():
 def test_an_uploaded_pair_runs():
     rng = np.random.default_rng(1)
     at = _upload(_open(), _csv(rng.normal(size=(120, 2))), _csv(rng.normal(size=(40, 2))))
-    assert at.number_input(key="cmp_budget").value == 60  # half of a small pool
+    assert at.number_input(key=_w(at, "cmp_budget")).value == 60  # half of a small pool
     _run(at)
     assert not at.error
     assert (_table(at)["Picks"] == 60).all()
     assert [button.label for button in at.get("download_button")] == list(comparison.DEFAULT_METHODS)
 
 
+def test_uploads_outlive_a_page_switch_until_forgotten():
+    rng = np.random.default_rng(2)
+    at = _upload(_open(), _csv(rng.normal(size=(120, 2))), _csv(rng.normal(size=(40, 2))))
+    at.switch_page("pages/how_it_works.py").run()
+    at.switch_page("pages/select.py").run()
+    _no_exception(at)
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Pool rows"] == "120" and metrics["Target rows"] == "40"
+    assert any("Using **pool.csv**" in item.value for item in at.caption)
+    at.button(key="forget_upload_pool").click().run()
+    _no_exception(at)
+    assert not any("Using **pool.csv**" in item.value for item in at.caption)
+    assert "Pool rows" not in [metric.label for metric in at.metric]
+
+
 def test_fewer_than_two_methods_is_refused_with_a_message():
     at = _open()
-    at.pills(key="cmp_methods").set_value(["GIO"]).run()
+    at.pills(key=_w(at, "cmp_methods")).set_value(["GIO"]).run()
     _no_exception(at)
     assert at.button(key="run_comparison").disabled
     assert any("Choose at least two methods" in item.value for item in at.error)
@@ -165,7 +195,7 @@ def test_a_failing_method_is_an_error_message_and_the_others_are_shown(monkeypat
 
 def test_changed_settings_keep_the_last_result_and_say_so():
     at = _run(_open())
-    at.number_input(key="cmp_budget").set_value(50).run()
+    at.number_input(key=_w(at, "cmp_budget")).set_value(50).run()
     _no_exception(at)
     assert any("settings changed since this comparison" in item.value for item in at.info)
     assert (_table(at)["Picks"] == 100).all()
@@ -175,7 +205,7 @@ def test_changed_settings_keep_the_last_result_and_say_so():
 
 def test_the_methods_are_pills_in_the_main_area_with_a_line_each_on_what_they_optimise():
     at = _open()
-    pills = at.pills(key="cmp_methods")
+    pills = at.pills(key=_w(at, "cmp_methods"))
     assert {"TSDS", "GTP-style pursuit", "GIO", "Random"} <= set(pills.options)
     assert "DSIR" not in pills.options  # the demo's vectors are numbers, not text
     # nothing of the method picker is left in the narrow sidebar
@@ -194,7 +224,7 @@ def _text_demo(at) -> "AppTest":
 
     if "text-spelling" not in demos.available_demos():
         pytest.skip("the text demo's assets are not present")
-    at.selectbox(key="demo_key").set_value("text-spelling").run()
+    at.selectbox(key=_w(at, "demo_key")).set_value("text-spelling").run()
     source = next(radio for radio in at.radio if radio.key and radio.key.startswith("vector_source_"))
     source.set_value("text_column").run()
     model = next(box for box in at.selectbox if box.key and box.key.startswith("text_model_"))
@@ -205,10 +235,10 @@ def _text_demo(at) -> "AppTest":
 
 def test_a_text_column_offers_dsir_and_runs_it_on_the_texts():
     at = _text_demo(_open())
-    pills = at.pills(key="cmp_methods")
+    pills = at.pills(key=_w(at, "cmp_methods"))
     assert "DSIR" in pills.options
     pills.set_value(["GIO", "DSIR", "Random"]).run()
-    at.number_input(key="cmp_budget").set_value(60).run()
+    at.number_input(key=_w(at, "cmp_budget")).set_value(60).run()
     _run(at)
     assert not at.error
     table = _table(at)
@@ -219,10 +249,10 @@ def test_a_text_column_offers_dsir_and_runs_it_on_the_texts():
 
 def test_dsir_is_dropped_from_the_choice_when_the_data_has_no_text_column():
     at = _text_demo(_open())
-    at.pills(key="cmp_methods").set_value(["GIO", "DSIR"]).run()
+    at.pills(key=_w(at, "cmp_methods")).set_value(["GIO", "DSIR"]).run()
     source = next(radio for radio in at.radio if radio.key and radio.key.startswith("vector_source_"))
     source.set_value("vector_column").run()
     _no_exception(at)
-    pills = at.pills(key="cmp_methods")
+    pills = at.pills(key=_w(at, "cmp_methods"))
     assert "DSIR" not in pills.options and list(pills.value) == ["GIO"]
     assert any("Choose at least two methods" in item.value for item in at.error)

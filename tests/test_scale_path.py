@@ -16,6 +16,7 @@ from gio_core.io.export import selection_frame, write_selection, write_selection
 from gio_core.io.largefiles import NpyRows, iter_row_chunks, release_pages, take_rows
 from gio_core.io.read import read_data
 from gio_core.scale import quantize
+from ui import session
 
 ROOT = Path(__file__).resolve().parent.parent
 assign_module = sys.modules["gio_core.scale.assign"]
@@ -221,7 +222,7 @@ AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 def _files_page(monkeypatch, data_root):
     monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(data_root))  # the path box reads only inside the data root
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["data_source"] = "Upload files"
+    at.session_state["_kept"] = {"data_source": "Upload files"}  # what the session keeps (ui/session.py)
     at.run()
     return at
 
@@ -236,7 +237,7 @@ def test_app_reads_pool_and_target_from_paths(tmp_path, rng, monkeypatch):
     metrics = {metric.label: metric.value for metric in at.metric}
     assert metrics["Pool rows"] == "25,000" and metrics["Target rows"] == "60"
     # 25,000 rows is above the app's quantisation threshold: K-means is on by default
-    assert at.toggle(key="p_quantize").value is True
+    assert at.toggle(key=session.widget_key("p_quantize", at.session_state)).value is True
 
 
 @pytest.mark.parametrize(

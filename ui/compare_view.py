@@ -34,6 +34,7 @@ from gio_core.io import DataError, write_selection_rows
 from gio_core.methods import METHODS, TEXT_METHODS
 from gio_core.plots import kl_curves_figure, method_colors, selection_maps_figure
 
+from . import session
 from .defaults import APP_SETTINGS
 from .maps import MapState, map_status
 from .state import Dataset
@@ -105,17 +106,13 @@ class CompareRecord:
     data_key: str
 
 
-# Session-state keys of ui.data_panel's widgets (exact keys, and prefixes of per-file keys).
 def _init_state(dataset: Dataset | None) -> None:
-    st.session_state.setdefault(_PREFIX + "methods", list(DEFAULT_METHODS))
-    st.session_state.setdefault(_PREFIX + "heldout_share", 0.3)
-    st.session_state.setdefault(_PREFIX + "seed", int(APP_SETTINGS["seed"]))
+    """The comparison's values live in :mod:`ui.session` (they outlive a page switch); a new data set gets a
+    budget that suits it."""
     data_key = dataset.key if dataset is not None else None
-    if dataset is not None and st.session_state.get("_cmp_data_key") != data_key:
-        # a new data set gets a budget that suits it
-        st.session_state["_cmp_data_key"] = data_key
-        st.session_state[_PREFIX + "budget"] = default_budget(dataset.n_pool)
-    st.session_state.setdefault(_PREFIX + "budget", 100)
+    if dataset is not None and session.kept("_cmp_data_key") != data_key:
+        session.keep("_cmp_data_key", data_key)
+        session.set_value(_PREFIX + "budget", default_budget(dataset.n_pool))
 
 
 def texts(dataset: Dataset | None) -> tuple[list[str], list[str]] | None:
@@ -141,14 +138,13 @@ def method_options(dataset: Dataset | None) -> list[str]:
 
 def _method_picker(dataset: Dataset | None) -> list[str]:
     options = method_options(dataset)
-    chosen = st.session_state.get(_PREFIX + "methods") or []
     # a text method chosen on text data is dropped (not an error) when the data has no text column
-    st.session_state[_PREFIX + "methods"] = [name for name in chosen if name in options]
-    picked = st.pills(
+    picked = session.pills(
+        st,
         "Methods",
         options,
-        selection_mode="multi",
-        key=_PREFIX + "methods",
+        _PREFIX + "methods",
+        default=list(DEFAULT_METHODS),
         help="Selection methods to run on the same pool, target and budget. GIO runs with the engine's "
         "defaults; the others are the alternatives a user would try (see below what each "
         "optimises).",
@@ -167,31 +163,35 @@ def compare_controls(dataset: Dataset | None) -> CompareSettings:
     sidebar = st.sidebar
     sidebar.header("Comparison")
     n_pool = dataset.n_pool if dataset is not None else 1_000_000
-    if st.session_state[_PREFIX + "budget"] > n_pool:
-        st.session_state[_PREFIX + "budget"] = default_budget(n_pool)
-    budget = sidebar.number_input(
+    budget = session.number_input(
+        sidebar,
         "Picks per method",
+        _PREFIX + "budget",
+        default=min(100, n_pool),
         min_value=1,
         max_value=max(n_pool, 1),
         step=10,
-        key=_PREFIX + "budget",
         help="Every method selects this many pool rows, so they are compared at one budget.",
     )
-    share = sidebar.slider(
+    share = session.slider(
+        sidebar,
         "Held-out share of the target",
+        _PREFIX + "heldout_share",
+        default=0.3,
         min_value=0.1,
         max_value=0.7,
         step=0.05,
-        key=_PREFIX + "heldout_share",
         help="These target rows are hidden from every method and used only to score the picks, "
         "so no method is judged on the rows it matched.",
     )
-    seed = sidebar.number_input(
+    seed = session.number_input(
+        sidebar,
         "Seed",
+        _PREFIX + "seed",
+        default=int(APP_SETTINGS["seed"]),
         min_value=0,
         max_value=2**31 - 1,
         step=1,
-        key=_PREFIX + "seed",
         help="Seeds the held-out split and every method; the same seed gives the same comparison.",
     )
     return _settings(dataset, tuple(chosen), int(budget), float(share), int(seed))

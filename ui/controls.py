@@ -13,6 +13,7 @@ import streamlit as st
 
 from gio_core.gio import OBJECTIVES, PAPER_GIO_PARAMS, STOP_CRITERIA, V_INITS, GIOConfig
 
+from . import session
 from .defaults import (
     APP_SETTINGS,
     HELP,
@@ -65,39 +66,48 @@ def _init_state(dataset: Dataset | None) -> None:
     """Fill missing control values; re-derive the data-dependent ones when the data set changes.
 
     A demo's suggested parameters are set when it is chosen, and put back to the defaults when another
-    data set is chosen.
+    data set is chosen. Values live in :mod:`ui.session` (they outlive a page switch); a value changed here
+    renews its widget, which then shows it.
     """
     defaults = _defaults(dataset)
     for name, value in defaults.items():
-        st.session_state.setdefault(_PREFIX + name, value)
+        if not session.has(_PREFIX + name):
+            session.keep(_PREFIX + name, value)
     data_key = dataset.key if dataset is not None else None
-    if st.session_state.get("_controls_data_key") != data_key:
-        st.session_state["_controls_data_key"] = data_key
+    if session.kept("_controls_data_key") != data_key:
+        session.keep("_controls_data_key", data_key)
         if dataset is not None:
             demo_params = dict(dataset.demo.params) if dataset.demo is not None else {}
             plain = _defaults(None)
-            for name in st.session_state.pop("_controls_demo_params", ()):
+            for name in session.kept("_controls_demo_params", ()):
                 if name not in demo_params and name in plain:
-                    st.session_state[_PREFIX + name] = plain[name]
+                    session.set_value(_PREFIX + name, plain[name])
             for name, value in demo_params.items():
-                st.session_state[_PREFIX + name] = value
-            st.session_state["_controls_demo_params"] = tuple(demo_params)
-            st.session_state[_PREFIX + "quantize"] = defaults["quantize"]
-            st.session_state[_PREFIX + "n_clusters"] = defaults["n_clusters"]
+                session.set_value(_PREFIX + name, value)
+            session.keep("_controls_demo_params", tuple(demo_params))
+            session.set_value(_PREFIX + "quantize", defaults["quantize"])
+            session.set_value(_PREFIX + "n_clusters", defaults["n_clusters"])
 
 
-def _reset(dataset_key_state: str | None = None) -> None:
-    for key in [key for key in st.session_state if str(key).startswith(_PREFIX)]:
-        del st.session_state[key]
-    st.session_state.pop("_controls_data_key", None)
+def _reset() -> None:
+    """Every parameter back to the app's defaults (the data-dependent ones re-derived on the next run)."""
+    plain = _defaults(None)
+    for name, value in plain.items():
+        session.set_value(_PREFIX + name, value)
+    session.keep("_controls_data_key", None)
+    session.keep("_controls_demo_params", ())
 
 
 def _apply_recipe() -> None:
     """Set every GIO parameter (and the start set) to the chosen recipe's values; data-dependent ones stay."""
-    params, start = recipe_params(st.session_state[_PREFIX + "recipe"])
+    recipe = session.widget_value(_PREFIX + "recipe")
+    session.keep(_PREFIX + "recipe", recipe)
+    params, start = recipe_params(recipe)
     for name, value in params.items():
-        st.session_state[_PREFIX + name] = value
-    st.session_state[_PREFIX + "start"] = start
+        if name == "n_clusters":
+            continue
+        session.set_value(_PREFIX + name, value)
+    session.set_value(_PREFIX + "start", start)
 
 
 # The engine may offer an option before ui/defaults.py names it: show its own name rather than fail.
@@ -110,7 +120,7 @@ def _v_init_label(name: str) -> str:
 
 
 def _value(name: str):
-    return st.session_state[_PREFIX + name]
+    return session.kept(_PREFIX + name)
 
 
 def controls(dataset: Dataset | None) -> RunSettings:
@@ -118,101 +128,100 @@ def controls(dataset: Dataset | None) -> RunSettings:
     _init_state(dataset)
     sidebar = st.sidebar
     sidebar.header("Parameters")
-    sidebar.selectbox(
+    plain = _defaults(dataset)
+
+    def number(container, label: str, name: str, **kwargs):
+        return session.number_input(container, label, _PREFIX + name, default=plain[name], **kwargs)
+
+    def choice(container, label: str, options, name: str, **kwargs):
+        return session.selectbox(container, label, tuple(options), _PREFIX + name, default=plain[name], **kwargs)
+
+    choice(
+        sidebar,
         "Recipe",
-        tuple(RECIPES),
-        key=_PREFIX + "recipe",
+        RECIPES,
+        "recipe",
         format_func=lambda name: RECIPES[name],
         on_change=_apply_recipe,
         help=HELP["recipe"],
     )
-    sidebar.selectbox(
+    choice(
+        sidebar,
         "Objective",
         OBJECTIVES,
-        key=_PREFIX + "objective",
+        "objective",
         format_func=lambda name: OBJECTIVE_LABELS.get(name, name),
         help=HELP["objective"],
     )
     left, right = sidebar.columns(2)
-    left.number_input("k (neighbours)", min_value=1, max_value=200, step=1, key=_PREFIX + "k", help=HELP["k"])
-    right.number_input(
-        "Maximum picks", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "max_iter", help=HELP["max_iter"]
-    )
+    number(left, "k (neighbours)", "k", min_value=1, max_value=200, step=1, help=HELP["k"])
+    number(right, "Maximum picks", "max_iter", min_value=1, max_value=1_000_000, step=10, help=HELP["max_iter"])
     left, right = sidebar.columns(2)
-    left.number_input(
-        "Learning rate", min_value=1e-6, max_value=10.0, step=0.005, format="%.4f", key=_PREFIX + "lr", help=HELP["lr"]
-    )
-    right.number_input(
-        "Descent steps",
-        min_value=0,
-        max_value=10_000,
-        step=10,
-        key=_PREFIX + "grad_desc_iter",
-        help=HELP["grad_desc_iter"],
+    number(left, "Learning rate", "lr", min_value=1e-6, max_value=10.0, step=0.005, format="%.4f", help=HELP["lr"])
+    number(
+        right, "Descent steps", "grad_desc_iter", min_value=0, max_value=10_000, step=10, help=HELP["grad_desc_iter"]
     )
 
-    rule = sidebar.selectbox(
+    rule = choice(
+        sidebar,
         "Stopping rule",
         STOP_CRITERIA,
-        key=_PREFIX + "stop_criterion",
+        "stop_criterion",
         format_func=_stop_rule_label,
         help=HELP["stop_criterion"],
     )
     threshold = STOP_RULES.get(rule, (rule, None))[1] if rule is not None else None
     if threshold == "min_difference":
-        sidebar.number_input(
-            "Minimum KL decrease", step=0.01, format="%.4f", key=_PREFIX + "min_difference", help=HELP["min_difference"]
-        )
+        number(sidebar, "Minimum KL decrease", "min_difference", step=0.01, format="%.4f", help=HELP["min_difference"])
     elif threshold == "min_kl":
-        sidebar.number_input("KL floor", step=0.1, format="%.3f", key=_PREFIX + "min_kl", help=HELP["min_kl"])
+        number(sidebar, "KL floor", "min_kl", step=0.1, format="%.3f", help=HELP["min_kl"])
     elif threshold == "max_data_size":
-        sidebar.slider(
+        session.slider(
+            sidebar,
             "Share of pool rows",
+            _PREFIX + "max_data_size",
+            default=plain["max_data_size"],
             min_value=0.001,
             max_value=1.0,
             step=0.001,
             format="%.3f",
-            key=_PREFIX + "max_data_size",
             help=HELP["max_data_size"],
         )
     elif threshold == "max_sequential_increases":
-        sidebar.number_input(
+        number(
+            sidebar,
             "Rises in a row",
+            "max_sequential_increases",
             min_value=1,
             max_value=1000,
             step=1,
-            key=_PREFIX + "max_sequential_increases",
             help=HELP["max_sequential_increases"],
         )
     elif threshold == "max_resets":
-        sidebar.number_input(
-            "Pool resets", min_value=0, max_value=1000, step=1, key=_PREFIX + "max_resets", help=HELP["max_resets"]
-        )
+        number(sidebar, "Pool resets", "max_resets", min_value=0, max_value=1000, step=1, help=HELP["max_resets"])
 
-    sidebar.selectbox("v starts at", V_INITS, key=_PREFIX + "v_init", format_func=_v_init_label, help=HELP["v_init"])
-    sidebar.toggle("Quantise with K-means", key=_PREFIX + "quantize", help=HELP["quantize"])
+    choice(sidebar, "v starts at", V_INITS, "v_init", format_func=_v_init_label, help=HELP["v_init"])
+    session.toggle(
+        sidebar, "Quantise with K-means", _PREFIX + "quantize", default=plain["quantize"], help=HELP["quantize"]
+    )
     if _value("quantize"):
-        sidebar.number_input(
-            "Clusters", min_value=1, max_value=1_000_000, step=10, key=_PREFIX + "n_clusters", help=HELP["n_clusters"]
-        )
-    start = sidebar.selectbox(
-        "Start set",
-        tuple(START_LABELS),
-        key=_PREFIX + "start",
-        format_func=lambda name: START_LABELS[name],
-        help=HELP["start"],
+        number(sidebar, "Clusters", "n_clusters", min_value=1, max_value=1_000_000, step=10, help=HELP["n_clusters"])
+    start = choice(
+        sidebar, "Start set", START_LABELS, "start", format_func=lambda name: START_LABELS[name], help=HELP["start"]
     )
     if start == "pool_sample":
-        sidebar.slider(
+        session.slider(
+            sidebar,
             "Share of the pool",
+            _PREFIX + "start_pool_share",
+            default=plain["start_pool_share"],
             min_value=0.001,
             max_value=0.5,
             step=0.001,
             format="%.3f",
-            key=_PREFIX + "start_pool_share",
             help=HELP["start_pool_share"],
         )
-    sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_PREFIX + "seed", help=HELP["seed"])
+    number(sidebar, "Seed", "seed", min_value=0, max_value=2**31 - 1, step=1, help=HELP["seed"])
     sidebar.button(
         "Reset parameters to defaults",
         on_click=_reset,
@@ -224,7 +233,7 @@ def controls(dataset: Dataset | None) -> RunSettings:
 
 def _settings(dataset: Dataset | None) -> RunSettings:
     names = {field.name for field in fields(GIOConfig)}
-    params = {name: st.session_state[_PREFIX + name] for name in names if _PREFIX + name in st.session_state}
+    params = {name: session.kept(_PREFIX + name) for name in names if session.has(_PREFIX + name)}
     params["n_clusters"] = int(_value("n_clusters")) if _value("quantize") else None
     start = _value("start")
     params["random_init_pct"] = float(_value("start_pool_share")) if start == "pool_sample" else 0.0
@@ -264,28 +273,35 @@ def _data_error(params: dict, dataset: Dataset) -> str | None:
 
 def view_controls(dataset: Dataset | None) -> ViewSettings:
     """Sidebar widgets for how the run is shown."""
-    st.session_state.setdefault("view_map_method", APP_SETTINGS["map_method"])
-    st.session_state.setdefault("view_live_speed", APP_SETTINGS["live_speed"])
     sidebar = st.sidebar
     sidebar.header("View")
-    sidebar.segmented_control(
+    session.segmented_control(
+        sidebar,
         "Map",
         ["auto", "pca"],
-        key="view_map_method",
+        "view_map_method",
+        default=APP_SETTINGS["map_method"],
         required=True,
         format_func=lambda method: {"auto": "UMAP (auto)", "pca": "PCA"}[method],
         help=HELP["map_method"],
     )
-    sidebar.segmented_control(
-        "Live speed", list(LIVE_SPEEDS), key="view_live_speed", required=True, help=HELP["live_speed"]
+    session.segmented_control(
+        sidebar,
+        "Live speed",
+        list(LIVE_SPEEDS),
+        "view_live_speed",
+        default=APP_SETTINGS["live_speed"],
+        required=True,
+        help=HELP["live_speed"],
     )
     if dataset is not None and dataset.label_column:
         colour_names = {"label": dataset.label_column, "order": "pick order"}
-        st.session_state.setdefault("view_color_picks_by", "label")
-        sidebar.segmented_control(
+        session.segmented_control(
+            sidebar,
             "Colour picks by",
             ["label", "order"],
-            key="view_color_picks_by",
+            "view_color_picks_by",
+            default="label",
             required=True,
             format_func=lambda name: colour_names[name],
             help=HELP["color_picks_by"],
@@ -294,11 +310,11 @@ def view_controls(dataset: Dataset | None) -> ViewSettings:
 
 
 def view_state(dataset: Dataset | None = None) -> ViewSettings:
-    color = st.session_state.get("view_color_picks_by", "label")
+    color = session.kept("view_color_picks_by", "label")
     if dataset is None or not dataset.label_column:
         color = "order"
     return ViewSettings(
-        map_method=st.session_state.get("view_map_method") or APP_SETTINGS["map_method"],
+        map_method=session.kept("view_map_method") or APP_SETTINGS["map_method"],
         color_picks_by=color or "order",
-        live_speed=st.session_state.get("view_live_speed") or APP_SETTINGS["live_speed"],
+        live_speed=session.kept("view_live_speed") or APP_SETTINGS["live_speed"],
     )

@@ -39,7 +39,7 @@ from gio_core.io import (
     vector_list_columns,
 )
 
-from . import cache, target_picker
+from . import cache, session, target_picker
 from .data_root import DATA_ROOT_VARIABLE, FORMATS_TEXT, HOW_TO_ENABLE, check_path, data_root
 from .state import Dataset
 
@@ -72,20 +72,23 @@ _UPLOAD_ERROR_STYLE = """<style>
 def source_picker() -> str:
     """Sidebar: demo or upload, and which demo. Returns the source."""
     st.sidebar.header("Data")
-    source = st.sidebar.segmented_control(
+    source = session.segmented_control(
+        st.sidebar,
         "Data source",
         SOURCES,
-        key="data_source",
+        "data_source",
         default=SOURCES[0],
         required=True,
         help="Start with a bundled demo, or upload a pool and a target file of your own.",
     )
     if source == "Demo":
         keys = available_demos()
-        st.sidebar.selectbox(
+        session.selectbox(
+            st.sidebar,
             "Demo",
             keys,
-            key="demo_key",
+            "demo_key",
+            default=keys[0],
             format_func=lambda key: DEMOS[key].title,
             help="Offline demos: 2-D clusters, a 2-D Gaussian, two tasks on scikit-learn's digits, text, and "
             "Fashion-MNIST images.",
@@ -116,11 +119,23 @@ def _bigger_files_advice(root: Path | None) -> str:
 
 
 def _read_upload(role: str, uploaded, *, limit_mb: int, root: Path | None) -> LoadedData | None:
-    """Read an upload once per file (kept in this session's state); show loader errors."""
-    if uploaded is None:
-        st.session_state.pop(f"_upload_{role}", None)
-        return None
+    """Read an upload once per file (kept in this session's state); show loader errors.
+
+    An upload outlives its widget: Streamlit empties a file uploader when its page is left, so after a visit
+    to another page the file read before is used again (and said so) until the person removes it in the
+    uploader (:func:`_upload_changed`), uploads another or presses *Forget*."""
     memo = st.session_state.get(f"_upload_{role}")
+    if uploaded is None:
+        if memo is None or memo[1] is None:
+            st.session_state.pop(f"_upload_{role}", None)
+            return None
+        loaded = memo[1]
+        text, button = st.columns([4, 1], vertical_alignment="center")
+        text.caption(f"Using **{loaded.name}**, uploaded earlier in this session; upload another file to replace it.")
+        if button.button("Forget", key=f"forget_upload_{role}", help=f"Stop using {loaded.name}."):
+            st.session_state.pop(f"_upload_{role}", None)
+            st.rerun()
+        return loaded
     if memo is not None and memo[0] == uploaded.file_id:
         loaded, error = memo[1], memo[2]
     else:
@@ -142,6 +157,12 @@ def _read_upload(role: str, uploaded, *, limit_mb: int, root: Path | None) -> Lo
     if error:
         st.error(error, icon=":material/error:")
     return loaded
+
+
+def _upload_changed(role: str) -> None:
+    """The person changed the uploader: a file removed there is no longer used (a new one replaces it)."""
+    if st.session_state.get(f"{role}_file") is None:
+        st.session_state.pop(f"_upload_{role}", None)
 
 
 def _read_path(role: str, text: str, root: Path) -> LoadedData | None:
@@ -186,7 +207,7 @@ def _file_input(role: str, label: str, help_text: str) -> LoadedData | None:
     when both are given)."""
     root, _ = data_root()
     limit_mb = upload_limit_mb()
-    uploaded = st.file_uploader(label, key=f"{role}_file", help=help_text)
+    uploaded = st.file_uploader(label, key=f"{role}_file", help=help_text, on_change=_upload_changed, args=(role,))
     if root is None:
         # Reading by path is off: no path box at all, rather than a disabled one. An empty greyed-out box
         # reads as a broken page and still invites typing; one line under the uploader says the limit and
@@ -198,9 +219,10 @@ def _file_input(role: str, label: str, help_text: str) -> LoadedData | None:
         st.session_state.pop(f"_path_{role}", None)
         return _read_upload(role, uploaded, limit_mb=limit_mb, root=None)
     st.caption(f"Up to {limit_mb:,} MB per file; bigger files: give their path on the server, inside `{root}`.")
-    path_text = st.text_input(
+    path_text = session.text_input(
+        st,
         "…or its path on the server (for big files)",
-        key=f"{role}_path",
+        f"{role}_path",
         placeholder=f"{role}.npy  (relative to {root})",
         help=f"Browsers balk at multi-GB uploads: give the path of a file inside {root} on "
         "the server (relative to it, or absolute) and it is read where it is (a .npy is "
@@ -288,31 +310,34 @@ def _vector_choice(pool: LoadedData, target: LoadedData, widget_key: str, demo_c
     else:
         default = "vector_column" if vectors else ("columns" if numeric else "text_column")
     left, right = st.columns([1, 2])
-    source = left.radio(
+    source = session.radio(
+        left,
         "Vectors from",
         options,
-        index=options.index(default) if default in options else 0,
+        f"vector_source_{widget_key}",
+        default=default,
         format_func=_VECTOR_SOURCES.get,
-        key=f"vector_source_{widget_key}",
         help="Numeric columns form the vector; or one column holds a whole vector per row; or a "
         "text column is embedded.",
     )
     with right:
         if source == "columns":
             preset = [name for name in (demo_choice or {}).get("columns", numeric) if name in numeric] or numeric
-            everything = st.checkbox(
+            everything = session.checkbox(
+                st,
                 f"Use {'all ' if preset == numeric else ''}{len(preset)} numeric columns ({_names(preset)})",
-                value=True,
-                key=f"all_columns_{widget_key}",
+                f"all_columns_{widget_key}",
+                default=True,
                 help="Id-like and label-like columns (id, label, class, …) are left out; untick to choose columns.",
             )
             if everything:
                 return {"columns": list(preset)}
-            chosen = st.multiselect(
+            chosen = session.multiselect(
+                st,
                 "Numeric columns",
                 numeric,
+                f"vector_columns_{widget_key}",
                 default=preset[: min(len(preset), 8)],
-                key=f"vector_columns_{widget_key}",
                 help="Columns that make up each row's vector.",
             )
             if not chosen:
@@ -320,26 +345,29 @@ def _vector_choice(pool: LoadedData, target: LoadedData, widget_key: str, demo_c
                 return None
             return {"columns": list(chosen)}
         if source == "vector_column":
-            column = st.selectbox(
+            column = session.selectbox(
+                st,
                 "Vector column",
                 vectors,
-                key=f"vector_column_{widget_key}",
+                f"vector_column_{widget_key}",
                 help="A column holding one vector per row, such as [0.1, -0.5, …].",
             )
             return {"vector_column": column}
-        column = st.selectbox(
+        column = session.selectbox(
+            st,
             "Text column",
             texts,
-            key=f"text_column_{widget_key}",
+            f"text_column_{widget_key}",
             help="Sentences to embed; pool and target are embedded into one space.",
         )
         models = available_text_models()
-        model = st.selectbox(
+        model = session.selectbox(
+            st,
             "Text model",
             models,
-            index=models.index(default_text_model()),
+            f"text_model_{widget_key}",
+            default=default_text_model(),
             format_func=describe_text_model,
-            key=f"text_model_{widget_key}",
             help="tfidf is built in and instant; minilm understands meaning (runs on CPU).",
         )
         return {"text_column": column, "text_model": model}
@@ -376,7 +404,7 @@ def data_panel(source: str) -> Dataset | None:
     pool: LoadedData | None
     target: LoadedData | None
     if source == "Demo":
-        demo = cache.demo(st.session_state.get("demo_key") or available_demos()[0])
+        demo = cache.demo(session.kept("demo_key") or available_demos()[0])
         pool, target = demo.pool, demo.target
         title = f"Demo: {demo.info.title}"
     else:
@@ -402,10 +430,11 @@ def data_panel(source: str) -> Dataset | None:
         with right:
             st.markdown("**Target** · a sample of what you want")
             if source != "Demo":
-                target_mode = st.segmented_control(
+                target_mode = session.segmented_control(
+                    st,
                     "Target from",
                     list(TARGET_SOURCES),
-                    key="target_mode",
+                    "target_mode",
                     default="file",
                     required=True,
                     format_func=lambda mode: TARGET_SOURCES[mode],
@@ -428,7 +457,7 @@ def data_panel(source: str) -> Dataset | None:
                 return None
             try:
                 pool_file = pool
-                pool, target = split_pool(pool_file, chosen.rows, k=int(st.session_state.get("p_k", 5)))
+                pool, target = split_pool(pool_file, chosen.rows, k=int(session.kept("p_k", 5)))
             except ValueError as problem:
                 st.error(str(problem), icon=":material/error:")
                 return None
@@ -450,20 +479,23 @@ def data_panel(source: str) -> Dataset | None:
         if choice is None:  # (with a target chosen on the map, the choice was made above)
             return None
         left, right = st.columns([1, 2])
-        drop = left.checkbox(
+        drop = session.checkbox(
+            left,
             "Drop rows with missing values",
-            key=f"drop_nonfinite_{widget_key}",
+            f"drop_nonfinite_{widget_key}",
+            default=False,
             help="Rows with NaN, inf or empty cells in the vectors are left out instead of stopping with an error.",
         )
         labels = _label_options(pool, target, choice)
         guesses = [demo.label_column] if demo and demo.label_column else list(_LABEL_GUESSES)
         default_label = next((name for name in guesses if name in labels), None)
         options = ["(none)"] + labels
-        label = right.selectbox(
+        label = session.selectbox(
+            right,
             "Label column (colours the map)",
             options,
-            index=options.index(default_label) if default_label else 0,
-            key=f"label_column_{widget_key}",
+            f"label_column_{widget_key}",
+            default=default_label or options[0],
             help="A column of classes or flags present in both files; it colours the target and can colour the picks.",
         )
         label = None if label == "(none)" else label
@@ -520,50 +552,3 @@ __all__ = [
     "source_picker",
     "upload_limit_mb",
 ]
-
-
-# -- the data choice across pages -----------------------------------------------------------------
-
-_DATA_KEYS = ("data_source", "demo_key", "target_mode")
-_DATA_KEY_PREFIXES = (
-    "vector_source_",
-    "all_columns_",
-    "vector_columns_",
-    "vector_column_",
-    "text_column_",
-    "text_model_",
-    "drop_nonfinite_",
-    "label_column_",
-)
-
-
-_SAVED_DATA_CHOICE = "_saved_data_choice"
-
-
-def keep_data_choice(page: str) -> None:
-    """Restore the data choice (source, demo, vectors, label column) made on another page.
-
-    In the browser Streamlit forgets a widget's value when its page is left, even when the next page
-    draws a widget with the same key: the new page's widget starts from its default. :func:`remember_data_choice`
-    keeps a plain copy in session state, which survives; on the first run after a page switch this writes
-    it back, before the widgets are drawn, so they start from it. On later runs of the same page the widgets
-    hold the user's latest choice and are left alone. Call at the top of a page, before
-    :func:`source_picker`.
-    """
-    saved = st.session_state.get(_SAVED_DATA_CHOICE) or {}
-    if saved.get("page") in (None, page):
-        return
-    for key, value in saved.get("values", {}).items():
-        st.session_state[key] = value
-
-
-def remember_data_choice(page: str) -> None:
-    """Keep a plain copy of the data widgets' values, for :func:`keep_data_choice` on the next page."""
-    st.session_state[_SAVED_DATA_CHOICE] = {
-        "page": page,
-        "values": {
-            key: st.session_state[key]
-            for key in list(st.session_state.keys())
-            if key in _DATA_KEYS or str(key).startswith(_DATA_KEY_PREFIXES)
-        },
-    }

@@ -25,7 +25,7 @@ import streamlit as st
 from gio_core.evaluate import first_defined_kl, run_report_html, run_summary
 from gio_core.plots import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
 
-from . import rows
+from . import rows, session
 from .controls import ViewSettings
 from .defaults import APP_SETTINGS, LIVE_SPEEDS
 from .maps import MapState, map_status
@@ -184,9 +184,6 @@ def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettin
         )
         return
     key = f"replay_{record.run_id}"
-    goto = st.session_state.pop(f"{key}_goto", None)
-    if goto is not None:
-        st.session_state[key] = goto
     left, right = st.columns([1, 8], vertical_alignment="bottom")
     play = left.button(
         "Play",
@@ -194,12 +191,13 @@ def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettin
         icon=":material/replay:",
         help="Replay the run from the step shown (or from the start when at the end).",
     )
-    step = right.slider(
+    step = session.slider(
+        right,
         "Step",
+        key,
+        default=trace.n_steps,
         min_value=1,
         max_value=trace.n_steps,
-        value=trace.n_steps,
-        key=key,
         help="Show the map and the KL curve as they were after this step.",
     )
     if play:
@@ -212,7 +210,7 @@ def _replay(slots: _Slots, record: RunRecord, dataset: Dataset, view: ViewSettin
             shown = time.perf_counter()
             _draw(slots, trace, index, dataset, view, map_state, centroids_xy=centroids_xy)
             time.sleep(max(0.0, 1.0 / _PLAY_FPS - (time.perf_counter() - shown)))
-        st.session_state[f"{key}_goto"] = trace.n_steps
+        session.set_value(key, trace.n_steps)
         st.rerun()
     _draw(
         slots,
