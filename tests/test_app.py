@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
+from gio_core import PAPER_GIO_PARAMS
 from gio_core.io.demos import available_demos
 from ui import session
 
@@ -189,8 +190,12 @@ def test_quantised_run_exports_clusters():
 
 def test_bad_parameter_combination_is_a_message_not_a_traceback():
     at = _open()
-    at.number_input(key=_w(at, "p_lr")).set_value(1e-6).run()
+    at.number_input(key=_w(at, "p_grad_desc_iter")).set_value(0).run()
     _no_exception(at)
+    assert any(item.value.startswith("Descent steps = 0: v would never move") for item in at.error)
+    assert at.button(key="run_selection").disabled
+    at.number_input(key=_w(at, "p_grad_desc_iter")).set_value(20).run()
+    assert at.number_input(key=_w(at, "p_lr")).min == 1e-4  # the box shows four decimals: nothing smaller
     at.toggle(key=_w(at, "p_quantize")).set_value(True).run()
     at.number_input(key=_w(at, "p_n_clusters")).set_value(5_000).run()
     _no_exception(at)
@@ -537,3 +542,33 @@ def test_an_early_stop_of_the_kls_own_rule_gets_a_hint(stop_reason, rows, shown)
     assert (hint is not None) == shown
     if shown:
         assert hint.startswith(f"Only {rows} rows") and "Stop at a budget" in hint
+
+
+def _drawn_defaults_differ(at) -> list[str]:
+    """Widgets whose own default (what the browser shows when it mounts the widget afresh) is not the value the
+    session gives them."""
+    odd = []
+    for widget in list(at.number_input) + list(at.slider):
+        default = np.atleast_1d(np.asarray(widget.proto.default, dtype=float))
+        if widget.value is not None and default.size and not np.allclose(default, np.atleast_1d(widget.value)):
+            odd.append(f"{widget.label}: default {default} but shows {widget.value}")
+    for widget in at.selectbox:
+        if widget.options and widget.value is not None and widget.proto.default != widget.index:
+            odd.append(f"{widget.label}: default option {widget.proto.default} but shows {widget.index}")
+    return odd
+
+
+@pytest.mark.parametrize("page", [None, "pages/compare.py"])
+def test_every_widget_is_drawn_with_the_value_it_shows_as_its_default(page):
+    # A widget drawn without a default while its value sits in session state carries its minimum as default;
+    # the browser showed that (k = 1, maximum picks 1, learning rate 0.0000, descent steps 0) when it mounted
+    # the widget afresh (tests/test_browser_defaults.py drives fifty sessions for it).
+    at = _open(page, view_live_speed="Max")
+    assert _drawn_defaults_differ(at) == []
+    if page is None:
+        at.number_input(key=_w(at, "p_max_iter")).set_value(150).run()
+        at.selectbox(key=_w(at, "p_recipe")).set_value("paper").run()
+        assert _drawn_defaults_differ(at) == []
+        at.segmented_control(key=_w(at, "data_source")).set_value("Upload files").run()
+        assert _drawn_defaults_differ(at) == []
+        assert at.number_input(key=_w(at, "p_max_iter")).value == PAPER_GIO_PARAMS["max_iter"]

@@ -30,6 +30,8 @@ from .defaults import (
 from .state import Dataset, RunSettings
 
 _PREFIX = "p_"
+#: The smallest learning rate the app offers (its box shows four decimals).
+MIN_APP_LR = 1e-4
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,11 @@ def controls(dataset: Dataset | None) -> RunSettings:
     number(left, "k (neighbours)", "k", min_value=1, max_value=200, step=1, help=HELP["k"])
     number(right, "Maximum picks", "max_iter", min_value=1, max_value=1_000_000, step=10, help=HELP["max_iter"])
     left, right = sidebar.columns(2)
-    number(left, "Learning rate", "lr", min_value=1e-6, max_value=10.0, step=0.005, format="%.4f", help=HELP["lr"])
+    # below 0.0001 the box would show 0.0000 and v would barely move: the app offers no smaller rate (the
+    # engine and the CLI still take one)
+    number(
+        left, "Learning rate", "lr", min_value=MIN_APP_LR, max_value=10.0, step=0.005, format="%.4f", help=HELP["lr"]
+    )
     number(
         right, "Descent steps", "grad_desc_iter", min_value=0, max_value=10_000, step=10, help=HELP["grad_desc_iter"]
     )
@@ -246,6 +252,16 @@ def _settings(dataset: Dataset | None) -> RunSettings:
         GIOConfig(**params)
     except (ValueError, TypeError) as problem:
         error = str(problem)
+    if error is None and int(params.get("grad_desc_iter", 1)) == 0:
+        error = (
+            "Descent steps = 0: v would never move from where it starts, so GIO would not descend at all. Set "
+            f"at least 1 (the default is {default_params()['grad_desc_iter']})."
+        )
+    if error is None and float(params.get("lr", 1.0)) < MIN_APP_LR:
+        error = (
+            f"Learning rate {params['lr']:g} is below {MIN_APP_LR:g}: v would barely move. Raise it (the default "
+            f"is {default_params()['lr']:g})."
+        )
     if error is None and dataset is not None:
         error = _data_error(params, dataset)
     return RunSettings(
