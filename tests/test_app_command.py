@@ -194,10 +194,25 @@ def test_max_upload_mb_and_streamlits_own_option_together_are_refused(launched, 
     assert "give one" in capsys.readouterr().err
 
 
+def test_compare_memory_mb_reaches_the_app(launched, no_data_root, capsys):
+    assert cli.main(["app", "--compare-memory-mb=2048", "--server.port", "8502"]) == 0
+    ((command, kwargs),) = launched
+    assert command[5:] == ["--server.port", "8502"]
+    assert kwargs["env"]["GIO_STUDIO_COMPARE_MEMORY_MB"] == "2048"
+    from ui import compare_view
+
+    assert compare_view.COMPARE_MEMORY_VARIABLE == "GIO_STUDIO_COMPARE_MEMORY_MB"  # what the page reads
+    assert cli.main(["app", "--compare-memory-mb", "10"]) == 2
+    assert capsys.readouterr().err == (
+        "gio-studio: error: --compare-memory-mb must be a whole number of megabytes, 64 or more; got '10'.\n"
+    )
+
+
 def test_app_help_lists_the_apps_own_options(launched, capsys):
     assert cli.main(["app", "-h"]) == 0
     text = capsys.readouterr().out
     assert "--data-root DIR" in text and "--max-upload-mb N" in text and "GIO_STUDIO_DATA_ROOT" in text
+    assert "--compare-memory-mb" in text
 
 
 def test_a_checkout_runs_its_own_app(monkeypatch):

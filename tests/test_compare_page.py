@@ -170,10 +170,12 @@ def test_fewer_than_two_methods_is_refused_with_a_message():
 
 
 def test_greedy_kl_is_left_out_with_the_reason_when_the_pool_is_too_large(monkeypatch):
-    monkeypatch.setattr(comparison, "GREEDY_KL_MAX_PAIRS", 10_000)  # the demo's 2,000 x 140 pairs exceed it
+    from gio_core.evaluate import plan
+
+    monkeypatch.setattr(plan, "GREEDY_KL_MAX_PAIRS", 10_000)  # the demo's 2,000 x 140 pairs exceed it
     at = _open()
     assert any(
-        "Greedy k-NN KL is left out" in item.value and "2,000 pool x 140 target rows" in item.value
+        "Greedy k-NN KL is left out" in item.value and "pool x 140 target rows (at most 10,000 pairs)" in item.value
         for item in at.warning
     )
     _run(at)
@@ -256,3 +258,38 @@ def test_dsir_is_dropped_from_the_choice_when_the_data_has_no_text_column():
     pills = at.pills(key=_w(at, "cmp_methods"))
     assert "DSIR" not in pills.options and list(pills.value) == ["GIO"]
     assert any("Choose at least two methods" in item.value for item in at.error)
+
+
+def test_a_big_pool_runs_each_method_on_its_stated_plan_within_the_operators_memory(tmp_path, monkeypatch):
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "pool.npy", rng.normal(size=(100_000, 64)).astype(np.float32))
+    np.save(tmp_path / "target.npy", rng.normal(0.5, 1.0, size=(300, 64)).astype(np.float32))
+    monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))
+    monkeypatch.setenv("GIO_STUDIO_COMPARE_MEMORY_MB", "64")  # gio-studio app --compare-memory-mb 64
+    at = _open(data_source="Upload files", cmp_methods=["Random", "TSDS", "GIO"])
+    at.text_input(key=_w(at, "pool_path")).input("pool.npy").run()
+    at.text_input(key=_w(at, "target_path")).input("target.npy").run()
+    _no_exception(at)
+    plan = next(frame.value for frame in at.dataframe if "Runs on" in frame.value.columns).set_index("Method")
+    assert (
+        plan.loc["TSDS", "Runs on"].startswith("random sample of ") and "of 100,000 rows" in plan.loc["TSDS", "Runs on"]
+    )
+    assert plan.loc["GIO", "Runs on"] == "K-means: 1,000 centroids of all 100,000 rows"
+    assert any("64 MB of working memory" in item.value for item in at.markdown)
+    _run(at)
+    assert not at.error
+    table = _table(at)
+    assert table.loc["TSDS", "Ran on"] == plan.loc["TSDS", "Runs on"]
+    assert (table["Picks"] == at.number_input(key=_w(at, "cmp_budget")).value).all()
+
+
+def test_one_comparison_at_a_time_per_server():
+    from ui import compare_view
+
+    at = _open()
+    with compare_view._RUNNING:  # another session's comparison is running
+        _run(at)
+    assert any("Another comparison is running on this server" in item.value for item in at.warning)
+    assert "cmp_result" not in at.session_state
+    _run(at)  # once it is over, this one runs
+    assert len(_table(at)) == len(comparison.DEFAULT_METHODS)

@@ -12,7 +12,10 @@ same export as the Select page). Problems are shown as messages, never as traceb
 from __future__ import annotations
 
 import io
+import os
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -21,16 +24,18 @@ import pandas as pd
 import streamlit as st
 
 from gio_core.evaluate import (
+    DEFAULT_MEMORY_BUDGET_BYTES,
     DEFAULT_METHODS,
     METHOD_SUMMARIES,
     METRIC_DIRECTIONS,
     Comparison,
+    MethodPlan,
     compare_methods,
     default_budget,
-    method_cost,
+    plan_methods,
     split_sizes,
 )
-from gio_core.io import DataError, write_selection_rows
+from gio_core.io import DataError, format_bytes, write_selection_rows
 from gio_core.methods import METHODS, TEXT_METHODS
 from gio_core.plots import kl_curves_figure, method_colors, selection_maps_figure
 
@@ -39,13 +44,13 @@ from .defaults import APP_SETTINGS
 from .maps import MapState, map_status
 from .state import Dataset
 
+#: Set by ``gio-studio app --compare-memory-mb N`` (gio_core/cli/app.py names the same variable).
+COMPARE_MEMORY_VARIABLE = "GIO_STUDIO_COMPARE_MEMORY_MB"
 RUN_LABEL = "Run comparison"
 RESULT_KEY = "cmp_result"
 _PREFIX = "cmp_"
 _K = 5  # neighbour rank of the metrics; the methods' own default too
 _PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
-# Pools above this size get a note that every method runs on every row (no K-means here).
-_LARGE_POOL_ROWS = 100_000
 
 METRIC_LABELS: dict[str, str] = {
     "kl": "KL",
@@ -80,8 +85,8 @@ class CompareSettings:
         Why nothing can run (shown instead of running).
     skipped : tuple of str
         Messages for chosen methods left out, and why.
-    warnings : tuple of str
-        Messages for chosen methods that run but slowly.
+    plans : tuple of MethodPlan
+        What each chosen vector method will run on (:func:`gio_core.evaluate.plan_methods`).
     """
 
     methods: tuple[str, ...]
@@ -90,7 +95,7 @@ class CompareSettings:
     seed: int
     error: str | None = None
     skipped: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    plans: tuple[MethodPlan, ...] = field(default=())
 
     def key(self, dataset: Dataset) -> tuple:
         """Identity of a comparison these settings would produce on ``dataset``."""
@@ -104,6 +109,7 @@ class CompareRecord:
     key: tuple
     comparison: Comparison
     data_key: str
+    seconds: float = 0.0
 
 
 def _init_state(dataset: Dataset | None) -> None:
@@ -197,29 +203,42 @@ def compare_controls(dataset: Dataset | None) -> CompareSettings:
     return _settings(dataset, tuple(chosen), int(budget), float(share), int(seed))
 
 
+def memory_budget_bytes() -> int:
+    """Working memory one comparison may use: the operator's ``gio-studio app --compare-memory-mb N``
+    (``GIO_STUDIO_COMPARE_MEMORY_MB``), else :data:`gio_core.evaluate.DEFAULT_MEMORY_BUDGET_BYTES`."""
+    text = os.environ.get(COMPARE_MEMORY_VARIABLE, "").strip()
+    try:
+        megabytes = int(text) if text else 0
+    except ValueError:
+        megabytes = 0
+    return megabytes * 2**20 if megabytes >= 64 else DEFAULT_MEMORY_BUDGET_BYTES
+
+
 def _settings(
     dataset: Dataset | None, chosen: tuple[str, ...], budget: int, share: float, seed: int
 ) -> CompareSettings:
     error = None
-    skipped, warnings, runnable = [], [], list(chosen)
+    skipped, runnable = [], list(chosen)
+    plans: tuple[MethodPlan, ...] = ()
     if dataset is not None:
         try:
             n_seen, _ = split_sizes(dataset.n_target, heldout_share=share, k=_K)
         except ValueError as problem:
             error = str(problem)
         else:
-            for name in chosen:
-                cost = method_cost(name, dataset.n_pool, n_seen)
-                if not cost.runnable:
-                    skipped.append(cost.message)
-                    runnable.remove(name)
-                elif cost.level == "slow":
-                    warnings.append(cost.message)
-            if dataset.n_pool > _LARGE_POOL_ROWS:
-                warnings.append(
-                    f"The pool has {dataset.n_pool:,} rows and every method runs on all of them (no "
-                    "K-means here), so the comparison may take a minute or more."
-                )
+            # the engine's own plan (compare_methods makes the same one): every row, a sample, K-means, or out
+            plans = plan_methods(
+                [name for name in chosen if name in METHODS],
+                n_pool=dataset.n_pool,
+                n_target=n_seen,
+                dimensions=dataset.dimensions,
+                budget=min(budget, dataset.n_pool),
+                memory_budget_bytes=memory_budget_bytes(),
+            )
+            for plan in plans:
+                if plan.skip is not None:
+                    skipped.append(plan.skip)
+                    runnable.remove(plan.name)
     if error is None and len(chosen) < 2:
         error = "Choose at least two methods to compare."
     elif error is None and len(runnable) < 2:
@@ -231,16 +250,65 @@ def _settings(
         seed=seed,
         error=error,
         skipped=tuple(skipped),
-        warnings=tuple(warnings),
+        plans=tuple(plans),
     )
+
+
+def _plan_table(dataset: Dataset, settings: CompareSettings) -> None:
+    """What each method will run on, when not every method reads every row."""
+    plans = [plan for plan in settings.plans if plan.runs]
+    if all(not plan.sampled and plan.n_clusters is None for plan in plans):
+        return
+    st.markdown(
+        f"**How each method runs on {dataset.n_pool:,} rows** (within {memory_budget_bytes() / 2**20:,.0f} MB of "
+        "working memory per method, set by the operator: `gio-studio app --compare-memory-mb N`)"
+    )
+    table = pd.DataFrame(
+        {
+            "Method": [plan.name for plan in plans],
+            "Runs on": [plan.ran_on(dataset.n_pool) for plan in plans],
+            "Memory (est.)": [format_bytes(plan.memory_bytes) for plan in plans],
+            "Time (est.)": [f"{plan.seconds:,.0f} s" if plan.seconds >= 1 else "< 1 s" for plan in plans],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key="cmp_plan_table")
+    st.caption(
+        "A sampled method picks from a seeded random sample of the pool (the same rows for every sampled method); "
+        "GIO picks from K-means centroids of every row, as the Select page runs a big pool. Every method is "
+        "scored on the same held-out target rows."
+    )
+
+
+# One comparison at a time per server: each holds its methods' working memory, so two at once would double it.
+_RUNNING = threading.Lock()
 
 
 def _run(dataset: Dataset, settings: CompareSettings) -> CompareRecord | None:
     """Run the comparison with a progress bar; on failure show the message and return None."""
+    if not _RUNNING.acquire(blocking=False):
+        st.warning(
+            "Another comparison is running on this server (one runs at a time, so that memory stays bounded). "
+            f"Press **{RUN_LABEL}** again in a minute.",
+            icon=":material/hourglass_top:",
+        )
+        return None
+    try:
+        return _run_alone(dataset, settings)
+    finally:
+        _RUNNING.release()
+
+
+def _run_alone(dataset: Dataset, settings: CompareSettings) -> CompareRecord | None:
     bar = st.progress(0.0, text="Starting…")
+    ran_on = {plan.name: plan.ran_on(dataset.n_pool) for plan in settings.plans}
+    started = time.perf_counter()
 
     def progress(name: str, done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Running {name} ({done + 1} of {total})…")
+        where = f" on {ran_on[name]}" if name in ran_on else ""
+        bar.progress(
+            done / total,
+            text=f"Running {name}{where} ({done + 1} of {total}; {time.perf_counter() - started:,.0f} s so far)…",
+        )
 
     pool_texts, target_texts = texts(dataset) or (None, None)
     try:
@@ -257,13 +325,14 @@ def _run(dataset: Dataset, settings: CompareSettings) -> CompareRecord | None:
             progress=progress,
             pool_texts=pool_texts,
             target_texts=target_texts,
+            memory_budget_bytes=memory_budget_bytes(),
         )
     except (ValueError, TypeError, DataError, MemoryError) as problem:
         bar.empty()
         st.error(" ".join(str(problem).split()), icon=":material/error:")
         return None
     bar.empty()
-    record = CompareRecord(settings.key(dataset), comparison, dataset.key)
+    record = CompareRecord(settings.key(dataset), comparison, dataset.key, time.perf_counter() - started)
     st.session_state[RESULT_KEY] = record
     return record
 
@@ -287,6 +356,9 @@ def metric_table(comparison: Comparison) -> pd.DataFrame:
     }
     shown = table.rename(columns={**labels, "picks": "Picks", "seconds": "Seconds"})
     shown.insert(0, "Best on", [", ".join(won[name]) or "—" for name in comparison.names])
+    ran_on = {result.name: result.ran_on for result in comparison.results}
+    if any(value and not value.startswith("all ") for value in ran_on.values()):
+        shown.insert(1, "Ran on", [ran_on[name] for name in comparison.names])
     shown.index.name = "Method"
     return shown
 
@@ -305,7 +377,7 @@ def _styled(comparison: Comparison, shown: pd.DataFrame):
             for name in column.index
         ]
 
-    formats = {column: "{:.3f}" for column in shown.columns if column not in ("Best on", "Picks", "Seconds")}
+    formats = {column: "{:.3f}" for column in shown.columns if column not in ("Best on", "Ran on", "Picks", "Seconds")}
     formats["Seconds"] = "{:.2f}"
     return shown.style.apply(highlight, axis=0).format(formats, na_rep="—")
 
@@ -365,7 +437,9 @@ def _downloads(dataset: Dataset, comparison: Comparison) -> None:
 def _results(dataset: Dataset, record: CompareRecord, map_state: MapState) -> None:
     comparison = record.comparison
     for result in comparison.results:
-        if not result.ok:
+        if result.skipped is not None:
+            st.warning(result.skipped, icon=":material/block:")
+        elif not result.ok:
             st.error(f"{result.name} failed: {result.error}", icon=":material/error:")
         elif result.n_selected < comparison.budget:
             st.info(
@@ -389,7 +463,8 @@ def _results(dataset: Dataset, record: CompareRecord, map_state: MapState) -> No
         },
     )
     st.caption(
-        f"Scored on {len(comparison.heldout_rows):,} held-out target rows that no method saw (k = "
+        (f"{record.seconds:,.0f} s in all. " if record.seconds >= 1 else "")
+        + f"Scored on {len(comparison.heldout_rows):,} held-out target rows that no method saw (k = "
         f"{comparison.k}); each method saw the other {len(comparison.seen_rows):,}. Green: the best value in "
         "the column. One seed: small differences can be noise, so try another seed before concluding."
     )
@@ -438,8 +513,8 @@ def compare_area(dataset: Dataset, settings: CompareSettings, map_state: MapStat
         st.error(settings.error, icon=":material/warning:")
     for message in settings.skipped:
         st.warning(message, icon=":material/block:")
-    for message in settings.warnings:
-        st.warning(message, icon=":material/hourglass_top:")
+    if settings.error is None:
+        _plan_table(dataset, settings)
     record = _stored(dataset)
     if clicked and settings.error is None:
         record = _run(dataset, settings) or record

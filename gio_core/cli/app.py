@@ -3,7 +3,7 @@
 The app ships inside the package (``gio_studio_app``, or the checkout's ``app.py``); :func:`run` starts
 ``streamlit run`` on it with the app's ``.streamlit/config.toml`` passed as ``STREAMLIT_*`` variables (Streamlit
 reads that file only from the working directory), after checking ``--data-root`` (the only folder the app may
-read by path) and ``--max-upload-mb``.
+read by path), ``--max-upload-mb`` and ``--compare-memory-mb`` (the working memory one comparison may use).
 """
 
 from __future__ import annotations
@@ -14,12 +14,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["APP_OPTIONS_HELP", "DATA_ROOT_VARIABLE", "UPLOAD_LIMIT_VARIABLE", "app_script", "run"]
+__all__ = [
+    "APP_OPTIONS_HELP",
+    "COMPARE_MEMORY_VARIABLE",
+    "DATA_ROOT_VARIABLE",
+    "UPLOAD_LIMIT_VARIABLE",
+    "app_script",
+    "run",
+]
 
 
 #: The app reads files by path only inside this folder, and not at all when it is unset (ui/data_root.py).
 DATA_ROOT_VARIABLE = "GIO_STUDIO_DATA_ROOT"
 UPLOAD_LIMIT_VARIABLE = "STREAMLIT_SERVER_MAX_UPLOAD_SIZE"  # Streamlit's own server.maxUploadSize
+#: Working memory in MB one comparison on the Compare page may use (ui/compare_view.py; default 1024).
+COMPARE_MEMORY_VARIABLE = "GIO_STUDIO_COMPARE_MEMORY_MB"
+_OPTIONS = ("--data-root", "--max-upload-mb", "--compare-memory-mb")
+_EXAMPLES = {"--data-root": "/srv/gio-data", "--max-upload-mb": "200", "--compare-memory-mb": "2048"}
 APP_OPTIONS_HELP = f"""\
 options of gio-studio app (every other argument goes to streamlit run):
   --data-root DIR     let people give files by their path on this machine, only inside DIR (symlinks
@@ -27,6 +38,10 @@ options of gio-studio app (every other argument goes to streamlit run):
                       also be set instead. Without a data root the app reads uploads only.
   --max-upload-mb N   the largest upload, in MB per file (default: 500, the app's .streamlit/config.toml;
                       the same as --server.maxUploadSize N or {UPLOAD_LIMIT_VARIABLE}=N)
+  --compare-memory-mb N
+                      working memory one comparison on the Compare page may use (default: 1024); a
+                      method that needs more runs on a random sample of the pool, and the page says
+                      so. One comparison runs at a time per server. Also {COMPARE_MEMORY_VARIABLE}=N.
 
 examples:
   gio-studio app --server.port 8502
@@ -35,16 +50,16 @@ examples:
 
 
 def _take_app_options(arguments: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Split ``--data-root`` and ``--max-upload-mb`` (``--name VALUE`` or ``--name=VALUE``) from streamlit's."""
+    """Split the app's own options (``--name VALUE`` or ``--name=VALUE``) from streamlit's."""
     rest: list[str] = []
     found: dict[str, str] = {}
     index = 0
     while index < len(arguments):
         name, equals, value = arguments[index].partition("=")
-        if name in ("--data-root", "--max-upload-mb"):
+        if name in _OPTIONS:
             if not equals:
                 if index + 1 == len(arguments):
-                    example = "/srv/gio-data" if name == "--data-root" else "200"
+                    example = _EXAMPLES[name]
                     raise ValueError(f"{name} needs a value, e.g. {name} {example}.")
                 index += 1
                 value = arguments[index]
@@ -74,13 +89,13 @@ def _checked_data_root(text: str, given_as: str) -> str:
     return os.path.abspath(path)
 
 
-def _checked_upload_limit(text: str) -> str:
+def _checked_megabytes(text: str, name: str, minimum: int = 1) -> str:
     try:
         megabytes = int(text)
     except ValueError:
         megabytes = 0
-    if megabytes < 1:
-        raise ValueError(f"--max-upload-mb must be a whole number of megabytes, 1 or more; got {text!r}.")
+    if megabytes < minimum:
+        raise ValueError(f"{name} must be a whole number of megabytes, {minimum} or more; got {text!r}.")
     return str(megabytes)
 
 
@@ -139,7 +154,8 @@ def run(arguments: list[str]) -> int:
     Parameters
     ----------
     arguments : list of str
-        ``--data-root DIR`` and ``--max-upload-mb N`` (checked here), then any of ``streamlit run``'s own.
+        ``--data-root DIR``, ``--max-upload-mb N`` and ``--compare-memory-mb N`` (checked here), then any of
+        ``streamlit run``'s own.
 
     Raises
     ------
@@ -158,5 +174,9 @@ def run(arguments: list[str]) -> int:
     if "--max-upload-mb" in options:
         if any(argument.partition("=")[0] == "--server.maxUploadSize" for argument in arguments):
             raise ValueError("--max-upload-mb and --server.maxUploadSize both set the upload limit; give one.")
-        environment[UPLOAD_LIMIT_VARIABLE] = _checked_upload_limit(options["--max-upload-mb"])
+        environment[UPLOAD_LIMIT_VARIABLE] = _checked_megabytes(options["--max-upload-mb"], "--max-upload-mb")
+    if "--compare-memory-mb" in options:
+        environment[COMPARE_MEMORY_VARIABLE] = _checked_megabytes(
+            options["--compare-memory-mb"], "--compare-memory-mb", minimum=64
+        )
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), *arguments], env=environment)
