@@ -572,3 +572,34 @@ def test_every_widget_is_drawn_with_the_value_it_shows_as_its_default(page):
         at.segmented_control(key=_w(at, "data_source")).set_value("Upload files").run()
         assert _drawn_defaults_differ(at) == []
         assert at.number_input(key=_w(at, "p_max_iter")).value == PAPER_GIO_PARAMS["max_iter"]
+
+
+def test_an_npy_pair_reads_as_arrays_in_one_line_each_and_the_panel_folds_away(tmp_path, monkeypatch):
+    rng = np.random.default_rng(5)
+    np.save(tmp_path / "pool.npy", rng.normal(size=(3_000, 16)).astype(np.float32))
+    np.save(tmp_path / "target.npy", rng.normal(size=(50, 16)).astype(np.float32))
+    monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))
+    at = _open(data_source="Upload files")
+    assert at.expander[0].proto.expanded  # files missing: the panel is open
+    at.text_input(key=_w(at, "pool_path")).input("pool.npy").run()
+    at.text_input(key=_w(at, "target_path")).input("target.npy").run()
+    _no_exception(at)
+    captions = [item.value for item in at.caption]
+    assert any("pool.npy** · npy · 192.1 KB · 3,000 rows × 16 values (an array)" in text for text in captions)
+    assert not any("0 columns" in text for text in captions)
+    assert sum(text.startswith("Vectors:") for text in captions) == 1
+    assert not at.expander[0].proto.expanded  # both files read: folded, the map comes first
+
+
+def test_the_picks_table_says_why_the_first_kl_values_are_missing():
+    at = _open(view_live_speed="Max")
+    _run_selection(at)
+    table = next(frame for frame in at.dataframe if "KL after the pick" in frame.value.columns)
+    assert table.value["KL after the pick"].iloc[:4].isna().all()  # undefined until k = 5 rows
+    assert "undefined (fewer than k rows)" in str(table.proto)
+
+
+def test_the_tab_icon_is_a_file_of_the_app():
+    from ui import navigation
+
+    assert navigation.FAVICON.is_file() and navigation.FAVICON.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

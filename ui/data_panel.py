@@ -238,12 +238,25 @@ def _file_input(role: str, label: str, help_text: str) -> LoadedData | None:
 def _file_card(role: str, data: LoadedData | None) -> None:
     if data is None:
         return
-    st.caption(
-        f"**{data.name}** · {data.format} · {format_bytes(data.n_bytes) if data.n_bytes else ''} · "
-        f"{data.n_rows:,} rows · {len(data.columns)} columns"
-        + (f" · array {data.array.shape[1]}-d" if data.array is not None else "")
+    size = f" · {uploader_size(data.n_bytes)}" if data.n_bytes else ""
+    shape = (
+        f"{data.n_rows:,} rows × {data.array.shape[1]:,} values (an array)"
+        if data.array is not None
+        else f"{data.n_rows:,} rows · {len(data.columns)} columns"
     )
+    st.caption(f"**{data.name}** · {data.format}{size} · {shape}")
     st.dataframe(_preview(data), height=210, hide_index=True, key=f"preview_{role}")
+
+
+def uploader_size(count: int) -> str:
+    """A file size as Streamlit's uploader shows it under the file (``62.0MB``: powers of 1000), so that the
+    card and the uploader's chip give one number for one file."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"  # pragma: no cover
 
 
 def _preview(data: LoadedData) -> pd.DataFrame:
@@ -290,8 +303,7 @@ def _vector_choice(pool: LoadedData, target: LoadedData, widget_key: str, demo_c
                 icon=":material/error:",
             )
             return None
-        st.caption(f"Vectors: the {pool.format} array ({pool.array.shape[1]}-d).")
-        return {}
+        return {}  # the vectors are the arrays (the line under the choices says so)
     numeric = _common(pool, target, numeric_columns(pool))
     vectors = _common(pool, target, vector_list_columns(pool))
     texts = _common(pool, target, text_columns(pool))
@@ -392,6 +404,20 @@ def _dataset_key(pool: LoadedData, target: LoadedData, choice: dict, drop: bool)
     return digest[:24]
 
 
+def _files_in_hand() -> bool:
+    """Whether this session has read a pool and a target file (by upload or path) without an error."""
+    if session.kept("target_mode", "file") != "file":
+        return False  # the target is chosen on the pool's map, inside the panel
+
+    def read(role: str) -> bool:
+        return any(
+            (memo := st.session_state.get(f"_{how}_{role}")) is not None and memo[1] is not None and not memo[2]
+            for how in ("path", "upload")
+        )
+
+    return read("pool") and read("target")
+
+
 def data_panel(source: str) -> Dataset | None:
     """Main area: the files (uploads or the demo's), their previews, the vector and label choice.
 
@@ -410,7 +436,9 @@ def data_panel(source: str) -> Dataset | None:
     else:
         pool = target = None
         title = "Your files"
-    expanded = source != "Demo" or st.session_state.get("_data_expanded", False)
+    # open while files are missing; once a pool and a target file are read it folds away, so the metrics and
+    # the map are on the first screen rather than ~1,200 px down (a click opens it again)
+    expanded = source != "Demo" and not _files_in_hand()
     with st.expander(f"**Data** · {title}", expanded=expanded, icon=":material/dataset:"):
         if demo is not None:
             st.markdown(demo.info.summary)
@@ -512,6 +540,8 @@ def data_panel(source: str) -> Dataset | None:
                 else ""
             )
         )
+    if expanded and source != "Demo" and _files_in_hand():
+        st.rerun()  # the files just arrived: draw the page again with the panel folded
     pool_labels = target_labels = None
     if label is not None:
         pool_labels = cache.column_values(pool.frame, label, prepared.pool_rows)

@@ -10,6 +10,7 @@ runs the router in its place, so the visitor gets the page they asked for with t
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import streamlit as st
 
@@ -19,6 +20,9 @@ _ABOUT = (
     "GIO Studio: target-aware training-data selection with Gradient Information Optimization (Everaert & "
     "Potts, ICLR 2024)."
 )
+# The tab's icon is a file of the app's own: a ":material/…:" icon is drawn from a font the browser fetches from
+# an outside host, which fails offline (and logs a console error).
+FAVICON = Path(__file__).resolve().parent / "favicon.png"
 # whether this thread's script run went through run_app (each session's script runs on its own thread)
 _routing = threading.local()
 
@@ -33,9 +37,7 @@ def _pages() -> list:
 
 def run_app() -> None:
     """Set up the page and run the page the visitor asked for (the whole of ``app.py``)."""
-    st.set_page_config(
-        page_title="GIO Studio", page_icon=":material/ads_click:", layout="wide", menu_items={"About": _ABOUT}
-    )
+    st.set_page_config(page_title="GIO Studio", page_icon=str(FAVICON), layout="wide", menu_items={"About": _ABOUT})
     page = st.navigation(_pages())
     _routing.active = True
     try:

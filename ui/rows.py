@@ -258,14 +258,15 @@ def picks_table(dataset: Dataset, content: RowContent, trace: RunTrace, step: in
     """
     rows, rank = trace.picks_until(step)
     rows, rank = rows[:_MAX_TABLE_ROWS], rank[:_MAX_TABLE_ROWS]
-    # an undefined KL (fewer than k rows picked) is left blank rather than shown as infinity
-    kl_by_rank = {
-        int(count): float(kl)
-        for count, kl, kept in zip(trace.n_selected, trace.kl, trace.kept)
-        if kept and np.isfinite(kl)
-    }
+    # every row a step brought (a whole cluster's share, when quantised) gets that step's KL; an undefined KL
+    # (fewer than k rows picked) is left blank rather than shown as infinity
+    kept = np.asarray(trace.kept, dtype=bool)
+    counts = np.asarray(trace.n_selected, dtype=np.int64)[kept]
+    step_kl = np.asarray(trace.kl, dtype=float)[kept]
+    step_kl = np.append(np.where(np.isfinite(step_kl), step_kl, np.nan), np.nan)
+    by_step = step_kl[np.searchsorted(counts, np.asarray(rank, dtype=np.int64), side="left")]
     file_rows = dataset.prepared.pool_rows[rows]
-    table = pd.DataFrame({RANK_COLUMN: rank, KL_COLUMN: [kl_by_rank.get(int(value), np.nan) for value in rank]})
+    table = pd.DataFrame({RANK_COLUMN: rank, KL_COLUMN: by_step})
     if content.pool_images is not None:
         table[IMAGE_COLUMN] = [thumbnail_uri(content.pool_images[row]) for row in rows]
     first = [name for name in (dataset.label_column, content.text_column) if name]
@@ -314,7 +315,7 @@ def show_picks(dataset: Dataset, trace: RunTrace, step: int, *, key: str) -> Non
                 KL_COLUMN,
                 format="%.4f",
                 help="KL(target ‖ start ∪ picks) once this pick was "
-                "added; blank while fewer than k rows are picked "
+                "added; undefined while fewer than k rows are picked "
                 "(the k-NN estimate is undefined there)",
             ),
             RANK_COLUMN: st.column_config.NumberColumn(RANK_COLUMN, help="Pick order (1 = first pick)"),
@@ -325,8 +326,10 @@ def show_picks(dataset: Dataset, trace: RunTrace, step: int, *, key: str) -> Non
         if content.text_column:
             config[content.text_column] = st.column_config.TextColumn(content.text_column, width="large")
         # rows of 35 px and a header: no blank rows under a short table, a scrolling one for a long table
+        # a blank KL read as "None" in the table: the first picks (fewer than k rows) say why instead
+        undefined = "undefined (fewer than k rows)"
         st.dataframe(
-            shown,
+            shown.style.format({KL_COLUMN: "{:.4f}"}, na_rep=undefined) if shown[KL_COLUMN].isna().any() else shown,
             hide_index=True,
             column_config=config,
             height=min(36 * (len(shown) + 1) + 3, 360),

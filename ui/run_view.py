@@ -23,6 +23,7 @@ import numpy as np
 import streamlit as st
 
 from gio_core.evaluate import first_defined_kl, run_report_html, run_summary
+from gio_core.gio import format_kl
 from gio_core.plots import STOP_LABELS, RunTrace, kl_figure, map_figure, map_overlay
 
 from . import rows, session
@@ -158,7 +159,7 @@ def _live_run(
             trace = record.trace()
             progress.progress(
                 min(step.n_selected / budget, 1.0),
-                text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {step.kl:.4g}",
+                text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {format_kl(step.kl)}",
             )
             _draw(slots, trace, trace.n_steps - 1, dataset, view, map_state, expected_steps=budget)
 

@@ -257,6 +257,7 @@ def _backend(args, options: dict):
 
 
 def run(args, gio_names: list[str]) -> int:
+    from ..gio.kl import format_kl
     from ..io.embeddings import describe_text_model
     from ..io.tables import format_bytes
     from ..pipeline import SelectionPipeline
@@ -282,7 +283,7 @@ def run(args, gio_names: list[str]) -> int:
         if event.kind == "progress":
             progress(event.detail, event.done, event.total)
         elif event.kind == "step":
-            progress("selecting", event.step.n_selected, seen["picks"], f"KL {event.step.kl:.4g}")
+            progress("selecting", event.step.n_selected, seen["picks"], f"KL {format_kl(event.step.kl)}")
         elif event.kind == "done":
             progress.close()
             if event.stage in ("quantise", "select", "explode"):
@@ -315,7 +316,7 @@ def run(args, gio_names: list[str]) -> int:
                 result = seen["result"]
                 say(
                     f"selected {event.result.n_rows:,} of {seen['pool_rows']:,} pool rows in {seen['seconds']:.1f} s; "
-                    f"KL {result.initial_kl:.4g} -> {result.final_kl:.4g}; stop: {result.stop_reason}: "
+                    f"KL {format_kl(result.initial_kl)} -> {format_kl(result.final_kl)}; stop: {result.stop_reason}: "
                     f"{result.stop_message.rstrip('.')}"
                 )
 

@@ -10,7 +10,7 @@ and the nearest-neighbour searches under them.
 """
 
 from .config import PAPER_GIO_PARAMS, STOP_CRITERIA, STOP_REASONS, V_INITS, GIOConfig, GIOResult, GIOStep
-from .kl import AveragedKL, averaged_knn_kl, averaged_knn_kl_gradient, kl_curve, knn_kl
+from .kl import AveragedKL, averaged_knn_kl, averaged_knn_kl_gradient, format_kl, kl_curve, knn_kl
 from .objectives import OBJECTIVES, STEP_RULES
 from .selector import GIOSelector, select
 
@@ -28,6 +28,7 @@ __all__ = [
     "GIOStep",
     "averaged_knn_kl",
     "averaged_knn_kl_gradient",
+    "format_kl",
     "kl_curve",
     "knn_kl",
     "select",

@@ -30,7 +30,28 @@ EPS = 1e-8
 #: (1,500 x 768) halving it keeps it in cache. The estimate itself is always computed in float64.
 FLOAT32_DESCENT_BYTES = 2 * 2**20
 
-__all__ = ["EPS", "AveragedKL", "augmented_target", "averaged_knn_kl", "averaged_knn_kl_gradient", "kl_curve", "knn_kl"]
+__all__ = [
+    "EPS",
+    "AveragedKL",
+    "augmented_target",
+    "averaged_knn_kl",
+    "averaged_knn_kl_gradient",
+    "format_kl",
+    "kl_curve",
+    "knn_kl",
+]
+
+
+def format_kl(value: float, digits: int = 4) -> str:
+    """A KL value for people: ``'194.2'``, or ``'undefined'`` while it is infinite (fewer than k rows to measure).
+
+    >>> format_kl(194.23), format_kl(float("inf"))
+    ('194.2', 'undefined')
+    """
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return "undefined"
+    return f"{value:.{digits}g}"
 
 
 def _rank_log_term(k: int, n_target: int, n_sample: int) -> float:

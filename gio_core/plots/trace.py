@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..gio.kl import format_kl
 from .projection import MapPlacer
 
 __all__ = ["STOP_LABELS", "MapOverlay", "RunTrace", "map_overlay"]
@@ -256,7 +257,7 @@ def map_overlay(
     verdict = "kept" if trace.kept[step] else ("pool reset" if trace.reset[step] else "rejected")
     caption = (
         f"Step {step + 1} of {trace.n_steps}: v snapped to {what} {int(trace.candidate[step])} "
-        f"({verdict}); KL {trace.kl[step]:.4g}; {int(trace.n_selected[step])} picks"
+        f"({verdict}); KL {format_kl(trace.kl[step])}; {int(trace.n_selected[step])} picks"
         + (f", {len(rows):,} rows" if quantized else "")
         + "."
     )
