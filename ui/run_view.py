@@ -17,10 +17,12 @@ import itertools
 import json
 import logging
 import math
+import threading
 import time
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from gio_core.evaluate import first_defined_kl, run_report_html, run_summary
 from gio_core.gio import format_kl
@@ -120,24 +122,74 @@ def _centroids_xy(trace: RunTrace, map_state: MapState):
     return map_state.placer.place(trace.cluster_centers) if trace.cluster_centers is not None else None
 
 
+class _Ticker:
+    """The progress bar's text with the seconds since the run started, redrawn every second from a helper thread
+    while a stage gives no counts of its own (faiss trains K-means in one call: 25-55 s at a million rows)."""
+
+    def __init__(self, bar, started: float):
+        self.bar, self.started = bar, started
+        self.fraction, self.text = 0.0, "Starting"
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="gio-progress", daemon=True)
+        add_script_run_ctx(self._thread, get_script_run_ctx())
+
+    def __enter__(self) -> _Ticker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._done.set()
+        self._thread.join(timeout=2)
+
+    def show(self, fraction: float, text: str) -> None:
+        with self._lock:
+            self.fraction, self.text = min(max(fraction, 0.0), 1.0), text
+            self._draw()
+
+    def _draw(self) -> None:
+        self.bar.progress(self.fraction, text=f"{self.text} · {time.perf_counter() - self.started:,.0f} s")
+
+    def _tick(self) -> None:
+        while not self._done.wait(1.0):
+            with self._lock:
+                try:
+                    self._draw()
+                except Exception:  # the page went away (Stop, another page): the run itself says what happened
+                    return
+
+
 def _live_run(
-    slots: _Slots, stop_slot, dataset: Dataset, settings: RunSettings, view: ViewSettings, map_state: MapState
+    slots: _Slots,
+    stop_slot,
+    dataset: Dataset,
+    settings: RunSettings,
+    view: ViewSettings,
+    map_state: MapState,
+    *,
+    clicked_at: float | None = None,
 ) -> RunRecord:
     record = new_run(dataset.key, settings, dataset.dimensions)
+    if clicked_at is not None:  # the time shown is the whole run, from the click (reading the files included)
+        record.started = clicked_at
     stop_slot.button(
         "Stop", key=f"stop_{record.run_id}", icon=":material/stop:", help="Stop the run and keep the picks so far."
     )
     pace = LIVE_SPEEDS.get(view.live_speed)
     paced_seconds = _NORMAL_PACED_SECONDS if view.live_speed == "Normal" else math.inf
     redraw = float(APP_SETTINGS["redraw_seconds"])
-    progress = slots.progress.progress(0.0, text="Starting…")
+    # the map stays on screen while K-means trains (it used to be blank until the first pick)
+    _draw(
+        slots, RunTrace.from_steps([], initial_kl=math.inf, dimensions=dataset.dimensions), -1, dataset, view, map_state
+    )
+    ticker = _Ticker(slots.progress.progress(0.0, text="Starting…"), record.started)
 
     def stage_progress(event) -> None:
-        """The pipeline's progress events (K-means: the sample, training, assigning the rows) on the bar."""
+        """The pipeline's progress events (reading, K-means: the sample, training, assigning the rows) on the bar."""
         if event.kind != "progress":
             return
         counted = f": {event.done:,} of {event.total:,}" if event.total > 1 else "…"  # 0 of 1: a stage just started
-        progress.progress(event.fraction or 0.0, text=f"{event.detail[:1].upper()}{event.detail[1:]}{counted}")
+        ticker.show(event.fraction or 0.0, f"{event.detail[:1].upper()}{event.detail[1:]}{counted}")
 
     budget = settings.config.expected_picks(dataset.n_pool)
     started = time.perf_counter()
@@ -157,13 +209,14 @@ def _live_run(
             shown["last_draw"] = now
             shown["curve"] = shown["curve"] or math.isfinite(step.kl)
             trace = record.trace()
-            progress.progress(
-                min(step.n_selected / budget, 1.0),
-                text=f"Step {step.step + 1} · {step.n_selected:,} picks · KL {format_kl(step.kl)}",
+            ticker.show(
+                step.n_selected / budget,
+                f"GIO step {step.step + 1} · {step.n_selected:,} picks · KL {format_kl(step.kl)}",
             )
             _draw(slots, trace, trace.n_steps - 1, dataset, view, map_state, expected_steps=budget)
 
-    execute(record, dataset, on_step=show, on_event=stage_progress)
+    with ticker:
+        execute(record, dataset, on_step=show, on_event=stage_progress)
     stop_slot.empty()
     slots.progress.empty()
     return record
@@ -389,10 +442,16 @@ def _downloads(record: RunRecord, dataset: Dataset, view: ViewSettings, map_stat
     )
 
 
-def run_area(dataset: Dataset, settings: RunSettings, view: ViewSettings, map_state: MapState) -> None:
-    """The Run button, the live map and KL curve, the replay, the summary and the downloads."""
+def run_area(
+    dataset: Dataset, settings: RunSettings, view: ViewSettings, map_state: MapState, *, clicked_at: float | None = None
+) -> None:
+    """The Run button, the live map and KL curve, the replay, the summary and the downloads.
+
+    ``clicked_at`` (``time.perf_counter()`` when the page's script run began) makes the time shown for a run
+    the whole of it, from the click."""
     buttons = st.columns([2, 1, 5], vertical_alignment="center")
-    run_clicked = buttons[0].button(
+    run_slot = buttons[0].empty()
+    run_clicked = run_slot.button(
         RUN_LABEL,
         type="primary",
         key="run_selection",
@@ -409,7 +468,17 @@ def run_area(dataset: Dataset, settings: RunSettings, view: ViewSettings, map_st
     slots = _Slots()
     record = current_run(dataset.key)
     if run_clicked:
-        record = _live_run(slots, stop_slot, dataset, settings, view, map_state)
+        # while it runs, Run is a greyed "Running…" beside Stop: a second click cannot start a second run
+        run_slot.button(
+            "Running…",
+            type="primary",
+            key="run_selection_busy",
+            icon=":material/hourglass_top:",
+            disabled=True,
+            width="stretch",
+        )
+        record = _live_run(slots, stop_slot, dataset, settings, view, map_state, clicked_at=clicked_at)
+        st.rerun()  # the finished run is drawn as any later visit draws it, with Run back in place
     elif record is not None and not record.settings.same_run(settings):
         note.info(
             "The parameters changed since this run: press **Run selection** to run again.", icon=":material/info:"
