@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,6 +203,8 @@ def start_server(data_root: Path, log: Path, compare_memory_mb: int | None):
 class Case:
     name: str
     figures: dict = field(default_factory=dict)
+    page: Any = None
+    manifest: Path | None = None
 
 
 def _idle(page) -> None:
@@ -326,12 +329,12 @@ def drive(browser, url: str, case: str, pool: Path, target: Path, rss: PeakRss, 
         page.screenshot(path=str(out / f"app_scale_{case}_compare.png"), full_page=True)
     figures["server peak RSS MiB"] = rss.peak
     figures["load avg"] = load()
-    result.page = page  # type: ignore[attr-defined]
-    result.manifest = manifest  # type: ignore[attr-defined]
+    result.page, result.manifest = page, manifest
     return result
 
 
-def cli_rerun(manifest: Path, pool: Path, target: Path, out: Path) -> float:
+def cli_rerun(manifest: Path | None, pool: Path, target: Path, out: Path) -> float:
+    assert manifest is not None, "the run's manifest was downloaded"
     command = [sys.executable, "-m", "gio_core.cli", "select", "--manifest", str(manifest)]
     command += ["--pool", str(pool), "--target", str(target), "--out", str(out / "cli_rerun.csv"), "--quiet"]
     started = time.perf_counter()
