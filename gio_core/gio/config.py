@@ -21,10 +21,21 @@ from ..scale.explode import (
 from ..scale.quantize import Quantization
 from .objectives import OBJECTIVES, STEP_RULES
 
-__all__ = ["PAPER_GIO_PARAMS", "STOP_CRITERIA", "STOP_REASONS", "V_INITS", "GIOConfig", "GIOResult", "GIOStep"]
+__all__ = [
+    "CANDIDATE_RULES",
+    "PAPER_GIO_PARAMS",
+    "STOP_CRITERIA",
+    "STOP_REASONS",
+    "V_INITS",
+    "GIOConfig",
+    "GIOResult",
+    "GIOStep",
+]
 
 STOP_CRITERIA = ("increase", "max_resets", "min_difference", "sequential_increase_tolerance", "min_kl", "data_size")
 V_INITS = ("mean", "prev_opt", "jump", "cycle")
+#: Which centroids a quantised run may pick: those nearest the target (ours) or every one (the paper).
+CANDIDATE_RULES = ("near_target", "all")
 #: Why a run ended: the value of ``stop_reason_``.
 STOP_REASONS = STOP_CRITERIA + ("max_iter", "pool_exhausted", "interrupted")
 #: grad-info-opt 0.1.2's value of every GIOSelector parameter it has (``GIOKL.fit`` and ``GIOKL.__init__``),
@@ -56,6 +67,7 @@ PAPER_GIO_PARAMS: dict = dict(
     trust_radius=None,
     snap_candidates=1,
     explode="all",
+    candidates="all",
 )
 
 
@@ -89,6 +101,7 @@ class GIOConfig:
     trust_radius: float | None = 0.25
     snap_candidates: int = 5
     explode: str = "target_share"
+    candidates: str = "near_target"
     n_clusters: int | None = None
 
     def __post_init__(self):
@@ -129,6 +142,7 @@ class GIOConfig:
             check_float(self.trust_radius, "trust_radius", minimum=0.0, exclusive_minimum=True)
         check_int(self.snap_candidates, "snap_candidates", minimum=1)
         check_choice(self.explode, "explode", EXPLODE_MODES)
+        check_choice(self.candidates, "candidates", CANDIDATE_RULES)
         if self.objective == "smooth" and self.discard_nearest_for_xy:
             raise ValueError(
                 "discard_nearest_for_xy=True belongs to the rank-averaged estimator; set "

@@ -38,6 +38,7 @@ class _Run:
         excluded: NDArray | None,
         record_path: bool,
         target_rows: NDArray | None = None,
+        near_target_only: bool = False,
     ):
         self.config = config
         self.rng = rng
@@ -50,6 +51,7 @@ class _Run:
         # explode='target_share' spends a data-size budget after the run, over every chosen cluster, so the
         # run over centroids stops where its KL stops falling, not where the chosen clusters' rows reach it
         self.target_rows = target_rows  # the unquantised target, when there is one
+        self.near_target_only = near_target_only  # excluded holds the centroids near no target point
         self.shares_budget = (
             config.explode == "target_share" and config.stop_criterion == "data_size" and rows_per_candidate is not None
         )
@@ -133,7 +135,14 @@ class _Run:
             )
             return True
         if self.lookup.n_available == 0:
-            self._stop("pool_exhausted", "every pool row has been picked.")
+            if self.near_target_only:
+                self._stop(
+                    "pool_exhausted",
+                    "every cluster nearest a target row has been picked (candidates='near_target'; "
+                    "candidates='all' lets GIO go on to the others).",
+                )
+            else:
+                self._stop("pool_exhausted", "every pool row has been picked.")
             return True
         return False
 

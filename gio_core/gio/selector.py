@@ -120,6 +120,14 @@ class GIOSelector(BaseEstimator):
         chosen clusters by the target rows nearest each; a cluster gives its rows nearest the target,
         ties broken by a seeded hash (:mod:`gio_core.scale.explode`). Other stopping rules take every row,
         as ``'all'``.
+    candidates : {'near_target', 'all'}, default='near_target'
+        Which centroids a quantised run may pick. ``'all'``: any (the paper). ``'near_target'`` (ours): the
+        nearest centroid of each target row (of each target centroid when only those are at hand), widened to
+        the second, third… nearest until they hold the data-size budget and more than ``k`` centroids. With
+        few centroids per target mode the k-NN estimate keeps falling as far clusters are added, so GIO over
+        every centroid took 2–4x the target's rows from clusters with no target row in them
+        (``benchmarks/quantised_quality.py``); a run that has taken every allowed centroid stops
+        (``stop_reason_ == 'pool_exhausted'``). Unquantised runs ignore it.
     n_clusters : int or None, default=None
         Quantise pool and target with K-means into this many clusters and run on the centroids.
     random_state : int, Generator or None, default=None
@@ -194,6 +202,7 @@ class GIOSelector(BaseEstimator):
         trust_radius: float | None = 0.25,
         snap_candidates: int = 5,
         explode: str = "target_share",
+        candidates: str = "near_target",
         n_clusters: int | None = None,
         random_state=None,
     ):
@@ -223,6 +232,7 @@ class GIOSelector(BaseEstimator):
         self.trust_radius = trust_radius
         self.snap_candidates = snap_candidates
         self.explode = explode
+        self.candidates = candidates
         self.n_clusters = n_clusters
         self.random_state = random_state
 
@@ -341,6 +351,21 @@ class GIOSelector(BaseEstimator):
         row_budget = int(config.max_data_size * n_pool_rows)
 
         start, excluded = _start_set(init, candidates, config, rng, dimension=candidates.shape[1])
+        restricted = False
+        if rows_per_candidate is not None and config.candidates == "near_target":
+            allowed = clusters_near_target(
+                candidates,
+                rows_per_candidate,
+                target_row_matrix
+                if target_row_matrix is not None and target_row_matrix.shape[0] <= NEAR_TARGET_POINTS
+                else target_points,
+                min_clusters=config.k + 1,
+                min_rows=row_budget if config.stop_criterion == "data_size" else 0,
+            )
+            if allowed.size < candidates.shape[0]:
+                restricted = True
+                others = np.setdiff1d(np.arange(candidates.shape[0]), allowed)
+                excluded = others if excluded is None else np.union1d(excluded, others)
         run = _Run(
             candidates,
             target_points,
@@ -352,6 +377,7 @@ class GIOSelector(BaseEstimator):
             excluded=excluded,
             record_path=record_path,
             target_rows=target_row_matrix,
+            near_target_only=restricted,
         )
         seconds["prepare"] = time.perf_counter() - started
         selection_started = time.perf_counter()
@@ -446,6 +472,59 @@ class GIOSelector(BaseEstimator):
         self.selected_clusters_ = picks if quantized else None
         self.cluster_labels_ = pool_quantization.labels if quantized else None
         self.cluster_centers_ = pool_quantization.centers if quantized else None
+
+
+#: The nearest centroids of at most this many target points are looked up (a larger target: its centroids).
+NEAR_TARGET_POINTS = 200_000
+
+
+def clusters_near_target(
+    centers: NDArray, counts: NDArray, target: NDArray, *, min_clusters: int = 1, min_rows: int = 0, max_rank: int = 8
+) -> NDArray[np.int64]:
+    """The centroids a quantised run may pick (``candidates='near_target'``): each target point's nearest.
+
+    Widened rank by rank (each point's second nearest, third…, up to ``max_rank``) until they are more than
+    ``min_clusters`` - 1 and hold ``min_rows`` rows; past ``max_rank``, every centroid.
+
+    Parameters
+    ----------
+    centers : ndarray of shape (n_clusters, d)
+    counts : ndarray of shape (n_clusters,)
+        Rows per cluster.
+    target : ndarray of shape (n_target, d)
+        The target's rows, or its centroids.
+    min_clusters, min_rows : int
+    max_rank : int, default=8
+
+    Returns
+    -------
+    ndarray of int64
+        Sorted cluster indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> centers = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> clusters_near_target(centers, np.array([5, 5, 5, 5]), np.array([[0.2], [10.4]])).tolist()
+    [0, 2]
+    >>> clusters_near_target(centers, np.array([5, 5, 5, 5]), np.array([[0.2]]), min_rows=10).tolist()
+    [0, 1]
+    """
+    import faiss
+
+    n_clusters = centers.shape[0]
+    if n_clusters <= min_clusters:
+        return np.arange(n_clusters, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    index = faiss.IndexFlatL2(centers.shape[1])
+    index.add(np.ascontiguousarray(centers, dtype=np.float32))
+    _, nearest = index.search(np.ascontiguousarray(target, dtype=np.float32), min(max_rank, n_clusters))
+    allowed = np.zeros(n_clusters, dtype=bool)
+    for rank in range(nearest.shape[1]):
+        allowed[nearest[:, rank][nearest[:, rank] >= 0]] = True
+        if allowed.sum() >= min_clusters and counts[allowed].sum() >= min_rows:
+            return np.flatnonzero(allowed).astype(np.int64)
+    return np.arange(n_clusters, dtype=np.int64)
 
 
 def _shared_quotas(
