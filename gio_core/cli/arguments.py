@@ -116,7 +116,7 @@ def _parameter_help() -> dict[str, str]:
 
 def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
     """One option per GIOSelector parameter, typed from GIOConfig; defaults read from the engine."""
-    from ..gio.config import STOP_CRITERIA, V_INITS, GIOConfig
+    from ..gio.config import CANDIDATE_RULES, STOP_CRITERIA, V_INITS, GIOConfig
     from ..gio.objectives import OBJECTIVES, STEP_RULES
     from ..gio.selector import GIOSelector
     from ..scale.explode import EXPLODE_MODES
@@ -145,6 +145,8 @@ def _gio_arguments(parser: argparse.ArgumentParser) -> list[str]:
             kwargs.update(choices=STEP_RULES)
         elif name == "explode":
             kwargs.update(choices=EXPLODE_MODES)
+        elif name == "candidates":
+            kwargs.update(choices=CANDIDATE_RULES)
         elif annotation == "float | None":
             kwargs.update(type=_parse_optional_float, metavar="X|none")
         elif name == "scale_factor":

@@ -122,7 +122,8 @@ class GIOSelector(BaseEstimator):
         as ``'all'``.
     candidates : {'near_target', 'all'}, default='near_target'
         Which centroids a quantised run may pick. ``'all'``: any (the paper). ``'near_target'`` (ours): the
-        nearest centroid of each target row (of each target centroid when only those are at hand), widened to
+        nearest centroid of each target row (of each target centroid when the rows are not at hand or more than
+        200,000; ``target_rows`` gives them to a run on a given quantisation), widened to
         the second, third… nearest until they hold the data-size budget and more than ``k`` centroids. With
         few centroids per target mode the k-NN estimate keeps falling as far clusters are added, so GIO over
         every centroid took 2–4x the target's rows from clusters with no target row in them
@@ -474,7 +475,8 @@ class GIOSelector(BaseEstimator):
         self.cluster_centers_ = pool_quantization.centers if quantized else None
 
 
-#: The nearest centroids of at most this many target points are looked up (a larger target: its centroids).
+#: ``candidates='near_target'`` looks up the nearest centroids of the target's rows when there are at most this
+#: many of them at hand, else of the target's centroids.
 NEAR_TARGET_POINTS = 200_000
 
 
