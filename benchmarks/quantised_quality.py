@@ -138,6 +138,7 @@ def merges_study(args) -> None:
                     centres = train_centroids(training, k, seed=faiss_seed, seeding_points_per_centroid=start)
                     seconds = time.perf_counter() - began
                     labels = assign_in_chunks(mix.pool, centres).labels
+                    assert labels is not None  # assigned in this process
                     merged, lost = merge_figures(labels, mix.centre_of_row, args.centres)
                     name = "faiss random" if start == 0 else f"k-means++ x{start}"
                     print(
@@ -184,6 +185,7 @@ def selection_study(args) -> None:
                     selector = GIOSelector(n_clusters=k, random_state=seed, **params).fit(mix.pool, mix.target)
                     seconds = time.perf_counter() - began
                     selected = selector.selected_indices_
+                    assert selected is not None  # the rows are in this process
                     precision, recall, covered = scores(selected, mix)
                     print(
                         f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {selected.size:,} | {precision:.3f} | "

@@ -26,6 +26,7 @@ from .defaults import (
     default_params,
     recipe_params,
     suggested_clusters,
+    suggested_max_picks,
 )
 from .state import Dataset, RunSettings
 
@@ -61,7 +62,14 @@ def _defaults(dataset: Dataset | None) -> dict:
             values["quantize"] = values["quantize"] or dataset.demo.params.get("n_clusters") is not None
     if values.get("n_clusters") is None:
         values["n_clusters"] = 100
+    if dataset is not None and values["quantize"] and "max_iter" not in demo_params_of(dataset):
+        values["max_iter"] = suggested_max_picks(values["n_clusters"])
     return values
+
+
+def demo_params_of(dataset: Dataset) -> dict:
+    """The parameters a demo suggests (none for the user's own data)."""
+    return dict(dataset.demo.params) if dataset.demo is not None else {}
 
 
 def _init_state(dataset: Dataset | None) -> None:
@@ -89,6 +97,8 @@ def _init_state(dataset: Dataset | None) -> None:
             session.keep("_controls_demo_params", tuple(demo_params))
             session.set_value(_PREFIX + "quantize", defaults["quantize"])
             session.set_value(_PREFIX + "n_clusters", defaults["n_clusters"])
+            if "max_iter" not in demo_params:
+                session.set_value(_PREFIX + "max_iter", defaults["max_iter"])
 
 
 def _reset() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from gio_core.gio import PAPER_GIO_PARAMS, GIOSelector
 from gio_core.scale import QUANTIZE_ABOVE_ROWS
 from gio_core.scale import suggested_clusters as _suggested_clusters
+from gio_core.scale import suggested_max_picks as _suggested_max_picks
 
 #: GIO parameters the app sets differently from the engine's defaults (empty: the engine's defaults).
 GIO_OVERRIDES: dict = {}
@@ -105,6 +106,8 @@ def default_params() -> dict:
     params = GIOSelector().get_params()
     params.update(GIO_OVERRIDES)
     params.pop("random_state", None)
+    if params.get("max_iter") is None:  # the engine's "as many as the pool suggests": a number in the box
+        params["max_iter"] = _suggested_max_picks(None)
     return params
 
 
@@ -119,3 +122,8 @@ def recipe_params(recipe: str) -> tuple[dict, str]:
 def suggested_clusters(n_pool: int) -> int:
     """A K-means cluster count for a pool of ``n_pool`` rows: about 1% of it, between 50 and 2,000."""
     return _suggested_clusters(n_pool)
+
+
+def suggested_max_picks(n_clusters: int | None) -> int:
+    """Maximum picks for a run on ``n_clusters`` centroids (None: not quantised): 100, or a fifth of K."""
+    return _suggested_max_picks(n_clusters)

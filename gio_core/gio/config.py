@@ -19,6 +19,7 @@ from ..scale.explode import (
     EXPLODE_MODES,
 )
 from ..scale.quantize import Quantization
+from ..scale.sizing import suggested_max_picks
 from .objectives import OBJECTIVES, STEP_RULES
 
 __all__ = [
@@ -76,7 +77,7 @@ class GIOConfig:
     """Every parameter of a GIO run, validated on construction. See :class:`GIOSelector`."""
 
     k: int = 5
-    max_iter: int = 100
+    max_iter: int | None = None
     stop_criterion: str = "sequential_increase_tolerance"
     min_difference: float = 0.0
     resets_allowed: bool = False
@@ -106,7 +107,8 @@ class GIOConfig:
 
     def __post_init__(self):
         check_int(self.k, "k", minimum=1)
-        check_int(self.max_iter, "max_iter", minimum=0)
+        if self.max_iter is not None:
+            check_int(self.max_iter, "max_iter", minimum=0)
         check_choice(self.stop_criterion, "stop_criterion", STOP_CRITERIA)
         check_float(self.min_difference, "min_difference")
         _check_bool(self.resets_allowed, "resets_allowed")
@@ -162,12 +164,19 @@ class GIOConfig:
     def expected_picks(self, n_pool_rows: int) -> int:
         """The most picks a run on a pool of ``n_pool_rows`` rows can make (where a progress bar ends): at most
         ``max_iter``, one per centroid when quantised, the data-size budget's rows when not."""
-        picks = int(self.max_iter)
+        picks = self.pick_limit(self.n_clusters)
         if self.n_clusters:
             picks = min(picks, int(self.n_clusters))
         elif self.stop_criterion == "data_size":
             picks = min(picks, int(self.max_data_size * n_pool_rows))
         return max(1, min(picks, int(n_pool_rows)))
+
+    def pick_limit(self, n_centroids: int | None) -> int:
+        """The most picks: ``max_iter``, or when None :func:`gio_core.scale.suggested_max_picks` of the run's
+        centroids (``n_centroids``; None when the pool is not quantised)."""
+        if self.max_iter is not None:
+            return int(self.max_iter)
+        return suggested_max_picks(n_centroids)
 
     @property
     def orders_rows_by_target(self) -> bool:

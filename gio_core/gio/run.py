@@ -52,6 +52,7 @@ class _Run:
         # run over centroids stops where its KL stops falling, not where the chosen clusters' rows reach it
         self.target_rows = target_rows  # the unquantised target, when there is one
         self.near_target_only = near_target_only  # excluded holds the centroids near no target point
+        self.max_picks = config.pick_limit(candidates.shape[0] if rows_per_candidate is not None else None)
         self.shares_budget = (
             config.explode == "target_share" and config.stop_criterion == "data_size" and rows_per_candidate is not None
         )
@@ -125,8 +126,15 @@ class _Run:
 
     def _budget_reached(self) -> bool:
         config = self.config
-        if len(self.picks) >= config.max_iter:
-            self._stop("max_iter", f"reached max_iter={config.max_iter} picks.")
+        if len(self.picks) >= self.max_picks:
+            if config.max_iter is None:
+                self._stop(
+                    "max_iter",
+                    f"reached the default of {self.max_picks} picks (100, or a fifth of the centroids when "
+                    "quantised); set max_iter higher to go on.",
+                )
+            else:
+                self._stop("max_iter", f"reached max_iter={config.max_iter} picks.")
             return True
         if self.criterion == "data_size" and self.rows_selected >= self.row_budget:
             self._stop(

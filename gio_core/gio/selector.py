@@ -47,8 +47,10 @@ class GIOSelector(BaseEstimator):
     ----------
     k : int, default=5
         Neighbour rank of the k-NN KL estimator.
-    max_iter : int, default=100
-        At most this many picks (GIO steps that keep a row).
+    max_iter : int or None, default=None
+        At most this many picks (GIO steps that keep a row). None: 100, or a fifth of the centroids when
+        quantised (:func:`gio_core.scale.suggested_max_picks`; grad-info-opt's fixed 100 stopped a run on
+        2,000 centroids with the KL still falling).
     stop_criterion : {'increase', 'min_difference', 'min_kl', 'data_size', \
 'sequential_increase_tolerance', 'max_resets'}, default='sequential_increase_tolerance'
         When to stop: the KL rises; it falls by less than ``min_difference``; it falls below
@@ -178,7 +180,7 @@ class GIOSelector(BaseEstimator):
         self,
         *,
         k: int = 5,
-        max_iter: int = 100,
+        max_iter: int | None = None,
         stop_criterion: str = "sequential_increase_tolerance",
         min_difference: float = 0.0,
         resets_allowed: bool = False,

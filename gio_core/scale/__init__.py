@@ -10,7 +10,7 @@ centroids exploded back to rows.
 from .assign import Assignment, assign_rows
 from .explode import EXPLODE_MODES, allocate_rows, explode_rows, row_priority
 from .quantize import QuantisedInputs, Quantization, quantise_in_process, quantise_inputs, quantize
-from .sizing import QUANTIZE_ABOVE_ROWS, suggested_clusters
+from .sizing import QUANTIZE_ABOVE_ROWS, suggested_clusters, suggested_max_picks
 
 __all__ = [
     "EXPLODE_MODES",
@@ -26,4 +26,5 @@ __all__ = [
     "quantize",
     "row_priority",
     "suggested_clusters",
+    "suggested_max_picks",
 ]
