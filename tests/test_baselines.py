@@ -209,3 +209,23 @@ def test_kl_curve_is_measured_when_first_read(rng, monkeypatch):
     assert calls == [1]  # measured once
     with pytest.raises(AttributeError, match="call fit first"):
         _ = RandomSelector().kl_curve_
+
+
+def test_nearest_to_target_deepens_its_lists_with_the_same_picks_as_a_full_scan():
+    # 40 target rows crowd one spot, so each one's precomputed neighbours run out many times over
+    rng = np.random.default_rng(7)
+    pool = rng.normal(size=(600, 6))
+    target = rng.normal(scale=0.05, size=(40, 6))
+    picks = NearestToTargetSelector(n_select=450, random_state=3).fit(pool, target).selected_indices_
+    order = np.random.default_rng(3).permutation(40)
+    used = np.zeros(600, dtype=bool)
+    expected: list[int] = []
+    while len(expected) < 450:
+        for row in order:
+            if len(expected) == 450:
+                break
+            distances = ((pool - target[row]) ** 2).sum(axis=1)
+            distances[used] = np.inf
+            expected.append(int(np.argmin(distances)))
+            used[expected[-1]] = True
+    assert picks.tolist() == expected
