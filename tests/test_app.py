@@ -603,3 +603,30 @@ def test_the_tab_icon_is_a_file_of_the_app():
     from ui import navigation
 
     assert navigation.FAVICON.is_file() and navigation.FAVICON.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_run_cut_short_by_maximum_picks_or_near_target_clusters_says_what_to_change():
+    from types import SimpleNamespace
+
+    from ui.run_view import early_stop_hint
+    from ui.state import RunRecord, RunSettings
+
+    def record(reason, kls, message=None):
+        made = RunRecord(
+            run_id=1,
+            data_key="test",
+            settings=RunSettings(params={"k": 5}, seed=0, start="empty"),
+            dimensions=2,
+            stop_reason=reason,
+            stop_message=message,
+            selected=np.arange(500),
+        )
+        made.steps = [SimpleNamespace(kl=value, kept=True) for value in kls]
+        return made
+
+    falling = [float("inf")] * 4 + [10.0 - 0.1 * i for i in range(40)]
+    assert "raise it" in early_stop_hint(record("max_iter", falling))
+    assert early_stop_hint(record("max_iter", [float("inf")] * 4 + [5.0] * 40)) is None  # flat: no hint
+    near = "every cluster nearest a target row has been picked (candidates='near_target'; ...)"
+    assert "Stop at a budget" in early_stop_hint(record("pool_exhausted", falling, near))
+    assert early_stop_hint(record("pool_exhausted", falling, "every pool row has been picked.")) is None

@@ -318,8 +318,20 @@ _FEW_PICKS_OVER_K = 15
 
 
 def early_stop_hint(record: RunRecord) -> str | None:
-    """What to do when the KL's own rule ended a run after only a few picks (the pool has little like the
-    target left, or the small-sample estimate stopped falling), for a person who wanted more rows."""
+    """What to do when a run ended before the target was covered: Maximum picks ended it with the KL still
+    falling; every cluster near the target was taken; or the KL's own rule ended it after only a few picks (the
+    pool has little like the target left, or the small-sample estimate stopped falling)."""
+    curve = [step.kl for step in record.steps if step.kept and math.isfinite(step.kl)]
+    if record.stop_reason == "max_iter" and len(curve) >= 2 and curve[-1] < curve[max(0, len(curve) - 6)]:
+        return (
+            "The KL was still falling when **Maximum picks** ended the run: raise it to let GIO go on "
+            "(or choose **Stopping rule → Stop at a budget** for a set number of rows)."
+        )
+    if record.stop_reason == "pool_exhausted" and record.stop_message and "nearest a target row" in record.stop_message:
+        return (
+            "Every cluster nearest a target row was taken: those hold the pool's rows like the target. For a set "
+            "number of rows, choose **Stopping rule → Stop at a budget** (the allowed clusters widen to hold it)."
+        )
     if record.stop_reason not in _KL_RULES:
         return None
     rows = len(record.selected_indices)
