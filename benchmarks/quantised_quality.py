@@ -24,6 +24,7 @@ rows selected), rows, picks, why the run stopped, seconds.
 
     PYTHONPATH=. .venv/bin/python benchmarks/quantised_quality.py --merges --rows 30000 --seeds 0 1 2
     PYTHONPATH=. .venv/bin/python benchmarks/quantised_quality.py --rows 30000 300000 --seeds 0 1
+    PYTHONPATH=. .venv/bin/python benchmarks/quantised_quality.py --cost --rows 1000000   # now vs before
 
 Timings come with the machine's load average (the machine is shared).
 """
@@ -35,6 +36,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +45,7 @@ from gio_core.gio import GIOSelector
 from gio_core.methods.baselines import NearestToTargetSelector
 from gio_core.scale import suggested_clusters
 from gio_core.scale.assign import assign_in_chunks
-from gio_core.scale.quantize import draw_training_rows, train_centroids
+from gio_core.scale.quantize import SEEDING_POINTS_PER_CENTROID, draw_training_rows, train_centroids
 
 KINDS = ("separated", "overlapping", "rounded")
 CENTRE_SCALE = {"separated": 1.0, "overlapping": 0.35, "rounded": 1.0}
@@ -208,9 +210,46 @@ def selection_study(args) -> None:
     print(f"# end: {load_text()}")
 
 
+def cost_study(args) -> None:
+    """The time of a quantised run at the largest ``--rows``, today's defaults against the settings before
+    this study (faiss's random start, every centroid a candidate, 100 picks), in one run."""
+    from unittest import mock
+
+    n_rows = max(args.rows)
+    mix = make_mixture(n_rows, "separated", args.seeds[0], n_centres=args.centres, dim=args.dim)
+    k = suggested_clusters(n_rows)
+    print(f"# time of one quantised run, {n_rows:,} x {args.dim} separated mixture, K = {k}; {load_text()}")
+    print("| settings | K-means s | GIO s | total s | picks | rows | precision | recall | stop | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    settings: dict[str, tuple[int | None, dict[str, Any]]] = {
+        "before (faiss start, candidates='all', max_iter=100)": (0, dict(candidates="all", max_iter=100)),
+        "now (k-means++ start, candidates='near_target', max_iter=None)": (None, {}),
+    }
+    for repeat in range(args.repeats):
+        for name, (seeding, params) in settings.items():
+            start = SEEDING_POINTS_PER_CENTROID if seeding is None else seeding
+            with mock.patch("gio_core.scale.quantize.SEEDING_POINTS_PER_CENTROID", start):
+                began = time.perf_counter()
+                selector = GIOSelector(n_clusters=k, random_state=repeat, **params).fit(mix.pool, mix.target)
+                total = time.perf_counter() - began
+            seconds = selector.result_.seconds
+            selected = selector.selected_indices_
+            assert selected is not None
+            precision, recall, _ = scores(selected, mix)
+            print(
+                f"| {name} | {seconds.get('quantize_pool', 0) + seconds.get('quantize_target', 0):.1f} | "
+                f"{seconds.get('select', 0):.1f} | {total:.1f} | {len(selector.kl_curve_)} | {selected.size:,} | "
+                f"{precision:.3f} | {recall:.3f} | {selector.stop_reason_} | {os.getloadavg()[0]:.1f} |",
+                flush=True,
+            )
+    print(f"# end: {load_text()}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--merges", action="store_true", help="K-means merges only (no selection)")
+    parser.add_argument("--cost", action="store_true", help="time of one run at the largest --rows: now vs before")
+    parser.add_argument("--repeats", type=int, default=1, help="--cost: pairs of runs")
     parser.add_argument("--rows", type=int, nargs="+", default=[30_000])
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -221,7 +260,7 @@ def main(argv=None) -> int:
     parser.add_argument("--k", type=int, default=0, help="GIO's k (0: the default)")
     parser.add_argument("--max-iter", type=int, default=0, help="own stop's max_iter (0: the default)")
     args = parser.parse_args(argv)
-    (merges_study if args.merges else selection_study)(args)
+    (merges_study if args.merges else cost_study if args.cost else selection_study)(args)
     return 0
 
 

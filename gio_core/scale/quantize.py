@@ -466,7 +466,7 @@ def train_centroids(
     seed: int,
     n_iter: int = 20,
     max_points_per_centroid: int = 64,
-    seeding_points_per_centroid: int = SEEDING_POINTS_PER_CENTROID,
+    seeding_points_per_centroid: int | None = None,
 ) -> NDArray[np.float32]:
     """faiss K-means on the training rows (all finite), on this machine, started from k-means++
     (:func:`seed_centroids`).
@@ -480,8 +480,8 @@ def train_centroids(
         faiss's seed (from :func:`draw_training_rows`).
     n_iter : int, default=20
     max_points_per_centroid : int, default=64
-    seeding_points_per_centroid : int, default=SEEDING_POINTS_PER_CENTROID
-        As :func:`seed_centroids` (0: faiss's random start).
+    seeding_points_per_centroid : int or None, default=None
+        As :func:`seed_centroids` (0: faiss's random start; None: :data:`SEEDING_POINTS_PER_CENTROID`).
 
     Returns
     -------
@@ -490,6 +490,8 @@ def train_centroids(
     import faiss
 
     training = np.ascontiguousarray(training, dtype=np.float32)
+    if seeding_points_per_centroid is None:
+        seeding_points_per_centroid = SEEDING_POINTS_PER_CENTROID
     init = seed_centroids(training, n_clusters, seed=seed, points_per_centroid=seeding_points_per_centroid)
     kmeans = faiss.Kmeans(
         training.shape[1],
@@ -505,7 +507,7 @@ def train_centroids(
 
 
 def seed_centroids(
-    training: NDArray[np.float32], n_clusters: int, *, seed: int, points_per_centroid: int = SEEDING_POINTS_PER_CENTROID
+    training: NDArray[np.float32], n_clusters: int, *, seed: int, points_per_centroid: int = 8
 ) -> NDArray[np.float32] | None:
     """k-means++ starting centroids for faiss, drawn from a seeded subset of the training rows.
 
@@ -522,7 +524,7 @@ def seed_centroids(
     n_clusters : int
     seed : int
         The run's faiss seed; the same seed gives the same start on every engine.
-    points_per_centroid : int, default=SEEDING_POINTS_PER_CENTROID
+    points_per_centroid : int, default=8
         Rows of the seeding subset per centroid; 0 leaves the start to faiss (random training rows).
 
     Returns
