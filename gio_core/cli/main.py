@@ -32,6 +32,8 @@ def _app(args) -> int:
 #: they are said as the options that set them.
 _FLAGS = {
     "n_clusters": "--clusters",
+    "max_iter": "--max-iter",
+    "candidates": "--candidates",
     "engine": "--engine",
     "vector_column": "--vector-column",
     "columns": "--columns",

@@ -313,11 +313,13 @@ def run(args, gio_names: list[str]) -> int:
             elif event.stage == "select":
                 seen["result"] = event.result
             elif event.stage == "explode":
+                from .main import in_cli_words  # main imports this module
+
                 result = seen["result"]
                 say(
                     f"selected {event.result.n_rows:,} of {seen['pool_rows']:,} pool rows in {seen['seconds']:.1f} s; "
                     f"KL {format_kl(result.initial_kl)} -> {format_kl(result.final_kl)}; stop: {result.stop_reason}: "
-                    f"{result.stop_message.rstrip('.')}"
+                    f"{in_cli_words(result.stop_message.rstrip('.'))}"
                 )
 
     # bad parameters, a missing engine (pyspark, Java) and bad options fail here, before any file is read

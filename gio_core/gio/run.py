@@ -131,7 +131,7 @@ class _Run:
                 self._stop(
                     "max_iter",
                     f"reached the default of {self.max_picks} picks (100, or a fifth of the centroids when "
-                    "quantised); set max_iter higher to go on.",
+                    f"quantised); raise it (max_iter={2 * self.max_picks}, say) to go on.",
                 )
             else:
                 self._stop("max_iter", f"reached max_iter={config.max_iter} picks.")
