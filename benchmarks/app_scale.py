@@ -148,31 +148,36 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def tree_rss_mib(pid: int) -> float:
+def tree_rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """The server tree's memory from ``/proc/PID/status``: ``VmRSS`` (all resident pages), or ``RssAnon`` (the
+    process's own memory, without the pages of files it maps, such as a memory-mapped ``.npy``, which the kernel
+    can drop and read again)."""
     total = 0
     for member in _tree(pid):
         try:
             with open(f"/proc/{member}/status") as handle:
-                total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
+                total += next(int(line.split()[1]) for line in handle if line.startswith(f"{field}:"))
         except (OSError, StopIteration):
             pass
     return total / 1024
 
 
 class PeakRss:
-    """The server tree's RSS sampled every 0.2 s; ``reset()`` starts a new peak."""
+    """The server tree's RSS and anonymous RSS sampled every 0.2 s; ``reset()`` starts new peaks."""
 
     def __init__(self, pid: int):
-        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self.pid, self.peak, self.peak_anon, self._stop = pid, 0.0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             self.peak = max(self.peak, tree_rss_mib(self.pid))
+            self.peak_anon = max(self.peak_anon, tree_rss_mib(self.pid, "RssAnon"))
 
     def reset(self) -> None:
         self.peak = tree_rss_mib(self.pid)
+        self.peak_anon = tree_rss_mib(self.pid, "RssAnon")
 
     def close(self) -> None:
         self._stop.set()
@@ -328,6 +333,7 @@ def drive(browser, url: str, case: str, pool: Path, target: Path, rss: PeakRss, 
         figures["Compare s"] = time.perf_counter() - clicked
         page.screenshot(path=str(out / f"app_scale_{case}_compare.png"), full_page=True)
     figures["server peak RSS MiB"] = rss.peak
+    figures["server peak RSS without mapped files MiB"] = rss.peak_anon
     figures["load avg"] = load()
     result.page, result.manifest = page, manifest
     return result
