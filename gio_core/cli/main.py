@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import sys
 import threading
@@ -15,8 +14,9 @@ from collections.abc import Sequence
 
 from . import select
 from .arguments import PROG, STATUS_BAD_INPUT, STATUS_FAILED, UsageError, build_parser
+from .words import in_cli_words
 
-__all__ = ["main"]
+__all__ = ["in_cli_words", "main"]
 
 
 def _app(args) -> int:
@@ -26,46 +26,6 @@ def _app(args) -> int:
         print(args.app_help(), end="")
         return 0
     return app_command.run(args.streamlit_args)
-
-
-#: The engine's messages name Python parameters (``vector_column=``, ``engine='spark'``); on the command line
-#: they are said as the options that set them.
-_FLAGS = {
-    "n_clusters": "--clusters",
-    "max_iter": "--max-iter",
-    "candidates": "--candidates",
-    "engine": "--engine",
-    "vector_column": "--vector-column",
-    "columns": "--columns",
-    "text_column": "--text-column",
-    "text_model": "--text-model",
-    "drop_nonfinite": "--drop-nonfinite",
-    "id_column": "--id-column",
-    "max_bytes": "--max-bytes",
-    "encoding": "--encoding",
-    "out": "--out",
-    "pool": "--pool",
-    "target": "--target",
-}
-_PARAMETER = re.compile(
-    r"\b("
-    + "|".join(sorted(_FLAGS, key=len, reverse=True))
-    + r")=(?:'([^']*)'|(True|False)\b|([A-Za-z0-9_.\-\[\]]+(?:\.\.\.)?))?"
-)
-
-
-def in_cli_words(message: str) -> str:
-    """An engine message with each ``name=value`` it names said as the option (``--name value``)."""
-
-    def flag(match: re.Match) -> str:
-        option = _FLAGS[match.group(1)]
-        quoted, boolean, bare = match.group(2), match.group(3), match.group(4)
-        if boolean is not None:
-            return option if boolean == "True" else f"no {option}"
-        value = quoted if quoted is not None else bare
-        return option if value is None else f"{option} {value}"
-
-    return _PARAMETER.sub(flag, message)
 
 
 class _Stopped(KeyboardInterrupt):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .arguments import EXPLICIT_NONE, PROG, STATUS_FAILED, UsageError
+from .words import in_cli_words
 
 
 class ProgressBar:
@@ -313,8 +314,6 @@ def run(args, gio_names: list[str]) -> int:
             elif event.stage == "select":
                 seen["result"] = event.result
             elif event.stage == "explode":
-                from .main import in_cli_words  # main imports this module
-
                 result = seen["result"]
                 say(
                     f"selected {event.result.n_rows:,} of {seen['pool_rows']:,} pool rows in {seen['seconds']:.1f} s; "
