@@ -26,7 +26,7 @@ STOP_LABELS = {
     "data_size": "stopped: data-size budget",
     "sequential_increase_tolerance": "stopped: repeated KL rises",
     "max_resets": "stopped: resets used up",
-    "pool_exhausted": "stopped: pool used up",
+    "pool_exhausted": "stopped: nothing left to pick",  # every pool row, or every cluster near the target
     "interrupted": "stopped by the user",
 }
 
