@@ -480,7 +480,6 @@ def run_area(
     if settings.error:
         st.error(settings.error, icon=":material/warning:")
     map_status(map_state)
-    slots = _Slots()
     record = current_run(dataset.key)
     if run_clicked:
         # while it runs, Run is a greyed "Running…" beside Stop: a second click cannot start a second run
@@ -492,13 +491,14 @@ def run_area(
             disabled=True,
             width="stretch",
         )
-        record = _live_run(slots, stop_slot, dataset, settings, view, map_state, clicked_at=clicked_at)
+        record = _live_run(_Slots(), stop_slot, dataset, settings, view, map_state, clicked_at=clicked_at)
         st.rerun()  # the finished run is drawn as any later visit draws it, with Run back in place
     elif record is not None and not record.settings.same_run(settings):
         note.info(
             "The parameters changed since this run: press **Run selection** to run again.", icon=":material/info:"
         )
     if record is None:
+        slots = _Slots()
         trace = RunTrace.from_steps([], initial_kl=math.inf, dimensions=dataset.dimensions)
         _draw(slots, trace, -1, dataset, view, map_state, select_key="map_select_before_run")
         slots.caption.caption("Press **Run selection** to watch GIO pick pool rows step by step.")
@@ -509,6 +509,14 @@ def run_area(
         note.warning(
             f"Stopped after {len(record.steps):,} steps; the picks so far are kept.", icon=":material/stop_circle:"
         )
+    _run_view(record, dataset, view, map_state)
+
+
+@st.fragment
+def _run_view(record: RunRecord, dataset: Dataset, view: ViewSettings, map_state: MapState) -> None:
+    """A run's map, KL curve, replay, summary and downloads, as a fragment: moving the Step slider, Play, a
+    choice on the map or a search of the picks reruns this part only, not the sidebar and the data panel."""
+    slots = _Slots()
     _replay(slots, record, dataset, view, map_state)
     if record.finished:
         _summary(slots, record, dataset)
