@@ -131,7 +131,9 @@ def merges_study(args) -> None:
     for n_rows in args.rows:
         for kind in args.kinds:
             for seed in args.seeds:
-                mix = make_mixture(n_rows, kind, seed, n_centres=args.centres, dim=args.dim)
+                mix = make_mixture(
+                    n_rows, kind, seed, n_centres=args.centres, dim=args.dim, n_target_centres=args.target_centres
+                )
                 k = suggested_clusters(n_rows)
                 faiss_seed, sample = draw_training_rows(n_rows, k, np.random.default_rng(seed))
                 training = mix.pool if sample is None else mix.pool[sample]
@@ -217,7 +219,9 @@ def selection_study(args) -> None:
     for n_rows in args.rows:
         for kind in args.kinds:
             for seed in args.seeds:
-                mix = make_mixture(n_rows, kind, seed, n_centres=args.centres, dim=args.dim)
+                mix = make_mixture(
+                    n_rows, kind, seed, n_centres=args.centres, dim=args.dim, n_target_centres=args.target_centres
+                )
                 k = suggested_clusters(n_rows)
                 n_target_rows = int(mix.in_target.sum())
                 budget = int(0.9 * n_target_rows)
@@ -260,7 +264,9 @@ def cost_study(args) -> None:
     from unittest import mock
 
     n_rows = max(args.rows)
-    mix = make_mixture(n_rows, "separated", args.seeds[0], n_centres=args.centres, dim=args.dim)
+    mix = make_mixture(
+        n_rows, "separated", args.seeds[0], n_centres=args.centres, dim=args.dim, n_target_centres=args.target_centres
+    )
     k = suggested_clusters(n_rows)
     print(f"# time of one quantised run, {n_rows:,} x {args.dim} separated mixture, K = {k}; {load_text()}")
     print("| settings | K-means s | GIO s | total s | picks | rows | precision | recall | stop | load |")
