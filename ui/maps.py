@@ -27,7 +27,9 @@ class MapState:
 
 def current_map(dataset: Dataset, method: str) -> MapState:
     """The map of a data set: ``method`` 'auto' gives UMAP when fitted, PCA (or raw) until then."""
-    return _map(dataset.key, dataset.prepared.pool, dataset.prepared.target, method)
+    return _map(
+        dataset.key, dataset.prepared.pool, dataset.prepared.target, method, int(APP_SETTINGS["max_pool_rows_on_map"])
+    )
 
 
 def pool_map(key: str, pool) -> MapState:
@@ -35,12 +37,11 @@ def pool_map(key: str, pool) -> MapState:
 
     The maps are made of pool ∪ target; the pool's first row stands in for the target, which is not drawn.
     """
-    return _map(key, pool, pool[:1], "auto")
+    return _map(key, pool, pool[:1], "auto", int(APP_SETTINGS["max_pool_rows_on_target_map"]))
 
 
-def _map(key: str, pool, target, method: str) -> MapState:
+def _map(key: str, pool, target, method: str, max_rows: int) -> MapState:
     seed = int(APP_SETTINGS["seed"])
-    max_rows = int(APP_SETTINGS["max_pool_rows_on_map"])
     wanted = resolve_method(method, min(len(pool), max_rows) + len(target), pool.shape[1])
     pending = failure = None
     if wanted == "umap":

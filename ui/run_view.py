@@ -178,7 +178,7 @@ def _live_run(
     pace = LIVE_SPEEDS.get(view.live_speed)
     paced_seconds = _NORMAL_PACED_SECONDS if view.live_speed == "Normal" else math.inf
     # each redraw sends the whole map, which a browser takes about 0.1 s per 1,000 points to draw: a big pool's
-    # map is redrawn less often (2 s at the 20,000 points drawn at most), so the run is not held up by drawing
+    # map is redrawn less often (0.5 s at the 5,000 points drawn at most), so the run is not held up by drawing
     points = min(dataset.n_pool, int(APP_SETTINGS["max_pool_rows_on_map"]))
     redraw = max(float(APP_SETTINGS["redraw_seconds"]), points * 1e-4)
     # the map stays on screen while K-means trains (it used to be blank until the first pick)
