@@ -148,18 +148,21 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def tree_rss_mib(pid: int, field: str = "VmRSS") -> float:
-    """The server tree's memory from ``/proc/PID/status``: ``VmRSS`` (all resident pages), or ``RssAnon`` (the
-    process's own memory, without the pages of files it maps, such as a memory-mapped ``.npy``, which the kernel
-    can drop and read again)."""
-    total = 0
+def tree_memory_mib(pid: int) -> tuple[float, float]:
+    """The server tree's memory from ``/proc/PID/status``, read once per process: ``VmRSS`` (all resident pages)
+    and ``RssAnon`` (the process's own memory, without the pages of files it maps, such as a memory-mapped
+    ``.npy``, which the kernel can drop and read again)."""
+    totals = {"VmRSS": 0, "RssAnon": 0}
     for member in _tree(pid):
         try:
             with open(f"/proc/{member}/status") as handle:
-                total += next(int(line.split()[1]) for line in handle if line.startswith(f"{field}:"))
-        except (OSError, StopIteration):
+                for line in handle:
+                    field = line.split(":", 1)[0]
+                    if field in totals:
+                        totals[field] += int(line.split()[1])
+        except OSError:
             pass
-    return total / 1024
+    return totals["VmRSS"] / 1024, totals["RssAnon"] / 1024
 
 
 class PeakRss:
@@ -172,12 +175,11 @@ class PeakRss:
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
-            self.peak = max(self.peak, tree_rss_mib(self.pid))
-            self.peak_anon = max(self.peak_anon, tree_rss_mib(self.pid, "RssAnon"))
+            rss, anon = tree_memory_mib(self.pid)
+            self.peak, self.peak_anon = max(self.peak, rss), max(self.peak_anon, anon)
 
     def reset(self) -> None:
-        self.peak = tree_rss_mib(self.pid)
-        self.peak_anon = tree_rss_mib(self.pid, "RssAnon")
+        self.peak, self.peak_anon = tree_memory_mib(self.pid)
 
     def close(self) -> None:
         self._stop.set()

@@ -123,39 +123,40 @@ def merge_figures(labels: NDArray, centre_of_row: NDArray, n_centres: int) -> tu
     return float(merged), int(n_centres - owners.size)
 
 
-def merges_study(args) -> None:
-    print("# K-means merges: share of clusters holding >= 2 true centres; centres owning no cluster; train s")
-    print(f"# {args.centres} centres, {args.dim}-d, K as the app suggests; {load_text()}")
-    print("| rows | kind | seed | K | start | merged clusters | centres lost | train s |")
-    print("|---|---|---|---|---|---|---|---|")
+def mixtures(args):
+    """Each mixture the arguments name: ``(rows, kind, seed, K as the app suggests, Mixture)``."""
     for n_rows in args.rows:
         for kind in args.kinds:
             for seed in args.seeds:
                 mix = make_mixture(
                     n_rows, kind, seed, n_centres=args.centres, dim=args.dim, n_target_centres=args.target_centres
                 )
-                k = suggested_clusters(n_rows)
-                faiss_seed, sample = draw_training_rows(n_rows, k, np.random.default_rng(seed))
-                training = mix.pool if sample is None else mix.pool[sample]
-                for start in args.starts:
-                    began = time.perf_counter()
-                    centres = train_centroids(training, k, seed=faiss_seed, seeding_points_per_centroid=start)
-                    seconds = time.perf_counter() - began
-                    labels = assign_in_chunks(mix.pool, centres).labels
-                    assert labels is not None  # assigned in this process
-                    merged, lost = merge_figures(labels, mix.centre_of_row, args.centres)
-                    name = "faiss random" if start == 0 else f"k-means++ x{start}"
-                    print(
-                        f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {merged:.3f} | {lost} | {seconds:.1f} |",
-                        flush=True,
-                    )
-                if args.faiss_settings:
-                    for name, figures in faiss_variants(mix, k, faiss_seed, seed, args.centres).items():
-                        merged, lost, seconds = figures
-                        print(
-                            f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {merged:.3f} | {lost} | {seconds:.1f} |",
-                            flush=True,
-                        )
+                yield n_rows, kind, seed, suggested_clusters(n_rows), mix
+
+
+def merges_study(args) -> None:
+    print("# K-means merges: share of clusters holding >= 2 true centres; centres owning no cluster; train s")
+    print(f"# {args.centres} centres, {args.dim}-d, K as the app suggests; {load_text()}")
+    print("| rows | kind | seed | K | start | merged clusters | centres lost | train s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n_rows, kind, seed, k, mix in mixtures(args):
+        faiss_seed, sample = draw_training_rows(n_rows, k, np.random.default_rng(seed))
+        training = mix.pool if sample is None else mix.pool[sample]
+        figures: dict[str, tuple[float, int, float]] = {}
+        for start in args.starts:
+            began = time.perf_counter()
+            centres = train_centroids(training, k, seed=faiss_seed, seeding_points_per_centroid=start)
+            seconds = time.perf_counter() - began
+            labels = assign_in_chunks(mix.pool, centres).labels
+            assert labels is not None  # assigned in this process
+            merged, lost = merge_figures(labels, mix.centre_of_row, args.centres)
+            figures["faiss random" if start == 0 else f"k-means++ x{start}"] = (merged, lost, seconds)
+        if args.faiss_settings:
+            figures.update(faiss_variants(mix, k, faiss_seed, seed, args.centres))
+        for name, (merged, lost, seconds) in figures.items():
+            print(
+                f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {merged:.3f} | {lost} | {seconds:.1f} |", flush=True
+            )
     print(f"# end: {load_text()}")
 
 
@@ -216,45 +217,37 @@ def selection_study(args) -> None:
         "| rows | kind | seed | K | method | rows selected | precision | recall | centres covered | picks | stop | s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for n_rows in args.rows:
-        for kind in args.kinds:
-            for seed in args.seeds:
-                mix = make_mixture(
-                    n_rows, kind, seed, n_centres=args.centres, dim=args.dim, n_target_centres=args.target_centres
-                )
-                k = suggested_clusters(n_rows)
-                n_target_rows = int(mix.in_target.sum())
-                budget = int(0.9 * n_target_rows)
-                common = dict(k=args.k) if args.k else {}
-                runs = [("GIO own stop", dict(common, max_iter=args.max_iter) if args.max_iter else common)]
-                runs.append(
-                    ("GIO budget", dict(common, stop_criterion="data_size", max_data_size=budget / n_rows, max_iter=k))
-                )
-                for name, params in runs:
-                    began = time.perf_counter()
-                    selector = GIOSelector(n_clusters=k, random_state=seed, **params).fit(mix.pool, mix.target)
-                    seconds = time.perf_counter() - began
-                    selected = selector.selected_indices_
-                    assert selected is not None  # the rows are in this process
-                    precision, recall, covered = scores(selected, mix)
-                    print(
-                        f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {selected.size:,} | {precision:.3f} | "
-                        f"{recall:.3f} | {covered}/{mix.target_centres.size} | {len(selector.kl_curve_)} | "
-                        f"{selector.stop_reason_} | {seconds:.1f} |",
-                        flush=True,
-                    )
-                    if name == "GIO own stop":
-                        own_rows = selected.size
-                for name, amount in (("nearest, own-stop rows", own_rows), ("nearest, budget", budget)):
-                    began = time.perf_counter()
-                    nearest = NearestToTargetSelector(n_select=amount, random_state=seed).fit(mix.pool, mix.target)
-                    seconds = time.perf_counter() - began
-                    precision, recall, covered = scores(nearest.selected_indices_, mix)
-                    print(
-                        f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {amount:,} | {precision:.3f} | "
-                        f"{recall:.3f} | {covered}/{mix.target_centres.size} | | | {seconds:.1f} |",
-                        flush=True,
-                    )
+    for n_rows, kind, seed, k, mix in mixtures(args):
+        n_target_rows = int(mix.in_target.sum())
+        budget = int(0.9 * n_target_rows)
+        common = dict(k=args.k) if args.k else {}
+        runs = [("GIO own stop", dict(common, max_iter=args.max_iter) if args.max_iter else common)]
+        runs.append(("GIO budget", dict(common, stop_criterion="data_size", max_data_size=budget / n_rows, max_iter=k)))
+        for name, params in runs:
+            began = time.perf_counter()
+            selector = GIOSelector(n_clusters=k, random_state=seed, **params).fit(mix.pool, mix.target)
+            seconds = time.perf_counter() - began
+            selected = selector.selected_indices_
+            assert selected is not None  # the rows are in this process
+            precision, recall, covered = scores(selected, mix)
+            print(
+                f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {selected.size:,} | {precision:.3f} | "
+                f"{recall:.3f} | {covered}/{mix.target_centres.size} | {len(selector.kl_curve_)} | "
+                f"{selector.stop_reason_} | {seconds:.1f} |",
+                flush=True,
+            )
+            if name == "GIO own stop":
+                own_rows = selected.size
+        for name, amount in (("nearest, own-stop rows", own_rows), ("nearest, budget", budget)):
+            began = time.perf_counter()
+            nearest = NearestToTargetSelector(n_select=amount, random_state=seed).fit(mix.pool, mix.target)
+            seconds = time.perf_counter() - began
+            precision, recall, covered = scores(nearest.selected_indices_, mix)
+            print(
+                f"| {n_rows:,} | {kind} | {seed} | {k} | {name} | {amount:,} | {precision:.3f} | "
+                f"{recall:.3f} | {covered}/{mix.target_centres.size} | | | {seconds:.1f} |",
+                flush=True,
+            )
     print(f"# end: {load_text()}")
 
 

@@ -513,6 +513,25 @@ def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp
     assert again["gio_row"].tolist() == _exported(record)["gio_row"].tolist()
 
 
+def _finished_record(stop_reason, rows, *, message=None, kls=()):
+    """A finished run's record with ``rows`` selected, its stop, and kept steps with the KL values ``kls``."""
+    from types import SimpleNamespace
+
+    from ui.state import RunRecord, RunSettings
+
+    record = RunRecord(
+        run_id=1,
+        data_key="test",
+        settings=RunSettings(params={"k": 5}, seed=0, start="empty"),
+        dimensions=2,
+        stop_reason=stop_reason,
+        stop_message=message,
+        selected=np.arange(rows),
+    )
+    record.steps = [SimpleNamespace(kl=value, kept=True) for value in kls]
+    return record
+
+
 @pytest.mark.parametrize(
     "stop_reason, rows, shown",
     [
@@ -528,17 +547,8 @@ def test_a_quantised_run_in_the_app_is_what_the_cli_reruns_from_its_manifest(tmp
 )
 def test_an_early_stop_of_the_kls_own_rule_gets_a_hint(stop_reason, rows, shown):
     from ui.run_view import early_stop_hint
-    from ui.state import RunRecord, RunSettings
 
-    record = RunRecord(
-        run_id=1,
-        data_key="test",
-        settings=RunSettings(params={"k": 5}, seed=0, start="empty"),
-        dimensions=2,
-        stop_reason=stop_reason,
-        selected=np.arange(rows),
-    )
-    hint = early_stop_hint(record)
+    hint = early_stop_hint(_finished_record(stop_reason, rows))
     assert (hint is not None) == shown
     if shown:
         assert hint.startswith(f"Only {rows} rows") and "Stop at a budget" in hint
@@ -606,23 +616,10 @@ def test_the_tab_icon_is_a_file_of_the_app():
 
 
 def test_a_run_cut_short_by_maximum_picks_or_near_target_clusters_says_what_to_change():
-    from types import SimpleNamespace
-
     from ui.run_view import early_stop_hint
-    from ui.state import RunRecord, RunSettings
 
     def record(reason, kls, message=None):
-        made = RunRecord(
-            run_id=1,
-            data_key="test",
-            settings=RunSettings(params={"k": 5}, seed=0, start="empty"),
-            dimensions=2,
-            stop_reason=reason,
-            stop_message=message,
-            selected=np.arange(500),
-        )
-        made.steps = [SimpleNamespace(kl=value, kept=True) for value in kls]
-        return made
+        return _finished_record(reason, 500, message=message, kls=kls)
 
     falling = [float("inf")] * 4 + [10.0 - 0.1 * i for i in range(40)]
     assert "raise it" in early_stop_hint(record("max_iter", falling))

@@ -87,7 +87,7 @@ def _init_state(dataset: Dataset | None) -> None:
     if session.kept("_controls_data_key") != data_key:
         session.keep("_controls_data_key", data_key)
         if dataset is not None:
-            demo_params = dict(dataset.demo.params) if dataset.demo is not None else {}
+            demo_params = demo_params_of(dataset)
             plain = _defaults(None)
             for name in session.kept("_controls_demo_params", ()):
                 if name not in demo_params and name in plain:
