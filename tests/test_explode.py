@@ -181,8 +181,33 @@ def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blob
     selector = GIOSelector(
         n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
     ).fit(pool, target)
-    # the points GIO ran on: the target's centroids (it has more rows than K), as the pipeline and Spark order them
+    # GIO ran on the target's centroids (it has more rows than K), but the rows are ordered by the target's own
+    # rows (pool x target pairs within ORDER_BY_TARGET_ROWS_PAIRS), as the pipeline and Spark order them
     assert selector.result_.target_quantization is not None
+    distance = nearest_target_distances(pool, target)
+    chosen = set(selector.selected_indices_.tolist())
+    partial = 0
+    for cluster in np.unique(selector.selected_clusters_):
+        members = np.flatnonzero(selector.cluster_labels_ == cluster)
+        taken = np.array([row in chosen for row in members])
+        if taken.any() and not taken.all():
+            partial += 1
+            assert distance[members[taken]].max() <= distance[members[~taken]].min()
+    assert partial >= 5
+
+
+def test_past_the_pair_limit_rows_are_ordered_by_the_target_centroids(two_blobs, monkeypatch):
+    import importlib
+
+    from gio_core.scale.explode import nearest_target_distances
+
+    quantize_module = importlib.import_module("gio_core.scale.quantize")  # the module, not the function beside it
+
+    pool, target = two_blobs
+    monkeypatch.setattr(quantize_module, "ORDER_BY_TARGET_ROWS_PAIRS", len(pool) * len(target) - 1)
+    selector = GIOSelector(
+        n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
+    ).fit(pool, target)
     distance = nearest_target_distances(pool, selector.result_.target_quantization.centers)
     chosen = set(selector.selected_indices_.tolist())
     partial = 0
@@ -192,6 +217,26 @@ def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blob
         if taken.any() and not taken.all():
             partial += 1
             assert distance[members[taken]].max() <= distance[members[~taken]].min()
+    assert partial >= 5
+
+
+def test_a_target_that_is_the_pool_gives_each_cluster_a_seeded_random_share(two_blobs):
+    """Self-selection: every row is a target row, so inside a cluster the seeded priority alone decides (a
+    stratified random sample), not the distance to a centroid, which kept only each cluster's central rows."""
+    pool, _ = two_blobs
+    selector = GIOSelector(
+        n_clusters=20, stop_criterion="data_size", max_data_size=0.25, max_iter=20, random_state=0
+    ).fit(pool, pool)
+    seed = selector.result_.explode_seed
+    chosen = set(selector.selected_indices_.tolist())
+    partial = 0
+    for cluster in np.unique(selector.selected_clusters_):
+        members = np.flatnonzero(selector.cluster_labels_ == cluster)
+        taken = np.array([row in chosen for row in members])
+        if taken.any() and not taken.all():
+            partial += 1
+            priority = row_priority(members, seed)
+            assert priority[taken].max() < priority[~taken].min()
     assert partial >= 5
 
 

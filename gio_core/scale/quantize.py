@@ -25,6 +25,7 @@ from ..io.errors import DataError
 from ..io.largefiles import iter_row_chunks, take_rows
 from .assign import CHUNK_ROWS, Assignment, assign_in_chunks, count_nonfinite_rows
 from .explode import distances_to_target, explode_rows
+from .sizing import ORDER_BY_TARGET_ROWS_PAIRS
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ __all__ = [
     "raw_cluster_numbers",
     "read_sample",
     "seed_centroids",
+    "target_points_for_order",
     "train_centroids",
     "train_on_sample",
 ]
@@ -366,7 +368,7 @@ def quantise_inputs(
         (``target_points`` for an engine that measures each row's distance to the target while it assigns).
     order_by_target : bool, default=False
         Rows of a partly taken cluster will be ordered by their distance to the target: set
-        ``target_points``.
+        ``target_points`` (:func:`target_points_for_order`).
     progress : callable, optional
 
     Returns
@@ -389,9 +391,7 @@ def quantise_inputs(
         target_quantization = quantize(target, n_clusters, random_state=rng, name="target", progress=progress)
     points = None
     if order_by_target:
-        points = (
-            target_quantization.centers if target_quantization is not None else np.asarray(target, dtype=np.float64)
-        )
+        points = target_points_for_order(target, target_quantization, n_pool_rows)
     assigning = time.perf_counter()
     assignment = assign(centers, points)
     seconds["assign"] = time.perf_counter() - assigning
@@ -405,6 +405,23 @@ def quantise_inputs(
         target_points=points,
         generator=rng,
     )
+
+
+def target_points_for_order(target: NDArray, target_quantization: Quantization | None, n_pool_rows: int) -> NDArray:
+    """The points a partly taken cluster's rows are ordered by: the target's rows, or its centroids when it was
+    quantised and pool rows x target rows exceeds :data:`gio_core.scale.sizing.ORDER_BY_TARGET_ROWS_PAIRS`.
+
+    A function of the shapes alone, so every engine orders by the same points.
+
+    Examples
+    --------
+    >>> rows = np.zeros((5, 2))
+    >>> target_points_for_order(rows, None, 10**9).shape
+    (5, 2)
+    """
+    if target_quantization is None or n_pool_rows * target.shape[0] <= ORDER_BY_TARGET_ROWS_PAIRS:
+        return np.asarray(target, dtype=np.float64)
+    return target_quantization.centers
 
 
 def check_cluster_count(n_clusters: int, n_rows: int, name: str = "pool") -> None:
