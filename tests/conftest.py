@@ -31,3 +31,11 @@ def rng():
 def load_reference(name: str) -> dict:
     with open(reference_files()[name]) as handle:
         return json.load(handle)
+
+
+@pytest.fixture
+def two_blobs(rng):
+    """Pool: 600 rows in each of two blobs; target: 3 of 4 rows in the left blob."""
+    pool = np.vstack([rng.normal(0.0, 1.0, size=(600, 4)), rng.normal(8.0, 1.0, size=(600, 4))])
+    target = np.vstack([rng.normal(0.0, 1.0, size=(300, 4)), rng.normal(8.0, 1.0, size=(100, 4))])
+    return pool, target

@@ -110,8 +110,14 @@ def _read_parts(path: Path) -> pd.DataFrame:
     return pd.concat([reader(part) for part in parts], ignore_index=True)
 
 
-@pytest.mark.parametrize("explode", ["target_share", "all"], ids=["target-share", "all"])
-def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, explode):
+@pytest.mark.parametrize(
+    "explode, list_limit",
+    [("target_share", None), ("target_share", 10), ("all", None)],
+    ids=["target-share", "target-share-past-the-list-limit", "all"],
+)
+def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, monkeypatch, explode, list_limit):
+    if list_limit is not None:  # the turns give up: each cluster's quota, its rows nearest the target first
+        monkeypatch.setattr("gio_core.scale.turns.MAX_LIST_ENTRIES", list_limit)
     _, _, here, _ = _run("inprocess", shards, tmp_path / "here.parquet", params={"explode": explode})
     quantised, result, there, written = _run(
         _spark_backend(spark), shards, tmp_path / "there.parquet", params={"explode": explode}
@@ -124,13 +130,18 @@ def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, expl
     assert got.drop(columns="emb").equals(expected.drop(columns="emb"))
     np.testing.assert_array_equal(np.stack(got["emb"]), np.stack(expected["emb"]))
     assert got["gio_rank"].tolist() == list(range(1, len(got) + 1))
-    if explode == "target_share":  # the budget (or all the chosen clusters hold), shared over them
+    if explode == "target_share":  # the budget (or all the chosen clusters hold)
         from gio_core.scale.explode import distinct_in_order
 
         assert len(got) == result.row_quotas.sum() <= int(0.05 * 2100)
         chosen = distinct_in_order(result.selected_candidates)
-        # some clusters give part of their rows: those are ordered by distance to the target on both engines
-        assert (result.row_quotas < quantised.pool.counts[chosen]).any()
+        assert result.row_quotas.sum() < quantised.pool.counts[chosen].sum()
+        # the chosen clusters hold more than the budget: on both engines the target's rows took turns at them
+        # (or, past the list limit, some clusters gave part of their rows, nearest the target first)
+        assert quantised.target_points_are_rows
+        if list_limit is not None:
+            per_cluster = [int((there.clusters == cluster).sum()) for cluster in chosen]
+            assert per_cluster == result.row_quotas.tolist()
     else:
         assert result.row_quotas is None
 

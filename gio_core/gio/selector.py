@@ -29,7 +29,13 @@ from .._validation import (
 )
 from ..io.largefiles import RowSource, is_row_source
 from ..scale.explode import budget_quotas, distinct_in_order
-from ..scale.quantize import ProgressCallback, QuantisedInputs, Quantization, quantise_in_process
+from ..scale.quantize import (
+    ProgressCallback,
+    QuantisedInputs,
+    Quantization,
+    fills_budget_by_target_rows,
+    quantise_in_process,
+)
 from .config import GIOConfig, GIOResult, GIOStep
 from .run import _Run, _start_set
 
@@ -547,9 +553,16 @@ def _shared_quotas(
         pool_quantization.centers[chosen], pool_quantization.counts[chosen], points, weights, run.row_budget
     )
     held = int(pool_quantization.counts[chosen].sum())
+    n_pool_rows = int(pool_quantization.counts.sum())
+    if run.target_rows is not None and fills_budget_by_target_rows(
+        run.target_rows.shape[0], target_quantization is not None, n_pool_rows
+    ):
+        how = "the target's rows take turns at their nearest rows of those clusters"
+    else:
+        how = "shared among them by the target mass nearest each, each cluster's rows nearest the target first"
     message = (
-        f"{run.stop_message} The budget of {run.row_budget:,} rows is shared among the {chosen.size} chosen "
-        "clusters by the target mass nearest each."
+        f"{run.stop_message} The budget of {run.row_budget:,} rows is filled from the {chosen.size} chosen "
+        f"clusters: {how}."
     )
     if held < run.row_budget:
         message += f" They hold only {held:,} rows, all taken; raise max_iter or lower max_data_size to fill it."

@@ -3,7 +3,8 @@ centroids exploded back to rows.
 
 ``quantize``  the quantise stage (:func:`quantise_inputs`: a seeded sample, faiss training, every row assigned)
 ``assign``    :func:`~gio_core.scale.assign.assign_rows`, the one row-to-centroid assignment of every engine
-``explode``   chosen clusters to rows: the budget shared by target mass, rows nearest the target first
+``explode``   chosen clusters to rows: every row (the paper), or a row budget (:mod:`gio_core.scale.turns`)
+``turns``     a row budget filled by the target's rows taking turns at the chosen clusters' nearest rows
 ``sizing``    when a pool is quantised by default and with how many clusters (:func:`suggested_clusters`)
 """
 

@@ -190,9 +190,15 @@ def allocate_rows(cluster_sizes: NDArray, shares: NDArray, row_budget: int) -> N
 
 
 def explode_rows(
-    members_of, clusters: NDArray, quotas: NDArray | None, seed: int, *, distances_of=None
+    members_of,
+    clusters: NDArray,
+    quotas: NDArray | None,
+    seed: int,
+    *,
+    distances_of=None,
+    turns_of: Callable[[NDArray[np.int64], int], NDArray[np.int64] | None] | None = None,
 ) -> NDArray[np.int64]:
-    """Rows of the chosen clusters, in the clusters' order; with quotas, each cluster's rows nearest the target.
+    """Rows of the chosen clusters, in the clusters' order; with quotas, the budget's rows nearest the target.
 
     Parameters
     ----------
@@ -203,20 +209,31 @@ def explode_rows(
     quotas : ndarray of int or None
         Rows to take from each distinct cluster, in first-pick order (``None``: all, as ``explode='all'``).
     seed : int
-        Seed of :func:`row_priority`.
+        Seed of :func:`row_priority` (and of the turns' order).
     distances_of : callable, optional
         ``distances_of(rows)`` gives each row's distance to the target (:func:`nearest_target_distances`);
         without it the priority alone orders a cluster.
+    turns_of : callable, optional
+        ``turns_of(rows, amount)``: the ``amount`` rows of ``rows`` that the target's rows take by turns
+        (:func:`gio_core.scale.turns.turns_in_batches`), in the order taken, or None when that search is too
+        big. With it, the budget (``quotas.sum()``) is filled that way from every row of the chosen clusters,
+        whatever each cluster's quota; ``distances_of`` and the quotas are the fallback.
 
     Returns
     -------
     ndarray of int64
-        Within a cluster, with quotas: nearest the target first, ties by priority; without: increasing order.
+        Grouped by cluster in first-pick order. Within a cluster, with turns: in the order taken; with
+        quotas: nearest the target first, ties by priority; without: increasing order.
     """
     chosen = distinct_in_order(clusters)
     members = [np.asarray(members_of(int(cluster)), dtype=np.int64) for cluster in chosen]
     if quotas is None:
         return np.concatenate(members) if members else np.empty(0, dtype=np.int64)
+    amount = int(np.sum(quotas))
+    if turns_of is not None and members and amount < sum(rows.size for rows in members):
+        taken = turns_of(np.concatenate(members), amount)
+        if taken is not None:
+            return _grouped(members, np.asarray(taken, dtype=np.int64))
     # only clusters that give part of their rows need an order; their distances come in one search
     partial = [position for position, rows in enumerate(members) if int(quotas[position]) < rows.size]
     distances: dict[int, NDArray] = {}
@@ -232,6 +249,19 @@ def explode_rows(
         else:
             order = np.argsort(priority, kind="stable")
         parts.append(rows[order[: int(quotas[position])]])
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _grouped(members: list[NDArray[np.int64]], taken: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The taken rows grouped by cluster (``members`` in cluster order), each cluster's in the order taken."""
+    by_row = np.argsort(taken, kind="stable")
+    sorted_taken = taken[by_row]
+    parts = []
+    for rows in members:
+        at = np.minimum(np.searchsorted(sorted_taken, rows), max(sorted_taken.size - 1, 0))
+        hit = sorted_taken[at] == rows if sorted_taken.size else np.zeros(rows.size, dtype=bool)
+        turn = by_row[at[hit]]
+        parts.append(rows[hit][np.argsort(turn, kind="stable")])
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 

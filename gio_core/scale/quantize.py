@@ -26,6 +26,7 @@ from ..io.largefiles import iter_row_chunks, take_rows
 from .assign import CHUNK_ROWS, Assignment, assign_in_chunks, count_nonfinite_rows
 from .explode import distances_to_target, explode_rows
 from .sizing import ORDER_BY_TARGET_ROWS_PAIRS
+from .turns import turns_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ __all__ = [
     "check_cluster_count",
     "compact_quantization",
     "draw_training_rows",
+    "fills_budget_by_target_rows",
     "nonfinite_message",
     "quantise_in_process",
     "quantise_inputs",
@@ -111,15 +113,15 @@ class Quantization:
         return self._order[self._offsets[cluster] : self._offsets[cluster + 1]]
 
     def explode(
-        self, clusters: NDArray, quotas: NDArray | None = None, *, seed: int = 0, distances_of=None
+        self, clusters: NDArray, quotas: NDArray | None = None, *, seed: int = 0, distances_of=None, turns_of=None
     ) -> NDArray[np.int64]:
         """Rows of the given clusters, grouped in the clusters' order; a cluster given twice counts once.
 
         Without ``quotas`` every row of each cluster in row order; with them, as
-        :func:`gio_core.scale.explode.explode_rows` orders them (nearest the target first, by
-        ``distances_of``, then by the seeded priority).
+        :func:`gio_core.scale.explode.explode_rows` takes them (by the target's turns with ``turns_of``, else
+        nearest the target first by ``distances_of``, then by the seeded priority).
         """
-        return explode_rows(self.members, clusters, quotas, seed, distances_of=distances_of)
+        return explode_rows(self.members, clusters, quotas, seed, distances_of=distances_of, turns_of=turns_of)
 
 
 def quantize(
@@ -289,8 +291,10 @@ class QuantisedInputs:
     raw_clusters : ndarray of int64
         The raw cluster number of each of ``pool``'s clusters.
     target_points : ndarray or None
-        The points rows are ordered by inside a partly taken cluster (the target's centroids when quantised,
-        else its rows), when the run orders them (a shared data-size budget); None otherwise.
+        What a data-size budget is filled by (None when the run takes whole clusters): the target's rows, which
+        take turns at the chosen clusters' rows (:mod:`gio_core.scale.turns`), or, past
+        :data:`gio_core.scale.sizing.ORDER_BY_TARGET_ROWS_PAIRS`, the target's centroids, which order each
+        cluster's share of the budget.
     generator : numpy.random.Generator or None
         The run's random generator after quantising, which the select stage goes on drawing from (so the
         same seed gives the same run in one stage or in several).
@@ -301,19 +305,39 @@ class QuantisedInputs:
     assignment: Assignment
     raw_clusters: NDArray[np.int64]
     target_points: NDArray[np.float64] | None = None
+    target_points_are_rows: bool = False
     generator: np.random.Generator | None = field(default=None, repr=False, compare=False)
 
     def explode(self, picks: NDArray, quotas: NDArray | None, *, seed: int, matrix=None) -> NDArray[np.int64]:
         """The explode stage in this process: rows of the chosen clusters (``picks``, indices into ``pool``).
 
-        With ``quotas``, each cluster gives that many rows, those nearest :attr:`target_points` first (read
-        from ``matrix``, the pool's vectors) when the run orders them, then by the seeded priority
+        With ``quotas`` (a data-size budget) and the pool's vectors (``matrix``): when :attr:`target_points`
+        are the target's rows, they take turns at the chosen clusters' rows (:mod:`gio_core.scale.turns`);
+        when they are its centroids (or the turns' lists would be too big), each cluster gives its quota, the
+        rows nearest the target points first, then by the seeded priority
         (:func:`gio_core.scale.explode.explode_rows`).
         """
-        distances_of = None
+        distances_of = turns_of = None
         if quotas is not None and self.target_points is not None and matrix is not None:
-            distances_of = distances_to_target(matrix, self.target_points)
-        return self.pool.explode(picks, quotas, seed=seed, distances_of=distances_of)
+            distances_of = distances_to_target(matrix, self.target_points)  # the quotas' order, if turns give up
+            if self.target_points_are_rows:
+                turns_of = turns_over(matrix, self.target_points, seed)
+        return self.pool.explode(picks, quotas, seed=seed, distances_of=distances_of, turns_of=turns_of)
+
+
+def turns_over(matrix, target_rows: NDArray, seed: int):
+    """``turns_of(rows, amount)`` for :func:`gio_core.scale.explode.explode_rows`: the target's rows take turns at
+    ``rows`` of ``matrix`` (read :data:`CHUNK_ROWS` at a time, again for a deeper search)."""
+
+    def turns_of(rows: NDArray[np.int64], amount: int) -> NDArray[np.int64] | None:
+        def batches():
+            for start in range(0, rows.size, CHUNK_ROWS):
+                chunk = rows[start : start + CHUNK_ROWS]
+                yield chunk, take_rows(matrix, chunk)
+
+        return turns_in_batches(batches, target_rows, amount, seed, n_candidates=rows.size)
+
+    return turns_of
 
 
 def quantise_in_process(
@@ -403,6 +427,8 @@ def quantise_inputs(
         assignment=assignment,
         raw_clusters=raw_cluster_numbers(assignment.counts),
         target_points=points,
+        target_points_are_rows=order_by_target
+        and fills_budget_by_target_rows(target.shape[0], target_quantization is not None, n_pool_rows),
         generator=rng,
     )
 
@@ -419,9 +445,22 @@ def target_points_for_order(target: NDArray, target_quantization: Quantization |
     >>> target_points_for_order(rows, None, 10**9).shape
     (5, 2)
     """
-    if target_quantization is None or n_pool_rows * target.shape[0] <= ORDER_BY_TARGET_ROWS_PAIRS:
+    if target_quantization is None or fills_budget_by_target_rows(target.shape[0], True, n_pool_rows):
         return np.asarray(target, dtype=np.float64)
     return target_quantization.centers
+
+
+def fills_budget_by_target_rows(n_target_rows: int, target_quantised: bool, n_pool_rows: int) -> bool:
+    """Whether a data-size budget is filled by the target's rows taking turns (:mod:`gio_core.scale.turns`):
+    unless the target was quantised and pool rows x target rows exceeds
+    :data:`gio_core.scale.sizing.ORDER_BY_TARGET_ROWS_PAIRS` (then its centroids order each cluster's quota).
+
+    Examples
+    --------
+    >>> fills_budget_by_target_rows(1_000, True, 60_000), fills_budget_by_target_rows(10**6, True, 10**6)
+    (True, False)
+    """
+    return not target_quantised or n_pool_rows * n_target_rows <= ORDER_BY_TARGET_ROWS_PAIRS
 
 
 def check_cluster_count(n_clusters: int, n_rows: int, name: str = "pool") -> None:

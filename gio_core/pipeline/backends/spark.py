@@ -10,7 +10,10 @@ shards' footers, the same numbering the in-process backend uses):
   batch, gives ``(gio_row, cluster)``; persisted (12 bytes a row) and counted with ``groupBy``.
 - **explode**: the rows of the chosen clusters, each with :func:`gio_core.scale.explode.row_priority` computed
   by the same NumPy function, a window per cluster ordered by priority keeping ``row_number() <= quota``
-  (or every row, ordered by ``gio_row``); ``gio_rank`` is the cluster's offset plus the row number.
+  (or every row, ordered by ``gio_row``); ``gio_rank`` is the cluster's offset plus the row number. A data-size
+  budget filled by the target's rows taking turns (:mod:`gio_core.scale.turns`): each batch gives every
+  target row its nearest rows of the chosen clusters (:func:`gio_core.scale.turns.nearest_in_batch`), a window
+  per target row keeps the nearest overall, and the driver takes the turns on those lists.
 - **export**: a pass over every column keeps the selected rows (a broadcast bitmap of ``gio_row``),
   joins their ranks and writes part files ordered by ``gio_rank``; the driver writes the manifest.
 
@@ -166,6 +169,29 @@ def _priority_batches(batches, *, seed):
         )
 
 
+def _nearest_batches(batches, *, offsets, vectors, candidates, target, depth, seed):
+    """Each target row's ``depth`` nearest candidate rows of each batch, as (target, row, distance, priority)."""
+    import pyarrow as pa
+
+    from ...scale.turns import nearest_in_batch
+
+    candidates = candidates.value  # a broadcast of the sorted candidate rows
+    for batch in batches:
+        rows = _global_rows(batch, offsets)
+        at = np.minimum(np.searchsorted(candidates, rows), candidates.size - 1)
+        keep = candidates[at] == rows
+        if not keep.any():
+            continue
+        lists = nearest_in_batch(target, rows[keep], _vectors(batch.filter(pa.array(keep)), vectors), depth, seed)
+        owner = np.repeat(np.arange(lists.rows.shape[0], dtype=np.int32), lists.depth)
+        # uint64 -> int64 keeping the order: flip the top bit
+        signed = (lists.priority.ravel() ^ np.uint64(1 << 63)).view(np.int64)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(owner), pa.array(lists.rows.ravel()), pa.array(lists.squared.ravel()), pa.array(signed)],
+            names=["gio_target", "gio_row", "gio_squared", "gio_priority"],
+        )
+
+
 def _filter_batches(batches, *, offsets, bitmap, keep_columns):
     import pyarrow as pa
 
@@ -189,6 +215,21 @@ def _csv_batches(batches, *, names):
     for batch in batches:
         text = csv_text_table(pa.Table.from_batches([batch]))
         yield pa.RecordBatch.from_arrays([column.combine_chunks() for column in text.columns], names=names)
+
+
+def _lists_from_table(table, n_target: int, depth: int):
+    """The merged lists from the rows Spark kept (each target row's nearest, numbered 1 … depth)."""
+    from ...scale.turns import NearestLists
+
+    owner = table.column("gio_target").to_numpy().astype(np.int64)
+    slot = table.column("gio_number").to_numpy().astype(np.int64) - 1
+    rows = np.full((n_target, depth), -1, dtype=np.int64)
+    squared = np.full((n_target, depth), np.inf)
+    priority = np.full((n_target, depth), np.iinfo(np.uint64).max, dtype=np.uint64)
+    rows[owner, slot] = table.column("gio_row").to_numpy()
+    squared[owner, slot] = table.column("gio_squared").to_numpy()
+    priority[owner, slot] = table.column("gio_priority").to_numpy().view(np.uint64) ^ np.uint64(1 << 63)
+    return NearestLists(rows, squared, priority)
 
 
 class SparkBackend(Backend):
@@ -394,6 +435,10 @@ class SparkBackend(Backend):
         from pyspark.sql import functions as F
 
         assignment, target_points = quantised.assignment, quantised.target_points
+        if quotas is not None and target_points is not None and quantised.target_points_are_rows:
+            by_turns = self._explode_by_turns(pool, quantised, picks, amount=int(np.sum(quotas)), seed=seed)
+            if by_turns is not None:
+                return by_turns
         compact = np.asarray(picks, dtype=np.int64)
         raw_clusters = quantised.raw_clusters[compact]
         taken = assignment.counts[raw_clusters] if quotas is None else np.asarray(quotas, dtype=np.int64)
@@ -453,6 +498,91 @@ class SparkBackend(Backend):
             clusters=table.column("gio_cluster").to_numpy()[order_by_rank].astype(np.int64),
             handle=selected,
         )
+
+    def _explode_by_turns(self, pool, quantised, picks, *, amount: int, seed: int) -> Selection | None:
+        """The budget filled by the target's rows taking turns at the chosen clusters' rows (None: past the
+        turns' size limit, or every row is taken; the caller's quotas then apply)."""
+        from functools import partial
+
+        import pandas as pd
+        from pyspark import StorageLevel
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        from ...scale.explode import distinct_in_order
+        from ...scale.turns import NearestLists, turns_in_batches
+
+        clusters = distinct_in_order(np.asarray(picks, dtype=np.int64))
+        raw = quantised.raw_clusters[clusters]
+        chosen_frame = self._run(
+            lambda: self.session.createDataFrame(
+                pd.DataFrame({"gio_raw_cluster": raw.astype(np.int32), "gio_cluster": clusters.astype(np.int64)})
+            )
+        )
+        assert self._assigned is not None, "assign() runs before explode()"
+        members = self._run(
+            lambda: (
+                self._assigned.join(F.broadcast(chosen_frame), "gio_raw_cluster")
+                .select("gio_row", "gio_cluster")
+                .toArrow()
+            )
+        )
+        member_rows = members.column("gio_row").to_numpy().astype(np.int64)
+        by_row = np.argsort(member_rows, kind="stable")
+        candidates = member_rows[by_row]
+        cluster_of = members.column("gio_cluster").to_numpy().astype(np.int64)[by_row]
+        if amount >= candidates.size:
+            return None
+        target = np.ascontiguousarray(quantised.target_points, dtype=np.float32)
+        shared = self.session.sparkContext.broadcast(candidates)
+
+        def lists_of(depth: int) -> NearestLists:
+            searcher = partial(
+                _nearest_batches,
+                offsets=self._offsets(pool),
+                vectors=self._vector_spec(pool),
+                candidates=shared,
+                target=target,
+                depth=depth,
+                seed=int(seed),
+            )
+            nearest = (
+                self._frame(pool, self._vector_columns(pool))
+                .mapInArrow(searcher, "gio_target int, gio_row long, gio_squared double, gio_priority long")
+                .withColumn(
+                    "gio_number",
+                    F.row_number().over(
+                        Window.partitionBy("gio_target").orderBy("gio_squared", "gio_priority", "gio_row")
+                    ),
+                )
+                .where(F.col("gio_number") <= depth)
+            )
+            table = self._run(nearest.toArrow)
+            return _lists_from_table(table, target.shape[0], depth)
+
+        taken = turns_in_batches(None, target, amount, int(seed), n_candidates=candidates.size, lists_of=lists_of)
+        shared.unpersist()
+        if taken is None:
+            return None
+        taken_clusters = cluster_of[np.searchsorted(candidates, taken)]
+        # grouped by cluster in first-pick order, each cluster's rows in the order taken
+        position_of_cluster = np.empty(int(clusters.max()) + 1, dtype=np.int64)
+        position_of_cluster[clusters] = np.arange(clusters.size)
+        order = np.lexsort((np.arange(taken.size), position_of_cluster[taken_clusters]))
+        rows, row_clusters = taken[order], taken_clusters[order]
+        selected = self._run(
+            lambda: self.session.createDataFrame(
+                pd.DataFrame(
+                    {
+                        "gio_row": rows,
+                        "gio_rank": np.arange(1, rows.size + 1, dtype=np.int64),
+                        "gio_cluster": row_clusters,
+                    }
+                )
+            ).persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        self._cached.append(selected)
+        return Selection(rows=rows, clusters=row_clusters, handle=selected)
 
     @_quiet
     def export(self, pool, selection: Selection, out, *, progress=None) -> int:

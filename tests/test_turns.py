@@ -1,0 +1,177 @@
+"""Target rows take turns at the chosen clusters' rows (gio_core.scale.turns): the lists, the turns, the explosion."""
+
+import numpy as np
+import pytest
+
+from gio_core import GIOSelector
+from gio_core.scale import turns as turns_module
+from gio_core.scale.explode import nearest_target_distances, row_priority
+from gio_core.scale.turns import (
+    NearestLists,
+    list_depth,
+    merge_lists,
+    nearest_in_batch,
+    take_turns,
+    turns_in_batches,
+)
+
+
+def reference_turns(target: np.ndarray, rows: np.ndarray, vectors: np.ndarray, amount: int, seed: int) -> list[int]:
+    """The rule written plainly: exact distances to every candidate, rounds of claims in a seeded order, a row
+    claimed by several going to the first claimant, the others claiming again."""
+    squared = ((target[:, None, :].astype(np.float64) - vectors[None, :, :].astype(np.float64)) ** 2).sum(axis=2)
+    priority = row_priority(rows, seed)
+    preference = [list(rows[np.lexsort((priority, squared[t]))]) for t in range(len(target))]
+    order = list(np.random.default_rng(seed).permutation(len(target)))
+    taken: set[int] = set()
+    picked: list[int] = []
+    while len(picked) < amount:
+        claimants = order[: min(len(order), amount - len(picked))]
+        this_round: list[tuple[int, int]] = []
+        while claimants:
+            claims = {t: next(row for row in preference[t] if row not in taken) for t in claimants}
+            winners = {}
+            for t in claimants:  # in the turn order: the first claimant of a row gets it
+                winners.setdefault(claims[t], t)
+            for row, t in winners.items():
+                taken.add(int(row))
+                this_round.append((order.index(t), int(row)))
+            claimants = [t for t in claimants if winners[claims[t]] != t]
+        picked.extend(row for _, row in sorted(this_round))
+    return picked
+
+
+def batched(rows, vectors, size):
+    return lambda: ((rows[start : start + size], vectors[start : start + size]) for start in range(0, len(rows), size))
+
+
+@pytest.mark.parametrize("amount", [1, 7, 40, 119], ids=["one", "under-a-round", "several-rounds", "all-but-one"])
+def test_turns_follow_the_rule(rng, amount):
+    target = rng.normal(size=(9, 3)).astype(np.float32)
+    vectors = rng.normal(size=(120, 3)).astype(np.float32)
+    rows = np.sort(rng.choice(10_000, size=120, replace=False))
+    taken = turns_in_batches(batched(rows, vectors, 50), target, amount, seed=4, n_candidates=len(rows))
+    assert taken.tolist() == reference_turns(target, rows, vectors, amount, seed=4)
+
+
+def test_turns_do_not_depend_on_batching_or_first_depth(rng):
+    target = rng.normal(size=(30, 5)).astype(np.float32)
+    vectors = rng.normal(size=(2000, 5)).astype(np.float32)
+    rows = np.arange(5_000, 7_000)
+    results = [
+        turns_in_batches(batched(rows, vectors, size), target, 500, seed=1, n_candidates=len(rows))
+        for size in (64, 333, 2000)
+    ]
+    assert all(np.array_equal(results[0], other) for other in results[1:])
+    assert np.unique(results[0]).size == 500
+
+
+def test_crowded_target_rows_search_deeper(rng):
+    """Every target row at one spot: the first lists run out after a few rounds and the search deepens."""
+    target = np.zeros((6, 2), dtype=np.float32) + rng.normal(scale=1e-3, size=(6, 2)).astype(np.float32)
+    vectors = rng.normal(size=(300, 2)).astype(np.float32)
+    rows = np.arange(300)
+    depths = []
+    original = turns_module.merge_lists
+
+    def spy(parts, depth, n_target):
+        depths.append(depth)
+        return original(parts, depth, n_target)
+
+    turns_module.merge_lists = spy
+    try:
+        taken = turns_in_batches(batched(rows, vectors, 100), target, 150, seed=0, n_candidates=300)
+    finally:
+        turns_module.merge_lists = original
+    assert depths[0] == list_depth(150, 6) < depths[-1]
+    assert taken.tolist() == reference_turns(target, rows, vectors, 150, seed=0)
+
+
+def test_nearest_in_batch_is_the_exact_nearest(rng):
+    target = rng.normal(size=(4, 6)).astype(np.float32)
+    vectors = rng.normal(size=(500, 6)).astype(np.float32)
+    rows = np.arange(100, 600)
+    lists = nearest_in_batch(target, rows, vectors, 10, seed=2)
+    squared = ((target[:, None, :].astype(np.float64) - vectors[None].astype(np.float64)) ** 2).sum(axis=2)
+    expected = rows[np.argsort(squared, axis=1)[:, :10]]
+    assert np.array_equal(lists.rows, expected)
+    np.testing.assert_allclose(lists.squared, np.sort(squared, axis=1)[:, :10], rtol=1e-12)
+
+
+def test_exact_duplicates_are_settled_by_priority_whatever_the_batch(rng):
+    """Forty copies of one vector lie at one distance from every target row; which of them a list keeps is the
+    rows' priority, not the batch they came in."""
+    target = rng.normal(size=(3, 4)).astype(np.float32)
+    vectors = np.repeat(rng.normal(size=(1, 4)).astype(np.float32), 40, axis=0)
+    rows = np.arange(40) * 7
+    whole = nearest_in_batch(target, rows, vectors, 5, seed=9)
+    halves = merge_lists(
+        [
+            nearest_in_batch(target, rows[:17], vectors[:17], 5, seed=9),
+            nearest_in_batch(target, rows[17:], vectors[17:], 5, seed=9),
+        ],
+        5,
+        3,
+    )
+    assert np.array_equal(whole.rows, halves.rows)
+    lowest = rows[np.argsort(row_priority(rows, 9))[:5]]
+    assert whole.rows[0].tolist() == lowest.tolist()
+
+
+def test_take_turns_says_when_a_list_runs_out():
+    lists = NearestLists(np.array([[1, 2], [1, 2]]), np.zeros((2, 2)), np.zeros((2, 2), dtype=np.uint64))
+    assert take_turns(lists, 2, seed=0) is not None
+    assert take_turns(lists, 3, seed=0) is None  # a third row lies past both lists
+
+
+def test_turns_refuse_taking_every_candidate(rng):
+    with pytest.raises(ValueError, match="amount=5 must lie in 0 … 4"):
+        turns_in_batches(batched(np.arange(5), np.zeros((5, 2)), 5), np.zeros((3, 2)), 5, 0, n_candidates=5)
+
+
+def test_a_budget_run_takes_the_rows_by_turns(two_blobs):
+    """GIOSelector with a data-size budget: the rows are the target's turns over every row of the chosen
+    clusters, grouped by cluster in pick order."""
+    pool, target = two_blobs
+    selector = GIOSelector(
+        n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
+    ).fit(pool, target)
+    rows = selector.selected_indices_
+    labels = selector.cluster_labels_
+    chosen_clusters = list(dict.fromkeys(selector.selected_clusters_.tolist()))
+    candidates = np.flatnonzero(np.isin(labels, chosen_clusters))
+    assert 0 < rows.size == 240 < candidates.size
+    expected = reference_turns(
+        target.astype(np.float32), candidates, pool[candidates].astype(np.float32), 240, selector.result_.explode_seed
+    )
+    assert sorted(rows.tolist()) == sorted(expected)
+    positions = [chosen_clusters.index(cluster) for cluster in labels[rows]]
+    assert positions == sorted(positions)  # grouped by cluster in first-pick order
+    turn = {row: position for position, row in enumerate(expected)}
+    for cluster in chosen_clusters:  # and each cluster's rows in the order taken
+        inside = [turn[row] for row in rows if labels[row] == cluster]
+        assert inside == sorted(inside)
+
+
+def test_too_many_list_entries_fall_back_to_the_quotas(two_blobs, monkeypatch):
+    pool, target = two_blobs
+    params = dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0)
+    by_turns = GIOSelector(**params).fit(pool, target).selected_indices_
+    monkeypatch.setattr(turns_module, "MAX_LIST_ENTRIES", 10)
+    by_quotas = GIOSelector(**params).fit(pool, target)
+    assert by_quotas.selected_indices_.size == 240
+    assert not np.array_equal(np.sort(by_turns), np.sort(by_quotas.selected_indices_))
+    # each chosen cluster gave exactly its quota (the budget shared by target mass)
+    labels = by_quotas.cluster_labels_[by_quotas.selected_indices_]
+    chosen = list(dict.fromkeys(by_quotas.selected_clusters_.tolist()))
+    assert [int((labels == cluster).sum()) for cluster in chosen] == by_quotas.result_.row_quotas.tolist()
+    # and a cluster giving part of its rows gives those nearest the target's rows
+    distance = nearest_target_distances(pool, target)
+    taken = np.isin(np.arange(len(pool)), by_quotas.selected_indices_)
+    partial = 0
+    for cluster in chosen:
+        members = by_quotas.cluster_labels_ == cluster
+        if taken[members].any() and not taken[members].all():
+            partial += 1
+            assert distance[members & taken].max() <= distance[members & ~taken].min()
+    assert partial >= 5
