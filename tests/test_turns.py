@@ -30,7 +30,7 @@ def reference_turns(target: np.ndarray, rows: np.ndarray, vectors: np.ndarray, a
         this_round: list[tuple[int, int]] = []
         while claimants:
             claims = {t: next(row for row in preference[t] if row not in taken) for t in claimants}
-            winners = {}
+            winners: dict[int, int] = {}
             for t in claimants:  # in the turn order: the first claimant of a row gets it
                 winners.setdefault(claims[t], t)
             for row, t in winners.items():
