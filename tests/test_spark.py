@@ -111,13 +111,9 @@ def _read_parts(path: Path) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    "explode, list_limit",
-    [("target_share", None), ("target_share", 10), ("all", None)],
-    ids=["target-share", "target-share-past-the-list-limit", "all"],
+    "explode", ["target_share", "target_turns", "all"], ids=["target-share", "target-turns", "all"]
 )
-def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, monkeypatch, explode, list_limit):
-    if list_limit is not None:  # the turns give up: each cluster's quota, its rows nearest the target first
-        monkeypatch.setattr("gio_core.scale.turns.MAX_LIST_ENTRIES", list_limit)
+def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, explode):
     _, _, here, _ = _run("inprocess", shards, tmp_path / "here.parquet", params={"explode": explode})
     quantised, result, there, written = _run(
         _spark_backend(spark), shards, tmp_path / "there.parquet", params={"explode": explode}
@@ -130,18 +126,17 @@ def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, monk
     assert got.drop(columns="emb").equals(expected.drop(columns="emb"))
     np.testing.assert_array_equal(np.stack(got["emb"]), np.stack(expected["emb"]))
     assert got["gio_rank"].tolist() == list(range(1, len(got) + 1))
-    if explode == "target_share":  # the budget (or all the chosen clusters hold)
+    if explode != "all":  # the budget (or all the chosen clusters hold)
         from gio_core.scale.explode import distinct_in_order
 
         assert len(got) == result.row_quotas.sum() <= int(0.05 * 2100)
         chosen = distinct_in_order(result.selected_candidates)
         assert result.row_quotas.sum() < quantised.pool.counts[chosen].sum()
-        # the chosen clusters hold more than the budget: on both engines the target's rows took turns at them
-        # (or, past the list limit, some clusters gave part of their rows, nearest the target first)
-        assert quantised.target_points_are_rows
-        if list_limit is not None:
+        assert quantised.fills_by_turns == (explode == "target_turns")
+        if explode == "target_share":  # each cluster gave its quota, its rows nearest the target first
             per_cluster = [int((there.clusters == cluster).sum()) for cluster in chosen]
             assert per_cluster == result.row_quotas.tolist()
+        # with target_turns the target's rows took turns at the chosen clusters' rows, on both engines
     else:
         assert result.row_quotas is None
 

@@ -134,8 +134,14 @@ def test_a_budget_run_takes_the_rows_by_turns(two_blobs):
     clusters, grouped by cluster in pick order."""
     pool, target = two_blobs
     selector = GIOSelector(
-        n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
+        n_clusters=40,
+        stop_criterion="data_size",
+        max_data_size=0.2,
+        max_iter=40,
+        explode="target_turns",
+        random_state=0,
     ).fit(pool, target)
+    assert "take turns" in selector.stop_message_
     rows = selector.selected_indices_
     labels = selector.cluster_labels_
     chosen_clusters = list(dict.fromkeys(selector.selected_clusters_.tolist()))
@@ -155,7 +161,14 @@ def test_a_budget_run_takes_the_rows_by_turns(two_blobs):
 
 def test_too_many_list_entries_fall_back_to_the_quotas(two_blobs, monkeypatch):
     pool, target = two_blobs
-    params = dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0)
+    params = dict(
+        n_clusters=40,
+        stop_criterion="data_size",
+        max_data_size=0.2,
+        max_iter=40,
+        explode="target_turns",
+        random_state=0,
+    )
     by_turns = GIOSelector(**params).fit(pool, target).selected_indices_
     monkeypatch.setattr(turns_module, "MAX_LIST_ENTRIES", 10)
     by_quotas = GIOSelector(**params).fit(pool, target)

@@ -180,9 +180,15 @@ class GIOConfig:
 
     @property
     def orders_rows_by_target(self) -> bool:
-        """Whether a quantised run takes part of a chosen cluster's rows, those nearest the target first: a
-        data-size budget shared by target mass (``explode='target_share'``, ``stop_criterion='data_size'``)."""
-        return self.explode == "target_share" and self.stop_criterion == "data_size"
+        """Whether a quantised run takes part of the chosen clusters' rows, chosen by the target: a data-size
+        budget (``stop_criterion='data_size'``) shared by target mass (``explode='target_share'``) or filled by
+        the target's turns (``explode='target_turns'``)."""
+        return self.explode in ("target_share", "target_turns") and self.stop_criterion == "data_size"
+
+    @property
+    def fills_by_turns(self) -> bool:
+        """Whether a data-size budget is filled by the target's rows taking turns (``explode='target_turns'``)."""
+        return self.explode == "target_turns" and self.stop_criterion == "data_size"
 
 
 def _check_bool(value, name: str) -> None:

@@ -53,9 +53,7 @@ class _Run:
         self.target_rows = target_rows  # the unquantised target, when there is one
         self.near_target_only = near_target_only  # excluded holds the centroids near no target point
         self.max_picks = config.pick_limit(candidates.shape[0] if rows_per_candidate is not None else None)
-        self.shares_budget = (
-            config.explode == "target_share" and config.stop_criterion == "data_size" and rows_per_candidate is not None
-        )
+        self.shares_budget = config.orders_rows_by_target and rows_per_candidate is not None
         self.criterion = "sequential_increase_tolerance" if self.shares_budget else config.stop_criterion
         self.estimate = _objective(target, config)
         self.estimate.add_points(start)

@@ -119,15 +119,18 @@ class GIOSelector(BaseEstimator):
     snap_candidates : int, default=5
         Snap ``v`` to the best, by the objective's estimate, of this many nearest unused pool rows
         (1: the nearest row, as the paper).
-    explode : {'target_share', 'all'}, default='target_share'
+    explode : {'target_share', 'target_turns', 'all'}, default='target_share'
         How chosen centroids become rows when quantised. ``'all'``: every row of each chosen cluster
         (the paper; ``'data_size'`` then stops once the chosen clusters hold the budget).
         ``'target_share'`` (ours): with ``stop_criterion='data_size'`` the run over centroids stops
         where its KL stops falling (``max_sequential_increases`` rises in a row, ``max_iter``, or no
         centroid left), and the budget of ``max_data_size`` x pool rows is then shared among all
         chosen clusters by the target rows nearest each; a cluster gives its rows nearest the target,
-        ties broken by a seeded hash (:mod:`gio_core.scale.explode`). Other stopping rules take every row,
-        as ``'all'``.
+        ties broken by a seeded hash (:mod:`gio_core.scale.explode`). ``'target_turns'``: the same run,
+        then the target's rows take turns at their nearest rows of the chosen clusters until the budget
+        is spent (:mod:`gio_core.scale.turns`; it spreads the rows over the target, and on overlapping
+        clusters takes more rows that are not the target's: README "Quality at scale"). Other stopping
+        rules take every row, as ``'all'``.
     candidates : {'near_target', 'all'}, default='near_target'
         Which centroids a quantised run may pick. ``'all'``: any (the paper). ``'near_target'`` (ours): the
         nearest centroid of each target row (of each target centroid when the rows are not at hand or more than
@@ -419,6 +422,7 @@ class GIOSelector(BaseEstimator):
             config.n_clusters,
             random_state=rng,
             order_by_target=config.orders_rows_by_target,
+            by_turns=config.fills_by_turns,
             progress=progress,
         )
         seconds["quantize_pool"] = sum(quantised.pool.seconds.values())
@@ -554,8 +558,10 @@ def _shared_quotas(
     )
     held = int(pool_quantization.counts[chosen].sum())
     n_pool_rows = int(pool_quantization.counts.sum())
-    if run.target_rows is not None and fills_budget_by_target_rows(
-        run.target_rows.shape[0], target_quantization is not None, n_pool_rows
+    if (
+        run.config.fills_by_turns
+        and run.target_rows is not None
+        and fills_budget_by_target_rows(run.target_rows.shape[0], target_quantization is not None, n_pool_rows)
     ):
         how = "the target's rows take turns at their nearest rows of those clusters"
     else:

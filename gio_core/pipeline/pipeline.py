@@ -429,6 +429,7 @@ class SelectionPipeline:
                 read_rows=lambda rows: backend.read_rows(pool, rows),
                 assign=lambda centers, points: backend.assign(pool, centers, target_points=points, progress=progress),
                 order_by_target=self.config.orders_rows_by_target,
+                by_turns=self.config.fills_by_turns,
                 progress=progress,
             )
         return quantised

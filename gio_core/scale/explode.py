@@ -42,8 +42,9 @@ __all__ = [
     "target_shares",
 ]
 
-#: ``'all'``: every row of a chosen cluster (the paper); ``'target_share'``: the row budget shared by target mass.
-EXPLODE_MODES = ("all", "target_share")
+#: ``'all'``: every row of a chosen cluster (the paper); ``'target_share'``: the row budget shared by target mass;
+#: ``'target_turns'``: the row budget filled by the target's rows taking turns (:mod:`gio_core.scale.turns`).
+EXPLODE_MODES = ("all", "target_share", "target_turns")
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 

@@ -291,10 +291,12 @@ class QuantisedInputs:
     raw_clusters : ndarray of int64
         The raw cluster number of each of ``pool``'s clusters.
     target_points : ndarray or None
-        What a data-size budget is filled by (None when the run takes whole clusters): the target's rows, which
-        take turns at the chosen clusters' rows (:mod:`gio_core.scale.turns`), or, past
-        :data:`gio_core.scale.sizing.ORDER_BY_TARGET_ROWS_PAIRS`, the target's centroids, which order each
-        cluster's share of the budget.
+        The points a data-size budget's rows are chosen by (None when the run takes whole clusters): the
+        target's rows, or, past :data:`gio_core.scale.sizing.ORDER_BY_TARGET_ROWS_PAIRS`, its centroids; each
+        cluster's share of the budget gives its rows nearest them first.
+    fills_by_turns : bool
+        ``explode='target_turns'`` with the target's rows as ``target_points``: they take turns at the chosen
+        clusters' rows instead (:mod:`gio_core.scale.turns`).
     generator : numpy.random.Generator or None
         The run's random generator after quantising, which the select stage goes on drawing from (so the
         same seed gives the same run in one stage or in several).
@@ -305,22 +307,21 @@ class QuantisedInputs:
     assignment: Assignment
     raw_clusters: NDArray[np.int64]
     target_points: NDArray[np.float64] | None = None
-    target_points_are_rows: bool = False
+    fills_by_turns: bool = False
     generator: np.random.Generator | None = field(default=None, repr=False, compare=False)
 
     def explode(self, picks: NDArray, quotas: NDArray | None, *, seed: int, matrix=None) -> NDArray[np.int64]:
         """The explode stage in this process: rows of the chosen clusters (``picks``, indices into ``pool``).
 
-        With ``quotas`` (a data-size budget) and the pool's vectors (``matrix``): when :attr:`target_points`
-        are the target's rows, they take turns at the chosen clusters' rows (:mod:`gio_core.scale.turns`);
-        when they are its centroids (or the turns' lists would be too big), each cluster gives its quota, the
-        rows nearest the target points first, then by the seeded priority
-        (:func:`gio_core.scale.explode.explode_rows`).
+        With ``quotas`` (a data-size budget) and the pool's vectors (``matrix``): with :attr:`fills_by_turns`
+        the target's rows take turns at the chosen clusters' rows (:mod:`gio_core.scale.turns`); otherwise (or
+        when the turns' lists would be too big) each cluster gives its quota, the rows nearest
+        :attr:`target_points` first, then by the seeded priority (:func:`gio_core.scale.explode.explode_rows`).
         """
         distances_of = turns_of = None
         if quotas is not None and self.target_points is not None and matrix is not None:
             distances_of = distances_to_target(matrix, self.target_points)  # the quotas' order, if turns give up
-            if self.target_points_are_rows:
+            if self.fills_by_turns:
                 turns_of = turns_over(matrix, self.target_points, seed)
         return self.pool.explode(picks, quotas, seed=seed, distances_of=distances_of, turns_of=turns_of)
 
@@ -347,6 +348,7 @@ def quantise_in_process(
     *,
     random_state,
     order_by_target: bool = False,
+    by_turns: bool = False,
     progress: ProgressCallback | None = None,
 ) -> QuantisedInputs:
     """:func:`quantise_inputs` with the pool's rows in this process (an array, a memory map or a row source)."""
@@ -358,6 +360,7 @@ def quantise_in_process(
         read_rows=lambda rows: read_sample(points, rows),
         assign=lambda centers, _points: assign_in_chunks(points, centers, progress=progress),
         order_by_target=order_by_target,
+        by_turns=by_turns,
         progress=progress,
     )
 
@@ -371,6 +374,7 @@ def quantise_inputs(
     read_rows: Callable[[NDArray[np.int64] | None], NDArray],
     assign: Callable[[NDArray, NDArray | None], Assignment],
     order_by_target: bool = False,
+    by_turns: bool = False,
     progress: ProgressCallback | None = None,
 ) -> QuantisedInputs:
     """The quantise stage: train on the pool's sample, quantise the target (when larger than K), assign the pool.
@@ -391,8 +395,11 @@ def quantise_inputs(
         ``assign(centers, target_points)``: every pool row's nearest centre as an :class:`Assignment`
         (``target_points`` for an engine that measures each row's distance to the target while it assigns).
     order_by_target : bool, default=False
-        Rows of a partly taken cluster will be ordered by their distance to the target: set
+        A data-size budget will take part of the chosen clusters' rows, chosen by the target: set
         ``target_points`` (:func:`target_points_for_order`).
+    by_turns : bool, default=False
+        With ``order_by_target``, fill the budget by the target's rows taking turns
+        (``explode='target_turns'``; :attr:`QuantisedInputs.fills_by_turns`, when the target's rows are at hand).
     progress : callable, optional
 
     Returns
@@ -427,7 +434,8 @@ def quantise_inputs(
         assignment=assignment,
         raw_clusters=raw_cluster_numbers(assignment.counts),
         target_points=points,
-        target_points_are_rows=order_by_target
+        fills_by_turns=by_turns
+        and order_by_target
         and fills_budget_by_target_rows(target.shape[0], target_quantization is not None, n_pool_rows),
         generator=rng,
     )

@@ -435,7 +435,7 @@ class SparkBackend(Backend):
         from pyspark.sql import functions as F
 
         assignment, target_points = quantised.assignment, quantised.target_points
-        if quotas is not None and target_points is not None and quantised.target_points_are_rows:
+        if quotas is not None and target_points is not None and quantised.fills_by_turns:
             by_turns = self._explode_by_turns(pool, quantised, picks, amount=int(np.sum(quotas)), seed=seed)
             if by_turns is not None:
                 return by_turns
