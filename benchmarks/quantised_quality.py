@@ -129,7 +129,13 @@ def mixtures(args):
         for kind in args.kinds:
             for seed in args.seeds:
                 mix = make_mixture(
-                    n_rows, kind, seed, n_centres=args.centres, dim=args.dim, n_target_centres=args.target_centres
+                    n_rows,
+                    kind,
+                    seed,
+                    n_centres=args.centres,
+                    dim=args.dim,
+                    n_target_centres=args.target_centres,
+                    target_share=args.target_share,
                 )
                 yield n_rows, kind, seed, suggested_clusters(n_rows), mix
 
@@ -212,7 +218,10 @@ def scores(selected: NDArray, mix: Mixture) -> tuple[float, float, int]:
 
 def selection_study(args) -> None:
     print("# Quantised GIO against nearest-to-target, K as the app suggests; budget = 90% of the target rows")
-    print(f"# {args.centres} centres, {args.dim}-d, {args.target_centres} target centres; {load_text()}")
+    print(
+        f"# {args.centres} centres, {args.dim}-d, {args.target_centres} target centres, {args.target_share:g} of the "
+        f"pool from them; {load_text()}"
+    )
     print(
         "| rows | kind | seed | K | method | rows selected | precision | recall | centres covered | picks | stop | s |"
     )
@@ -220,7 +229,9 @@ def selection_study(args) -> None:
     for n_rows, kind, seed, k, mix in mixtures(args):
         n_target_rows = int(mix.in_target.sum())
         budget = int(0.9 * n_target_rows)
-        common = dict(k=args.k) if args.k else {}
+        common: dict[str, Any] = dict(k=args.k) if args.k else {}
+        if args.patience:
+            common["max_sequential_increases"] = args.patience
         runs = [("GIO own stop", dict(common, max_iter=args.max_iter) if args.max_iter else common)]
         runs.append(("GIO budget", dict(common, stop_criterion="data_size", max_data_size=budget / n_rows, max_iter=k)))
         for name, params in runs:
@@ -238,7 +249,9 @@ def selection_study(args) -> None:
             )
             if name == "GIO own stop":
                 own_rows = selected.size
-        for name, amount in (("nearest, own-stop rows", own_rows), ("nearest, budget", budget)):
+        for name, amount in (
+            () if args.no_nearest else (("nearest, own-stop rows", own_rows), ("nearest, budget", budget))
+        ):
             began = time.perf_counter()
             nearest = NearestToTargetSelector(n_select=amount, random_state=seed).fit(mix.pool, mix.target)
             seconds = time.perf_counter() - began
@@ -303,8 +316,11 @@ def main(argv=None) -> int:
     parser.add_argument("--centres", type=int, default=200)
     parser.add_argument("--target-centres", type=int, default=20)
     parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--target-share", type=float, default=0.1, help="share of the pool from the target centres")
     parser.add_argument("--k", type=int, default=0, help="GIO's k (0: the default)")
     parser.add_argument("--max-iter", type=int, default=0, help="own stop's max_iter (0: the default)")
+    parser.add_argument("--patience", type=int, default=0, help="max_sequential_increases (0: the default)")
+    parser.add_argument("--no-nearest", action="store_true", help="leave nearest-to-target out")
     args = parser.parse_args(argv)
     (merges_study if args.merges else cost_study if args.cost else selection_study)(args)
     return 0
