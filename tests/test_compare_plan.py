@@ -48,7 +48,9 @@ def test_a_tiny_memory_budget_leaves_methods_out_with_the_reason():
     assert plan.skip is not None and "TSDS is left out" in plan.skip and "memory budget of 10 MB" in plan.skip
 
 
-def test_sampled_and_quantised_methods_pick_real_pool_rows_and_say_what_they_ran_on():
+def test_sampled_and_quantised_methods_pick_real_pool_rows_and_say_what_they_ran_on(monkeypatch):
+    # 60 clusters, so that K-means's training sample (64 rows a centroid) is smaller than this small pool
+    monkeypatch.setattr("gio_core.evaluate.plan.suggested_clusters", lambda n_pool: 60)
     pool, labels, target, target_labels = _mixture()
     comparison = compare_methods(
         pool,

@@ -123,7 +123,7 @@ def recipe_params(recipe: str) -> tuple[dict, str]:
 
 
 def suggested_clusters(n_pool: int) -> int:
-    """A K-means cluster count for a pool of ``n_pool`` rows: about 1% of it, between 50 and 2,000."""
+    """A K-means cluster count for a pool of ``n_pool`` rows: 2% of it, between 50 and 2,000."""
     return _suggested_clusters(n_pool)
 
 

@@ -216,8 +216,8 @@ def _plan_one(
     why = "memory" if memory / row_bytes <= seconds / row_seconds else "time"
     if model.quantises:
         clusters = suggested_clusters(n_pool)
-        # the training sample in float32 and float64, plus each row's label and distance
-        quantised_bytes = clusters * _GIO_POINTS_PER_CENTROID * dimensions * 12 + n_pool * 24
+        # the training sample (at most every row) in float32 and float64, plus each row's label and distance
+        quantised_bytes = min(n_pool, clusters * _GIO_POINTS_PER_CENTROID) * dimensions * 12 + n_pool * 24
         assign_seconds = 11e-6 * n_pool * dimensions / 384  # the assignment rate measured at 384-d
         if quantised_bytes <= memory:
             return MethodPlan(
