@@ -137,7 +137,7 @@ def mixtures(args):
                     n_target_centres=args.target_centres,
                     target_share=args.target_share,
                 )
-                yield n_rows, kind, seed, suggested_clusters(n_rows), mix
+                yield n_rows, kind, seed, args.clusters or suggested_clusters(n_rows), mix
 
 
 def merges_study(args) -> None:
@@ -233,7 +233,14 @@ def selection_study(args) -> None:
         if args.patience:
             common["max_sequential_increases"] = args.patience
         runs = [("GIO own stop", dict(common, max_iter=args.max_iter) if args.max_iter else common)]
-        runs.append(("GIO budget", dict(common, stop_criterion="data_size", max_data_size=budget / n_rows, max_iter=k)))
+        runs.append(
+            (
+                "GIO budget",
+                dict(
+                    common, stop_criterion="data_size", max_data_size=budget / n_rows, max_iter=k, explode=args.explode
+                ),
+            )
+        )
         for name, params in runs:
             began = time.perf_counter()
             selector = GIOSelector(n_clusters=k, random_state=seed, **params).fit(mix.pool, mix.target)
@@ -321,6 +328,10 @@ def main(argv=None) -> int:
     parser.add_argument("--max-iter", type=int, default=0, help="own stop's max_iter (0: the default)")
     parser.add_argument("--patience", type=int, default=0, help="max_sequential_increases (0: the default)")
     parser.add_argument("--no-nearest", action="store_true", help="leave nearest-to-target out")
+    parser.add_argument("--clusters", type=int, default=0, help="K (0: as the app suggests)")
+    parser.add_argument(
+        "--explode", default="target_share", help="the budget run's explode (target_share, target_turns)"
+    )
     args = parser.parse_args(argv)
     (merges_study if args.merges else cost_study if args.cost else selection_study)(args)
     return 0
