@@ -512,6 +512,10 @@ def test_the_picks_table_follows_the_step_slider_and_can_be_searched(page):
         slider.press("ArrowRight")
     _picks_heading(page, 20, 20).wait_for(state="visible")
     assert page.get_by_text(re.compile(r"^Step 20 of 80:")).count() == 1  # the map's caption moved with it
+    # the table draws the first picks' undefined KL as "None" (no styling reaches those cells): a line says why
+    page.get_by_text(
+        re.compile(r"KL after the pick reads None for 4 rows, picked before the selection held k = 5")
+    ).wait_for(state="visible")
     table = page.get_by_test_id("stDataFrame").filter(has=page.locator("[data-testid='stDataFrameResizable']")).last
     table.wait_for(state="visible")
     search = page.get_by_test_id("stTextInput").filter(has_text="Search the picks").locator("input")

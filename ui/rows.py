@@ -291,7 +291,23 @@ def filter_rows(table: pd.DataFrame, query: str) -> pd.DataFrame:
     return table[hit]
 
 
-def show_picks(dataset: Dataset, trace: RunTrace, step: int, *, key: str) -> None:
+def undefined_kl_note(table: pd.DataFrame, k: int | None = None) -> str | None:
+    """What the blank KL cells of a picks table mean, or None when it has none.
+
+    Streamlit's table draws a missing number as *None* whatever its format: a pandas Styler's ``na_rep`` reached
+    the page's data but not its cells, and cost 0.2-0.9 s a rerun at 5,000 rows, so a line above the table says
+    what the blanks mean."""
+    blank = int(table[KL_COLUMN].isna().sum()) if len(table) else 0
+    if not blank:
+        return None
+    needs = f"k = {k}" if k else "k"
+    return (
+        f"*{KL_COLUMN}* reads None for {blank:,} row{'s' * (blank != 1)}, picked before the selection held {needs} "
+        "picks: the k-NN KL is undefined until then."
+    )
+
+
+def show_picks(dataset: Dataset, trace: RunTrace, step: int, *, key: str, k: int | None = None) -> None:
     """Below the map: the picks so far as a table (searchable, sortable) and, for images, a gallery."""
     content = row_content(dataset)
     table = picks_table(dataset, content, trace, step)
@@ -325,11 +341,12 @@ def show_picks(dataset: Dataset, trace: RunTrace, step: int, *, key: str) -> Non
             config[IMAGE_COLUMN] = st.column_config.ImageColumn(IMAGE_COLUMN, width="small")
         if content.text_column:
             config[content.text_column] = st.column_config.TextColumn(content.text_column, width="large")
+        note = undefined_kl_note(shown, k)
+        if note:  # a blank KL reads "None" in the table: the first picks (fewer than k) say why
+            st.caption(note)
         # rows of 35 px and a header: no blank rows under a short table, a scrolling one for a long table
-        # a blank KL read as "None" in the table: the first picks (fewer than k rows) say why instead
-        undefined = "undefined (fewer than k rows)"
         st.dataframe(
-            shown.style.format({KL_COLUMN: "{:.4f}"}, na_rep=undefined) if shown[KL_COLUMN].isna().any() else shown,
+            shown,
             hide_index=True,
             column_config=config,
             height=min(36 * (len(shown) + 1) + 3, 360),

@@ -222,6 +222,8 @@ class RunRecord:
     error: str | None = None
     outputs: RunOutputs | None = field(default=None, repr=False)
     _trace: RunTrace | None = field(default=None, repr=False)
+    #: What the run's view computes once per run rather than on every rerun (centroid positions per map).
+    view_memo: dict = field(default_factory=dict, repr=False)
 
     def add(self, step) -> None:
         """Keep a step (its descent path shortened to what a map draws)."""
