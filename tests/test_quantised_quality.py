@@ -67,6 +67,25 @@ def test_clusters_near_target_widens_until_the_budget_fits():
     assert clusters_near_target(centers, counts, target, min_rows=100, max_rank=2).tolist() == [0, 1, 2, 3]
 
 
+@pytest.mark.parametrize(
+    "counts, weights, expected",
+    [
+        ([10, 10, 10, 70], None, [0, 1, 2]),  # cluster 2: 1 of 10 target points for 10% of the pool rows, kept
+        ([10, 10, 30, 50], None, [0, 1]),  # 1 of 10 for 30% of the rows: less than half as dense, left out
+        ([10, 10, 30, 50], [1, 1, 1, 1, 1, 1, 1, 1, 1, 9], [0, 1, 2]),  # that point stands for 9 rows of 17
+    ],
+    ids=["dense-enough", "too-sparse", "weighted-centroid"],
+)
+def test_clusters_near_target_leave_out_clusters_where_the_target_is_sparse(counts, weights, expected):
+    centers = np.array([[0.0], [1.0], [10.0], [20.0]])
+    target = np.array([[0.1]] * 5 + [[0.9]] * 4 + [[9.9]])
+    kept = clusters_near_target(centers, np.array(counts), target, target_weights=weights)
+    assert kept.tolist() == expected
+    # the rule gives way when the dense clusters cannot hold a budget, and can be turned off
+    assert clusters_near_target(centers, np.array(counts), target, min_rows=25).tolist() == [0, 1, 2]
+    assert clusters_near_target(centers, np.array(counts), target, min_density_ratio=0).tolist() == [0, 1, 2]
+
+
 def _precision_recall(selected, of_row, target_centres):
     in_target = np.isin(of_row, target_centres)
     chosen = np.zeros(of_row.size, dtype=bool)
