@@ -90,6 +90,36 @@ def test_overlay_marks_v_and_the_row_it_snapped_to(data, run):
     assert overlay.caption.startswith(f"Step 5 of {trace.n_steps}: v snapped to pool row {trace.candidate[4]}")
 
 
+def test_overlay_draws_at_most_max_drawn_picks_evenly_in_pick_order_and_says_so(data, run):
+    pool, target, _ = data
+    _, trace = run
+    placer = MapPlacer(project(pool, target), pool, target)
+    last = trace.n_steps - 1
+    every = map_overlay(trace, last, placer)
+    some = map_overlay(trace, last, placer, max_drawn=5)
+    assert len(every.picks_rows) == every.n_picks_total > 5 and "drawn" not in every.caption
+    assert len(some.picks_rows) == len(some.picks_xy) == len(some.picks_rank) == 5
+    assert some.n_picks_total == every.n_picks_total
+    # the first and the last pick are among them, in pick order, each at its own place on the map
+    assert some.picks_rank[0] == every.picks_rank[0] and some.picks_rank[-1] == every.picks_rank[-1]
+    assert np.all(np.diff(some.picks_rank) > 0)
+    at = np.searchsorted(every.picks_rows, some.picks_rows, sorter=np.argsort(every.picks_rows))
+    np.testing.assert_allclose(some.picks_xy, every.picks_xy[np.argsort(every.picks_rows)[at]])
+    assert some.caption.endswith("(5 drawn on the map).")
+
+
+def test_centroids_are_plain_dots_which_a_browser_without_a_gpu_draws_cheaply(rng):
+    pool = rng.normal(size=(600, 3))
+    target = rng.normal(size=(80, 3)) + 0.5
+    _, trace = _run(pool, target, n_clusters=30, max_iter=10)
+    projection = project(pool, target, method="pca")
+    figure = map_figure(projection, map_overlay(trace, 3, MapPlacer(projection, pool, target)))
+    centroids = next(item for item in figure.data if item.name == "pool centroids")
+    assert len(centroids.x) == 30
+    # any other symbol, or an outline, goes through WebGL glyph textures: 3-4x the cost in SwiftShader
+    assert centroids.type == "scattergl" and centroids.marker.symbol == "circle" and centroids.marker.line.width == 0
+
+
 def test_overlay_of_the_rejected_last_step(data, run):
     pool, target, _ = data
     _, trace = run

@@ -25,9 +25,12 @@ APP_SETTINGS: dict = {
     "live_speed": "Normal",  # pace of the live view (see LIVE_SPEEDS)
     "map_method": "auto",  # 'auto' (UMAP, PCA while it computes or for tiny data) or 'pca'
     "redraw_seconds": 0.25,  # live view redraws at most this often (4 per second)
-    # the run's map (a sample of a bigger pool; picks are always drawn): every rerun sends it whole, and a
-    # browser took 1.8 s to redraw 20,000 points, 0.8 s for 5,000 (README, "At a user's scale")
+    # the run's map (a sample of a bigger pool): every rerun sends it whole, and a browser took 1.8 s to redraw
+    # 20,000 points, 0.8 s for 5,000 (README, "At a user's scale")
     "max_pool_rows_on_map": 5_000,
+    # picks drawn at most (evenly spaced in pick order; the caption says how many): a diamond with an outline
+    # costs a browser without a GPU 3-4x a plain dot (benchmarks/results/app_scale.md)
+    "max_picks_on_map": 2_000,
     "max_pool_rows_on_target_map": 20_000,  # the map a target is boxed on: more rows to choose from
 }
 

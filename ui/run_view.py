@@ -82,7 +82,9 @@ def _draw(
 ) -> None:
     """Draw one step; with ``select_key`` the map takes clicks, boxes and lassos and shows the rows chosen."""
     content = rows.row_content(dataset)
-    overlay = map_overlay(trace, step, map_state.placer, centroids_xy=centroids_xy)
+    overlay = map_overlay(
+        trace, step, map_state.placer, centroids_xy=centroids_xy, max_drawn=int(APP_SETTINGS["max_picks_on_map"])
+    )
     figure = map_figure(
         map_state.projection,
         overlay,

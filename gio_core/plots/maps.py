@@ -1,6 +1,6 @@
 """The map of a run: the pool in grey, the target in colour (by label when there is one), the picks so far as
 diamonds coloured by pick order or label, the current step's optimum ``v`` (a star) and its path, the row it
-snapped to (a ring: green when kept, red when the stopping rule rejected it), the pool centroids (crosses)
+snapped to (a ring: green when kept, red when the stopping rule rejected it), the pool centroids (dark dots)
 when quantised. :func:`map_figure` draws one step; :func:`pool_map_figure` a pool alone (to choose target rows
 on).
 """
@@ -54,6 +54,20 @@ def static_map_traces(
             hovertemplate=with_content("pool row %{customdata}<extra></extra>", pool_hover),
         )
     ]
+    if centroids_xy is not None:  # under the target: on a map of many clusters a centroid sits on each of them
+        traces.append(
+            go.Scattergl(
+                x=centroids_xy[:, 0],
+                y=centroids_xy[:, 1],
+                mode="markers",
+                name="pool centroids",
+                # plain dots: a browser without a GPU (SwiftShader) draws any other symbol, or an outline, through a
+                # glyph texture at 3-4x the cost; 2,000 crosses were 0.3 s of every redraw of a million-row run
+                marker=dict(symbol="circle", size=5, color=COLORS["centroid"], opacity=0.8, line=dict(width=0)),
+                customdata=np.arange(len(centroids_xy)),
+                hovertemplate="centroid %{customdata}<extra></extra>",
+            )
+        )
     if target_labels is None:
         target_hover = hover_text(target_text, np.arange(len(projection.target_xy)))
         traces.append(
@@ -108,20 +122,6 @@ def static_map_traces(
                     hoverinfo="skip",
                 )
             )
-    if centroids_xy is not None:
-        traces.append(
-            go.Scattergl(
-                x=centroids_xy[:, 0],
-                y=centroids_xy[:, 1],
-                mode="markers",
-                name="pool centroids",
-                marker=dict(
-                    symbol="x-thin", size=7, color=COLORS["centroid"], line=dict(width=1.5, color=COLORS["centroid"])
-                ),
-                customdata=np.arange(len(centroids_xy)),
-                hovertemplate="centroid %{customdata}<extra></extra>",
-            )
-        )
     return traces
 
 

@@ -24,7 +24,7 @@ COLORS = {
     "rejected": "#dc2626",
     "reset": "#f59e0b",
     "cluster": "#f97316",
-    "centroid": "#6b7280",
+    "centroid": "#374151",
     "curve": "#2563eb",
     "grid": "#e5e7eb",
 }

@@ -200,6 +200,7 @@ def map_overlay(
     *,
     centroids_xy: NDArray | None = None,
     max_placed: int = 5000,
+    max_drawn: int | None = None,
     show_path: bool = True,
 ) -> MapOverlay:
     """Put step ``step`` of a run on the map.
@@ -215,6 +216,9 @@ def map_overlay(
         by the caller; placed here when not given.
     max_placed : int, default=5000
         Picks outside a sampled map placed at most (a uniform sample is what the map shows anyway).
+    max_drawn : int, optional
+        Picks drawn at most: above this, evenly spaced picks in pick order (the first and the last among
+        them); the caption says how many are drawn. Default: every pick that is placed.
     show_path : bool, default=True
         Place the gradient-descent path of ``v``.
 
@@ -236,6 +240,9 @@ def map_overlay(
         kept_positions = np.flatnonzero(shown)
     else:
         kept_positions, picks_xy = placer.pool_positions(rows, max_placed=max_placed)
+    if max_drawn is not None and len(kept_positions) > max_drawn:
+        spaced = np.unique(np.linspace(0, len(kept_positions) - 1, max(int(max_drawn), 1)).round().astype(np.int64))
+        kept_positions, picks_xy = kept_positions[spaced], picks_xy[spaced]
     v_xy = placer.place(trace.v[step])[0]
     path_xy = None
     path = trace.paths[step]
@@ -255,10 +262,12 @@ def map_overlay(
         snapped_xy = placer.pool_positions([trace.candidate[step]])[1][0]
     what = "centroid" if quantized else "pool row"
     verdict = "kept" if trace.kept[step] else ("pool reset" if trace.reset[step] else "rejected")
+    drawn = f" ({len(kept_positions):,} drawn on the map)" if len(kept_positions) < len(rows) else ""
     caption = (
         f"Step {step + 1} of {trace.n_steps}: v snapped to {what} {int(trace.candidate[step])} "
         f"({verdict}); KL {format_kl(trace.kl[step])}; {int(trace.n_selected[step])} picks"
         + (f", {len(rows):,} rows" if quantized else "")
+        + drawn
         + "."
     )
     return MapOverlay(
