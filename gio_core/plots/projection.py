@@ -56,6 +56,9 @@ UMAP_MIN_ROWS = 60
 # PCA before UMAP for wide data: neighbours in 50 dimensions are nearly those in 768, at a tenth of the cost.
 _UMAP_MAX_DIMENSIONS = 50
 _UMAP_EPOCHS = 200
+# PCA from the d x d scatter matrix up to this many dimensions (its eigendecomposition grows as d^3), a randomized
+# SVD above
+_PCA_COVARIANCE_MAX_DIMENSIONS = 1024
 
 ProgressCallback = Callable[[str, int, int], object]
 
@@ -282,6 +285,16 @@ def _pca(points: NDArray, random_state: int):
     if centred.shape[1] <= 200 or centred.shape[0] <= 200:
         _, singular, vt = np.linalg.svd(centred, full_matrices=False)
         components = vt[:n_components]
+    elif centred.shape[1] <= _PCA_COVARIANCE_MAX_DIMENSIONS:
+        # many more rows than dimensions: the top eigenvectors of the d x d scatter matrix are the exact top
+        # components, at a fraction of a randomized SVD's passes over the rows (a 1M-row map's 7,000 x 384
+        # sample: 0.06-0.23 s against 0.26-0.59 s, and the randomized SVD was off by 0.02 where the top
+        # variances are close)
+        scatter = centred.T @ centred
+        eigenvalues, eigenvectors = np.linalg.eigh(scatter)
+        top = np.argsort(eigenvalues)[::-1][:n_components]
+        components = eigenvectors[:, top].T
+        singular = np.sqrt(np.maximum(eigenvalues[top], 0.0))
     else:
         from sklearn.utils.extmath import randomized_svd
 
