@@ -120,6 +120,21 @@ def test_centroids_are_plain_dots_which_a_browser_without_a_gpu_draws_cheaply(rn
     assert centroids.type == "scattergl" and centroids.marker.symbol == "circle" and centroids.marker.line.width == 0
 
 
+def test_picks_are_dots_on_a_dark_ring_drawn_under_them(data, run):
+    pool, target, _ = data
+    _, trace = run
+    projection = project(pool, target)
+    figure = map_figure(projection, map_overlay(trace, 5, MapPlacer(projection, pool, target)))
+    names = [item.name for item in figure.data]
+    ring, picks = figure.data[names.index("picks (ring)")], figure.data[names.index("picks")]
+    assert names.index("picks (ring)") == names.index("picks") - 1  # under the picks
+    np.testing.assert_array_equal(ring.x, picks.x)
+    np.testing.assert_array_equal(ring.y, picks.y)
+    assert ring.hoverinfo == "skip" and ring.showlegend is False and ring.marker.size > picks.marker.size
+    for dots in (ring, picks):  # no glyph textures: plain circles without an outline
+        assert dots.type == "scattergl" and dots.marker.symbol == "circle" and dots.marker.line.width == 0
+
+
 def test_overlay_of_the_rejected_last_step(data, run):
     pool, target, _ = data
     _, trace = run
@@ -209,8 +224,9 @@ def test_animation_has_one_frame_per_step_and_ends_on_the_last(data, run):
     assert figure.frames[-1].name == str(trace.n_steps)
     assert len(figure.layout.sliders[0].steps) == trace.n_steps
     assert [button.label for button in figure.layout.updatemenus[0].buttons] == ["▶ Play", "❚❚ Pause"]
-    # each frame replaces the same ten overlay traces (five on the map, five on the curve)
-    assert all(len(frame.data) == 10 and list(frame.traces) == list(figure.frames[0].traces) for frame in figure.frames)
+    # each frame replaces the same eleven overlay traces (six on the map, the picks' rings among them; five on the
+    # curve)
+    assert all(len(frame.data) == 11 and list(frame.traces) == list(figure.frames[0].traces) for frame in figure.frames)
 
 
 def test_long_runs_are_animated_with_evenly_spaced_frames(data):

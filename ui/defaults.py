@@ -28,8 +28,8 @@ APP_SETTINGS: dict = {
     # the run's map (a sample of a bigger pool): every rerun sends it whole, and a browser took 1.8 s to redraw
     # 20,000 points, 0.8 s for 5,000 (README, "At a user's scale")
     "max_pool_rows_on_map": 5_000,
-    # picks drawn at most (evenly spaced in pick order; the caption says how many): a diamond with an outline
-    # costs a browser without a GPU 3-4x a plain dot (benchmarks/results/app_scale.md)
+    # picks drawn at most (evenly spaced in pick order; the caption says how many): each is two dots (its colour
+    # on a dark ring), and a browser without a GPU draws them all on every rerun
     "max_picks_on_map": 2_000,
     "max_pool_rows_on_target_map": 20_000,  # the map a target is boxed on: more rows to choose from
 }

@@ -39,6 +39,6 @@ def illustration(step: int = 19):
     return (
         figure,
         curve,
-        f"After {shown + 1} steps: picks (diamonds) go where the target is",
+        f"After {shown + 1} steps: picks (ringed dots) go where the target is",
         "KL(target ‖ picks) falls as GIO picks",
     )
