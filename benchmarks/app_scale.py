@@ -2,7 +2,7 @@
 ~60 MB CSV upload.
 
 Run:  PYTHONPATH=. .venv/bin/python benchmarks/app_scale.py [--cases npy parquet upload] [--folder DIR]
-      [--rows 1000000] [--parquet-rows 300000] [--upload-mb 60] [--two-sessions] [--no-compare]
+      [--rows 1000000] [--parquet-rows 300000] [--upload-mb 60] [--two-sessions] [--no-compare] [--cold]
 
 The script writes the files (a Gaussian mixture: 200 centres in 384-d, rows = centre + N(0, 1); the target is
 2,000 rows drawn from 20 of the centres, which also make 10% of the pool), starts the server as an operator
@@ -13,11 +13,15 @@ would (``gio-studio app --data-root DIR``), and drives one new browser session p
 - **run**: *Run selection* with the app's defaults until the downloads are offered; **rows**: rows selected;
 - **download**: the CSV download, clicked until the file is saved (its rows are counted against the page's);
 - **CLI**: the run's manifest downloaded and rerun with ``gio-studio select --manifest`` (the same settings);
-- **rerun**: the Step slider moved one step, until the page is idle again;
+- **rerun**: the Step slider moved back one step five times, each until the map's caption names the new step,
+  the page is idle and the browser has drawn two frames: the median and the slowest;
 - **page switch kept**: *How GIO works*, then *Select data*: the data, Maximum picks and the run are back (yes/no);
   Compare starts on the same data (yes/no);
 - **Compare**: *Run comparison* with the page's defaults until the table is shown;
 - **server peak RSS**: the server's process tree, sampled every 0.2 s during the case.
+
+``--cold`` drops the case's files from the page cache first (``posix_fadvise(DONTNEED)`` on those files only), as
+after a reboot or when other work has pushed them out: the read then comes from disk.
 
 ``--two-sessions`` (first case only) then opens a second session on the same files and runs it while the
 first stays open: the server's peak against one session's. The load average is printed beside the figures.
@@ -45,6 +49,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from app_server import CHROMIUM, CHROMIUM_ARGS, free_port, healthy, stop_server  # noqa: E402
 
 WAIT_MS = 900_000
+RERUN_MOVES = 5  # Step-slider moves timed after a run (the median and the slowest are printed)
 DIMENSIONS, CENTRES, TARGET_CENTRES, TARGET_ROWS = 384, 200, 20, 2_000
 _SELECTED = re.compile(r"([\d,]+) of ([\d,]+) \([^)]*\) rows selected")
 _MAP_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].some(
@@ -254,7 +259,19 @@ def _give_files(page, case: str, pool: Path, target: Path) -> None:
         boxes.nth(1).press("Enter")
 
 
-def drive(browser, url: str, case: str, pool: Path, target: Path, rss: PeakRss, out: Path, compare: bool) -> Case:
+def drop_from_page_cache(*paths: Path) -> None:
+    """Ask the kernel to drop these files' pages from its cache (the next read comes from disk)."""
+    for path in paths:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(descriptor)
+
+
+def drive(
+    browser, url: str, case: str, pool: Path, target: Path, rss: PeakRss, out: Path, compare: bool, cold: bool = False
+) -> Case:
     result = Case(case)
     figures = result.figures
     rss.reset()
@@ -264,6 +281,8 @@ def drive(browser, url: str, case: str, pool: Path, target: Path, rss: PeakRss, 
     page.goto(url)
     _button(page, "Run selection").wait_for(state="visible")
     _idle(page)
+    if cold:
+        drop_from_page_cache(pool, target)
     started = time.perf_counter()
     _give_files(page, case, pool, target)
     page.get_by_test_id("stMetric").filter(has=page.get_by_text("Pool rows", exact=True)).wait_for(state="visible")
@@ -301,13 +320,9 @@ def drive(browser, url: str, case: str, pool: Path, target: Path, rss: PeakRss, 
     download.value.save_as(manifest)
     _idle(page)
 
-    slider = page.get_by_test_id("stSlider").get_by_role("slider").first
-    clicked = time.perf_counter()
-    slider.focus()
-    slider.press("ArrowLeft")
-    page.wait_for_timeout(100)
-    _idle(page)
-    figures["rerun s"] = time.perf_counter() - clicked
+    figures["rerun s"], figures["rerun s (slowest)"] = rerun_times(page)
+    page.locator('[data-testid="stPlotlyChart"]').first.scroll_into_view_if_needed()
+    page.screenshot(path=str(out / f"app_scale_{case}_replay.png"))
 
     picks = page.get_by_test_id("stSidebar").get_by_label("Maximum picks", exact=True).input_value()
     _nav(page, "How GIO works")
@@ -341,6 +356,27 @@ def drive(browser, url: str, case: str, pool: Path, target: Path, rss: PeakRss, 
     return result
 
 
+def rerun_times(page, moves: int = RERUN_MOVES) -> tuple[float, float]:
+    """The Step slider moved back one step ``moves`` times: the median and the slowest time from the key press
+    until the map's caption names the new step, the script run has ended and the browser has drawn two frames
+    (each move redraws the map, the curve and the picks table)."""
+    caption = re.search(r"Step (\d+) of (\d+)", page.inner_text("body"))
+    assert caption is not None, "a finished run's map has a caption"
+    step, steps = int(caption.group(1)), int(caption.group(2))
+    slider = page.get_by_test_id("stSlider").get_by_role("slider").first
+    times = []
+    for _ in range(min(moves, step - 1)):
+        clicked = time.perf_counter()
+        slider.focus()
+        slider.press("ArrowLeft")
+        step -= 1
+        page.get_by_text(f"Step {step} of {steps}:").first.wait_for(state="attached")
+        _idle(page)
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        times.append(time.perf_counter() - clicked)
+    return float(np.median(times)), max(times)
+
+
 def cli_rerun(manifest: Path | None, pool: Path, target: Path, out: Path) -> float:
     assert manifest is not None, "the run's manifest was downloaded"
     command = [sys.executable, "-m", "gio_core.cli", "select", "--manifest", str(manifest)]
@@ -365,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--two-sessions", action="store_true")
     parser.add_argument("--no-compare", action="store_true")
     parser.add_argument("--compare-memory-mb", type=int, default=None)
+    parser.add_argument("--cold", action="store_true", help="read each case's files from disk, not the page cache")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -391,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             for case in args.cases:
                 pool, target = files[case]
-                result = drive(browser, url, case, pool, target, rss, out, compare=not args.no_compare)
+                result = drive(browser, url, case, pool, target, rss, out, compare=not args.no_compare, cold=args.cold)
                 result.figures["CLI same settings s"] = cli_rerun(result.manifest, pool, target, out)
                 results.append(result)
                 print(f"  {case}: " + ", ".join(f"{key} {_show(value)}" for key, value in result.figures.items()))
