@@ -7,6 +7,7 @@ CLI can show it to a user as it is.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -152,17 +153,23 @@ def as_points(values: ArrayLike, name: str, dimension: int) -> NDArray[np.floati
 _FINITE_BLOCK_ROWS = 65_536
 
 
-def as_pool_matrix(pool: ArrayLike) -> NDArray[np.floating]:
-    """The pool as a 2-D float array without copying a float32 or float64 array (or memory map): checked in
-    blocks, so a million-row pool is never held twice."""
-    array = np.asarray(pool)
+def as_pool_matrix(pool: ArrayLike, *, release: Callable[[Any], None] | None = None) -> NDArray[np.floating]:
+    """The pool as a 2-D float array without copying a float32 or float64 array (or memory map, which stays
+    one): checked in blocks, so a million-row pool is never held twice. ``release`` is called with each block
+    once it is checked (``gio_core.io.largefiles.release_pages`` keeps a memory map's pages out of the
+    resident set)."""
+    array = np.asanyarray(pool)
+    if type(array) is not np.ndarray and not isinstance(array, np.memmap):
+        array = np.asarray(array)  # a matrix or other subclass: a plain array
     if array.ndim != 2 or array.dtype.kind not in "f":
         return as_matrix(array, "pool")  # small, odd or integer input: the checks and the float64 copy
     as_matrix(array[:1], "pool")  # the shape and dtype messages
-    bad_rows = sum(
-        int((~np.isfinite(array[begin : begin + _FINITE_BLOCK_ROWS])).any(axis=1).sum())
-        for begin in range(0, array.shape[0], _FINITE_BLOCK_ROWS)
-    )
+    bad_rows = 0
+    for begin in range(0, array.shape[0], _FINITE_BLOCK_ROWS):
+        block = array[begin : begin + _FINITE_BLOCK_ROWS]
+        bad_rows += int((~np.isfinite(block)).any(axis=1).sum())
+        if release is not None:
+            release(block)
     if bad_rows:
         _refuse_nonfinite("pool", bad_rows)
     return array

@@ -32,3 +32,16 @@ def run_stages(pipeline):
     quantised = pipeline.quantise(vectors)
     result = pipeline.select(vectors, quantised)
     return inputs, vectors, quantised, result, pipeline.explode(vectors, quantised, result)
+
+
+def mapped_resident_bytes(path) -> int:
+    """Resident bytes of this process's mappings of ``path`` (Linux /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if fields and "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+                inside = len(fields) >= 6 and fields[-1] == str(path)
+            elif inside and fields[0] == "Rss:":
+                total += int(fields[1]) * 1024
+    return total

@@ -1,11 +1,15 @@
 """A comparison of a big pool runs each method on what fits its budgets: every row, a sample, GIO quantised, or
 nothing with the reason."""
 
+import sys
+
 import numpy as np
 import pytest
 
 from gio_core.evaluate import compare_methods, plan_methods
 from gio_core.scale import suggested_clusters
+
+from .selection_checks import mapped_resident_bytes
 
 
 def _mixture(rows=6_000, seed=0):
@@ -81,3 +85,28 @@ def test_the_pool_is_not_copied_to_float64():
         bad = pool.copy()
         bad[2_999, 0] = np.nan
         compare_methods(bad, target, methods=["Random", "Nearest to target"], budget=20)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_a_memory_mapped_pool_is_sampled_without_keeping_the_file_resident(tmp_path):
+    pool, labels, target, target_labels = _mixture(rows=120_000)  # 3.8 MB of float32, many pages
+    path = (tmp_path / "pool.npy").resolve()
+    np.save(path, pool)
+    mapped = np.load(path, mmap_mode="r")
+    kwargs = dict(
+        methods=["Random", "Nearest to target"],
+        budget=50,
+        pool_labels=labels,
+        target_labels=target_labels,
+        memory_budget_bytes=1_000_000,  # a sample of each: rows spread over the whole file
+        random_state=0,
+    )
+    from_map = compare_methods(mapped, target, **kwargs)
+    # the finiteness check and the samples were read window by window and handed back: the map does not hold
+    # the file (indexing the map at rows spread over it kept every page)
+    assert mapped_resident_bytes(path) < path.stat().st_size // 4
+    assert all(result.ran_on.startswith("random sample of") for result in from_map.results)
+    in_memory = compare_methods(pool, target, **kwargs)  # the same rows and scores as from an array in memory
+    for left, right in zip(from_map.results, in_memory.results, strict=True):
+        np.testing.assert_array_equal(left.selected_indices, right.selected_indices)
+        assert left.metrics == pytest.approx(right.metrics)

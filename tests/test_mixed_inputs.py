@@ -20,6 +20,8 @@ from gio_core.io.read import read_data
 from gio_core.io.shards import dataset_vectors, open_parquet_dataset, target_vectors
 from gio_core.io.vectors import extract_vectors, prepare_vectors
 
+from .selection_checks import mapped_resident_bytes
+
 NOTE = "target columns matched to the pool's by position"
 
 
@@ -291,18 +293,6 @@ def test_cli_refuses_mismatched_widths_in_one_line(tmp_path, pool_frame, rng, ca
 # Big inputs read in pieces
 
 
-def _mapped_resident_bytes(path: Path) -> int:
-    """Resident bytes of this process's mappings of ``path`` (Linux /proc/self/smaps)."""
-    total, inside = 0, False
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        fields = line.split()
-        if fields and "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
-            inside = len(fields) >= 6 and fields[-1] == str(path)
-        elif inside and fields[0] == "Rss:":
-            total += int(fields[1]) * 1024
-    return total
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
 def test_float64_npy_is_converted_in_chunks(tmp_path, rng):
     matrix = rng.normal(size=(200_000, 16))  # 25.6 MB of float64, several chunks
@@ -314,7 +304,7 @@ def test_float64_npy_is_converted_in_chunks(tmp_path, rng):
     assert vectors.dtype == np.float32 and vectors.flags.c_contiguous
     np.testing.assert_array_equal(vectors, np.load(path).astype(np.float32))  # identical to a whole read
     # the float64 pages were handed back chunk by chunk: the map does not hold the file
-    assert _mapped_resident_bytes(path) < path.stat().st_size // 4
+    assert mapped_resident_bytes(path) < path.stat().st_size // 4
 
 
 def test_float64_npy_from_bytes_is_a_view_of_them(tmp_path, rng):
