@@ -266,8 +266,8 @@ def test_a_big_pool_runs_each_method_on_its_stated_plan_within_the_operators_mem
     np.save(tmp_path / "target.npy", rng.normal(0.5, 1.0, size=(300, 64)).astype(np.float32))
     monkeypatch.setenv("GIO_STUDIO_DATA_ROOT", str(tmp_path))
     monkeypatch.setenv("GIO_STUDIO_COMPARE_MEMORY_MB", "64")  # gio-studio app --compare-memory-mb 64
-    # 1,000 centroids (half the 2% suggested): K-means then samples 64,000 of the rows, which fits the 64 MB where
-    # GIO on every row would not; at 2,000 the sample is every row and costs more than GIO on all of them
+    # 1,000 centroids (half the 2% suggested), so that the plan's words are known: K-means then samples 64,000 of
+    # the rows, which fits the 64 MB where GIO on every row would not (test_compare_plan checks the plan's own count)
     monkeypatch.setattr("gio_core.evaluate.plan.suggested_clusters", lambda n_pool: 1_000)
     at = _open(data_source="Upload files", cmp_methods=["Random", "TSDS", "GIO"])
     at.text_input(key=_w(at, "pool_path")).input("pool.npy").run()

@@ -110,3 +110,19 @@ def test_a_memory_mapped_pool_is_sampled_without_keeping_the_file_resident(tmp_p
     for left, right in zip(from_map.results, in_memory.results, strict=True):
         np.testing.assert_array_equal(left.selected_indices, right.selected_indices)
         assert left.metrics == pytest.approx(right.metrics)
+
+
+def test_gio_gets_fewer_centroids_where_the_suggested_k_means_would_not_fit_the_memory_budget():
+    # 100,000 x 64: GIO on every row needs about 67 MiB; K-means with the suggested 2,000 centroids trains on every
+    # row (64 a centroid) and needs about 76 MiB; within 64 MiB GIO runs on fewer centroids instead of being left out
+    (plan,) = plan_methods(
+        ["GIO"], n_pool=100_000, n_target=300, dimensions=64, budget=100, memory_budget_bytes=64 << 20
+    )
+    assert plan.runs and plan.n_clusters is not None and 50 <= plan.n_clusters < suggested_clusters(100_000)
+    assert plan.memory_bytes <= 64 << 20
+    assert plan.ran_on(100_000) == f"K-means: {plan.n_clusters:,} centroids of all 100,000 rows"
+    # with too little memory even for 50 centroids' sample GIO is left out with the reason
+    (tiny,) = plan_methods(
+        ["GIO"], n_pool=100_000, n_target=300, dimensions=64, budget=100, memory_budget_bytes=4 << 20
+    )
+    assert tiny.skip is not None and "GIO is left out" in tiny.skip

@@ -7,7 +7,8 @@ before anything runs, for each method:
 
 - **all rows** when its working memory and its time fit the budgets;
 - **a K-means quantisation of all rows** for GIO (the way the app's Select runs a big pool: the pool's
-  centroids, :func:`gio_core.scale.suggested_clusters` of them, the budget shared among the chosen clusters);
+  centroids, :func:`gio_core.scale.suggested_clusters` of them, or fewer where K-means's training sample would not
+  fit the memory budget; the budget shared among the chosen clusters);
 - **a seeded random sample** of the pool for the other methods (the largest that fits; each method its own
   size, every sample the first rows of one seeded permutation, so a smaller sample lies inside a larger);
 - **left out**, with a one-line reason, when even a sample would be too small to mean anything.
@@ -53,6 +54,9 @@ MIN_SAMPLE_ROWS = 2_000
 GREEDY_KL_MAX_PAIRS = 20_000_000
 
 _GIO_POINTS_PER_CENTROID = 64  # the K-means training sample (gio_core.scale.quantize.draw_training_rows)
+#: The fewest centroids a plan gives GIO when the suggested count's K-means does not fit the memory budget (the
+#: lower bound of :func:`gio_core.scale.suggested_clusters`).
+_MIN_PLAN_CLUSTERS = 50
 
 
 @dataclass(frozen=True)
@@ -216,8 +220,14 @@ def _plan_one(
     why = "memory" if memory / row_bytes <= seconds / row_seconds else "time"
     if model.quantises:
         clusters = suggested_clusters(n_pool)
-        # the training sample (at most every row) in float32 and float64, plus each row's label and distance
-        quantised_bytes = min(n_pool, clusters * _GIO_POINTS_PER_CENTROID) * dimensions * 12 + n_pool * 24
+        quantised_bytes = _quantised_bytes(n_pool, clusters, dimensions)
+        if quantised_bytes > memory:
+            # fewer centroids, so that K-means's training sample (64 rows a centroid) fits the budget; on a pool of
+            # at most 64 K rows the sample is every row and costs more than GIO on all of them would
+            fewer = (memory - n_pool * 24) // (_GIO_POINTS_PER_CENTROID * dimensions * 12)
+            if fewer >= _MIN_PLAN_CLUSTERS:
+                clusters = min(clusters, int(fewer))
+                quantised_bytes = _quantised_bytes(n_pool, clusters, dimensions)
         assign_seconds = 11e-6 * n_pool * dimensions / 384  # the assignment rate measured at 384-d
         if quantised_bytes <= memory:
             return MethodPlan(
@@ -248,6 +258,12 @@ def _plan_one(
         memory_bytes=int(row_bytes * fits),
         seconds=fits * row_seconds,
     )
+
+
+def _quantised_bytes(n_pool: int, clusters: int, dimensions: int) -> int:
+    """GIO's working memory on K-means: the training sample (at most every row) in float32 and float64, plus each
+    row's label and distance."""
+    return min(n_pool, clusters * _GIO_POINTS_PER_CENTROID) * dimensions * 12 + n_pool * 24
 
 
 def quantised_gio(estimator, plan: MethodPlan, n_pool: int, budget: int):
