@@ -3,9 +3,10 @@
 
 Run:  PYTHONPATH=. .venv/bin/python benchmarks/app_scale.py [--cases npy parquet upload] [--folder DIR]
       [--rows 1000000] [--parquet-rows 300000] [--upload-mb 60] [--two-sessions] [--no-compare] [--cold]
+      [--dim 384]
 
-The script writes the files (a Gaussian mixture: 200 centres in 384-d, rows = centre + N(0, 1); the target is
-2,000 rows drawn from 20 of the centres, which also make 10% of the pool), starts the server as an operator
+The script writes the files (a Gaussian mixture: 200 centres in 384-d, or ``--dim``, rows = centre + N(0, 1); the
+target is 2,000 rows drawn from 20 of the centres, which also make 10% of the pool), starts the server as an operator
 would (``gio-studio app --data-root DIR``), and drives one new browser session per case as a person would:
 
 - **load**: choose *Upload files*, give both files (their paths, or the upload), until the row counts are shown;
@@ -51,6 +52,7 @@ from app_server import CHROMIUM, CHROMIUM_ARGS, free_port, healthy, stop_server 
 WAIT_MS = 900_000
 RERUN_MOVES = 5  # Step-slider moves timed after a run (the median and the slowest are printed)
 DIMENSIONS, CENTRES, TARGET_CENTRES, TARGET_ROWS = 384, 200, 20, 2_000
+SUFFIX = ""  # "_768d" in the files' names with --dim 768, so that each width keeps its own files
 _SELECTED = re.compile(r"([\d,]+) of ([\d,]+) \([^)]*\) rows selected")
 _MAP_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].some(
     chart => (chart._fullData || []).some(trace => trace.name === 'pool' && trace._length > 0))"""
@@ -84,7 +86,7 @@ def _blocks(centres, labels, rng, block: int = 50_000):
 
 
 def write_npy(folder: Path, rows: int) -> tuple[Path, Path]:
-    pool, target = folder / f"pool_{rows}.npy", folder / "target.npy"
+    pool, target = folder / f"pool_{rows}{SUFFIX}.npy", folder / f"target{SUFFIX}.npy"
     if not pool.exists():
         centres, labels, target_rows, rng = mixture(rows)
         out = np.lib.format.open_memmap(pool, mode="w+", dtype=np.float32, shape=(rows, DIMENSIONS))
@@ -102,7 +104,7 @@ def write_parquet(folder: Path, rows: int) -> tuple[Path, Path]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pool, target = folder / f"pool_{rows}.parquet", folder / "target.parquet"
+    pool, target = folder / f"pool_{rows}{SUFFIX}.parquet", folder / f"target{SUFFIX}.parquet"
     if not pool.exists():
         centres, labels, target_rows, rng = mixture(rows, seed=1)
         vector_type = pa.list_(pa.float32())
@@ -127,7 +129,7 @@ def write_parquet(folder: Path, rows: int) -> tuple[Path, Path]:
 def write_csv(folder: Path, megabytes: float) -> tuple[Path, Path]:
     """A CSV of about ``megabytes`` MB (values with 3 significant digits, ~5.7 characters each)."""
     rows = int(megabytes * 1e6 / (DIMENSIONS * 5.7))
-    pool, target = folder / f"pool_{rows}.csv", folder / "target_upload.csv"
+    pool, target = folder / f"pool_{rows}{SUFFIX}.csv", folder / f"target_upload{SUFFIX}.csv"
     if not pool.exists():
         centres, labels, target_rows, rng = mixture(rows, seed=2)
         columns = [f"d{i}" for i in range(DIMENSIONS)]
@@ -402,7 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compare", action="store_true")
     parser.add_argument("--compare-memory-mb", type=int, default=None)
     parser.add_argument("--cold", action="store_true", help="read each case's files from disk, not the page cache")
+    parser.add_argument("--dim", type=int, default=DIMENSIONS, help="the vectors' width (default 384)")
     args = parser.parse_args(argv)
+    global DIMENSIONS, SUFFIX
+    if args.dim != DIMENSIONS:
+        DIMENSIONS, SUFFIX = args.dim, f"_{args.dim}d"
     from playwright.sync_api import sync_playwright
 
     folder = args.folder or Path(tempfile.gettempdir()) / "gio_app_scale"
