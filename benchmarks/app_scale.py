@@ -392,6 +392,7 @@ def cli_rerun(manifest: Path | None, pool: Path, target: Path, out: Path) -> flo
 
 
 def main(argv: list[str] | None = None) -> int:
+    global DIMENSIONS, SUFFIX
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--cases", nargs="+", default=["npy", "parquet", "upload"], choices=["npy", "parquet", "upload"]
@@ -406,7 +407,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", action="store_true", help="read each case's files from disk, not the page cache")
     parser.add_argument("--dim", type=int, default=DIMENSIONS, help="the vectors' width (default 384)")
     args = parser.parse_args(argv)
-    global DIMENSIONS, SUFFIX
     if args.dim != DIMENSIONS:
         DIMENSIONS, SUFFIX = args.dim, f"_{args.dim}d"
     from playwright.sync_api import sync_playwright
