@@ -262,28 +262,27 @@ def _mean_and_error(values: list[float]) -> tuple[float, float]:
 
 def table(records: list[dict]) -> str:
     lines = [
-        "| experiment | task | method | rows | accuracy | Δ vs random (± SE) | in-target / clean share | "
-        "noise / blur / occlusion | select s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| experiment | task | method | rows | accuracy | Δ vs random (± SE) | Δ vs nearest-to-target (± SE) | "
+        "in-target / clean share | noise / blur / occlusion | select s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     by_task: dict = {}
     for record in records:
         by_task.setdefault((record["experiment"], record["task"]), []).append(record)
     for (experiment, task_name), rows in by_task.items():
         random_by_seed = {r["seed"]: r["accuracy"] for r in rows if r["method"] == "Random" and "accuracy" in r}
+        nearest_by_seed = {
+            r["seed"]: r["accuracy"] for r in rows if r["method"] == "Nearest to target" and "accuracy" in r
+        }
         methods = list(dict.fromkeys(r["method"] for r in rows))
         for method in methods:
             mine = [r for r in rows if r["method"] == method]
             if "skipped" in mine[0]:
-                lines.append(f"| {experiment} | {task_name} | {method} | | {mine[0]['skipped']} | | | | |")
+                lines.append(f"| {experiment} | {task_name} | {method} | | {mine[0]['skipped']} | | | | | |")
                 continue
             mean, error = _mean_and_error([r["accuracy"] for r in mine])
-            paired = [r["accuracy"] - random_by_seed[r["seed"]] for r in mine if r["seed"] in random_by_seed]
-            if method == "Random" or not paired:
-                difference = ""
-            else:
-                paired_mean, paired_error = _mean_and_error(paired)
-                difference = f"{100 * paired_mean:+.2f} ± {100 * paired_error:.2f}"
+            difference = "" if method == "Random" else _paired(mine, random_by_seed)
+            versus_nearest = "" if method in ("Random", "Nearest to target") else _paired(mine, nearest_by_seed)
             share_key = "in_target" if mine[0].get("in_target") is not None else "clean_share"
             share = np.mean([r[share_key] for r in mine])
             corrupted = (
@@ -293,10 +292,19 @@ def table(records: list[dict]) -> str:
             )
             lines.append(
                 f"| {experiment} | {task_name} | {method} | {int(np.mean([r['n_rows'] for r in mine])):,} | "
-                f"{100 * mean:.2f} ± {100 * error:.2f} | {difference} | {share:.3f} | {corrupted} | "
+                f"{100 * mean:.2f} ± {100 * error:.2f} | {difference} | {versus_nearest} | {share:.3f} | {corrupted} | "
                 f"{np.mean([r['select_seconds'] for r in mine]):.1f} |"
             )
     return "\n".join(lines)
+
+
+def _paired(mine: list[dict], other_by_seed: dict) -> str:
+    """The mean ± standard error of this method's accuracy minus the other's, paired by seed ('' without pairs)."""
+    paired = [r["accuracy"] - other_by_seed[r["seed"]] for r in mine if r["seed"] in other_by_seed]
+    if not paired:
+        return ""
+    paired_mean, paired_error = _mean_and_error(paired)
+    return f"{100 * paired_mean:+.2f} ± {100 * paired_error:.2f}"
 
 
 def _write(records: list[dict], experiments, seeds, seconds: float, out: Path, extra_notes=()) -> None:

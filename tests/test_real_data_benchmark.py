@@ -51,6 +51,18 @@ def test_paired_difference_and_its_standard_error(real_data):
     assert "82.67 ± 0.33" in row
 
 
+def test_each_method_is_paired_with_nearest_to_target_too(real_data):
+    random, nearest, gio = [0.80, 0.82, 0.78], [0.85, 0.84, 0.86], [0.83, 0.83, 0.82]
+    records = [_record("Random", seed, value) for seed, value in enumerate(random)]
+    records += [_record("Nearest to target", seed, value) for seed, value in enumerate(nearest)]
+    records += [_record("GIO", seed, value) for seed, value in enumerate(gio)]
+    rows = {line.split(" | ")[2]: line.split(" | ") for line in real_data.table(records).splitlines()[2:]}
+    differences = np.subtract(gio, nearest)  # -2, -1, -4 points
+    mean, error = 100 * differences.mean(), 100 * differences.std(ddof=1) / np.sqrt(3)
+    assert rows["GIO"][6] == f"{mean:+.2f} ± {error:.2f}"  # -2.33 ± 0.88
+    assert rows["Nearest to target"][6] == "" and rows["Random"][6] == ""
+
+
 def test_a_skipped_method_says_why(real_data):
     records = [
         _record("Random", 0, 0.8),
