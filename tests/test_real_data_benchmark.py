@@ -97,3 +97,17 @@ def test_gio_runs_quantised_with_the_budget_in_rows(real_data):
     assert selector.n_clusters == 1000 and selector.stop_criterion == "data_size"
     assert int(selector.max_data_size * 60_000) == 15_000
     assert real_data.make_selector("Random", _Task(), 0).n_select == 15_000
+
+
+def test_gio_variants_change_only_what_their_name_says(real_data):
+    class _Task:
+        pool_pixels = np.zeros((60_000, 1))
+        budget = 6_000
+
+    default = real_data.make_selector("GIO", _Task(), 0).get_params()
+    turns = real_data.make_selector("GIO (explode=target_turns)", _Task(), 0).get_params()
+    suggested = real_data.make_selector("GIO (K as suggested)", _Task(), 0).get_params()
+    assert default["explode"] == "target_share" and turns["explode"] == "target_turns"
+    assert {key for key in default if default[key] != turns[key]} == {"explode"}
+    assert suggested["n_clusters"] == suggested["max_iter"] == 1_200  # 2% of 60,000
+    assert {key for key in default if default[key] != suggested[key]} == {"n_clusters", "max_iter"}
