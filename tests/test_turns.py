@@ -87,6 +87,29 @@ def test_crowded_target_rows_search_deeper(rng):
     assert taken.tolist() == reference_turns(target, rows, vectors, 150, seed=0)
 
 
+def test_crowded_lists_are_searched_as_deep_as_the_rows_taken_suggest(rng):
+    """Ten target rows at one spot exhaust lists 208 deep after about 208 rows of 1,000; the next search goes as
+    deep as that rate says (1,250), not one doubling at a time (416, 832, 1,500), and takes the same rows."""
+    target = np.zeros((10, 3), dtype=np.float32) + rng.normal(scale=1e-3, size=(10, 3)).astype(np.float32)
+    vectors = rng.normal(size=(1_500, 3)).astype(np.float32)
+    rows = np.arange(1_500)
+    depths = []
+    original = turns_module.merge_lists
+
+    def spy(parts, depth, n_target):
+        depths.append(depth)
+        return original(parts, depth, n_target)
+
+    turns_module.merge_lists = spy
+    try:
+        taken = turns_in_batches(batched(rows, vectors, 400), target, 1_000, seed=3, n_candidates=1_500)
+    finally:
+        turns_module.merge_lists = original
+    assert depths[0] == list_depth(1_000, 10) == 208
+    assert len(depths) == 2 and depths[1] > 1_000
+    assert taken.tolist() == reference_turns(target, rows, vectors, 1_000, seed=3)
+
+
 def test_nearest_in_batch_is_the_exact_nearest(rng):
     target = rng.normal(size=(4, 6)).astype(np.float32)
     vectors = rng.normal(size=(500, 6)).astype(np.float32)
