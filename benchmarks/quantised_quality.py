@@ -45,6 +45,7 @@ from gio_core.gio import GIOSelector
 from gio_core.methods.baselines import NearestToTargetSelector
 from gio_core.scale import suggested_clusters
 from gio_core.scale.assign import assign_in_chunks
+from gio_core.scale.explode import EXPLODE_MODES
 from gio_core.scale.quantize import SEEDING_POINTS_PER_CENTROID, draw_training_rows, train_centroids
 
 KINDS = ("separated", "overlapping", "rounded")
@@ -330,7 +331,10 @@ def main(argv=None) -> int:
     parser.add_argument("--no-nearest", action="store_true", help="leave nearest-to-target out")
     parser.add_argument("--clusters", type=int, default=0, help="K (0: as the app suggests)")
     parser.add_argument(
-        "--explode", default="target_share", help="the budget run's explode (target_share, target_turns)"
+        "--explode",
+        default=GIOSelector().explode,
+        choices=EXPLODE_MODES,
+        help="the budget run's explode (default: the engine's)",
     )
     args = parser.parse_args(argv)
     (merges_study if args.merges else cost_study if args.cost else selection_study)(args)

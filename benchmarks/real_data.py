@@ -184,6 +184,8 @@ def embed(task: Task) -> tuple[np.ndarray, np.ndarray]:
 #: inside the chosen clusters taken by the target's rows in turns, or K as the app suggests instead of N_CLUSTERS.
 GIO_VARIANTS: dict[str, dict] = {
     "GIO (explode=target_turns)": {"explode": "target_turns"},
+    "GIO (explode=target_share)": {"explode": "target_share"},
+    "GIO (explode=share_turns)": {"explode": "share_turns"},
     "GIO (K as suggested)": {"n_clusters": "suggested"},
 }
 

@@ -171,7 +171,12 @@ def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blob
 
     pool, target = two_blobs
     selector = GIOSelector(
-        n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
+        n_clusters=40,
+        stop_criterion="data_size",
+        max_data_size=0.2,
+        max_iter=40,
+        random_state=0,
+        explode="target_share",
     ).fit(pool, target)
     # GIO ran on the target's centroids (it has more rows than K), but the rows are ordered by the target's own
     # rows (pool x target pairs within ORDER_BY_TARGET_ROWS_PAIRS), as the pipeline and Spark order them
@@ -217,7 +222,12 @@ def test_a_target_that_is_the_pool_gives_each_cluster_a_seeded_random_share(two_
     stratified random sample), not the distance to a centroid, which kept only each cluster's central rows."""
     pool, _ = two_blobs
     selector = GIOSelector(
-        n_clusters=20, stop_criterion="data_size", max_data_size=0.25, max_iter=20, random_state=0
+        n_clusters=20,
+        stop_criterion="data_size",
+        max_data_size=0.25,
+        max_iter=20,
+        random_state=0,
+        explode="target_share",
     ).fit(pool, pool)
     seed = selector.result_.explode_seed
     chosen = set(selector.selected_indices_.tolist())

@@ -107,7 +107,9 @@ def test_gio_variants_change_only_what_their_name_says(real_data):
     default = real_data.make_selector("GIO", _Task(), 0).get_params()
     turns = real_data.make_selector("GIO (explode=target_turns)", _Task(), 0).get_params()
     suggested = real_data.make_selector("GIO (K as suggested)", _Task(), 0).get_params()
-    assert default["explode"] == "target_share" and turns["explode"] == "target_turns"
+    share = real_data.make_selector("GIO (explode=target_share)", _Task(), 0).get_params()
+    assert default["explode"] == "share_turns" and turns["explode"] == "target_turns"
+    assert share["explode"] == "target_share" and {key for key in default if default[key] != share[key]} == {"explode"}
     assert {key for key in default if default[key] != turns[key]} == {"explode"}
     assert suggested["n_clusters"] == suggested["max_iter"] == 1_200  # 2% of 60,000
     assert {key for key in default if default[key] != suggested[key]} == {"n_clusters", "max_iter"}

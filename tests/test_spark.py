@@ -111,7 +111,9 @@ def _read_parts(path: Path) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    "explode", ["target_share", "target_turns", "all"], ids=["target-share", "target-turns", "all"]
+    "explode",
+    ["target_share", "target_turns", "share_turns", "all"],
+    ids=["target-share", "target-turns", "share-turns", "all"],
 )
 def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, explode):
     _, _, here, _ = _run("inprocess", shards, tmp_path / "here.parquet", params={"explode": explode})
@@ -132,8 +134,8 @@ def test_spark_selects_exactly_the_in_process_rows(spark, shards, tmp_path, expl
         assert len(got) == result.row_quotas.sum() <= int(0.05 * 2100)
         chosen = distinct_in_order(result.selected_candidates)
         assert result.row_quotas.sum() < quantised.pool.counts[chosen].sum()
-        assert quantised.fills_by_turns == (explode == "target_turns")
-        if explode == "target_share":  # each cluster gave its quota, its rows nearest the target first
+        assert quantised.fills_by_turns == (explode in ("target_turns", "share_turns"))
+        if explode in ("target_share", "share_turns"):  # each cluster gave its quota
             per_cluster = [int((there.clusters == cluster).sum()) for cluster in chosen]
             assert per_cluster == result.row_quotas.tolist()
         # with target_turns the target's rows took turns at the chosen clusters' rows, on both engines

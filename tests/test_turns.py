@@ -5,12 +5,14 @@ import pytest
 
 from gio_core import GIOSelector
 from gio_core.scale import turns as turns_module
-from gio_core.scale.explode import nearest_target_distances, row_priority
+from gio_core.scale.explode import fill_quotas, nearest_target_distances, row_priority
 from gio_core.scale.turns import (
     NearestLists,
+    Rooms,
     list_depth,
     merge_lists,
     nearest_in_batch,
+    quota_depth,
     take_turns,
     turns_in_batches,
 )
@@ -37,6 +39,45 @@ def reference_turns(target: np.ndarray, rows: np.ndarray, vectors: np.ndarray, a
                 taken.add(int(row))
                 this_round.append((order.index(t), int(row)))
             claimants = [t for t in claimants if winners[claims[t]] != t]
+        picked.extend(row for _, row in sorted(this_round))
+    return picked
+
+
+def reference_turns_in_rooms(target, rows, vectors, amount, seed, group, capacity, depth) -> list[int]:
+    """The rule with rooms, written plainly: each target row's ``depth`` nearest rows; a claim passes over taken
+    rows and rows of full groups; a group's last places go to its first claimants in the turn order; a target
+    row with nothing left in its list takes no more turns."""
+    squared = ((target[:, None, :].astype(np.float64) - vectors[None, :, :].astype(np.float64)) ** 2).sum(axis=2)
+    priority = row_priority(rows, seed)
+    preference = [list(rows[np.lexsort((priority, squared[t]))][:depth]) for t in range(len(target))]
+    group_of = dict(zip(rows.tolist(), group.tolist()))
+    left = list(capacity)
+    order = list(np.random.default_rng(seed).permutation(len(target)))
+    active = list(order)
+    taken: set[int] = set()
+    picked: list[int] = []
+    while len(picked) < amount and active:
+        claimants = active[: amount - len(picked)]
+        this_round: list[tuple[int, int]] = []
+        while claimants:
+            claims = {}
+            for t in list(claimants):
+                free = [row for row in preference[t] if row not in taken and left[group_of[row]] > 0]
+                if free:
+                    claims[t] = free[0]
+                else:
+                    claimants.remove(t)
+                    active.remove(t)
+            winners: dict[int, int] = {}
+            for t in claimants:
+                if claims[t] in winners or left[group_of[claims[t]]] <= 0:
+                    continue
+                winners[claims[t]] = t
+                left[group_of[claims[t]]] -= 1
+            for row, t in winners.items():
+                taken.add(int(row))
+                this_round.append((order.index(t), int(row)))
+            claimants = [t for t in claimants if winners.get(claims[t]) != t]
         picked.extend(row for _, row in sorted(this_round))
     return picked
 
@@ -211,3 +252,49 @@ def test_too_many_list_entries_fall_back_to_the_quotas(two_blobs, monkeypatch):
             partial += 1
             assert distance[members & taken].max() <= distance[members & ~taken].min()
     assert partial >= 5
+
+
+@pytest.mark.parametrize("capacity", [[30, 5, 5], [2, 20, 18], [14, 13, 13]], ids=["one-big", "one-small", "even"])
+def test_turns_in_rooms_follow_the_rule(rng, capacity):
+    """With rooms no group gives more than its room, and the lists are searched once, quota_depth deep."""
+    target = rng.normal(size=(8, 3)).astype(np.float32)
+    vectors = rng.normal(size=(90, 3)).astype(np.float32)
+    rows = np.sort(rng.choice(5_000, size=90, replace=False))
+    group = rng.integers(0, 3, size=90)
+    capacity = np.minimum(np.array(capacity), np.bincount(group, minlength=3))
+    amount = int(capacity.sum())
+    taken = turns_in_batches(
+        batched(rows, vectors, 40), target, amount, seed=2, n_candidates=90, rooms=Rooms(rows, group, capacity)
+    )
+    depth = quota_depth(amount, 8)
+    assert taken.tolist() == reference_turns_in_rooms(target, rows, vectors, amount, 2, group, capacity, depth)
+    counts = np.bincount(group[np.searchsorted(rows, taken)], minlength=3)
+    assert (counts <= capacity).all()
+
+
+def test_fill_quotas_tops_each_cluster_up_nearest_first():
+    members = [np.array([1, 2, 3, 4]), np.array([10, 11, 12])]
+    distance = {1: 0.4, 2: 0.1, 3: 0.3, 4: 0.2, 10: 0.0, 11: 0.5, 12: 0.6}
+    filled = fill_quotas(members, np.array([3, 1]), np.array([3]), 0, lambda rows: [distance[r] for r in rows])
+    assert filled.tolist() == [3, 2, 4, 10]  # the turns' row first, then each cluster's nearest untaken rows
+    with pytest.raises(AssertionError, match="more rows than its quota"):
+        fill_quotas(members, np.array([0, 1]), np.array([3]), 0)
+
+
+def test_share_turns_keeps_each_clusters_quota_and_takes_the_turns_rows(two_blobs):
+    """explode='share_turns': each chosen cluster gives exactly its target_share quota; inside a cluster the
+    rows differ from target_share's (claimed by the target's turns, not only nearest any target row)."""
+    pool, target = two_blobs
+    params = dict(n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0)
+    share = GIOSelector(explode="target_share", **params).fit(pool, target)
+    both = GIOSelector(explode="share_turns", **params).fit(pool, target)
+    assert "shared among them" in both.stop_message_ and "claim first" in both.stop_message_
+    assert np.array_equal(both.selected_clusters_, share.selected_clusters_)
+    labels = both.cluster_labels_
+    chosen = list(dict.fromkeys(both.selected_clusters_.tolist()))
+    counts = [int((labels[both.selected_indices_] == cluster).sum()) for cluster in chosen]
+    assert counts == [int((labels[share.selected_indices_] == cluster).sum()) for cluster in chosen]
+    assert both.selected_indices_.size == 240 == np.unique(both.selected_indices_).size
+    assert not np.array_equal(np.sort(both.selected_indices_), np.sort(share.selected_indices_))
+    positions = [chosen.index(cluster) for cluster in labels[both.selected_indices_]]
+    assert positions == sorted(positions)  # grouped by cluster in first-pick order

@@ -268,12 +268,13 @@ def _quantised_bytes(n_pool: int, clusters: int, dimensions: int) -> int:
 
 def quantised_gio(estimator, plan: MethodPlan, n_pool: int, budget: int):
     """GIO as the app's Select runs a big pool: on ``plan.n_clusters`` centroids of every row, free to pick any of
-    them, the budget shared among the chosen clusters by the target rows nearest each."""
+    them, the budget shared among the chosen clusters by the target rows nearest each (the rows the target's turns
+    claim first, ``explode='share_turns'``)."""
     assert plan.n_clusters is not None
     return estimator.set_params(
         n_clusters=plan.n_clusters,
         max_iter=plan.n_clusters,
         stop_criterion="data_size",
         max_data_size=min(1.0, (budget + 0.5) / n_pool),
-        explode="target_share",
+        explode="share_turns",
     )

@@ -101,7 +101,7 @@ class GIOConfig:
     sharpness: float = 4.0
     trust_radius: float | None = 0.25
     snap_candidates: int = 5
-    explode: str = "target_share"
+    explode: str = "share_turns"
     candidates: str = "near_target"
     n_clusters: int | None = None
 
@@ -181,14 +181,20 @@ class GIOConfig:
     @property
     def orders_rows_by_target(self) -> bool:
         """Whether a quantised run takes part of the chosen clusters' rows, chosen by the target: a data-size
-        budget (``stop_criterion='data_size'``) shared by target mass (``explode='target_share'``) or filled by
-        the target's turns (``explode='target_turns'``)."""
-        return self.explode in ("target_share", "target_turns") and self.stop_criterion == "data_size"
+        budget (``stop_criterion='data_size'``) shared by target mass (``explode='target_share'``), filled by
+        the target's turns (``explode='target_turns'``), or both (``'share_turns'``)."""
+        return self.explode in ("target_share", "target_turns", "share_turns") and self.stop_criterion == "data_size"
 
     @property
     def fills_by_turns(self) -> bool:
-        """Whether a data-size budget is filled by the target's rows taking turns (``explode='target_turns'``)."""
-        return self.explode == "target_turns" and self.stop_criterion == "data_size"
+        """Whether a data-size budget is filled by the target's rows taking turns (``explode='target_turns'``, or
+        within each cluster's quota, ``'share_turns'``)."""
+        return self.explode in ("target_turns", "share_turns") and self.stop_criterion == "data_size"
+
+    @property
+    def turns_keep_quotas(self) -> bool:
+        """Whether the target's turns keep each chosen cluster to its quota (``explode='share_turns'``)."""
+        return self.explode == "share_turns" and self.stop_criterion == "data_size"
 
 
 def _check_bool(value, name: str) -> None:

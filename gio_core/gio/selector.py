@@ -119,18 +119,22 @@ class GIOSelector(BaseEstimator):
     snap_candidates : int, default=5
         Snap ``v`` to the best, by the objective's estimate, of this many nearest unused pool rows
         (1: the nearest row, as the paper).
-    explode : {'target_share', 'target_turns', 'all'}, default='target_share'
+    explode : {'share_turns', 'target_share', 'target_turns', 'all'}, default='share_turns'
         How chosen centroids become rows when quantised. ``'all'``: every row of each chosen cluster
-        (the paper; ``'data_size'`` then stops once the chosen clusters hold the budget).
-        ``'target_share'`` (ours): with ``stop_criterion='data_size'`` the run over centroids stops
-        where its KL stops falling (``max_sequential_increases`` rises in a row, ``max_iter``, or no
-        centroid left), and the budget of ``max_data_size`` x pool rows is then shared among all
-        chosen clusters by the target rows nearest each; a cluster gives its rows nearest the target,
-        ties broken by a seeded hash (:mod:`gio_core.scale.explode`). ``'target_turns'``: the same run,
-        then the target's rows take turns at their nearest rows of the chosen clusters until the budget
-        is spent (:mod:`gio_core.scale.turns`; it spreads the rows over the target, and on overlapping
-        clusters takes more rows that are not the target's: README "Quality at scale"). Other stopping
-        rules take every row, as ``'all'``.
+        (the paper; ``'data_size'`` then stops once the chosen clusters hold the budget). The others are
+        ours: with ``stop_criterion='data_size'`` the run over centroids stops where its KL stops falling
+        (``max_sequential_increases`` rises in a row, ``max_iter``, or no centroid left), and the budget of
+        ``max_data_size`` x pool rows is then taken from the chosen clusters. ``'target_share'``: shared
+        among them by the target rows nearest each centroid (each cluster's quota), a cluster giving its rows
+        nearest the target, ties broken by a seeded hash (:mod:`gio_core.scale.explode`).
+        ``'share_turns'``: the same quotas, but the target's rows take turns (in a seeded order, each its
+        nearest untaken row of a cluster with room left; one search of each target row's nearest rows,
+        :mod:`gio_core.scale.turns`) and what they leave of a quota goes nearest the target: every target
+        row gets rows near it (on Fashion-MNIST target shift +0.3 to +1.3 accuracy points over
+        ``'target_share'`` on five of six groups) while the centroids decide how much each cluster gives (as
+        many rows in the target as ``'target_share'`` on overlapping mixtures). ``'target_turns'``: the
+        turns without quotas until the budget is spent (it takes more rows that are not the target's on
+        overlapping clusters: README "Quality at scale"). Other stopping rules take every row, as ``'all'``.
     candidates : {'near_target', 'all'}, default='near_target'
         Which centroids a quantised run may pick. ``'all'``: any (the paper). ``'near_target'`` (ours): the
         nearest centroid of each target row (of each target centroid when the rows are not at hand or more than
@@ -213,7 +217,7 @@ class GIOSelector(BaseEstimator):
         sharpness: float = 4.0,
         trust_radius: float | None = 0.25,
         snap_candidates: int = 5,
-        explode: str = "target_share",
+        explode: str = "share_turns",
         candidates: str = "near_target",
         n_clusters: int | None = None,
         random_state=None,
@@ -424,6 +428,7 @@ class GIOSelector(BaseEstimator):
             random_state=rng,
             order_by_target=config.orders_rows_by_target,
             by_turns=config.fills_by_turns,
+            keep_quotas=config.turns_keep_quotas,
             progress=progress,
         )
         seconds["quantize_pool"] = sum(quantised.pool.seconds.values())
@@ -600,7 +605,12 @@ def _shared_quotas(
         and run.target_rows is not None
         and fills_budget_by_target_rows(run.target_rows.shape[0], target_quantization is not None, n_pool_rows)
     ):
-        how = "the target's rows take turns at their nearest rows of those clusters"
+        how = (
+            "shared among them by the target mass nearest each, each cluster's share the rows the target's rows "
+            "claim first as they take turns at their nearest rows, then those nearest the target"
+            if run.config.turns_keep_quotas
+            else "the target's rows take turns at their nearest rows of those clusters"
+        )
     else:
         how = "shared among them by the target mass nearest each, each cluster's rows nearest the target first"
     message = (

@@ -430,6 +430,7 @@ class SelectionPipeline:
                 assign=lambda centers, points: backend.assign(pool, centers, target_points=points, progress=progress),
                 order_by_target=self.config.orders_rows_by_target,
                 by_turns=self.config.fills_by_turns,
+                keep_quotas=self.config.turns_keep_quotas,
                 progress=progress,
             )
         return quantised

@@ -18,6 +18,13 @@ Fashion-MNIST, README "Real data"); when the target is the pool itself every dis
 alone decides, which is stratified random sampling. Both keys are functions of the row alone, so the
 in-process engine and a distributed one (Spark: a window over the cluster ordered by the two keys)
 choose the very same rows.
+
+``explode='share_turns'`` keeps those quotas but chooses a partly taken cluster's rows by the target's rows
+taking turns (:mod:`gio_core.scale.turns`): each target row, in a seeded order, claims its nearest untaken row
+of the chosen clusters whose cluster still has room, round after round; lists one search deep
+(:func:`gio_core.scale.turns.quota_depth`); what the claims leave of a quota is filled nearest the target first
+(:func:`fill_quotas`). So every target row gets rows near it, as nearest-to-target matching gives, while the
+centroids, not single rows, decide how much each cluster gives.
 """
 
 from __future__ import annotations
@@ -37,14 +44,16 @@ __all__ = [
     "distances_to_target",
     "distinct_in_order",
     "explode_rows",
+    "fill_quotas",
     "nearest_target_distances",
     "row_priority",
     "target_shares",
 ]
 
 #: ``'all'``: every row of a chosen cluster (the paper); ``'target_share'``: the row budget shared by target mass;
-#: ``'target_turns'``: the row budget filled by the target's rows taking turns (:mod:`gio_core.scale.turns`).
-EXPLODE_MODES = ("all", "target_share", "target_turns")
+#: ``'target_turns'``: the row budget filled by the target's rows taking turns (:mod:`gio_core.scale.turns`);
+#: ``'share_turns'``: the target-share quotas, each filled first by the rows the target's turns claim.
+EXPLODE_MODES = ("all", "target_share", "target_turns", "share_turns")
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -197,7 +206,8 @@ def explode_rows(
     seed: int,
     *,
     distances_of=None,
-    turns_of: Callable[[NDArray[np.int64], int], NDArray[np.int64] | None] | None = None,
+    turns_of: Callable[..., NDArray[np.int64] | None] | None = None,
+    keep_quotas: bool = False,
 ) -> NDArray[np.int64]:
     """Rows of the chosen clusters, in the clusters' order; with quotas, the budget's rows nearest the target.
 
@@ -219,6 +229,9 @@ def explode_rows(
         (:func:`gio_core.scale.turns.turns_in_batches`), in the order taken, or None when that search is too
         big. With it, the budget (``quotas.sum()``) is filled that way from every row of the chosen clusters,
         whatever each cluster's quota; ``distances_of`` and the quotas are the fallback.
+    keep_quotas : bool, default=False
+        With ``turns_of`` (``explode='share_turns'``): each cluster gives its quota, the rows its target's turns
+        claim first (``turns_of(rows, amount, rooms)``), the rest nearest the target (:func:`fill_quotas`).
 
     Returns
     -------
@@ -232,7 +245,18 @@ def explode_rows(
         return np.concatenate(members) if members else np.empty(0, dtype=np.int64)
     amount = int(np.sum(quotas))
     if turns_of is not None and members and amount < sum(rows.size for rows in members):
-        taken = turns_of(np.concatenate(members), amount)
+        if keep_quotas:
+            from .turns import Rooms
+
+            every = np.concatenate(members)
+            group = np.repeat(np.arange(len(members)), [rows.size for rows in members])
+            by_row = np.argsort(every, kind="stable")
+            rooms = Rooms(every[by_row], group[by_row], np.asarray(quotas, dtype=np.int64))
+            taken = turns_of(every, amount, rooms)
+            if taken is not None:
+                taken = fill_quotas(members, quotas, np.asarray(taken, dtype=np.int64), seed, distances_of)
+        else:
+            taken = turns_of(np.concatenate(members), amount)
         if taken is not None:
             return _grouped(members, np.asarray(taken, dtype=np.int64))
     # only clusters that give part of their rows need an order; their distances come in one search
@@ -251,6 +275,60 @@ def explode_rows(
             order = np.argsort(priority, kind="stable")
         parts.append(rows[order[: int(quotas[position])]])
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def fill_quotas(
+    members: list[NDArray[np.int64]],
+    quotas: NDArray,
+    taken: NDArray[np.int64],
+    seed: int,
+    distances_of: Callable[[NDArray[np.int64]], NDArray] | None = None,
+) -> NDArray[np.int64]:
+    """``taken`` (rows the target's turns claimed, no cluster past its quota), then what each cluster's quota
+    still lacks: its untaken rows nearest the target first (``distances_of``), ties by :func:`row_priority`.
+
+    Parameters
+    ----------
+    members : list of ndarray of int64
+        Each chosen cluster's rows, in cluster order.
+    quotas : ndarray of int
+        Rows each cluster gives.
+    taken : ndarray of int64
+        Rows taken already, each of some cluster of ``members``.
+    seed : int
+    distances_of : callable, optional
+        ``distances_of(rows)``: each row's distance to the target (without it the priority alone orders).
+
+    Returns
+    -------
+    ndarray of int64
+        ``taken``, then the clusters' fill rows in cluster order.
+
+    Examples
+    --------
+    >>> fill_quotas([np.array([1, 2, 3]), np.array([7, 8])], np.array([2, 1]), np.array([8, 3]), seed=0,
+    ...             distances_of=lambda rows: rows.astype(float)).tolist()
+    [8, 3, 1]
+    """
+    rest = [rows[~np.isin(rows, taken)] for rows in members]
+    need = np.asarray(quotas, dtype=np.int64) - np.array([rows.size - left.size for rows, left in zip(members, rest)])
+    if (need < 0).any():
+        raise AssertionError("a cluster gave more rows than its quota; please report this.")
+    short = [position for position in range(len(members)) if need[position] > 0]
+    if not short:
+        return taken
+    distances: list[NDArray] = []
+    if distances_of is not None:
+        every = np.asarray(distances_of(np.concatenate([rest[position] for position in short])), dtype=np.float64)
+        bounds = np.cumsum([0] + [rest[position].size for position in short])
+        distances = [every[bounds[i] : bounds[i + 1]] for i in range(len(short))]
+    parts = [taken]
+    for i, position in enumerate(short):
+        rows = rest[position]
+        priority = row_priority(rows, seed)
+        order = np.lexsort((priority, distances[i])) if distances else np.argsort(priority, kind="stable")
+        parts.append(rows[order[: need[position]]])
+    return np.concatenate(parts)
 
 
 def _grouped(members: list[NDArray[np.int64]], taken: NDArray[np.int64]) -> NDArray[np.int64]:

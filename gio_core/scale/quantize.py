@@ -26,7 +26,7 @@ from ..io.largefiles import iter_row_chunks, take_rows
 from .assign import CHUNK_ROWS, Assignment, assign_in_chunks, count_nonfinite_rows
 from .explode import distances_to_target, explode_rows
 from .sizing import ORDER_BY_TARGET_ROWS_PAIRS
-from .turns import turns_in_batches
+from .turns import Rooms, turns_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -113,15 +113,25 @@ class Quantization:
         return self._order[self._offsets[cluster] : self._offsets[cluster + 1]]
 
     def explode(
-        self, clusters: NDArray, quotas: NDArray | None = None, *, seed: int = 0, distances_of=None, turns_of=None
+        self,
+        clusters: NDArray,
+        quotas: NDArray | None = None,
+        *,
+        seed: int = 0,
+        distances_of=None,
+        turns_of=None,
+        keep_quotas: bool = False,
     ) -> NDArray[np.int64]:
         """Rows of the given clusters, grouped in the clusters' order; a cluster given twice counts once.
 
         Without ``quotas`` every row of each cluster in row order; with them, as
         :func:`gio_core.scale.explode.explode_rows` takes them (by the target's turns with ``turns_of``, else
-        nearest the target first by ``distances_of``, then by the seeded priority).
+        nearest the target first by ``distances_of``, then by the seeded priority; ``keep_quotas``: each
+        cluster its quota, the rows the turns claim first).
         """
-        return explode_rows(self.members, clusters, quotas, seed, distances_of=distances_of, turns_of=turns_of)
+        return explode_rows(
+            self.members, clusters, quotas, seed, distances_of=distances_of, turns_of=turns_of, keep_quotas=keep_quotas
+        )
 
 
 def quantize(
@@ -297,6 +307,9 @@ class QuantisedInputs:
     fills_by_turns : bool
         ``explode='target_turns'`` with the target's rows as ``target_points``: they take turns at the chosen
         clusters' rows instead (:mod:`gio_core.scale.turns`).
+    turns_keep_quotas : bool
+        ``explode='share_turns'``: with :attr:`fills_by_turns`, each cluster still gives its quota of the budget,
+        the rows the target's turns claim first.
     generator : numpy.random.Generator or None
         The run's random generator after quantising, which the select stage goes on drawing from (so the
         same seed gives the same run in one stage or in several).
@@ -308,6 +321,7 @@ class QuantisedInputs:
     raw_clusters: NDArray[np.int64]
     target_points: NDArray[np.float64] | None = None
     fills_by_turns: bool = False
+    turns_keep_quotas: bool = False
     generator: np.random.Generator | None = field(default=None, repr=False, compare=False)
 
     def explode(self, picks: NDArray, quotas: NDArray | None, *, seed: int, matrix=None) -> NDArray[np.int64]:
@@ -323,20 +337,22 @@ class QuantisedInputs:
             distances_of = distances_to_target(matrix, self.target_points)  # the quotas' order, if turns give up
             if self.fills_by_turns:
                 turns_of = turns_over(matrix, self.target_points, seed)
-        return self.pool.explode(picks, quotas, seed=seed, distances_of=distances_of, turns_of=turns_of)
+        return self.pool.explode(
+            picks, quotas, seed=seed, distances_of=distances_of, turns_of=turns_of, keep_quotas=self.turns_keep_quotas
+        )
 
 
 def turns_over(matrix, target_rows: NDArray, seed: int):
-    """``turns_of(rows, amount)`` for :func:`gio_core.scale.explode.explode_rows`: the target's rows take turns at
-    ``rows`` of ``matrix`` (read :data:`CHUNK_ROWS` at a time, again for a deeper search)."""
+    """``turns_of(rows, amount, rooms=None)`` for :func:`gio_core.scale.explode.explode_rows`: the target's rows
+    take turns at ``rows`` of ``matrix`` (read :data:`CHUNK_ROWS` at a time, again for a deeper search)."""
 
-    def turns_of(rows: NDArray[np.int64], amount: int) -> NDArray[np.int64] | None:
+    def turns_of(rows: NDArray[np.int64], amount: int, rooms: Rooms | None = None) -> NDArray[np.int64] | None:
         def batches():
             for start in range(0, rows.size, CHUNK_ROWS):
                 chunk = rows[start : start + CHUNK_ROWS]
                 yield chunk, take_rows(matrix, chunk)
 
-        return turns_in_batches(batches, target_rows, amount, seed, n_candidates=rows.size)
+        return turns_in_batches(batches, target_rows, amount, seed, n_candidates=rows.size, rooms=rooms)
 
     return turns_of
 
@@ -349,6 +365,7 @@ def quantise_in_process(
     random_state,
     order_by_target: bool = False,
     by_turns: bool = False,
+    keep_quotas: bool = False,
     progress: ProgressCallback | None = None,
 ) -> QuantisedInputs:
     """:func:`quantise_inputs` with the pool's rows in this process (an array, a memory map or a row source)."""
@@ -361,6 +378,7 @@ def quantise_in_process(
         assign=lambda centers, _points: assign_in_chunks(points, centers, progress=progress),
         order_by_target=order_by_target,
         by_turns=by_turns,
+        keep_quotas=keep_quotas,
         progress=progress,
     )
 
@@ -375,6 +393,7 @@ def quantise_inputs(
     assign: Callable[[NDArray, NDArray | None], Assignment],
     order_by_target: bool = False,
     by_turns: bool = False,
+    keep_quotas: bool = False,
     progress: ProgressCallback | None = None,
 ) -> QuantisedInputs:
     """The quantise stage: train on the pool's sample, quantise the target (when larger than K), assign the pool.
@@ -400,6 +419,8 @@ def quantise_inputs(
     by_turns : bool, default=False
         With ``order_by_target``, fill the budget by the target's rows taking turns
         (``explode='target_turns'``; :attr:`QuantisedInputs.fills_by_turns`, when the target's rows are at hand).
+    keep_quotas : bool, default=False
+        With ``by_turns``, each chosen cluster keeps its quota (``explode='share_turns'``).
     progress : callable, optional
 
     Returns
@@ -437,6 +458,7 @@ def quantise_inputs(
         fills_by_turns=by_turns
         and order_by_target
         and fills_budget_by_target_rows(target.shape[0], target_quantization is not None, n_pool_rows),
+        turns_keep_quotas=keep_quotas,
         generator=rng,
     )
 

@@ -1,19 +1,23 @@
-"""Target rows take turns: which rows of the chosen clusters a row budget takes (``explode='target_turns'``).
+"""Target rows take turns: which rows of the chosen clusters a row budget takes (``explode='share_turns'``, the
+default, and ``'target_turns'``).
 
 With a data-size budget (``stop_criterion='data_size'``) GIO picks clusters, and the budget is then filled from
-their rows. With ``explode='target_turns'`` the target's rows take turns, in a seeded random order, each taking
-its nearest row of the chosen clusters that no one has taken yet, round after round until the budget is spent:
-nearest-to-target matching, confined to the clusters GIO chose, so every target row gets rows near it.
+their rows. The target's rows take turns, in a seeded random order, each taking its nearest row of the chosen
+clusters that no one has taken yet, round after round: nearest-to-target matching, confined to the clusters GIO
+chose, so every target row gets rows near it.
 
-Measured against ``'target_share'`` (the budget shared by target mass, each cluster's rows nearest any target
-row first; ``benchmarks/real_data.py``, ``benchmarks/inside_clusters.py``, ``benchmarks/quantised_quality.py``,
-README "Quality at scale"): on Fashion-MNIST target shift over ten seeds, better on five of six groups (the
-six differences -0.23 to +1.26 accuracy points) and within one standard error of nearest-to-target on five of
-six where the share was on four; on overlapping mixtures with many small target modes it keeps fewer of its rows in the
-target (0.91-0.96 against 0.97-0.99 with 50 target centres), as a target row's single nearest rows include
-other centres' rows more often than the rows nearest the target as a whole do; and where a hundred target rows
-crowd the same mode of a 1M-row pool the lists are searched deeper and deeper (652 s against 66-117 s for the
-share). So it is not the default.
+- ``'share_turns'`` (the default): each chosen cluster keeps its ``'target_share'`` quota (:class:`Rooms`): a
+  claim on a row of a full cluster is passed over; the lists are searched once, :func:`quota_depth` deep, a
+  target row whose list runs out takes no more turns, and what the turns leave of a quota is filled nearest the
+  target (:func:`gio_core.scale.explode.fill_quotas`).
+- ``'target_turns'``: no quotas; the turns go on until the budget is spent, the lists searched deeper
+  (:func:`next_depth`) whenever one runs out.
+
+Measured (``benchmarks/real_data.py``, ``benchmarks/quantised_quality.py``, README "Quality at scale"): on
+Fashion-MNIST target shift both beat ``'target_share'`` on five of six groups; on overlapping mixtures
+``'target_turns'`` keeps fewer rows in the target (0.91-0.96 against 0.97-0.99 with 50 target centres, 0.51-0.53
+against 0.69-0.74 in 128-d), as a target row's single nearest rows include other centres' rows more often than a
+centroid's share does, while ``'share_turns'`` keeps what the share keeps (0.95-0.99 and 0.70-0.74).
 
 The lists the target rows take from are found batch by batch (:func:`nearest_in_batch`: faiss proposes, exact
 float64 distances decide, ties go by :func:`gio_core.scale.explode.row_priority`) and merged
@@ -35,10 +39,12 @@ from .explode import row_priority
 
 __all__ = [
     "NearestLists",
+    "Rooms",
     "list_depth",
     "merge_lists",
     "nearest_in_batch",
     "next_depth",
+    "quota_depth",
     "take_turns",
     "turns_in_batches",
 ]
@@ -82,6 +88,29 @@ class NearestLists:
             np.empty((n_target, 0), dtype=np.float64),
             np.empty((n_target, 0), dtype=np.uint64),
         )
+
+
+@dataclass(frozen=True)
+class Rooms:
+    """How many rows each group of candidates (a chosen cluster) may give at most.
+
+    Attributes
+    ----------
+    rows : ndarray of int64
+        Every candidate row, increasing.
+    group : ndarray of int64
+        Each row's group, ``0 … n_groups - 1``.
+    capacity : ndarray of int64, shape (n_groups,)
+        Rows each group may give.
+    """
+
+    rows: NDArray[np.int64]
+    group: NDArray[np.int64]
+    capacity: NDArray[np.int64]
+
+    def of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The groups of some candidate rows."""
+        return self.group[np.searchsorted(self.rows, rows)]
 
 
 def list_depth(amount: int, n_target: int) -> int:
@@ -213,7 +242,7 @@ def merge_lists(parts: Iterable[NearestLists], depth: int, n_target: int) -> Nea
     return merged
 
 
-def take_turns(lists: NearestLists, amount: int, seed: int) -> NDArray[np.int64] | None:
+def take_turns(lists: NearestLists, amount: int, seed: int, rooms: Rooms | None = None) -> NDArray[np.int64] | None:
     """Target rows take turns at their nearest untaken row until ``amount`` rows are taken.
 
     The target rows go in one seeded random order, every round. In a round each target row claims its nearest
@@ -229,6 +258,9 @@ def take_turns(lists: NearestLists, amount: int, seed: int) -> NDArray[np.int64]
         Rows to take; at most the number of candidate rows.
     seed : int
         Seeds the order of the target rows.
+    rooms : Rooms, optional
+        Most rows each group (chosen cluster) may give: a claim on a row of a full group is passed over like
+        a taken row, and a group's last places go to its first claimants in the turn order.
 
     Returns
     -------
@@ -245,11 +277,17 @@ def take_turns(lists: NearestLists, amount: int, seed: int) -> NDArray[np.int64]
     >>> sorted(take_turns(lists, 3, seed=0).tolist())
     [10, 11, 12]
     """
-    return _turns(lists, amount, seed)[0]
+    return _turns(lists, amount, seed, rooms)[0]
 
 
-def _turns(lists: NearestLists, amount: int, seed: int) -> tuple[NDArray[np.int64] | None, int]:
-    """:func:`take_turns`, and how many rows were taken before a list ran out (``amount`` when none did)."""
+def _turns(
+    lists: NearestLists, amount: int, seed: int, rooms: Rooms | None = None, *, partial: bool = False
+) -> tuple[NDArray[np.int64] | None, int]:
+    """:func:`take_turns`, and how many rows were taken before a list ran out (``amount`` when none did).
+
+    With ``partial``, a target row whose list runs out takes no further turns, and the rows taken until every
+    list ran out (or ``amount`` were taken) are returned.
+    """
     n_target, depth = lists.rows.shape
     if amount <= 0:
         return np.empty(0, dtype=np.int64), 0
@@ -257,29 +295,51 @@ def _turns(lists: NearestLists, amount: int, seed: int) -> tuple[NDArray[np.int6
     ranked = lists.rows[order]
     present = ranked >= 0
     names, compact = np.unique(ranked[present], return_inverse=True)
-    choices = np.full(ranked.shape, -1, dtype=np.int64)
-    choices[present] = compact
+    choices = np.full((n_target, depth + 1), -1, dtype=np.int64)  # a -1 past every list's end
+    choices[:, :depth][present] = compact
     taken = np.zeros(names.size, dtype=bool)
+    if rooms is not None:
+        group = rooms.of(names)
+        left = rooms.capacity.astype(np.int64)
+        full = left[group] <= 0
     cursor = np.zeros(n_target, dtype=np.int64)
+    active = np.ones(n_target, dtype=bool)
     picked: list[NDArray[np.int64]] = []
     remaining = int(amount)
     while remaining > 0:
-        claimants = np.arange(min(n_target, remaining))  # positions in the turn order
+        claimants = np.flatnonzero(active)[:remaining]  # positions in the turn order
+        if not claimants.size:
+            break
         claimed_by = np.empty(0, dtype=np.int64)
         claimed = np.empty(0, dtype=np.int64)
         while claimants.size:
             while True:  # move each claimant past the rows taken already
-                at = cursor[claimants]
-                if (at >= depth).any():
-                    return None, amount - remaining + int(claimed.size)
-                choice = choices[claimants, at]
-                if (choice < 0).any():
-                    return None, amount - remaining + int(claimed.size)
-                behind = taken[choice]
+                choice = choices[claimants, np.minimum(cursor[claimants], depth)]
+                ran_out = choice < 0
+                if ran_out.any():
+                    if not partial:
+                        return None, amount - remaining + int(claimed.size)
+                    active[claimants[ran_out]] = False
+                    claimants, choice = claimants[~ran_out], choice[~ran_out]
+                    if not claimants.size:
+                        break
+                behind = taken[choice] if rooms is None else taken[choice] | full[choice]
                 if not behind.any():
                     break
                 cursor[claimants[behind]] += 1
+            if not claimants.size:
+                break
             names_claimed, first = np.unique(choice, return_index=True)
+            if rooms is not None:  # a group's last places go to its first claimants in the turn order
+                groups_claimed = group[names_claimed]
+                by_group = np.lexsort((first, groups_claimed))
+                sorted_groups = groups_claimed[by_group]
+                rank = np.arange(by_group.size) - np.searchsorted(sorted_groups, sorted_groups)
+                within = np.empty(by_group.size, dtype=bool)
+                within[by_group] = rank < left[sorted_groups]
+                names_claimed, first = names_claimed[within], first[within]
+                np.subtract.at(left, group[names_claimed], 1)
+                full = left[group] <= 0
             winners = claimants[first]
             taken[names_claimed] = True
             cursor[winners] += 1
@@ -290,7 +350,7 @@ def _turns(lists: NearestLists, amount: int, seed: int) -> tuple[NDArray[np.int6
             claimants = claimants[losers]
         picked.append(claimed[np.argsort(claimed_by, kind="stable")])
         remaining -= int(claimed.size)
-    return names[np.concatenate(picked)], int(amount)
+    return names[np.concatenate(picked)] if picked else np.empty(0, dtype=np.int64), int(amount) - remaining
 
 
 #: Most list entries (target rows x depth) a search may hold (half a GB of row numbers); a run that would need
@@ -306,6 +366,7 @@ def turns_in_batches(
     *,
     n_candidates: int,
     lists_of: Callable[[int], NearestLists] | None = None,
+    rooms: Rooms | None = None,
 ) -> NDArray[np.int64] | None:
     """:func:`take_turns` over candidate rows given in batches, searching deeper until no list runs out.
 
@@ -322,12 +383,17 @@ def turns_in_batches(
     lists_of : callable, optional
         ``lists_of(depth)`` builds the merged lists some other way (a distributed engine); default: from
         ``batches`` in this process.
+    rooms : Rooms, optional
+        Each chosen cluster's quota (``explode='share_turns'``): the lists are searched once,
+        :func:`quota_depth` deep, no cluster gives more than its quota, and a target row whose list runs out
+        takes no more turns; the rows taken may then fall short of ``amount`` (the caller fills each cluster's
+        quota, :func:`gio_core.scale.explode.fill_quotas`).
 
     Returns
     -------
     ndarray of int64 or None
         The rows taken, in the order taken; None when the lists would pass :data:`MAX_LIST_ENTRIES` (target
-        rows crowding the same few candidates).
+        rows crowding the same few candidates; without ``rooms``).
     """
     n_target = int(np.asarray(target).shape[0])
     if not 0 <= amount < n_candidates:
@@ -336,14 +402,12 @@ def turns_in_batches(
         return np.empty(0, dtype=np.int64)
     deepest = min(n_candidates, MAX_LIST_ENTRIES // max(n_target, 1))
     depth = min(list_depth(amount, n_target), n_candidates)
+    if rooms is not None:  # one search, the lists as deep as quota_depth says; what they leave, the caller fills
+        depth = min(deepest, quota_depth(amount, n_target))
+        lists = lists_of(depth) if lists_of is not None else _lists_in_process(batches, target, depth, seed)
+        return _turns(lists, amount, seed, rooms, partial=True)[0]
     while depth <= deepest:
-        if lists_of is not None:
-            lists = lists_of(depth)
-        else:
-            assert batches is not None, "give batches or lists_of"
-            lists = merge_lists(
-                (nearest_in_batch(target, rows, vectors, depth, seed) for rows, vectors in batches()), depth, n_target
-            )
+        lists = lists_of(depth) if lists_of is not None else _lists_in_process(batches, target, depth, seed)
         taken, reached = _turns(lists, amount, seed)
         if taken is not None:
             return taken
@@ -353,6 +417,27 @@ def turns_in_batches(
             break
         depth = min(deepest, next_depth(depth, reached, amount))
     return None
+
+
+def _lists_in_process(batches, target: NDArray, depth: int, seed: int) -> NearestLists:
+    assert batches is not None, "give batches or lists_of"
+    return merge_lists(
+        (nearest_in_batch(target, rows, vectors, depth, seed) for rows, vectors in batches()),
+        depth,
+        int(np.asarray(target).shape[0]),
+    )
+
+
+def quota_depth(amount: int, n_target: int) -> int:
+    """How deep each target row's list is searched when the chosen clusters keep their quotas
+    (``explode='share_turns'``): twice :func:`list_depth`, in one search.
+
+    Examples
+    --------
+    >>> quota_depth(6000, 1000)
+    40
+    """
+    return 2 * list_depth(amount, n_target)
 
 
 def next_depth(depth: int, reached: int, amount: int) -> int:

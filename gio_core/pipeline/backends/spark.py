@@ -436,7 +436,14 @@ class SparkBackend(Backend):
 
         assignment, target_points = quantised.assignment, quantised.target_points
         if quotas is not None and target_points is not None and quantised.fills_by_turns:
-            by_turns = self._explode_by_turns(pool, quantised, picks, amount=int(np.sum(quotas)), seed=seed)
+            by_turns = self._explode_by_turns(
+                pool,
+                quantised,
+                picks,
+                amount=int(np.sum(quotas)),
+                seed=seed,
+                quotas=np.asarray(quotas, dtype=np.int64) if quantised.turns_keep_quotas else None,
+            )
             if by_turns is not None:
                 return by_turns
         compact = np.asarray(picks, dtype=np.int64)
@@ -499,9 +506,11 @@ class SparkBackend(Backend):
             handle=selected,
         )
 
-    def _explode_by_turns(self, pool, quantised, picks, *, amount: int, seed: int) -> Selection | None:
+    def _explode_by_turns(self, pool, quantised, picks, *, amount: int, seed: int, quotas=None) -> Selection | None:
         """The budget filled by the target's rows taking turns at the chosen clusters' rows (None: past the
-        turns' size limit, or every row is taken; the caller's quotas then apply)."""
+        turns' size limit, or every row is taken; the caller's quotas then apply). With ``quotas`` (one per
+        distinct chosen cluster, ``explode='share_turns'``) no cluster gives more than its quota and what the
+        turns leave of it is filled nearest the target (:func:`gio_core.scale.explode.fill_quotas`)."""
         from functools import partial
 
         import pandas as pd
@@ -509,8 +518,8 @@ class SparkBackend(Backend):
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        from ...scale.explode import distinct_in_order
-        from ...scale.turns import NearestLists, turns_in_batches
+        from ...scale.explode import distinct_in_order, fill_quotas
+        from ...scale.turns import NearestLists, Rooms, turns_in_batches
 
         clusters = distinct_in_order(np.asarray(picks, dtype=np.int64))
         raw = quantised.raw_clusters[clusters]
@@ -523,7 +532,7 @@ class SparkBackend(Backend):
         members = self._run(
             lambda: (
                 self._assigned.join(F.broadcast(chosen_frame), "gio_raw_cluster")
-                .select("gio_row", "gio_cluster")
+                .select("gio_row", "gio_cluster", *(["gio_distance"] if quotas is not None else []))
                 .toArrow()
             )
         )
@@ -560,10 +569,28 @@ class SparkBackend(Backend):
             table = self._run(nearest.toArrow)
             return _lists_from_table(table, target.shape[0], depth)
 
-        taken = turns_in_batches(None, target, amount, int(seed), n_candidates=candidates.size, lists_of=lists_of)
+        rooms = None
+        if quotas is not None:
+            position_in_order = np.empty(int(clusters.max()) + 1, dtype=np.int64)
+            position_in_order[clusters] = np.arange(clusters.size)
+            rooms = Rooms(candidates, position_in_order[cluster_of], quotas)
+        taken = turns_in_batches(
+            None, target, amount, int(seed), n_candidates=candidates.size, lists_of=lists_of, rooms=rooms
+        )
         shared.unpersist()
         if taken is None:
             return None
+        if rooms is not None:
+            distance = members.column("gio_distance").to_numpy().astype(np.float64)[by_row]
+            by_cluster = np.argsort(rooms.group, kind="stable")
+            bounds = np.cumsum(np.bincount(rooms.group, minlength=clusters.size))[:-1]
+            taken = fill_quotas(
+                np.split(candidates[by_cluster], bounds),
+                quotas,
+                taken,
+                int(seed),
+                lambda rows: distance[np.searchsorted(candidates, rows)],
+            )
         taken_clusters = cluster_of[np.searchsorted(candidates, taken)]
         # grouped by cluster in first-pick order, each cluster's rows in the order taken
         position_of_cluster = np.empty(int(clusters.max()) + 1, dtype=np.int64)
