@@ -48,8 +48,9 @@ with right:
 3. **Stop?** If adding $g^{*}$ raised the KL (or another stopping rule fires), drop it and stop: more data would no
    longer bring the selection closer to the target.
 4. **Scale.** For large pools, K-means first quantises pool and target and GIO runs on the centroids. With a row
-   budget, the budget is then shared among the chosen clusters by the target rows nearest each, and each cluster
-   gives its rows nearest the target (the paper: every row of a chosen cluster, which left whole regions out).
+   budget, the budget is then shared among the chosen clusters by the target rows nearest each, and the target's
+   rows take turns claiming their nearest rows of clusters with room left, so every target row gets rows near it
+   (the paper: every row of a chosen cluster, which left whole regions out).
 """
     )
 
