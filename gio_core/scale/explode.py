@@ -30,6 +30,7 @@ centroids, not single rows, decide how much each cluster gives.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +40,7 @@ from .assign import assign_rows, centroid_index, nearest_distances
 
 __all__ = [
     "EXPLODE_MODES",
+    "Rooms",
     "allocate_rows",
     "budget_quotas",
     "distances_to_target",
@@ -246,8 +248,6 @@ def explode_rows(
     amount = int(np.sum(quotas))
     if turns_of is not None and members and amount < sum(rows.size for rows in members):
         if keep_quotas:
-            from .turns import Rooms
-
             every = np.concatenate(members)
             group = np.repeat(np.arange(len(members)), [rows.size for rows in members])
             by_row = np.argsort(every, kind="stable")
@@ -329,6 +329,29 @@ def fill_quotas(
         order = np.lexsort((priority, distances[i])) if distances else np.argsort(priority, kind="stable")
         parts.append(rows[order[: need[position]]])
     return np.concatenate(parts)
+
+
+@dataclass(frozen=True)
+class Rooms:
+    """How many rows each group of candidates (a chosen cluster) may give at most.
+
+    Attributes
+    ----------
+    rows : ndarray of int64
+        Every candidate row, increasing.
+    group : ndarray of int64
+        Each row's group, ``0 … n_groups - 1``.
+    capacity : ndarray of int64, shape (n_groups,)
+        Rows each group may give.
+    """
+
+    rows: NDArray[np.int64]
+    group: NDArray[np.int64]
+    capacity: NDArray[np.int64]
+
+    def of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The groups of some candidate rows."""
+        return self.group[np.searchsorted(self.rows, rows)]
 
 
 def _grouped(members: list[NDArray[np.int64]], taken: NDArray[np.int64]) -> NDArray[np.int64]:

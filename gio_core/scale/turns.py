@@ -6,7 +6,7 @@ their rows. The target's rows take turns, in a seeded random order, each taking 
 clusters that no one has taken yet, round after round: nearest-to-target matching, confined to the clusters GIO
 chose, so every target row gets rows near it.
 
-- ``'share_turns'`` (the default): each chosen cluster keeps its ``'target_share'`` quota (:class:`Rooms`): a
+- ``'share_turns'`` (the default): each chosen cluster keeps its ``'target_share'`` quota (:class:`gio_core.scale.explode.Rooms`): a
   claim on a row of a full cluster is passed over; the lists are searched once, :func:`quota_depth` deep, a
   target row whose list runs out takes no more turns, and what the turns leave of a quota is filled nearest the
   target (:func:`gio_core.scale.explode.fill_quotas`).
@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .assign import _RELATIVE_ERROR
-from .explode import row_priority
+from .explode import Rooms, row_priority
 
 __all__ = [
     "NearestLists",
@@ -88,29 +88,6 @@ class NearestLists:
             np.empty((n_target, 0), dtype=np.float64),
             np.empty((n_target, 0), dtype=np.uint64),
         )
-
-
-@dataclass(frozen=True)
-class Rooms:
-    """How many rows each group of candidates (a chosen cluster) may give at most.
-
-    Attributes
-    ----------
-    rows : ndarray of int64
-        Every candidate row, increasing.
-    group : ndarray of int64
-        Each row's group, ``0 … n_groups - 1``.
-    capacity : ndarray of int64, shape (n_groups,)
-        Rows each group may give.
-    """
-
-    rows: NDArray[np.int64]
-    group: NDArray[np.int64]
-    capacity: NDArray[np.int64]
-
-    def of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The groups of some candidate rows."""
-        return self.group[np.searchsorted(self.rows, rows)]
 
 
 def list_depth(amount: int, n_target: int) -> int:
