@@ -6,10 +6,10 @@ their rows. The target's rows take turns, in a seeded random order, each taking 
 clusters that no one has taken yet, round after round: nearest-to-target matching, confined to the clusters GIO
 chose, so every target row gets rows near it.
 
-- ``'share_turns'`` (the default): each chosen cluster keeps its ``'target_share'`` quota (:class:`gio_core.scale.explode.Rooms`): a
-  claim on a row of a full cluster is passed over; the lists are searched once, :func:`quota_depth` deep, a
-  target row whose list runs out takes no more turns, and what the turns leave of a quota is filled nearest the
-  target (:func:`gio_core.scale.explode.fill_quotas`).
+- ``'share_turns'`` (the default): each chosen cluster keeps its ``'target_share'`` quota
+  (:class:`gio_core.scale.explode.Rooms`): a claim on a row of a full cluster is passed over; the lists are
+  searched once, :func:`quota_depth` deep, a target row whose list runs out takes no more turns, and what the
+  turns leave of a quota is filled nearest the target (:func:`gio_core.scale.explode.fill_quotas`).
 - ``'target_turns'``: no quotas; the turns go on until the budget is spent, the lists searched deeper
   (:func:`next_depth`) whenever one runs out.
 
