@@ -264,8 +264,8 @@ class RunRecord:
         self.cluster_labels = None if outputs.quantised is None else outputs.quantised.pool.labels
         self.cluster_centers = None if result.pool_quantization is None else result.pool_quantization.centers
         if result.row_quotas is not None:
-            # explode='target_share' takes a share of each chosen cluster once the run is over: the map and
-            # the picks table show the rows the selection holds, not the whole clusters the steps named
+            # a row budget (explode='share_turns') takes a share of each chosen cluster once the run is over: the map
+            # and the picks table show the rows the selection holds, not the whole clusters the steps named
             self.steps = [replace(step, rows=step.rows[np.isin(step.rows, self.selected)]) for step in self.steps]
         self.status = "stopped" if result.stop_reason == "interrupted" else "done"
         self._trace = None
