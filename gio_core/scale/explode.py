@@ -310,8 +310,10 @@ def fill_quotas(
     ...             distances_of=lambda rows: rows.astype(float)).tolist()
     [8, 3, 1]
     """
-    rest = [rows[~np.isin(rows, taken)] for rows in members]
-    need = np.asarray(quotas, dtype=np.int64) - np.array([rows.size - left.size for rows, left in zip(members, rest)])
+    sizes = np.array([rows.size for rows in members], dtype=np.int64)
+    untaken = ~np.isin(np.concatenate(members), taken)  # one search over every cluster's rows
+    rest = [rows[keep] for rows, keep in zip(members, np.split(untaken, np.cumsum(sizes)[:-1]))]
+    need = np.asarray(quotas, dtype=np.int64) - (sizes - np.array([left.size for left in rest], dtype=np.int64))
     if (need < 0).any():
         raise AssertionError("a cluster gave more rows than its quota; please report this.")
     short = [position for position in range(len(members)) if need[position] > 0]
