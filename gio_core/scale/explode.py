@@ -259,22 +259,41 @@ def explode_rows(
             taken = turns_of(np.concatenate(members), amount)
         if taken is not None:
             return _grouped(members, np.asarray(taken, dtype=np.int64))
-    # only clusters that give part of their rows need an order; their distances come in one search
-    partial = [position for position, rows in enumerate(members) if int(quotas[position]) < rows.size]
+    # only clusters that give part of their rows need an order by distance
+    partial = [int(quotas[position]) < rows.size for position, rows in enumerate(members)]
+    parts = _first_rows(members, quotas, seed, distances_of, by_distance=partial)
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _first_rows(
+    parts: list[NDArray[np.int64]],
+    counts: NDArray,
+    seed: int,
+    distances_of: Callable[[NDArray[np.int64]], NDArray] | None,
+    *,
+    by_distance: list[bool],
+) -> list[NDArray[np.int64]]:
+    """Each part's first ``counts[i]`` rows: a part flagged in ``by_distance`` nearest the target first (the
+    distances of every flagged part in one ``distances_of`` call), ties and the other parts by
+    :func:`row_priority`."""
+    flagged = [position for position, flag in enumerate(by_distance) if flag]
     distances: dict[int, NDArray] = {}
-    if distances_of is not None and partial:
-        every = np.asarray(distances_of(np.concatenate([members[position] for position in partial])), dtype=np.float64)
-        bounds = np.cumsum([0] + [members[position].size for position in partial])
-        distances = {position: every[bounds[i] : bounds[i + 1]] for i, position in enumerate(partial)}
-    parts = []
-    for position, rows in enumerate(members):
+    if distances_of is not None and flagged:
+        every = np.asarray(distances_of(np.concatenate([parts[position] for position in flagged])), dtype=np.float64)
+        bounds = np.cumsum([0] + [parts[position].size for position in flagged])
+        distances = {position: every[bounds[i] : bounds[i + 1]] for i, position in enumerate(flagged)}
+    chosen = []
+    for position, rows in enumerate(parts):
+        if int(counts[position]) <= 0:
+            chosen.append(rows[:0])
+            continue
         priority = row_priority(rows, seed)
         if position in distances:
             order = np.lexsort((priority, distances[position]))
         else:
             order = np.argsort(priority, kind="stable")
-        parts.append(rows[order[: int(quotas[position])]])
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        chosen.append(rows[order[: int(counts[position])]])
+    return chosen
 
 
 def fill_quotas(
@@ -316,21 +335,7 @@ def fill_quotas(
     need = np.asarray(quotas, dtype=np.int64) - (sizes - np.array([left.size for left in rest], dtype=np.int64))
     if (need < 0).any():
         raise AssertionError("a cluster gave more rows than its quota; please report this.")
-    short = [position for position in range(len(members)) if need[position] > 0]
-    if not short:
-        return taken
-    distances: list[NDArray] = []
-    if distances_of is not None:
-        every = np.asarray(distances_of(np.concatenate([rest[position] for position in short])), dtype=np.float64)
-        bounds = np.cumsum([0] + [rest[position].size for position in short])
-        distances = [every[bounds[i] : bounds[i + 1]] for i in range(len(short))]
-    parts = [taken]
-    for i, position in enumerate(short):
-        rows = rest[position]
-        priority = row_priority(rows, seed)
-        order = np.lexsort((priority, distances[i])) if distances else np.argsort(priority, kind="stable")
-        parts.append(rows[order[: need[position]]])
-    return np.concatenate(parts)
+    return np.concatenate([taken, *_first_rows(rest, need, seed, distances_of, by_distance=list(need > 0))])
 
 
 @dataclass(frozen=True)

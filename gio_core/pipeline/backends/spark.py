@@ -569,11 +569,9 @@ class SparkBackend(Backend):
             table = self._run(nearest.toArrow)
             return _lists_from_table(table, target.shape[0], depth)
 
-        rooms = None
-        if quotas is not None:
-            position_in_order = np.empty(int(clusters.max()) + 1, dtype=np.int64)
-            position_in_order[clusters] = np.arange(clusters.size)
-            rooms = Rooms(candidates, position_in_order[cluster_of], quotas)
+        position_of_cluster = np.empty(int(clusters.max()) + 1, dtype=np.int64)
+        position_of_cluster[clusters] = np.arange(clusters.size)
+        rooms = None if quotas is None else Rooms(candidates, position_of_cluster[cluster_of], quotas)
         taken = turns_in_batches(
             None, target, amount, int(seed), n_candidates=candidates.size, lists_of=lists_of, rooms=rooms
         )
@@ -593,8 +591,6 @@ class SparkBackend(Backend):
             )
         taken_clusters = cluster_of[np.searchsorted(candidates, taken)]
         # grouped by cluster in first-pick order, each cluster's rows in the order taken
-        position_of_cluster = np.empty(int(clusters.max()) + 1, dtype=np.int64)
-        position_of_cluster[clusters] = np.arange(clusters.size)
         order = np.lexsort((np.arange(taken.size), position_of_cluster[taken_clusters]))
         rows, row_clusters = taken[order], taken_clusters[order]
         selected = self._run(
