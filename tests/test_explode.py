@@ -166,6 +166,18 @@ def test_nearest_target_distances_are_exact():
     )
 
 
+def partly_taken(selector) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each chosen cluster that gave some but not all of its rows: its rows, and which of them were taken."""
+    chosen = set(selector.selected_indices_.tolist())
+    found = []
+    for cluster in np.unique(selector.selected_clusters_):
+        members = np.flatnonzero(selector.cluster_labels_ == cluster)
+        taken = np.array([row in chosen for row in members])
+        if taken.any() and not taken.all():
+            found.append((members, taken))
+    return found
+
+
 def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blobs):
     from gio_core.scale.explode import nearest_target_distances
 
@@ -182,15 +194,10 @@ def test_target_share_fills_each_quota_with_the_rows_nearest_the_target(two_blob
     # rows (pool x target pairs within ORDER_BY_TARGET_ROWS_PAIRS), as the pipeline and Spark order them
     assert selector.result_.target_quantization is not None
     distance = nearest_target_distances(pool, target)
-    chosen = set(selector.selected_indices_.tolist())
-    partial = 0
-    for cluster in np.unique(selector.selected_clusters_):
-        members = np.flatnonzero(selector.cluster_labels_ == cluster)
-        taken = np.array([row in chosen for row in members])
-        if taken.any() and not taken.all():
-            partial += 1
-            assert distance[members[taken]].max() <= distance[members[~taken]].min()
-    assert partial >= 5
+    partial = partly_taken(selector)
+    for members, taken in partial:
+        assert distance[members[taken]].max() <= distance[members[~taken]].min()
+    assert len(partial) >= 5
 
 
 def test_past_the_pair_limit_rows_are_ordered_by_the_target_centroids(two_blobs, monkeypatch):
@@ -206,15 +213,10 @@ def test_past_the_pair_limit_rows_are_ordered_by_the_target_centroids(two_blobs,
         n_clusters=40, stop_criterion="data_size", max_data_size=0.2, max_iter=40, random_state=0
     ).fit(pool, target)
     distance = nearest_target_distances(pool, selector.result_.target_quantization.centers)
-    chosen = set(selector.selected_indices_.tolist())
-    partial = 0
-    for cluster in np.unique(selector.selected_clusters_):
-        members = np.flatnonzero(selector.cluster_labels_ == cluster)
-        taken = np.array([row in chosen for row in members])
-        if taken.any() and not taken.all():
-            partial += 1
-            assert distance[members[taken]].max() <= distance[members[~taken]].min()
-    assert partial >= 5
+    partial = partly_taken(selector)
+    for members, taken in partial:
+        assert distance[members[taken]].max() <= distance[members[~taken]].min()
+    assert len(partial) >= 5
 
 
 def test_a_target_that_is_the_pool_gives_each_cluster_a_seeded_random_share(two_blobs):
@@ -230,16 +232,11 @@ def test_a_target_that_is_the_pool_gives_each_cluster_a_seeded_random_share(two_
         explode="target_share",
     ).fit(pool, pool)
     seed = selector.result_.explode_seed
-    chosen = set(selector.selected_indices_.tolist())
-    partial = 0
-    for cluster in np.unique(selector.selected_clusters_):
-        members = np.flatnonzero(selector.cluster_labels_ == cluster)
-        taken = np.array([row in chosen for row in members])
-        if taken.any() and not taken.all():
-            partial += 1
-            priority = row_priority(members, seed)
-            assert priority[taken].max() < priority[~taken].min()
-    assert partial >= 5
+    partial = partly_taken(selector)
+    for members, taken in partial:
+        priority = row_priority(members, seed)
+        assert priority[taken].max() < priority[~taken].min()
+    assert len(partial) >= 5
 
 
 def test_target_rows_beside_a_target_quantization_share_by_rows(two_blobs):

@@ -82,6 +82,19 @@ def reference_turns_in_rooms(target, rows, vectors, amount, seed, group, capacit
     return picked
 
 
+def searched_depths(monkeypatch, batches, target, amount, **kwargs):
+    """turns_in_batches's rows, and the depth of each search it made (spying on merge_lists)."""
+    depths = []
+    original = turns_module.merge_lists
+
+    def spy(parts, depth, n_target):
+        depths.append(depth)
+        return original(parts, depth, n_target)
+
+    monkeypatch.setattr(turns_module, "merge_lists", spy)
+    return turns_in_batches(batches, target, amount, **kwargs), depths
+
+
 def batched(rows, vectors, size):
     return lambda: ((rows[start : start + size], vectors[start : start + size]) for start in range(0, len(rows), size))
 
@@ -107,45 +120,23 @@ def test_turns_do_not_depend_on_batching_or_first_depth(rng):
     assert np.unique(results[0]).size == 500
 
 
-def test_crowded_target_rows_search_deeper(rng):
+def test_crowded_target_rows_search_deeper(rng, monkeypatch):
     """Every target row at one spot: the first lists run out after a few rounds and the search deepens."""
     target = np.zeros((6, 2), dtype=np.float32) + rng.normal(scale=1e-3, size=(6, 2)).astype(np.float32)
     vectors = rng.normal(size=(300, 2)).astype(np.float32)
     rows = np.arange(300)
-    depths = []
-    original = turns_module.merge_lists
-
-    def spy(parts, depth, n_target):
-        depths.append(depth)
-        return original(parts, depth, n_target)
-
-    turns_module.merge_lists = spy
-    try:
-        taken = turns_in_batches(batched(rows, vectors, 100), target, 150, seed=0, n_candidates=300)
-    finally:
-        turns_module.merge_lists = original
+    taken, depths = searched_depths(monkeypatch, batched(rows, vectors, 100), target, 150, seed=0, n_candidates=300)
     assert depths[0] == list_depth(150, 6) < depths[-1]
     assert taken.tolist() == reference_turns(target, rows, vectors, 150, seed=0)
 
 
-def test_crowded_lists_are_searched_as_deep_as_the_rows_taken_suggest(rng):
+def test_crowded_lists_are_searched_as_deep_as_the_rows_taken_suggest(rng, monkeypatch):
     """Ten target rows at one spot exhaust lists 208 deep after about 208 rows of 1,000; the next search goes as
     deep as that rate says (1,250), not one doubling at a time (416, 832, 1,500), and takes the same rows."""
     target = np.zeros((10, 3), dtype=np.float32) + rng.normal(scale=1e-3, size=(10, 3)).astype(np.float32)
     vectors = rng.normal(size=(1_500, 3)).astype(np.float32)
     rows = np.arange(1_500)
-    depths = []
-    original = turns_module.merge_lists
-
-    def spy(parts, depth, n_target):
-        depths.append(depth)
-        return original(parts, depth, n_target)
-
-    turns_module.merge_lists = spy
-    try:
-        taken = turns_in_batches(batched(rows, vectors, 400), target, 1_000, seed=3, n_candidates=1_500)
-    finally:
-        turns_module.merge_lists = original
+    taken, depths = searched_depths(monkeypatch, batched(rows, vectors, 400), target, 1_000, seed=3, n_candidates=1_500)
     assert depths[0] == list_depth(1_000, 10) == 208
     assert len(depths) == 2 and depths[1] > 1_000
     assert taken.tolist() == reference_turns(target, rows, vectors, 1_000, seed=3)
